@@ -1,0 +1,77 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Passkey kinds.
+const (
+	KindDeviceBound = "device-bound" // BE=0: the key cannot leave the authenticator
+	KindSynced      = "synced"       // BE=1: the key is copied between devices by a provider
+)
+
+// Attestation trust results.
+const (
+	AttestationNone      = "none"      // the authenticator sent no attestation statement
+	AttestationSelf      = "self"      // signed by the credential key itself
+	AttestationUntrusted = "untrusted" // a certificate chain that reaches no metadata root we hold
+	AttestationAttested  = "attested"  // a chain to a metadata root
+)
+
+// KindOf returns the passkey kind implied by the backup-eligible flag.
+func KindOf(backupEligible bool) string {
+	if backupEligible {
+		return KindSynced
+	}
+	return KindDeviceBound
+}
+
+// Passkey is a WebAuthn credential registered by a user.
+type Passkey struct {
+	ID                string     `json:"id"`
+	UserID            string     `json:"userId"`
+	CredentialID      []byte     `json:"credentialId"`
+	PublicKey         []byte     `json:"-"`
+	SignCount         uint32     `json:"signCount"`
+	AAGUID            string     `json:"aaguid"`
+	AttestationFormat string     `json:"attestationFormat"`
+	AttestationType   string     `json:"attestationType,omitempty"`
+	AttestationTrust  string     `json:"attestation"`
+	Transports        []string   `json:"transports"`
+	BackupEligible    bool       `json:"backupEligible"`
+	BackupState       bool       `json:"backupState"`
+	UserVerified      bool       `json:"userVerified"`
+	Kind              string     `json:"kind"`
+	Provider          string     `json:"provider"`
+	Nickname          string     `json:"displayName"`
+	PossibleClone     bool       `json:"possibleClone"`
+	CreatedAt         time.Time  `json:"createdDateTime"`
+	LastUsedAt        *time.Time `json:"lastUsedDateTime,omitempty"`
+	LastUsedPlatform  string     `json:"lastUsedPlatform,omitempty"`
+	// AttestationObject and ClientDataJSON are kept so that the attestation can be re-verified
+	// later against metadata the admin imports after registration.
+	AttestationObject []byte `json:"-"`
+	ClientDataJSON    []byte `json:"-"`
+}
+
+// PasskeyStore persists passkeys. Credential IDs are unique across all users.
+type PasskeyStore interface {
+	// CreatePasskey stores p, assigning ID and CreatedAt when empty. ErrConflict when the credential ID exists.
+	CreatePasskey(ctx context.Context, p *Passkey) error
+	FindPasskeyByID(ctx context.Context, id string) (*Passkey, error)
+	FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// ListPasskeysByUser returns a user's passkeys, oldest first.
+	ListPasskeysByUser(ctx context.Context, userID string) ([]*Passkey, error)
+	// RenamePasskey sets the nickname of the user's passkey; ErrNotFound when it is not theirs.
+	RenamePasskey(ctx context.Context, userID, id, nickname string) error
+	// DeletePasskey removes the user's passkey; ErrNotFound when it is not theirs.
+	DeletePasskey(ctx context.Context, userID, id string) error
+	// RecordPasskeyUse atomically moves the sign count from the stored value to newCount and
+	// records the use. It succeeds only if newCount is greater than the stored count, or both are
+	// zero (authenticators without a counter); otherwise it returns ErrConflict and changes nothing,
+	// so of many racing sign-ins with one counter value exactly one wins.
+	RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error
+	// FlagPasskeyPossibleClone marks a passkey whose counter went backwards.
+	FlagPasskeyPossibleClone(ctx context.Context, id string) error
+}

@@ -1,0 +1,73 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Authentication methods recorded on sessions and sign-in events.
+const (
+	MethodPasskey = "passkey"
+	MethodTAP     = "tap"
+)
+
+// Session is a signed-in browser or API client. Its ID is a hash of the secret token held in the
+// cookie, so a copy of the store does not hand out working sessions.
+type Session struct {
+	ID              string    `json:"id"`
+	UserID          string    `json:"userId"`
+	Methods         []string  `json:"methods"`
+	PasskeyID       string    `json:"passkeyId,omitempty"`
+	AccessPassID    string    `json:"accessPassId,omitempty"`
+	CreatedAt       time.Time `json:"createdDateTime"`
+	AuthenticatedAt time.Time `json:"authenticatedDateTime"`
+	ExpiresAt       time.Time `json:"expiresDateTime"`
+	IP              string    `json:"ipAddress,omitempty"`
+	UserAgent       string    `json:"userAgent,omitempty"`
+}
+
+// HasMethod reports whether the session was established with method m.
+func (s *Session) HasMethod(m string) bool {
+	for _, x := range s.Methods {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// SessionStore persists sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns a session that has not expired at now; ErrNotFound otherwise.
+	FindSession(ctx context.Context, id string, now time.Time) (*Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteExpiredSessions removes sessions that expired before now and returns how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// Ceremony kinds of a WebAuthn challenge.
+const (
+	CeremonyRegistration   = "registration"
+	CeremonyAuthentication = "authentication"
+)
+
+// Challenge is a pending WebAuthn ceremony: the session data go-webauthn needs to finish it.
+// It lives in the store so that a ceremony begun on one node can finish on another.
+type Challenge struct {
+	ID        string // the challenge itself, base64url, as it appears in clientDataJSON
+	Ceremony  string // CeremonyRegistration or CeremonyAuthentication
+	UserID    string // empty for usernameless sign-in
+	SessionID string // the session that began a registration
+	Data      []byte // JSON of webauthn.SessionData
+	ExpiresAt time.Time
+}
+
+// ChallengeStore persists pending ceremonies.
+type ChallengeStore interface {
+	CreateChallenge(ctx context.Context, c *Challenge) error
+	// TakeChallenge deletes and returns the challenge in one step: of many racing callers
+	// exactly one gets it, the others get ErrNotFound. Expired challenges are ErrNotFound too.
+	TakeChallenge(ctx context.Context, id string, now time.Time) (*Challenge, error)
+	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
+}
