@@ -1,0 +1,102 @@
+// Command latchkey is the Latchkey identity provider: `latchkey serve` runs it, the other
+// subcommands manage its directory and passes from the command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `Latchkey: a passkey identity provider.
+
+Usage:
+  latchkey serve [--data DIR] [--listen ADDR] [--public-url URL] [--database URL]
+  latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
+  latchkey user list [--json]
+  latchkey user show USER [--json]
+  latchkey group add NAME [--description TEXT] [--json]
+  latchkey group add-member GROUP USER
+  latchkey group list [--json]
+  latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
+
+Every command takes --data DIR (default ./latchkey-data) and --database URL
+(default: SQLite in the data folder; postgres://... for PostgreSQL).
+`
+
+// Main runs the command line args and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = runUser(ctx, args[1:], stdout)
+	case "group":
+		err = runGroup(ctx, args[1:], stdout)
+	case "tap":
+		err = runTAP(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usageError("unknown command %q", args[0])
+	}
+	var ue *usageErr
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "latchkey: %v\n\n%s", err, usage)
+		return 2
+	}
+	fmt.Fprintf(stderr, "latchkey: %v\n", describeError(err))
+	return 1
+}
+
+type usageErr struct{ msg string }
+
+func (e *usageErr) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &usageErr{fmt.Sprintf(format, args...)}
+}
+
+// parseArgs parses flags that may come before, between or after positional arguments, and
+// returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

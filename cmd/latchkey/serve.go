@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/server"
+)
+
+// Serve is the `latchkey serve` command: ParseFlags, then Run starts listening and returns,
+// Close stops. Tests drive it the same way with --listen 127.0.0.1:0.
+type Serve struct {
+	store     storeFlags
+	Listen    string
+	PublicURL string
+	Stdout    io.Writer
+	Logger    *slog.Logger
+
+	Store    latchkey.Store
+	Auth     *auth.Service
+	listener net.Listener
+	http     *http.Server
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// ParseFlags reads the serve flags.
+func (s *Serve) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	s.store.register(fs)
+	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&s.PublicURL, "public-url", "", "URL people use to reach Latchkey; its host is the WebAuthn RP ID (default http://localhost:PORT)")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError("serve takes no arguments, got %q", rest)
+	}
+	return nil
+}
+
+// Run opens the store, bootstraps a fresh one, and starts serving in the background.
+func (s *Serve) Run(ctx context.Context) (err error) {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Stdout == nil {
+		s.Stdout = io.Discard
+	}
+	if s.Store, err = s.store.open(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.Store.Close()
+		}
+	}()
+	if s.listener, err = net.Listen("tcp", s.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if s.PublicURL == "" {
+		s.PublicURL = fmt.Sprintf("http://localhost:%d", s.listener.Addr().(*net.TCPAddr).Port)
+	}
+	u, err := url.Parse(s.PublicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		s.listener.Close()
+		return usageError("--public-url must be like https://id.example.com, got %q", s.PublicURL)
+	}
+	if u.Scheme == "http" && u.Hostname() != "localhost" {
+		s.Logger.Warn("browsers allow passkeys only on https:// or http://localhost; set --public-url to an https address", "publicUrl", s.PublicURL)
+	}
+	wa, err := passkey.NewWebAuthn(s.PublicURL, "Latchkey")
+	if err != nil {
+		s.listener.Close()
+		return err
+	}
+	s.Auth = auth.New(s.Store, wa, s.Logger)
+	srv, err := server.New(s.Auth, s.Logger)
+	if err != nil {
+		s.listener.Close()
+		return err
+	}
+	pass, err := s.Auth.Bootstrap(ctx)
+	if err != nil {
+		s.listener.Close()
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if pass != "" {
+		// Printed, never logged: the pass is a secret and shown only this once.
+		fmt.Fprintf(s.Stdout, "Temporary Access Pass: %s (user %q, one-time, valid 60 minutes). Sign in at %s/signin/tap with user name %q and this pass, then add your passkey.\n",
+			pass, auth.BootstrapUPN, s.PublicURL, auth.BootstrapUPN)
+	}
+	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)}
+	bg, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	go s.janitor(bg)
+	go func() {
+		defer close(s.done)
+		if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("serve", "err", err)
+		}
+	}()
+	s.Logger.Info("latchkey listening", "addr", s.listener.Addr().String(), "publicUrl", s.PublicURL)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Serve) Addr() string { return s.listener.Addr().String() }
+
+// janitor removes expired challenges and sessions once a minute.
+func (s *Serve) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now()
+			if _, err := s.Store.DeleteExpiredChallenges(ctx, now); err != nil && ctx.Err() == nil {
+				s.Logger.Warn("delete expired challenges", "err", err)
+			}
+			if _, err := s.Store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
+				s.Logger.Warn("delete expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops serving, waiting up to 10 seconds for requests in flight, and closes the store.
+func (s *Serve) Close() error {
+	if s.http == nil {
+		return nil
+	}
+	s.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	<-s.done
+	return errors.Join(err, s.Store.Close())
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s := &Serve{Stdout: stdout, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	if err := s.ParseFlags(args); err != nil {
+		return err
+	}
+	if err := s.Run(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	s.Logger.Info("shutting down")
+	return s.Close()
+}

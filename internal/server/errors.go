@@ -1,0 +1,74 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// statusOf maps an error kind to its HTTP status: the one place this happens.
+func statusOf(kind string) int {
+	switch kind {
+	case latchkey.EINVALID:
+		return http.StatusBadRequest
+	case latchkey.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case latchkey.EFORBIDDEN:
+		return http.StatusForbidden
+	case latchkey.ENOTFOUND:
+		return http.StatusNotFound
+	case latchkey.ECONFLICT:
+		return http.StatusConflict
+	case latchkey.ETOOMANYREQUEST:
+		return http.StatusTooManyRequests
+	case latchkey.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case latchkey.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON shape of every refusal (DESIGN §4).
+type ErrorBody struct {
+	Error         string `json:"error"`
+	Message       string `json:"message"`
+	Detail        string `json:"detail"`
+	CorrelationID string `json:"correlationId"`
+}
+
+// publicError returns what may be shown for err; internal errors are logged and hidden.
+func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
+	cid := correlationID(r)
+	var e *latchkey.Error
+	if !errors.As(err, &e) || e.Kind == latchkey.EINTERNAL {
+		s.logger.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path, "correlationId", cid)
+		return http.StatusInternalServerError, ErrorBody{Error: "internal_error",
+			Message: "Something went wrong on our side. Please try again in a moment; if it keeps happening, give IT this reference: " + cid + ".",
+			Detail:  "internal error; see the server log for correlation id " + cid, CorrelationID: cid}
+	}
+	attrs := []any{"code", e.Code, "detail", e.Detail, "path", r.URL.Path, "correlationId", cid}
+	if e.Err != nil {
+		attrs = append(attrs, "reason", e.Err.Error())
+	}
+	s.logger.InfoContext(r.Context(), "refused", attrs...)
+	return statusOf(e.Kind), ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
+}
+
+// writeError answers an API request with the error JSON.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.publicError(r, err)
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write json", "err", err)
+	}
+}

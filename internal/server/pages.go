@@ -1,0 +1,186 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/passkey"
+)
+
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "error"}
+
+var templateFuncs = template.FuncMap{
+	"describe": passkey.Description,
+	"when": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return "never"
+			}
+			return v.Local().Format("2 Jan 2006, 15:04")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return "never"
+			}
+			return v.Local().Format("2 Jan 2006, 15:04")
+		}
+		return ""
+	},
+	"kindWords": func(kind string) string {
+		if kind == latchkey.KindSynced {
+			return "Synced"
+		}
+		return "On one device"
+	},
+}
+
+func (s *Server) loadTemplates() error {
+	s.pages = map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("parse template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Title   string
+	CSRF    string
+	Session *latchkey.Session
+	User    *latchkey.User
+	Data    map[string]any
+	Error   *ErrorBody
+	Status  int
+}
+
+// render writes page name with data; the CSRF token is always present for forms.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
+	v.Title = title
+	v.CSRF = csrfToken(w, r)
+	if v.User == nil {
+		v.Session, v.User = currentUser(r)
+	}
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.logger.Error("render page", "page", name, "err", err)
+		http.Error(w, "The page could not be shown. Reference: "+correlationID(r), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if v.Status != 0 {
+		w.WriteHeader(v.Status)
+	}
+	_, _ = buf.WriteTo(w)
+}
+
+// errorPage shows a refusal as a plain sentence with the correlation id.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.publicError(r, err)
+	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status})
+}
+
+// formError re-renders a form page with the refusal shown above the form.
+func (s *Server) formError(r *http.Request, err error) *ErrorBody {
+	_, body := s.publicError(r, err)
+	return &body
+}
+
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.authenticate(r); err == nil {
+		http.Redirect(w, r, "/my/security-info", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next"))}})
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(next, "//") {
+		return "/my/security-info"
+	}
+	return next
+}
+
+func (s *Server) handleTAPPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "tap", "Sign in with a temporary access pass", view{Data: map[string]any{"Username": r.URL.Query().Get("username")}})
+}
+
+func (s *Server) handleTAPForm(w http.ResponseWriter, r *http.Request) {
+	username := r.PostFormValue("username")
+	si, err := s.auth.SignInWithTAP(r.Context(), username, r.PostFormValue("tap"), clientOf(r))
+	if err != nil {
+		status, body := s.publicError(r, err)
+		s.render(w, r, "tap", "Sign in with a temporary access pass", view{Error: &body, Status: status,
+			Data: map[string]any{"Username": username}})
+		return
+	}
+	s.setSessionCookie(w, si)
+	http.Redirect(w, r, "/my/security-info", http.StatusSeeOther)
+}
+
+func (s *Server) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+	}
+	clearSessionCookie(w)
+	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
+}
+
+func (s *Server) handleSecurityInfo(w http.ResponseWriter, r *http.Request) {
+	s.securityInfo(w, r, nil, 0)
+}
+
+func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int) {
+	sess, user := currentUser(r)
+	pks, err := s.store.ListPasskeysByUser(r.Context(), user.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, "security-info", "My security info", view{Error: refusal, Status: status, Data: map[string]any{
+		"Passkeys":   pks,
+		"Wizard":     sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
+		"TAPSession": sess.HasMethod(latchkey.MethodTAP),
+		"Notice":     r.URL.Query().Get("notice"),
+	}})
+}
+
+func (s *Server) handleRenameForm(w http.ResponseWriter, r *http.Request) {
+	_, user := currentUser(r)
+	if err := s.auth.RenamePasskey(r.Context(), user, r.PathValue("id"), r.PostFormValue("name")); err != nil {
+		status, body := s.publicError(r, err)
+		s.securityInfo(w, r, &body, status)
+		return
+	}
+	http.Redirect(w, r, "/my/security-info?notice=renamed", http.StatusSeeOther)
+}
+
+func (s *Server) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
+	_, user := currentUser(r)
+	confirm := r.PostFormValue("confirmLast") == "yes"
+	if err := s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm); err != nil {
+		status, body := s.publicError(r, err)
+		s.securityInfo(w, r, &body, status)
+		return
+	}
+	http.Redirect(w, r, "/my/security-info?notice=removed", http.StatusSeeOther)
+}

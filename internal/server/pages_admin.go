@@ -1,0 +1,128 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+	s.adminUsers(w, r, nil, 0, nil)
+}
+
+func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, form map[string]string) {
+	users, err := s.store.ListUsers(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, "admin-users", "Users", view{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form}})
+}
+
+func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
+	u := &latchkey.User{
+		UserPrincipalName: r.PostFormValue("upn"),
+		DisplayName:       strings.TrimSpace(r.PostFormValue("displayName")),
+		GivenName:         strings.TrimSpace(r.PostFormValue("givenName")),
+		Surname:           strings.TrimSpace(r.PostFormValue("surname")),
+		EmployeeID:        strings.TrimSpace(r.PostFormValue("employeeId")),
+		UserType:          r.PostFormValue("userType"),
+		Enabled:           true,
+	}
+	if r.PostFormValue("globalAdmin") == "yes" {
+		u.Roles = []string{latchkey.RoleGlobalAdmin}
+	}
+	err := u.Validate()
+	if err == nil {
+		err = userConflict(s.store.CreateUser(r.Context(), u), u.UserPrincipalName)
+	}
+	if err != nil {
+		status, body := s.publicError(r, err)
+		s.adminUsers(w, r, &body, status, map[string]string{"upn": u.UserPrincipalName, "displayName": u.DisplayName,
+			"givenName": u.GivenName, "surname": u.Surname, "employeeId": u.EmployeeID})
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+u.ID, http.StatusSeeOther)
+}
+
+func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) {
+	s.adminUser(w, r, nil, 0, "")
+}
+
+func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, newPass string) {
+	u, err := s.findUser(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	pks, err := s.store.ListPasskeysByUser(ctx, u.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	groups, err := s.store.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	var tap map[string]any
+	if ap, err := s.store.FindAccessPassByUser(ctx, u.ID); err == nil {
+		tap = map[string]any{"Pass": ap, "State": ap.State(time.Now()), "Expires": ap.ExpiresAt()}
+	} else if !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		s.errorPage(w, r, err)
+		return
+	}
+	signIns, err := s.store.ListSignIns(ctx, u.ID, 20)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	policy, err := s.auth.TAPPolicy(ctx)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, "admin-user", u.DisplayName, view{Error: refusal, Status: status, Data: map[string]any{
+		"Target": u, "Passkeys": pks, "Groups": groups, "TAP": tap, "NewPass": newPass, "SignIns": signIns, "Policy": policy,
+	}})
+}
+
+func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
+	u, err := s.findUser(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	o := auth.IssueOptions{OneTime: r.PostFormValue("oneTime") == "yes"}
+	if v := strings.TrimSpace(r.PostFormValue("lifetime")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			status, body := s.publicError(r, latchkey.Errorf(latchkey.EINVALID, "invalid_lifetime", "Enter the lifetime as a whole number of minutes.", "lifetime %q is not a positive integer", v))
+			s.adminUser(w, r, &body, status, "")
+			return
+		}
+		o.LifetimeMinutes = n
+	}
+	if v := strings.TrimSpace(r.PostFormValue("start")); v != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, time.Local)
+		if err != nil {
+			status, body := s.publicError(r, latchkey.Errorf(latchkey.EINVALID, "invalid_start", "Enter the start as a date and time.", "start %q is not YYYY-MM-DDTHH:MM", v))
+			s.adminUser(w, r, &body, status, "")
+			return
+		}
+		o.StartAt = t
+	}
+	pass, _, err := s.issueTAP(r, u, o)
+	if err != nil {
+		status, body := s.publicError(r, err)
+		s.adminUser(w, r, &body, status, "")
+		return
+	}
+	// The pass is shown in this answer only; it is never stored or logged.
+	s.adminUser(w, r, nil, http.StatusOK, pass)
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// MaxBodyBytes bounds every request body; a WebAuthn response with a long certificate chain
+// fits comfortably.
+const MaxBodyBytes = 64 << 10
+
+type ctxKey int
+
+const correlationKey ctxKey = iota
+
+func newCorrelationID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// correlationID returns the id the middleware gave this request.
+func correlationID(r *http.Request) string {
+	if id, ok := r.Context().Value(correlationKey).(string); ok {
+		return id
+	}
+	return ""
+}
+
+func withCorrelationID(r *http.Request, id string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), correlationKey, id))
+}
+
+// clientOf describes the caller for sessions and the sign-in log.
+func clientOf(r *http.Request) auth.Client {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return auth.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r)}
+}
+
+// readJSONBody reads a JSON request body: it must say application/json, be at most MaxBodyBytes,
+// and be one well-formed JSON value. It returns the raw bytes.
+func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, latchkey.Errorf(latchkey.EUNSUPPORTED, "unsupported_media_type",
+			"This address accepts JSON only.", "Content-Type must be application/json, got %q", r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, latchkey.Errorf(latchkey.ETOOLARGE, "body_too_large",
+			"The request is too large.", "request bodies are limited to %d bytes", MaxBodyBytes)
+	} else if err != nil {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "body_unreadable", "The request could not be read. Please try again.", "read body: %v", err)
+	}
+	if !json.Valid(body) {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "malformed_json",
+			"The request is not valid JSON.", "the body is not a well-formed JSON document")
+	}
+	return body, nil
+}
+
+// decodeJSON reads a JSON body into v; wrong types and trailing data are refused.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := readJSONBody(w, r)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict(body, v)
+}
+
+func unmarshalStrict(body []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return latchkey.Errorf(latchkey.EINVALID, "wrong_type",
+				"The request has a value of the wrong kind.", "field %q must be %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return latchkey.Errorf(latchkey.EINVALID, "malformed_json", "The request is not valid JSON.", "decode: %v", err)
+	}
+	return nil
+}

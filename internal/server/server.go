@@ -1,0 +1,167 @@
+// Package server is Latchkey's HTTP surface: the JSON API (/api/v1/...), the server-rendered
+// pages, sessions behind cookies, CSRF protection and the mapping of refusals to status codes.
+package server
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	auth   *auth.Service
+	store  latchkey.Store
+	logger *slog.Logger
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
+}
+
+// New returns a server for svc.
+func New(svc *auth.Service, logger *slog.Logger) (*Server, error) {
+	s := &Server{auth: svc, store: svc.Store, logger: logger, mux: http.NewServeMux()}
+	if err := s.loadTemplates(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", s.handleHealthz)
+
+	// JSON API.
+	m.HandleFunc("POST /api/v1/signin/tap", s.handleAPISignInTAP)
+	m.HandleFunc("POST /api/v1/signout", s.handleAPISignOut)
+	m.HandleFunc("POST /api/v1/webauthn/registration/options", s.apiSession(s.handleRegistrationOptions))
+	m.HandleFunc("POST /api/v1/webauthn/registration/verify", s.apiSession(s.handleRegistrationVerify))
+	m.HandleFunc("POST /api/v1/webauthn/authentication/options", s.handleAuthenticationOptions)
+	m.HandleFunc("POST /api/v1/webauthn/authentication/verify", s.handleAuthenticationVerify)
+	m.HandleFunc("GET /api/v1/me", s.apiSession(s.handleMe))
+	m.HandleFunc("GET /api/v1/me/passkeys", s.apiSession(s.handleMyPasskeys))
+	m.HandleFunc("PATCH /api/v1/me/passkeys/{id}", s.apiSession(s.handleRenameMyPasskey))
+	m.HandleFunc("DELETE /api/v1/me/passkeys/{id}", s.apiSession(s.handleDeleteMyPasskey))
+	m.HandleFunc("GET /api/v1/users", s.apiAdmin(s.handleAPIListUsers))
+	m.HandleFunc("POST /api/v1/users", s.apiAdmin(s.handleAPICreateUser))
+	m.HandleFunc("GET /api/v1/users/{id}", s.apiAdmin(s.handleAPIGetUser))
+	m.HandleFunc("GET /api/v1/users/{id}/authentication/fido2Methods", s.apiAdmin(s.handleAPIUserPasskeys))
+	m.HandleFunc("POST /api/v1/users/{id}/authentication/temporaryAccessPassMethods", s.apiAdmin(s.handleAPIIssueTAP))
+	m.HandleFunc("/api/", s.handleAPINotFound)
+
+	// Pages.
+	m.Handle("GET /static/", http.StripPrefix("/static/", s.staticHandler()))
+	m.HandleFunc("GET /{$}", s.handleRoot)
+	m.HandleFunc("GET /signin", s.handleSignInPage)
+	m.HandleFunc("GET /signin/tap", s.handleTAPPage)
+	m.HandleFunc("POST /signin/tap", s.form(s.handleTAPForm))
+	m.HandleFunc("POST /signout", s.form(s.handleSignOutForm))
+	m.HandleFunc("GET /my/security-info", s.page(s.handleSecurityInfo))
+	m.HandleFunc("POST /my/security-info/passkeys/{id}/rename", s.form(s.page(s.handleRenameForm)))
+	m.HandleFunc("POST /my/security-info/passkeys/{id}/remove", s.form(s.page(s.handleRemoveForm)))
+	m.HandleFunc("GET /admin", s.adminPage(s.handleAdminUsers))
+	m.HandleFunc("GET /admin/users", s.adminPage(s.handleAdminUsers))
+	m.HandleFunc("POST /admin/users", s.form(s.adminPage(s.handleAdminCreateUser)))
+	m.HandleFunc("GET /admin/users/{id}", s.adminPage(s.handleAdminUser))
+	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.adminPage(s.handleAdminIssueTAP)))
+}
+
+func (s *Server) staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	return http.FileServerFS(sub)
+}
+
+// Handler returns the server with its middleware: correlation ids, security headers, cross-origin
+// protection for every state-changing request, panic recovery and request logging.
+func (s *Server) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.refuse(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "cross_origin_request",
+			"This request came from another website and was blocked. Go to the sign-in page directly and try again.",
+			"cross-origin %s %s refused (Sec-Fetch-Site/Origin)", r.Method, r.URL.Path))
+	}))
+	inner := cop.Handler(s.mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		cid := newCorrelationID()
+		r = withCorrelationID(r, cid)
+		h := w.Header()
+		h.Set("X-Correlation-Id", cid)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				s.logger.Error("panic", "panic", p, "path", r.URL.Path, "correlationId", cid)
+				if !rec.wrote {
+					s.refuse(rec, r, latchkey.Errorf(latchkey.EINTERNAL, "internal_error", "", "panic: %v", p))
+				}
+			}
+			s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"durationMs", float64(time.Since(start).Microseconds())/1000, "correlationId", cid)
+		}()
+		inner.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// refuse answers with the error JSON on API paths and an error page elsewhere.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if isAPI(r) {
+		s.writeError(w, r, err)
+		return
+	}
+	s.errorPage(w, r, err)
+}
+
+func isAPI(r *http.Request) bool {
+	return len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/"
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.logger.Error("health check", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is nothing at this address.",
+		"no API route %s %s", r.Method, r.URL.Path))
+}

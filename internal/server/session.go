@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// Cookie names. Both cookies are Secure (browsers treat http://localhost as secure), HttpOnly
+// and SameSite.
+const (
+	sessionCookie = "latchkey_session"
+	csrfCookie    = "latchkey_csrf"
+	csrfField     = "csrf"
+)
+
+const sessionKey ctxKey = 100
+
+type signedIn struct {
+	session *latchkey.Session
+	user    *latchkey.User
+}
+
+func currentUser(r *http.Request) (*latchkey.Session, *latchkey.User) {
+	if v, ok := r.Context().Value(sessionKey).(signedIn); ok {
+		return v.session, v.user
+	}
+	return nil, nil
+}
+
+// authenticate returns the request's session, or an error when there is none.
+func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return r, latchkey.Errorf(latchkey.EUNAUTHORIZED, "not_signed_in", "Please sign in first.", "no session cookie")
+	}
+	sess, user, err := s.auth.Authenticate(r.Context(), c.Value)
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), sessionKey, signedIn{sess, user})), nil
+}
+
+// apiSession requires a session for an API route.
+func (s *Server) apiSession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.authenticate(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// apiAdmin requires a global administrator's session for an API route.
+func (s *Server) apiAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return s.apiSession(func(w http.ResponseWriter, r *http.Request) {
+		if _, u := currentUser(r); !u.IsGlobalAdmin() {
+			s.writeError(w, r, errNotAdmin(u))
+			return
+		}
+		h(w, r)
+	})
+}
+
+func errNotAdmin(u *latchkey.User) error {
+	return latchkey.Errorf(latchkey.EFORBIDDEN, "admin_required",
+		"Only administrators can do this. Ask your IT admin if you need it.", "user %s does not hold the globalAdmin role", u.UserPrincipalName)
+}
+
+// page requires a session for a page, sending the person to sign in when there is none.
+func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.authenticate(r)
+		if latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return
+		} else if err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// adminPage requires a global administrator for a page.
+func (s *Server) adminPage(h http.HandlerFunc) http.HandlerFunc {
+	return s.page(func(w http.ResponseWriter, r *http.Request) {
+		if _, u := currentUser(r); !u.IsGlobalAdmin() {
+			s.errorPage(w, r, errNotAdmin(u))
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, si *auth.SignIn) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: si.Token, Path: "/", Expires: si.Session.ExpiresAt,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// csrfToken returns the request's CSRF token, setting the cookie that holds it when missing.
+// Forms carry it in a hidden field; form posts must match the cookie (double submit), on top of
+// the cross-origin protection every state-changing request gets.
+func csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	tok := auth.NewToken()
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode})
+	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
+	return tok
+}
+
+// form parses a form post and checks its CSRF token.
+func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			s.errorPage(w, r, latchkey.Errorf(latchkey.EINVALID, "malformed_form", "The form could not be read. Go back and try again.", "parse form: %v", err))
+			return
+		}
+		c, err := r.Cookie(csrfCookie)
+		got := r.PostFormValue(csrfField)
+		if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) != 1 {
+			s.errorPage(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "csrf_failed",
+				"This form has expired. Go back, reload the page and try again.", "CSRF token missing or does not match the cookie"))
+			return
+		}
+		h(w, r)
+	}
+}
