@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// FindThrottle returns the failure counter for key; one with no failures when there is none.
+func (s *Store) FindThrottle(ctx context.Context, key string) (latchkey.Throttle, error) {
+	t := latchkey.Throttle{Key: key}
+	err := s.pool.QueryRow(ctx, `SELECT failures, last_failure_at FROM throttles WHERE key = $1`, key).
+		Scan(&t.Failures, &t.LastFailureAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, nil
+	}
+	if err != nil {
+		return latchkey.Throttle{}, storeError(err, "find throttle")
+	}
+	return t, nil
+}
+
+// RecordFailure adds one failure to key's counter in one statement and returns the new counter,
+// so failures recorded at once on several nodes all count.
+func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time) (latchkey.Throttle, error) {
+	t := latchkey.Throttle{Key: key}
+	err := s.pool.QueryRow(ctx, `INSERT INTO throttles AS t (key, failures, last_failure_at) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, last_failure_at = excluded.last_failure_at
+		RETURNING failures, last_failure_at`, key, dbTime(at)).
+		Scan(&t.Failures, &t.LastFailureAt)
+	if err != nil {
+		return latchkey.Throttle{}, storeError(err, "record failure")
+	}
+	return t, nil
+}
+
+// ResetThrottle clears key's counter, if any.
+func (s *Store) ResetThrottle(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, key)
+	return storeError(err, "reset throttle")
+}
+
+const signInColumns = `id, created_at, user_id, upn, ip, user_agent, method, passkey_id, passkey_kind, aaguid,
+	result, error_code, detail, correlation_id`
+
+// RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
+func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error {
+	if e.ID == "" {
+		e.ID = latchkey.NewID()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now()
+	}
+	e.CreatedAt = dbTime(e.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO sign_ins (`+signInColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
+		e.Result, e.ErrorCode, e.Detail, e.CorrelationID)
+	return storeError(err, "record sign-in")
+}
+
+// ListSignIns returns at most limit events, newest first, of one user when userID is not empty.
+// A limit of zero or less means no limit.
+func (s *Store) ListSignIns(ctx context.Context, userID string, limit int) ([]*latchkey.SignInEvent, error) {
+	var max any // NULL: LIMIT ALL
+	if limit > 0 {
+		max = limit
+	}
+	var rows pgx.Rows
+	var err error
+	// Two queries rather than "$1 = '' OR user_id = $1", so each has a plan that uses its index.
+	if userID == "" {
+		rows, err = s.pool.Query(ctx, `SELECT `+signInColumns+` FROM sign_ins
+			ORDER BY created_at DESC, id DESC LIMIT $1`, max)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT `+signInColumns+` FROM sign_ins WHERE user_id = $1
+			ORDER BY created_at DESC, id DESC LIMIT $2`, userID, max)
+	}
+	if err != nil {
+		return nil, storeError(err, "list sign-ins")
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
+		e := &latchkey.SignInEvent{}
+		err := row.Scan(&e.ID, &e.CreatedAt, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
+			&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID)
+		return e, err
+	})
+	return events, storeError(err, "list sign-ins")
+}
+
+// GetSetting returns the value stored under key; ErrNotFound when there is none.
+func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
+	var value []byte
+	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&value)
+	if err != nil {
+		return nil, storeError(err, "get setting")
+	}
+	return value, nil
+}
+
+// PutSetting stores value under key, replacing any earlier value.
+func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, nonNil(value))
+	return storeError(err, "put setting")
+}

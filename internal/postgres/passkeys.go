@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, aaguid, attestation_format,
+	attestation_type, attestation_trust, transports, backup_eligible, backup_state, user_verified, kind,
+	provider, nickname, possible_clone, created_at, last_used_at, last_used_platform, attestation_object,
+	client_data_json`
+
+// scanPasskey reads one row of passkeyColumns.
+func scanPasskey(row pgx.Row) (*latchkey.Passkey, error) {
+	p := &latchkey.Passkey{}
+	err := row.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.SignCount, &p.AAGUID,
+		&p.AttestationFormat, &p.AttestationType, &p.AttestationTrust, &p.Transports, &p.BackupEligible,
+		&p.BackupState, &p.UserVerified, &p.Kind, &p.Provider, &p.Nickname, &p.PossibleClone,
+		&p.CreatedAt, &p.LastUsedAt, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// CreatePasskey stores p, assigning ID and CreatedAt when empty; ErrConflict when the credential
+// ID is registered already, to any user.
+func (s *Store) CreatePasskey(ctx context.Context, p *latchkey.Passkey) error {
+	if p.ID == "" {
+		p.ID = latchkey.NewID()
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now()
+	}
+	p.CreatedAt, p.LastUsedAt = dbTime(p.CreatedAt), dbTimePtr(p.LastUsedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO passkeys (`+passkeyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		p.ID, p.UserID, nonNil(p.CredentialID), nonNil(p.PublicKey), p.SignCount, p.AAGUID, p.AttestationFormat,
+		p.AttestationType, p.AttestationTrust, nonNil(p.Transports), p.BackupEligible, p.BackupState,
+		p.UserVerified, p.Kind, p.Provider, p.Nickname, p.PossibleClone, p.CreatedAt, p.LastUsedAt,
+		p.LastUsedPlatform, nonNil(p.AttestationObject), nonNil(p.ClientDataJSON))
+	return storeError(err, "create passkey")
+}
+
+// FindPasskeyByID returns the passkey with the given ID; ErrNotFound when there is none.
+func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passkey, error) {
+	p, err := scanPasskey(s.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE id = $1`, id))
+	return p, storeError(err, "find passkey")
+}
+
+// FindPasskeyByCredentialID returns the passkey with the given WebAuthn credential ID; ErrNotFound
+// when there is none.
+func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*latchkey.Passkey, error) {
+	p, err := scanPasskey(s.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE credential_id = $1`,
+		nonNil(credentialID)))
+	return p, storeError(err, "find passkey")
+}
+
+// ListPasskeysByUser returns the user's passkeys, oldest first.
+func (s *Store) ListPasskeysByUser(ctx context.Context, userID string) ([]*latchkey.Passkey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = $1
+		ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, storeError(err, "list passkeys")
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Passkey, error) { return scanPasskey(row) })
+	return list, storeError(err, "list passkeys")
+}
+
+// RenamePasskey sets the nickname of the user's passkey; ErrNotFound when the user has no
+// passkey with that ID.
+func (s *Store) RenamePasskey(ctx context.Context, userID, id, nickname string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE passkeys SET nickname = $3 WHERE id = $1 AND user_id = $2`, id, userID, nickname)
+	if err != nil {
+		return storeError(err, "rename passkey")
+	}
+	if tag.RowsAffected() == 0 {
+		return latchkey.ErrNotFound
+	}
+	return nil
+}
+
+// DeletePasskey removes the user's passkey; ErrNotFound when the user has no passkey with that ID.
+func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID)
+	if err != nil {
+		return storeError(err, "delete passkey")
+	}
+	if tag.RowsAffected() == 0 {
+		return latchkey.ErrNotFound
+	}
+	return nil
+}
+
+// RecordPasskeyUse moves the sign count to newCount and records the use, in one statement that
+// compares the stored count: it succeeds only if newCount is above the stored count, or both are
+// zero. Otherwise it changes nothing and returns ErrConflict (ErrNotFound when there is no such
+// passkey), so of many sign-ins racing with one counter value exactly one wins.
+func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE passkeys
+		SET sign_count = $2, last_used_at = $3, last_used_platform = $4
+		WHERE id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))`,
+		id, int64(newCount), dbTime(usedAt), platform)
+	if err != nil {
+		return storeError(err, "record passkey use")
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	// Refused: the rare path may take a second round trip to say why.
+	ok, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = $1)`, id)
+	if err != nil {
+		return storeError(err, "record passkey use")
+	}
+	if !ok {
+		return latchkey.ErrNotFound
+	}
+	return latchkey.ErrConflict
+}
+
+// FlagPasskeyPossibleClone marks the passkey as possibly cloned; ErrNotFound when there is none.
+func (s *Store) FlagPasskeyPossibleClone(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE passkeys SET possible_clone = true WHERE id = $1`, id)
+	if err != nil {
+		return storeError(err, "flag passkey")
+	}
+	if tag.RowsAffected() == 0 {
+		return latchkey.ErrNotFound
+	}
+	return nil
+}

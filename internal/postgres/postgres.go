@@ -1,0 +1,213 @@
+// Package postgres is the PostgreSQL implementation of latchkey.Store, for running more than one
+// Latchkey node against a shared database. It speaks hand-written SQL through pgx; the schema
+// lives in embedded, numbered migrations that Open applies.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// Store is a latchkey.Store on a PostgreSQL connection pool. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ latchkey.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a libpq keyword/value string),
+// brings its schema up to date and returns the store. Several nodes may open the same database
+// at once: migrations run under an advisory lock.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		// Every time leaves the store in UTC, whatever the session's time zone.
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name:  "timestamptz",
+			OID:   pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes every connection of the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLock is the advisory lock key that serializes migrations. Any constant will do, as
+// long as nothing else in the database uses it.
+const migrationLock int64 = 0x3b5f_7a1c_e2d4_9061
+
+// migration is one numbered schema change, from migrations/NNNN_name.sql.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var list []migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		b, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].version < list[j].version })
+	for i := 1; i < len(list); i++ {
+		if list[i].version == list[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", list[i-1].name, list[i].name)
+		}
+	}
+	return list, nil
+}
+
+// migrate applies the migrations the database lacks, all in one transaction. The transaction
+// first takes an advisory lock, so nodes starting together apply them one after another and the
+// later ones find nothing left to do.
+func (s *Store) migrate(ctx context.Context) error {
+	list, err := migrations()
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("lock migrations: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return fmt.Errorf("list applied migrations: %w", err)
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return fmt.Errorf("list applied migrations: %w", err)
+		}
+		for _, m := range list {
+			if slices.Contains(applied, m.version) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	return nil
+}
+
+// storeError turns a database error into what the latchkey.Store contract promises:
+// ErrNotFound for a missing row or a reference to a missing row, ErrConflict for a taken unique
+// value, and otherwise the error wrapped with what was being done ("find user").
+func storeError(err error, doing string) error {
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return latchkey.ErrNotFound
+	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
+		return latchkey.ErrConflict
+	case errors.As(err, &pgErr) && pgErr.Code == "23503": // foreign_key_violation
+		return latchkey.ErrNotFound
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// dbTime returns t as the database keeps it: in UTC, to the microsecond.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// dbTimePtr is dbTime for optional times.
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := dbTime(*t)
+	return &v
+}
+
+// now returns the current time as the database keeps it.
+func now() time.Time { return dbTime(time.Now()) }
+
+// nonNil returns s, or an empty slice for nil: pgx sends a nil slice as NULL, and the columns
+// that hold lists and bytes are NOT NULL.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// exists reports whether query, a SELECT EXISTS with one argument, finds a row. Methods use it
+// after a conditional UPDATE changed nothing, to tell a missing row from a refused change.
+func (s *Store) exists(ctx context.Context, query, arg string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, query, arg).Scan(&ok)
+	return ok, err
+}

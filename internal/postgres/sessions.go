@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// CreateSession stores sess; ErrConflict when its ID exists.
+func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
+	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = dbTime(sess.CreatedAt), dbTime(sess.AuthenticatedAt), dbTime(sess.ExpiresAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, user_id, methods, passkey_id, access_pass_id,
+		created_at, authenticated_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sess.ID, sess.UserID, nonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
+		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent)
+	return storeError(err, "create session")
+}
+
+// FindSession returns the session if it has not expired at now; ErrNotFound otherwise.
+func (s *Store) FindSession(ctx context.Context, id string, now time.Time) (*latchkey.Session, error) {
+	sess := &latchkey.Session{}
+	err := s.pool.QueryRow(ctx, `SELECT id, user_id, methods, passkey_id, access_pass_id, created_at,
+		authenticated_at, expires_at, ip, user_agent
+		FROM sessions WHERE id = $1 AND expires_at > $2`, id, dbTime(now)).
+		Scan(&sess.ID, &sess.UserID, &sess.Methods, &sess.PasskeyID, &sess.AccessPassID, &sess.CreatedAt,
+			&sess.AuthenticatedAt, &sess.ExpiresAt, &sess.IP, &sess.UserAgent)
+	if err != nil {
+		return nil, storeError(err, "find session")
+	}
+	return sess, nil
+}
+
+// DeleteSession removes the session, if it exists.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	return storeError(err, "delete session")
+}
+
+// DeleteExpiredSessions removes the sessions that have expired at now, those FindSession no
+// longer returns, and reports how many.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, dbTime(now))
+	if err != nil {
+		return 0, storeError(err, "delete expired sessions")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// CreateChallenge stores a pending ceremony; ErrConflict when its ID exists.
+func (s *Store) CreateChallenge(ctx context.Context, c *latchkey.Challenge) error {
+	c.ExpiresAt = dbTime(c.ExpiresAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO challenges (id, ceremony, user_id, session_id, data, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		c.ID, c.Ceremony, c.UserID, c.SessionID, nonNil(c.Data), c.ExpiresAt)
+	return storeError(err, "create challenge")
+}
+
+// TakeChallenge deletes and returns the challenge in one statement, so of many racing callers
+// exactly one gets it and the others get ErrNotFound. A challenge expired at now is ErrNotFound
+// too; it stays until DeleteExpiredChallenges.
+func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (*latchkey.Challenge, error) {
+	c := &latchkey.Challenge{}
+	err := s.pool.QueryRow(ctx, `DELETE FROM challenges WHERE id = $1 AND expires_at > $2
+		RETURNING id, ceremony, user_id, session_id, data, expires_at`, id, dbTime(now)).
+		Scan(&c.ID, &c.Ceremony, &c.UserID, &c.SessionID, &c.Data, &c.ExpiresAt)
+	if err != nil {
+		return nil, storeError(err, "take challenge")
+	}
+	return c, nil
+}
+
+// DeleteExpiredChallenges removes the challenges that have expired at now and reports how many.
+func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM challenges WHERE expires_at <= $1`, dbTime(now))
+	if err != nil {
+		return 0, storeError(err, "delete expired challenges")
+	}
+	return int(tag.RowsAffected()), nil
+}

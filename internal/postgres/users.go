@@ -1,0 +1,191 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at`
+
+// scanUser reads one row of userColumns.
+func scanUser(row pgx.Row) (*latchkey.User, error) {
+	u := &latchkey.User{}
+	err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
+		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// scanUsers reads every row of userColumns.
+func scanUsers(rows pgx.Rows, err error) ([]*latchkey.User, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.User, error) { return scanUser(row) })
+}
+
+// CreateUser stores u, assigning ID and CreatedAt when empty; ErrConflict when the UPN is taken
+// in any case.
+func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
+	if u.ID == "" {
+		u.ID = latchkey.NewID()
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now()
+	}
+	u.CreatedAt = dbTime(u.CreatedAt)
+	u.Roles = nonNil(u.Roles)
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, upn, upn_normalized, display_name, given_name,
+		surname, employee_id, enabled, user_type, roles, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		u.ID, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
+		u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt)
+	return storeError(err, "create user")
+}
+
+// FindUserByID returns the user with the given ID; ErrNotFound when there is none.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*latchkey.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	return u, storeError(err, "find user")
+}
+
+// FindUserByUPN returns the user with the given principal name in any case; ErrNotFound when
+// there is none.
+func (s *Store) FindUserByUPN(ctx context.Context, upn string) (*latchkey.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE upn_normalized = $1`,
+		latchkey.NormalizeUPN(upn)))
+	return u, storeError(err, "find user")
+}
+
+// ListUsers returns every user, ordered by normalized UPN.
+func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
+	users, err := scanUsers(s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY upn_normalized`))
+	return users, storeError(err, "list users")
+}
+
+// UpdateUser locks the user's row, applies fn and stores the result, in one transaction. An error
+// from fn is returned as it is and changes nothing; a UPN taken by another user is ErrConflict.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User) error) (*latchkey.User, error) {
+	var u *latchkey.User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return storeError(err, "find user")
+		}
+		if err := fn(u); err != nil {
+			return err
+		}
+		u.ID = id
+		u.CreatedAt = dbTime(u.CreatedAt)
+		u.Roles = nonNil(u.Roles)
+		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
+			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10,
+			created_at = $11
+			WHERE id = $1`,
+			id, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName,
+			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt)
+		return storeError(err, "update user")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, storeError(err, "count users")
+}
+
+const groupColumns = `id, display_name, description, created_at`
+
+// scanGroup reads one row of groupColumns.
+func scanGroup(row pgx.Row) (*latchkey.Group, error) {
+	g := &latchkey.Group{}
+	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.CreatedAt); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// scanGroups reads every row of groupColumns.
+func scanGroups(rows pgx.Rows, err error) ([]*latchkey.Group, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.Group, error) { return scanGroup(row) })
+}
+
+// CreateGroup stores g, assigning ID and CreatedAt when empty; ErrConflict when the name is
+// taken in any case.
+func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
+	if g.ID == "" {
+		g.ID = latchkey.NewID()
+	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = now()
+	}
+	g.CreatedAt = dbTime(g.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO groups (id, display_name, name_normalized, description, created_at)
+		VALUES ($1, $2, $3, $4, $5)`,
+		g.ID, g.DisplayName, latchkey.NormalizeUPN(g.DisplayName), g.Description, g.CreatedAt)
+	return storeError(err, "create group")
+}
+
+// FindGroupByID returns the group with the given ID; ErrNotFound when there is none.
+func (s *Store) FindGroupByID(ctx context.Context, id string) (*latchkey.Group, error) {
+	g, err := scanGroup(s.pool.QueryRow(ctx, `SELECT `+groupColumns+` FROM groups WHERE id = $1`, id))
+	return g, storeError(err, "find group")
+}
+
+// FindGroupByName returns the group with the given name in any case; ErrNotFound when there is
+// none.
+func (s *Store) FindGroupByName(ctx context.Context, name string) (*latchkey.Group, error) {
+	g, err := scanGroup(s.pool.QueryRow(ctx, `SELECT `+groupColumns+` FROM groups WHERE name_normalized = $1`,
+		latchkey.NormalizeUPN(name)))
+	return g, storeError(err, "find group")
+}
+
+// ListGroups returns every group, ordered by normalized name.
+func (s *Store) ListGroups(ctx context.Context) ([]*latchkey.Group, error) {
+	groups, err := scanGroups(s.pool.Query(ctx, `SELECT `+groupColumns+` FROM groups ORDER BY name_normalized`))
+	return groups, storeError(err, "list groups")
+}
+
+// AddGroupMember makes the user a member of the group; adding a member twice is not an error.
+// ErrNotFound when the group or the user does not exist.
+func (s *Store) AddGroupMember(ctx context.Context, groupID, userID string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)
+		ON CONFLICT DO NOTHING`, groupID, userID)
+	return storeError(err, "add group member")
+}
+
+// RemoveGroupMember ends the user's membership of the group, if any.
+func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+	return storeError(err, "remove group member")
+}
+
+// ListGroupMembers returns the group's members, ordered by normalized UPN.
+func (s *Store) ListGroupMembers(ctx context.Context, groupID string) ([]*latchkey.User, error) {
+	users, err := scanUsers(s.pool.Query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE id IN (SELECT user_id FROM group_members WHERE group_id = $1)
+		ORDER BY upn_normalized`, groupID))
+	return users, storeError(err, "list group members")
+}
+
+// ListUserGroups returns the groups the user belongs to, ordered by normalized name.
+func (s *Store) ListUserGroups(ctx context.Context, userID string) ([]*latchkey.Group, error) {
+	groups, err := scanGroups(s.pool.Query(ctx, `SELECT `+groupColumns+` FROM groups
+		WHERE id IN (SELECT group_id FROM group_members WHERE user_id = $1)
+		ORDER BY name_normalized`, userID))
+	return groups, storeError(err, "list user groups")
+}

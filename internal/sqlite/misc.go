@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// FindThrottle returns the failure counter for key; one with no failures when there is none.
+func (s *Store) FindThrottle(ctx context.Context, key string) (latchkey.Throttle, error) {
+	th := latchkey.Throttle{Key: key}
+	var last int64
+	err := s.r.QueryRowContext(ctx, `SELECT failures, last_failure_at FROM throttles WHERE key = ?`, key).Scan(&th.Failures, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return th, nil
+	}
+	if err != nil {
+		return latchkey.Throttle{}, wrap("find throttle", err)
+	}
+	th.LastFailureAt = fromMicros(last)
+	return th, nil
+}
+
+// RecordFailure adds one failure to key in a single upsert and returns the new counter.
+func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time) (latchkey.Throttle, error) {
+	th := latchkey.Throttle{Key: key}
+	var last int64
+	err := s.w.QueryRowContext(ctx, `INSERT INTO throttles (key, failures, last_failure_at) VALUES (?, 1, ?)
+		ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at
+		RETURNING failures, last_failure_at`, key, micros(at)).Scan(&th.Failures, &last)
+	if err != nil {
+		return latchkey.Throttle{}, wrap("record failure", err)
+	}
+	th.LastFailureAt = fromMicros(last)
+	return th, nil
+}
+
+// ResetThrottle clears key's counter.
+func (s *Store) ResetThrottle(ctx context.Context, key string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM throttles WHERE key = ?`, key)
+	return wrap("reset throttle", err)
+}
+
+const signInColumns = `id, created_at, user_id, upn, ip, user_agent, method, passkey_id, passkey_kind, aaguid,
+	result, error_code, detail, correlation_id`
+
+func scanSignIn(row scanner) (*latchkey.SignInEvent, error) {
+	var e latchkey.SignInEvent
+	var created int64
+	if err := row.Scan(&e.ID, &created, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
+		&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID); err != nil {
+		return nil, err
+	}
+	e.CreatedAt = fromMicros(created)
+	return &e, nil
+}
+
+// RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
+func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error {
+	if e.ID == "" {
+		e.ID = latchkey.NewID()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sign_ins (`+signInColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, micros(e.CreatedAt), e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind,
+		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID)
+	return wrap("record sign-in", err)
+}
+
+// ListSignIns returns at most limit events, newest first, of userID when it is not empty.
+// A limit of zero or less means no limit.
+func (s *Store) ListSignIns(ctx context.Context, userID string, limit int) ([]*latchkey.SignInEvent, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite's "no limit"
+	}
+	if userID == "" {
+		return list(ctx, s.r, "list sign-ins", scanSignIn,
+			`SELECT `+signInColumns+` FROM sign_ins ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	}
+	return list(ctx, s.r, "list sign-ins", scanSignIn,
+		`SELECT `+signInColumns+` FROM sign_ins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, userID, limit)
+}
+
+// GetSetting returns the value stored under key; latchkey.ErrNotFound when there is none.
+func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if err != nil {
+		return nil, wrap("get setting", err)
+	}
+	return v, nil
+}
+
+// PutSetting stores value under key, replacing any earlier value.
+func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, blob(value))
+	return wrap("put setting", err)
+}

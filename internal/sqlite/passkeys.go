@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, aaguid, attestation_format,
+	attestation_type, attestation_trust, transports, backup_eligible, backup_state, user_verified, kind,
+	provider, nickname, possible_clone, created_at, last_used_at, last_used_platform, attestation_object,
+	client_data_json`
+
+func scanPasskey(row scanner) (*latchkey.Passkey, error) {
+	var p latchkey.Passkey
+	var signCount, created int64
+	var lastUsed sql.NullInt64
+	var transports string
+	if err := row.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &signCount, &p.AAGUID,
+		&p.AttestationFormat, &p.AttestationType, &p.AttestationTrust, &transports, &p.BackupEligible,
+		&p.BackupState, &p.UserVerified, &p.Kind, &p.Provider, &p.Nickname, &p.PossibleClone, &created,
+		&lastUsed, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON); err != nil {
+		return nil, err
+	}
+	var err error
+	if p.Transports, err = fromJSONList(transports); err != nil {
+		return nil, err
+	}
+	p.SignCount = uint32(signCount)
+	p.CreatedAt = fromMicros(created)
+	p.LastUsedAt = fromNullMicros(lastUsed)
+	return &p, nil
+}
+
+// CreatePasskey stores p, assigning ID and CreatedAt when empty. It returns
+// latchkey.ErrConflict when the credential ID is registered already, to anyone, and
+// latchkey.ErrNotFound when the user does not exist.
+func (s *Store) CreatePasskey(ctx context.Context, p *latchkey.Passkey) error {
+	if p.ID == "" {
+		p.ID = latchkey.NewID()
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = now()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO passkeys (`+passkeyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.UserID, blob(p.CredentialID), blob(p.PublicKey), int64(p.SignCount), p.AAGUID,
+		p.AttestationFormat, p.AttestationType, p.AttestationTrust, jsonList(p.Transports), p.BackupEligible,
+		p.BackupState, p.UserVerified, p.Kind, p.Provider, p.Nickname, p.PossibleClone, micros(p.CreatedAt),
+		nullMicros(p.LastUsedAt), p.LastUsedPlatform, blob(p.AttestationObject), blob(p.ClientDataJSON))
+	return wrap("create passkey", err)
+}
+
+// FindPasskeyByID returns the passkey with the given ID, or latchkey.ErrNotFound.
+func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passkey, error) {
+	p, err := scanPasskey(s.r.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE id = ?`, id))
+	return p, wrap("find passkey", err)
+}
+
+// FindPasskeyByCredentialID returns the passkey with the given WebAuthn credential ID, or
+// latchkey.ErrNotFound.
+func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*latchkey.Passkey, error) {
+	p, err := scanPasskey(s.r.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE credential_id = ?`, blob(credentialID)))
+	return p, wrap("find passkey", err)
+}
+
+// ListPasskeysByUser returns the user's passkeys, oldest first.
+func (s *Store) ListPasskeysByUser(ctx context.Context, userID string) ([]*latchkey.Passkey, error) {
+	return list(ctx, s.r, "list passkeys", scanPasskey,
+		`SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = ? ORDER BY created_at, id`, userID)
+}
+
+// RenamePasskey sets the nickname of the user's passkey; latchkey.ErrNotFound when it is not theirs.
+func (s *Store) RenamePasskey(ctx context.Context, userID, id, nickname string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE passkeys SET nickname = ? WHERE id = ? AND user_id = ?`, nickname, id, userID)
+	return affected("rename passkey", res, err)
+}
+
+// DeletePasskey removes the user's passkey; latchkey.ErrNotFound when it is not theirs.
+func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID)
+	return affected("delete passkey", res, err)
+}
+
+// RecordPasskeyUse moves the sign count to newCount and records the use, if newCount is above
+// the stored count or both are zero. Otherwise it returns latchkey.ErrConflict and changes
+// nothing; latchkey.ErrNotFound when there is no such passkey. The comparison is part of the
+// UPDATE, so of many racing callers with the same count exactly one wins.
+func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
+	return s.write(ctx, "record passkey use", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
+			WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0))`,
+			int64(newCount), micros(usedAt), platform, id)
+		if err := affected("record passkey use", res, err); !errors.Is(err, latchkey.ErrNotFound) {
+			return err
+		}
+		return conflictIfExists(ctx, tx, "passkeys", id)
+	})
+}
+
+// FlagPasskeyPossibleClone marks a passkey whose counter went backwards; latchkey.ErrNotFound
+// when there is no such passkey.
+func (s *Store) FlagPasskeyPossibleClone(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE passkeys SET possible_clone = 1 WHERE id = ?`, id)
+	return affected("flag passkey", res, err)
+}

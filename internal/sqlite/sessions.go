@@ -1,0 +1,87 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+const sessionColumns = `id, user_id, methods, passkey_id, access_pass_id, created_at, authenticated_at, expires_at, ip, user_agent`
+
+func scanSession(row scanner) (*latchkey.Session, error) {
+	var sess latchkey.Session
+	var methods string
+	var created, authenticated, expires int64
+	if err := row.Scan(&sess.ID, &sess.UserID, &methods, &sess.PasskeyID, &sess.AccessPassID, &created,
+		&authenticated, &expires, &sess.IP, &sess.UserAgent); err != nil {
+		return nil, err
+	}
+	var err error
+	if sess.Methods, err = fromJSONList(methods); err != nil {
+		return nil, err
+	}
+	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = fromMicros(created), fromMicros(authenticated), fromMicros(expires)
+	return &sess, nil
+}
+
+// CreateSession stores sess. It returns latchkey.ErrConflict when the ID is taken and
+// latchkey.ErrNotFound when the user does not exist.
+func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.ID, sess.UserID, jsonList(sess.Methods), sess.PasskeyID, sess.AccessPassID, micros(sess.CreatedAt),
+		micros(sess.AuthenticatedAt), micros(sess.ExpiresAt), sess.IP, sess.UserAgent)
+	return wrap("create session", err)
+}
+
+// FindSession returns the session if it has not expired at now; latchkey.ErrNotFound otherwise.
+func (s *Store) FindSession(ctx context.Context, id string, now time.Time) (*latchkey.Session, error) {
+	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ? AND expires_at > ?`, id, micros(now)))
+	return sess, wrap("find session", err)
+}
+
+// DeleteSession removes the session, if it exists.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	return wrap("delete session", err)
+}
+
+// DeleteExpiredSessions removes the sessions FindSession no longer returns at now, and
+// returns how many.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, micros(now))
+	return rowsAffected("delete expired sessions", res, err)
+}
+
+const challengeColumns = `id, ceremony, user_id, session_id, data, expires_at`
+
+// CreateChallenge stores a pending ceremony. It returns latchkey.ErrConflict when the ID is taken.
+func (s *Store) CreateChallenge(ctx context.Context, c *latchkey.Challenge) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO challenges (`+challengeColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Ceremony, c.UserID, c.SessionID, blob(c.Data), micros(c.ExpiresAt))
+	return wrap("create challenge", err)
+}
+
+// TakeChallenge deletes and returns the challenge in one statement, so of many racing callers
+// exactly one gets it and the others get latchkey.ErrNotFound. An expired challenge is deleted
+// too, and is latchkey.ErrNotFound.
+func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (*latchkey.Challenge, error) {
+	var c latchkey.Challenge
+	var expires int64
+	err := s.w.QueryRowContext(ctx, `DELETE FROM challenges WHERE id = ? RETURNING `+challengeColumns, id).
+		Scan(&c.ID, &c.Ceremony, &c.UserID, &c.SessionID, &c.Data, &expires)
+	if err != nil {
+		return nil, wrap("take challenge", err)
+	}
+	c.ExpiresAt = fromMicros(expires)
+	if expires <= micros(now) {
+		return nil, latchkey.ErrNotFound
+	}
+	return &c, nil
+}
+
+// DeleteExpiredChallenges removes the challenges that expired at or before now, and returns how many.
+func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM challenges WHERE expires_at <= ?`, micros(now))
+	return rowsAffected("delete expired challenges", res, err)
+}

@@ -1,0 +1,325 @@
+// Package sqlite is Latchkey's store on a single SQLite file, through the pure-Go
+// modernc.org/sqlite driver, with hand-written SQL and embedded migrations.
+//
+// The file is in WAL mode and is reached through two connection pools: one writer connection,
+// whose transactions begin IMMEDIATE so they take the write lock up front and never fail to
+// upgrade a read lock, and several reader connections, which WAL lets run alongside the writer.
+// Writes therefore queue in Go rather than spin on SQLITE_BUSY, and reads never wait for them.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+var _ latchkey.Store = (*Store)(nil)
+
+// busyTimeout is how long a connection waits for a lock held by another process (a second
+// Latchkey on the same file, a backup) before giving up.
+const busyTimeout = 10 * time.Second
+
+// Store is a latchkey.Store on one SQLite file. It is safe for concurrent use.
+type Store struct {
+	w *sql.DB // a single connection; every write goes through it
+	r *sql.DB // several read-only connections
+}
+
+// Open opens, creating if need be, the SQLite database at path (a file name, not a URI) and
+// brings its schema up to date. Opening the same file again, or from two processes, is safe.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
+		return nil, fmt.Errorf("open sqlite: %q is not a plain file name", path)
+	}
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+
+	w, err := sql.Open("sqlite", path+"?_txlock=immediate&"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w}
+
+	// The writer connects first, so that it alone switches a new file to WAL.
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: journal mode is %q, want wal", path, mode)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	readers := max(4, runtime.GOMAXPROCS(0))
+	s.r, err = sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	s.r.SetMaxOpenConns(readers)
+	s.r.SetMaxIdleConns(readers)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errR error
+	if s.r != nil {
+		errR = s.r.Close()
+	}
+	return errors.Join(s.w.Close(), errR)
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	return nil
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrate applies, in one IMMEDIATE transaction, the embedded migrations not yet recorded in
+// schema_migrations, in the order of the number that starts their names.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	var applied int
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&applied); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+
+	entries, err := fs.ReadDir(migrations, "migrations") // sorted by name
+	if err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	last := 0
+	for _, e := range entries {
+		version, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil || version <= last {
+			return fmt.Errorf("migrate sqlite: migration %s is not numbered in order", e.Name())
+		}
+		last = version
+		if version <= applied {
+			continue
+		}
+		body, err := fs.ReadFile(migrations, "migrations/"+e.Name())
+		if err != nil {
+			return fmt.Errorf("migrate sqlite: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migrate sqlite %s: %w", e.Name(), err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			version, e.Name(), micros(time.Now())); err != nil {
+			return fmt.Errorf("migrate sqlite %s: %w", e.Name(), err)
+		}
+	}
+	if applied > last {
+		return fmt.Errorf("migrate sqlite: the database is at schema version %d, newer than this program's %d", applied, last)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in one IMMEDIATE transaction on the writer connection and commits it when fn
+// returns nil. fn's error is returned as it is.
+func (s *Store) write(ctx context.Context, verb string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(verb, err)
+	}
+	return nil
+}
+
+// wrap maps a driver error to the store errors: a broken unique or primary key constraint to
+// latchkey.ErrConflict; no row, or a reference to a missing row, to latchkey.ErrNotFound. Any
+// other error is wrapped with verb.
+func wrap(verb string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return latchkey.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return latchkey.ErrConflict
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return latchkey.ErrNotFound
+		}
+	}
+	return fmt.Errorf("%s: %w", verb, err)
+}
+
+// affected returns latchkey.ErrNotFound when res changed no row.
+func affected(verb string, res sql.Result, err error) error {
+	if err != nil {
+		return wrap(verb, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(verb, err)
+	}
+	if n == 0 {
+		return latchkey.ErrNotFound
+	}
+	return nil
+}
+
+// rowsAffected returns how many rows res changed.
+func rowsAffected(verb string, res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, wrap(verb, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap(verb, err)
+	}
+	return int(n), nil
+}
+
+// conflictIfExists explains why a conditional update changed no row: latchkey.ErrConflict when
+// the row with id is in table, so the condition failed, and latchkey.ErrNotFound when it is not.
+func conflictIfExists(ctx context.Context, tx *sql.Tx, table, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&one)
+	if err == nil {
+		return latchkey.ErrConflict
+	}
+	return wrap("find "+table, err)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// list runs query on the readers and scans every row with scan.
+func list[T any](ctx context.Context, db *sql.DB, verb string, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(verb, err)
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, wrap(verb, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(verb, err)
+	}
+	return out, nil
+}
+
+// micros is how times are stored: unix microseconds, UTC.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is the inverse of micros.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullMicros stores an optional time as NULL or microseconds.
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(*t), Valid: true}
+}
+
+// fromNullMicros is the inverse of nullMicros.
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// now returns the time assigned to new items, rounded to what the store keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// jsonList encodes a list as a JSON array, never null.
+func jsonList(v []string) string {
+	if v == nil {
+		return "[]"
+	}
+	b, _ := json.Marshal(v) // a []string always marshals
+	return string(b)
+}
+
+// fromJSONList decodes a list stored by jsonList.
+func fromJSONList(s string) ([]string, error) {
+	v := []string{}
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("decode list: %w", err)
+	}
+	return v, nil
+}
+
+// blob keeps NOT NULL BLOB columns from receiving NULL for a nil slice.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// prefixed qualifies each name in a comma-separated column list with prefix, such as "u.".
+func prefixed(prefix, columns string) string {
+	names := strings.Split(columns, ", ")
+	for i, n := range names {
+		names[i] = prefix + n
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,163 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/internal/storetest"
+)
+
+func newStore(t *testing.T) latchkey.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latchkey.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.RunTests(t, newStore)
+}
+
+func TestConcurrency(t *testing.T) {
+	storetest.RunConcurrencyTests(t, newStore)
+}
+
+func TestOpenTwice(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s1, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	u := &latchkey.User{UserPrincipalName: "alice@example.com", DisplayName: "Alice", UserType: latchkey.UserTypeMember}
+	if err := s1.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+
+	// A second store on the same file, while the first is open, then after it is closed.
+	s2, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open while open: %v", err)
+	}
+	if _, err := s2.FindUserByID(ctx, u.ID); err != nil {
+		t.Errorf("FindUserByID on the second store: %v", err)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s2.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s3, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open again: %v", err)
+	}
+	defer s3.Close()
+	if n, err := s3.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("CountUsers after reopening = %d, %v; want 1, nil", n, err)
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+	var versions, max int
+	if err := db.QueryRowContext(ctx, "SELECT count(*), max(version) FROM schema_migrations").Scan(&versions, &max); err != nil {
+		t.Fatal(err)
+	}
+	if versions != max {
+		t.Errorf("schema_migrations has %d rows for versions up to %d: a migration ran twice or was skipped", versions, max)
+	}
+}
+
+func TestOpenRejectsURIs(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db", filepath.Join(t.TempDir(), "x.db?mode=ro")} {
+		if s, err := sqlite.Open(t.Context(), path); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+// BenchmarkSignIn runs the store calls of a passkey sign-in from about 64 clients at once; any
+// error, "database is locked" included, fails it.
+func BenchmarkSignIn(b *testing.B) {
+	ctx := b.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "latchkey.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const users = 64
+	keys := make([]*latchkey.Passkey, users)
+	for i := range keys {
+		u := &latchkey.User{UserPrincipalName: fmt.Sprintf("user%d@example.com", i), DisplayName: "U", UserType: latchkey.UserTypeMember}
+		if err := s.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		keys[i] = &latchkey.Passkey{UserID: u.ID, CredentialID: []byte(u.ID), PublicKey: []byte{1}, Kind: latchkey.KindSynced}
+		if err := s.CreatePasskey(ctx, keys[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		// Clients share passkeys, so some lose the counter race, as real retries would.
+		key := keys[next.Add(1)%users]
+		for pb.Next() {
+			now := time.Now()
+			c := &latchkey.Challenge{ID: latchkey.NewID(), Ceremony: latchkey.CeremonyAuthentication, Data: []byte(`{}`), ExpiresAt: now.Add(time.Minute)}
+			if err := s.CreateChallenge(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.TakeChallenge(ctx, c.ID, now); err != nil {
+				b.Fatal(err)
+			}
+			p, err := s.FindPasskeyByCredentialID(ctx, key.CredentialID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.FindUserByID(ctx, p.UserID); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.RecordPasskeyUse(ctx, p.ID, p.SignCount+1, now, "bench"); err != nil && !errors.Is(err, latchkey.ErrConflict) {
+				b.Fatal(err)
+			}
+			sess := &latchkey.Session{ID: latchkey.NewID(), UserID: p.UserID, Methods: []string{latchkey.MethodPasskey}, CreatedAt: now, AuthenticatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := s.CreateSession(ctx, sess); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.RecordSignIn(ctx, &latchkey.SignInEvent{UserID: p.UserID, Method: latchkey.MethodPasskey, Result: latchkey.SignInSuccess}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.FindSession(ctx, sess.ID, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

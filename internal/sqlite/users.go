@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at`
+
+func scanUser(row scanner) (*latchkey.User, error) {
+	var u latchkey.User
+	var roles string
+	var created int64
+	if err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
+		&u.EmployeeID, &u.Enabled, &u.UserType, &roles, &created); err != nil {
+		return nil, err
+	}
+	var err error
+	if u.Roles, err = fromJSONList(roles); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMicros(created)
+	return &u, nil
+}
+
+// CreateUser stores u, assigning ID and CreatedAt when empty. It returns latchkey.ErrConflict
+// when another user has the same UPN regardless of case.
+func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
+	if u.ID == "" {
+		u.ID = latchkey.NewID()
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType,
+		jsonList(u.Roles), micros(u.CreatedAt), latchkey.NormalizeUPN(u.UserPrincipalName))
+	return wrap("create user", err)
+}
+
+// FindUserByID returns the user with the given ID, or latchkey.ErrNotFound.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*latchkey.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, wrap("find user", err)
+}
+
+// FindUserByUPN returns the user whose UPN matches upn regardless of case, or latchkey.ErrNotFound.
+func (s *Store) FindUserByUPN(ctx context.Context, upn string) (*latchkey.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE upn_norm = ?`, latchkey.NormalizeUPN(upn)))
+	return u, wrap("find user", err)
+}
+
+// ListUsers returns every user, ordered by UPN regardless of case.
+func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
+	return list(ctx, s.r, "list users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY upn_norm`)
+}
+
+// UpdateUser loads the user, applies fn and stores the result in one transaction. fn may not
+// change ID or CreatedAt. An error from fn is returned as it is, and nothing is written.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User) error) (*latchkey.User, error) {
+	var u *latchkey.User
+	err := s.write(ctx, "update user", func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if err != nil {
+			return wrap("update user", err)
+		}
+		createdAt := u.CreatedAt
+		if err := fn(u); err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt = id, createdAt
+		_, err = tx.ExecContext(ctx, `UPDATE users SET upn = ?, upn_norm = ?, display_name = ?, given_name = ?,
+			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ? WHERE id = ?`,
+			u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
+			u.Surname, u.EmployeeID, u.Enabled, u.UserType, jsonList(u.Roles), id)
+		return wrap("update user", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if u.Roles == nil {
+		u.Roles = []string{}
+	}
+	return u, nil
+}
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, wrap("count users", err)
+}
+
+const groupColumns = `id, display_name, description, created_at`
+
+func scanGroup(row scanner) (*latchkey.Group, error) {
+	var g latchkey.Group
+	var created int64
+	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &created); err != nil {
+		return nil, err
+	}
+	g.CreatedAt = fromMicros(created)
+	return &g, nil
+}
+
+// CreateGroup stores g, assigning ID and CreatedAt when empty. It returns latchkey.ErrConflict
+// when another group has the same name regardless of case.
+func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
+	if g.ID == "" {
+		g.ID = latchkey.NewID()
+	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = now()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO groups (`+groupColumns+`, name_norm) VALUES (?, ?, ?, ?, ?)`,
+		g.ID, g.DisplayName, g.Description, micros(g.CreatedAt), latchkey.NormalizeUPN(g.DisplayName))
+	return wrap("create group", err)
+}
+
+// FindGroupByID returns the group with the given ID, or latchkey.ErrNotFound.
+func (s *Store) FindGroupByID(ctx context.Context, id string) (*latchkey.Group, error) {
+	g, err := scanGroup(s.r.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE id = ?`, id))
+	return g, wrap("find group", err)
+}
+
+// FindGroupByName returns the group whose name matches regardless of case, or latchkey.ErrNotFound.
+func (s *Store) FindGroupByName(ctx context.Context, name string) (*latchkey.Group, error) {
+	g, err := scanGroup(s.r.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE name_norm = ?`, latchkey.NormalizeUPN(name)))
+	return g, wrap("find group", err)
+}
+
+// ListGroups returns every group, ordered by name regardless of case.
+func (s *Store) ListGroups(ctx context.Context) ([]*latchkey.Group, error) {
+	return list(ctx, s.r, "list groups", scanGroup, `SELECT `+groupColumns+` FROM groups ORDER BY name_norm`)
+}
+
+// AddGroupMember makes the user a member of the group; adding a member twice is not an error.
+// It returns latchkey.ErrNotFound when the group or the user does not exist.
+func (s *Store) AddGroupMember(ctx context.Context, groupID, userID string) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, groupID, userID)
+	return wrap("add group member", err)
+}
+
+// RemoveGroupMember ends the user's membership of the group, if any.
+func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID)
+	return wrap("remove group member", err)
+}
+
+// ListGroupMembers returns the members of the group, ordered by UPN regardless of case.
+func (s *Store) ListGroupMembers(ctx context.Context, groupID string) ([]*latchkey.User, error) {
+	return list(ctx, s.r, "list group members", scanUser, `SELECT `+prefixed("u.", userColumns)+`
+		FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.upn_norm`, groupID)
+}
+
+// ListUserGroups returns the groups the user belongs to, ordered by name regardless of case.
+func (s *Store) ListUserGroups(ctx context.Context, userID string) ([]*latchkey.Group, error) {
+	return list(ctx, s.r, "list user groups", scanGroup, `SELECT `+prefixed("g.", groupColumns)+`
+		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name_norm`, userID)
+}

@@ -1,0 +1,239 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// racers is how many goroutines each race releases at once.
+const racers = 20
+
+var concurrencyTests = []test{
+	{"MarkAccessPassUsed", testRaceMarkAccessPassUsed},
+	{"TakeChallenge", testRaceTakeChallenge},
+	{"RecordPasskeyUse", testRaceRecordPasskeyUse},
+	{"RecordFailure", testRaceRecordFailure},
+	{"CreateUser", testRaceCreateUser},
+	{"ReplaceAccessPass", testRaceReplaceAccessPass},
+	{"SignInPath", testRaceSignInPath},
+}
+
+// race runs f in racers goroutines, released together, and returns their errors by index.
+func race(f func(i int) error) []error {
+	errs := make([]error, racers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			<-start
+			errs[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// checkOneWinner reports unless exactly one error is nil and all the others are loser.
+func checkOneWinner(t *testing.T, what string, errs []error, loser error) (winner int) {
+	t.Helper()
+	winner = -1
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+			winner = i
+		case !errors.Is(err, loser):
+			t.Errorf("%s: goroutine %d: err = %v, want nil or %v", what, i, err, loser)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%s: %d of %d goroutines won, want exactly 1", what, wins, len(errs))
+	}
+	return winner
+}
+
+func testRaceMarkAccessPassUsed(t *testing.T, s latchkey.Store) {
+	u := mustCreateUser(t, s, "alice@example.com")
+	p := mustReplaceAccessPass(t, s, u.ID)
+	errs := race(func(i int) error {
+		return s.MarkAccessPassUsed(t.Context(), p.ID, t0.Add(time.Duration(i)*time.Second))
+	})
+	winner := checkOneWinner(t, "MarkAccessPassUsed", errs, latchkey.ErrConflict)
+	got := findAccessPass(t, s, u.ID)
+	if winner >= 0 {
+		at := t0.Add(time.Duration(winner) * time.Second)
+		want := *p
+		want.UsedAt = &at
+		diff(t, "pass after race", got, &want)
+	}
+}
+
+func testRaceTakeChallenge(t *testing.T, s latchkey.Store) {
+	c := mustCreateChallenge(t, s, t0.Add(time.Minute))
+	got := make([]*latchkey.Challenge, racers)
+	errs := race(func(i int) error {
+		var err error
+		got[i], err = s.TakeChallenge(t.Context(), c.ID, t0)
+		return err
+	})
+	if winner := checkOneWinner(t, "TakeChallenge", errs, latchkey.ErrNotFound); winner >= 0 {
+		diff(t, "challenge won", got[winner], c)
+	}
+}
+
+func testRaceRecordPasskeyUse(t *testing.T, s latchkey.Store) {
+	u := mustCreateUser(t, s, "alice@example.com")
+	p := newPasskey(u.ID, t0)
+	p.SignCount = 41
+	must(t, "CreatePasskey", s.CreatePasskey(t.Context(), p))
+	errs := race(func(i int) error {
+		return s.RecordPasskeyUse(t.Context(), p.ID, 42, t0.Add(time.Duration(i)*time.Second), fmt.Sprint("platform ", i))
+	})
+	winner := checkOneWinner(t, "RecordPasskeyUse", errs, latchkey.ErrConflict)
+	if winner >= 0 {
+		at := t0.Add(time.Duration(winner) * time.Second)
+		want := *p
+		want.SignCount, want.LastUsedAt, want.LastUsedPlatform = 42, &at, fmt.Sprint("platform ", winner)
+		diff(t, "passkey after race", findPasskey(t, s, p.ID), &want)
+	}
+}
+
+func testRaceRecordFailure(t *testing.T, s latchkey.Store) {
+	const key = "tap:user:race"
+	counts := make([]int, racers)
+	errs := race(func(i int) error {
+		th, err := s.RecordFailure(t.Context(), key, t0)
+		counts[i] = th.Failures
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("RecordFailure: goroutine %d: %v", i, err)
+		}
+	}
+	// Each caller saw a different count: no two increments were merged.
+	slices.Sort(counts)
+	want := make([]int, racers)
+	for i := range want {
+		want[i] = i + 1
+	}
+	diff(t, "counts returned by RecordFailure", counts, want)
+	got, err := s.FindThrottle(t.Context(), key)
+	must(t, "FindThrottle", err)
+	if got.Failures != racers {
+		t.Errorf("FindThrottle after race: Failures = %d, want %d", got.Failures, racers)
+	}
+}
+
+func testRaceCreateUser(t *testing.T, s latchkey.Store) {
+	errs := race(func(i int) error {
+		// Each goroutine spells the UPN with a different mix of cases.
+		var b strings.Builder
+		for j, r := range "racer@example.com" {
+			if i>>(j%5)&1 == 1 {
+				r = []rune(strings.ToUpper(string(r)))[0]
+			}
+			b.WriteRune(r)
+		}
+		return s.CreateUser(t.Context(), newUser(b.String()))
+	})
+	checkOneWinner(t, "CreateUser", errs, latchkey.ErrConflict)
+	n, err := s.CountUsers(t.Context())
+	must(t, "CountUsers", err)
+	if n != 1 {
+		t.Errorf("CountUsers after race = %d, want 1", n)
+	}
+}
+
+// testRaceReplaceAccessPass replaces one user's pass from many goroutines: every call succeeds
+// and exactly one of their passes remains.
+func testRaceReplaceAccessPass(t *testing.T, s latchkey.Store) {
+	u := mustCreateUser(t, s, "alice@example.com")
+	passes := make([]*latchkey.AccessPass, racers)
+	for i := range passes {
+		passes[i] = newAccessPass(u.ID)
+	}
+	errs := race(func(i int) error { return s.ReplaceAccessPass(t.Context(), passes[i]) })
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("ReplaceAccessPass: goroutine %d: %v", i, err)
+		}
+	}
+	got := findAccessPass(t, s, u.ID)
+	i := slices.IndexFunc(passes, func(p *latchkey.AccessPass) bool { return p.ID == got.ID })
+	if i < 0 {
+		t.Fatalf("FindAccessPassByUser = pass %s, which no goroutine stored", got.ID)
+	}
+	diff(t, "remaining pass", got, passes[i])
+}
+
+// testRaceSignInPath mixes the reads and writes of a passkey sign-in from many clients at once,
+// each with its own passkey, and wants no error at all: a store must not refuse work because
+// another writer holds a lock.
+func testRaceSignInPath(t *testing.T, s latchkey.Store) {
+	const rounds = 5
+	users := make([]*latchkey.User, racers)
+	keys := make([]*latchkey.Passkey, racers)
+	for i := range racers {
+		users[i] = mustCreateUser(t, s, fmt.Sprintf("user%02d@example.com", i))
+		keys[i] = mustCreatePasskey(t, s, users[i].ID, t0)
+	}
+	errs := race(func(i int) error {
+		ctx := t.Context()
+		for r := range rounds {
+			now := t0.Add(time.Duration(r+1) * time.Minute)
+			c := newChallenge(now.Add(time.Minute))
+			if err := s.CreateChallenge(ctx, c); err != nil {
+				return fmt.Errorf("CreateChallenge: %w", err)
+			}
+			if _, err := s.TakeChallenge(ctx, c.ID, now); err != nil {
+				return fmt.Errorf("TakeChallenge: %w", err)
+			}
+			p, err := s.FindPasskeyByCredentialID(ctx, keys[i].CredentialID)
+			if err != nil {
+				return fmt.Errorf("FindPasskeyByCredentialID: %w", err)
+			}
+			if _, err := s.FindUserByID(ctx, p.UserID); err != nil {
+				return fmt.Errorf("FindUserByID: %w", err)
+			}
+			if err := s.RecordPasskeyUse(ctx, p.ID, p.SignCount+1, now, "Linux"); err != nil {
+				return fmt.Errorf("RecordPasskeyUse: %w", err)
+			}
+			sess := newSession(p.UserID, now.Add(time.Hour))
+			if err := s.CreateSession(ctx, sess); err != nil {
+				return fmt.Errorf("CreateSession: %w", err)
+			}
+			if err := s.RecordSignIn(ctx, newSignIn(p.UserID, now)); err != nil {
+				return fmt.Errorf("RecordSignIn: %w", err)
+			}
+			if _, err := s.FindSession(ctx, sess.ID, now); err != nil {
+				return fmt.Errorf("FindSession: %w", err)
+			}
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("sign-in client %d: %v", i, err)
+		}
+	}
+	for i, k := range keys {
+		if got := findPasskey(t, s, k.ID).SignCount; got != k.SignCount+rounds {
+			t.Errorf("passkey %d: SignCount = %d, want %d", i, got, k.SignCount+rounds)
+		}
+	}
+	events, err := s.ListSignIns(t.Context(), "", 1000)
+	must(t, "ListSignIns", err)
+	if len(events) != racers*rounds {
+		t.Errorf("ListSignIns returned %d events, want %d", len(events), racers*rounds)
+	}
+}

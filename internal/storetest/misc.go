@@ -1,0 +1,169 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+var miscTests = []test{
+	{"FindThrottle/Missing", testFindThrottleMissing},
+	{"RecordFailure", testRecordFailure},
+	{"ResetThrottle", testResetThrottle},
+	{"ListSignIns", testListSignIns},
+	{"GetSetting/NotFound", testGetSettingNotFound},
+	{"PutSetting", testPutSetting},
+	{"Ping", testPing},
+}
+
+func testFindThrottleMissing(t *testing.T, s latchkey.Store) {
+	got, err := s.FindThrottle(t.Context(), "tap:user:nobody")
+	must(t, "FindThrottle missing", err)
+	if got.Failures != 0 || !got.LastFailureAt.IsZero() {
+		t.Errorf("FindThrottle missing = %+v, want zero failures and no time", got)
+	}
+}
+
+func testRecordFailure(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	const key = "tap:ip:192.0.2.7"
+	for i := 1; i <= 3; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		got, err := s.RecordFailure(ctx, key, at)
+		must(t, "RecordFailure", err)
+		want := latchkey.Throttle{Key: key, Failures: i, LastFailureAt: at}
+		diff(t, "RecordFailure", got, want)
+		got, err = s.FindThrottle(ctx, key)
+		must(t, "FindThrottle", err)
+		diff(t, "FindThrottle", got, want)
+	}
+	// Keys count separately.
+	got, err := s.RecordFailure(ctx, "tap:user:alice", t0)
+	must(t, "RecordFailure other key", err)
+	diff(t, "RecordFailure other key", got, latchkey.Throttle{Key: "tap:user:alice", Failures: 1, LastFailureAt: t0})
+	got, err = s.FindThrottle(ctx, key)
+	must(t, "FindThrottle", err)
+	if got.Failures != 3 {
+		t.Errorf("FindThrottle after failure on another key: Failures = %d, want 3", got.Failures)
+	}
+}
+
+func testResetThrottle(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	for range 2 {
+		_, err := s.RecordFailure(ctx, "a", t0)
+		must(t, "RecordFailure a", err)
+	}
+	_, err := s.RecordFailure(ctx, "b", t0)
+	must(t, "RecordFailure b", err)
+
+	must(t, "ResetThrottle", s.ResetThrottle(ctx, "a"))
+	got, err := s.FindThrottle(ctx, "a")
+	must(t, "FindThrottle after reset", err)
+	if got.Failures != 0 || !got.LastFailureAt.IsZero() {
+		t.Errorf("FindThrottle after reset = %+v, want zero failures and no time", got)
+	}
+	must(t, "ResetThrottle missing key", s.ResetThrottle(ctx, "never"))
+
+	got, err = s.FindThrottle(ctx, "b")
+	must(t, "FindThrottle b", err)
+	if got.Failures != 1 {
+		t.Errorf("FindThrottle b after resetting a: Failures = %d, want 1", got.Failures)
+	}
+	got, err = s.RecordFailure(ctx, "a", t0.Add(time.Hour))
+	must(t, "RecordFailure after reset", err)
+	diff(t, "RecordFailure after reset", got, latchkey.Throttle{Key: "a", Failures: 1, LastFailureAt: t0.Add(time.Hour)})
+}
+
+func newSignIn(userID string, at time.Time) *latchkey.SignInEvent {
+	return &latchkey.SignInEvent{
+		ID:            latchkey.NewID(),
+		CreatedAt:     at,
+		UserID:        userID,
+		UPN:           "user@example.com",
+		IP:            "198.51.100.4",
+		UserAgent:     "Mozilla/5.0",
+		Method:        latchkey.MethodPasskey,
+		PasskeyID:     latchkey.NewID(),
+		PasskeyKind:   latchkey.KindDeviceBound,
+		AAGUID:        "cb69481e-8ff7-4039-93ec-0a2729a154a8",
+		Result:        latchkey.SignInSuccess,
+		CorrelationID: latchkey.NewID(),
+	}
+}
+
+func testListSignIns(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	got, err := s.ListSignIns(ctx, "", 10)
+	must(t, "ListSignIns empty", err)
+	if len(got) != 0 {
+		t.Errorf("ListSignIns on an empty store returned %d events", len(got))
+	}
+
+	alice, bob := mustCreateUser(t, s, "alice@example.com"), mustCreateUser(t, s, "bob@example.com")
+	a1 := newSignIn(alice.ID, t0)
+	a2 := newSignIn(alice.ID, t0.Add(2*time.Minute))
+	b1 := newSignIn(bob.ID, t0.Add(time.Minute))
+	// A failed attempt for an unknown user.
+	x := &latchkey.SignInEvent{
+		ID: latchkey.NewID(), CreatedAt: t0.Add(3 * time.Minute), UPN: "mallory@example.com", Method: latchkey.MethodTAP,
+		Result: latchkey.SignInFailure, ErrorCode: "tap_invalid", Detail: "no such user", CorrelationID: latchkey.NewID(),
+	}
+	// Recorded out of order, with IDs in yet another order, listed newest first.
+	a1.ID, a2.ID, b1.ID, x.ID = "00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000004",
+		"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
+	for _, e := range []*latchkey.SignInEvent{a2, x, a1, b1} {
+		want := *e
+		must(t, "RecordSignIn", s.RecordSignIn(ctx, e))
+		unchanged(t, "RecordSignIn argument", e, &want)
+	}
+
+	got, err = s.ListSignIns(ctx, "", 10)
+	must(t, "ListSignIns", err)
+	diff(t, "ListSignIns", got, []*latchkey.SignInEvent{x, a2, b1, a1})
+	got, err = s.ListSignIns(ctx, alice.ID, 10)
+	must(t, "ListSignIns alice", err)
+	diff(t, "ListSignIns alice", got, []*latchkey.SignInEvent{a2, a1})
+	got, err = s.ListSignIns(ctx, "", 2)
+	must(t, "ListSignIns limit 2", err)
+	diff(t, "ListSignIns limit 2", got, []*latchkey.SignInEvent{x, a2})
+	got, err = s.ListSignIns(ctx, alice.ID, 1)
+	must(t, "ListSignIns alice limit 1", err)
+	diff(t, "ListSignIns alice limit 1", got, []*latchkey.SignInEvent{a2})
+	got, err = s.ListSignIns(ctx, latchkey.NewID(), 10)
+	must(t, "ListSignIns unknown user", err)
+	if len(got) != 0 {
+		t.Errorf("ListSignIns for an unknown user returned %d events", len(got))
+	}
+}
+
+func testGetSettingNotFound(t *testing.T, s latchkey.Store) {
+	must(t, "PutSetting", s.PutSetting(t.Context(), "policy", []byte(`{}`)))
+	_, err := s.GetSetting(t.Context(), "missing")
+	wantErr(t, "GetSetting missing", err, latchkey.ErrNotFound)
+}
+
+func testPutSetting(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	get := func(key, want string) {
+		t.Helper()
+		got, err := s.GetSetting(ctx, key)
+		must(t, "GetSetting "+key, err)
+		if string(got) != want {
+			t.Errorf("GetSetting %s = %q, want %q", key, got, want)
+		}
+	}
+	must(t, "PutSetting", s.PutSetting(ctx, "methods-policy", []byte(`{"passkey":{"enabled":true}}`)))
+	must(t, "PutSetting", s.PutSetting(ctx, "signing-keys", []byte(`[{"kid":"k1"}]`)))
+	get("methods-policy", `{"passkey":{"enabled":true}}`)
+	get("signing-keys", `[{"kid":"k1"}]`)
+
+	must(t, "PutSetting overwrite", s.PutSetting(ctx, "methods-policy", []byte(`{"passkey":{"enabled":false}}`)))
+	get("methods-policy", `{"passkey":{"enabled":false}}`)
+	get("signing-keys", `[{"kid":"k1"}]`)
+}
+
+func testPing(t *testing.T, s latchkey.Store) {
+	must(t, "Ping", s.Ping(t.Context()))
+}
