@@ -33,7 +33,7 @@ func TestCLIDirectoryAndTAP(t *testing.T) {
 	}
 	var alice struct {
 		ID, UserPrincipalName, DisplayName, EmployeeID, UserType string
-		AccountEnabled                                         bool
+		AccountEnabled                                           bool
 	}
 	if err := json.Unmarshal([]byte(out), &alice); err != nil {
 		t.Fatalf("user add --json: %v\n%s", err, out)
