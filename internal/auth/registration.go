@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -93,10 +94,13 @@ func (s *Service) saveChallenge(ctx context.Context, sd *webauthn.SessionData, c
 	if err != nil {
 		return fmt.Errorf("encode session data: %w", err)
 	}
-	expires := sd.Expires
-	if expires.IsZero() {
-		expires = s.now().Add(passkey.CeremonyTimeout)
+	// The store checks expiry against the service clock, so the deadline is counted on it too;
+	// go-webauthn sets sd.Expires on the wall clock.
+	timeout := passkey.CeremonyTimeout
+	if !sd.Expires.IsZero() {
+		timeout = time.Until(sd.Expires)
 	}
+	expires := s.now().Add(timeout)
 	return s.Store.CreateChallenge(ctx, &latchkey.Challenge{ID: sd.Challenge, Ceremony: ceremony,
 		UserID: userID, SessionID: sessionID, Data: data, ExpiresAt: expires.UTC()})
 }

@@ -105,7 +105,7 @@ func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	state := ap.State(time.Now())
+	state := ap.State(s.auth.Now())
 	writeJSON(w, http.StatusCreated, tapJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
 }
 

@@ -72,7 +72,7 @@ func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *Erro
 	}
 	var tap map[string]any
 	if ap, err := s.store.FindAccessPassByUser(ctx, u.ID); err == nil {
-		tap = map[string]any{"Pass": ap, "State": ap.State(time.Now()), "Expires": ap.ExpiresAt()}
+		tap = map[string]any{"Pass": ap, "State": ap.State(s.auth.Now()), "Expires": ap.ExpiresAt()}
 	} else if !latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, err)
 		return

@@ -88,10 +88,20 @@ func unmarshalStrict(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if te.Field == "" {
+				return latchkey.Errorf(latchkey.EINVALID, "wrong_type",
+					"The request has a value of the wrong kind.", "the body must be a JSON object, got %s", te.Value)
+			}
 			return latchkey.Errorf(latchkey.EINVALID, "wrong_type",
 				"The request has a value of the wrong kind.", "field %q must be %s, got %s", te.Field, te.Type, te.Value)
 		}
-		return latchkey.Errorf(latchkey.EINVALID, "malformed_json", "The request is not valid JSON.", "decode: %v", err)
+		var se *json.SyntaxError
+		if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return latchkey.Errorf(latchkey.EINVALID, "malformed_json", "The request is not valid JSON.", "decode: %v", err)
+		}
+		// Well-formed JSON that a field's own decoder refuses, such as a date-time that is not one.
+		return latchkey.Errorf(latchkey.EINVALID, "wrong_type",
+			"The request has a value of the wrong kind.", "decode: %v", err)
 	}
 	return nil
 }

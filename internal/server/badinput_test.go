@@ -1,0 +1,503 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/descope/virtualwebauthn"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// jsonRoute is a route that reads a JSON body, with a well-formed body for it and a body that is
+// well-formed JSON with a value of the wrong type.
+type jsonRoute struct {
+	pattern      string // the route as server.go registers it, naming the subtest
+	method, path string
+	session      bool     // sent with the admin's session
+	bodyOptional bool     // an empty body is a valid request
+	valid        string   // the shape of a real request, for the truncation and content-type cases
+	wrongType    string   // "" when the route reads no fields: registration options accept any JSON
+	wrongCode    string   // the code wrongType gets
+	moreWrong    []string // further well-formed bodies refused as wrong_type
+}
+
+// TestBadJSONInput sends every JSON route malformed, truncated, mistyped, oversized and
+// mislabelled bodies: each answer is a 4xx with the error JSON, and nothing is written.
+func TestBadJSONInput(t *testing.T) {
+	h := newHarness(t)
+	admin, adminUser := h.signedInClient("admin@example.com", true)
+	pk := admin.mustRegister(h.newDevice())
+	target := h.createUser("bob@example.com", false)
+	h.issueTAP(target.ID, auth.IssueOptions{})
+	ctx := context.Background()
+	tapBefore, err := h.store.FindAccessPassByUser(ctx, target.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usersBefore, err := h.store.CountUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	credential := `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}`
+	routes := []jsonRoute{
+		{pattern: "POST /api/v1/signin/tap", method: "POST", path: "/api/v1/signin/tap", valid: `{"username":"bob@example.com","tap":"abcdefgh"}`,
+			wrongType: `{"username": 5, "tap": "abcdefgh"}`, wrongCode: "wrong_type"},
+		{pattern: "POST /api/v1/webauthn/registration/options", method: "POST", path: "/api/v1/webauthn/registration/options", session: true, bodyOptional: true, valid: `{}`},
+		{pattern: "POST /api/v1/webauthn/registration/verify", method: "POST", path: "/api/v1/webauthn/registration/verify", session: true, valid: credential,
+			wrongType: `{"username": 5}`, wrongCode: "registration_invalid"},
+		{pattern: "POST /api/v1/webauthn/authentication/options", method: "POST", path: "/api/v1/webauthn/authentication/options", bodyOptional: true, valid: `{"username":"admin@example.com"}`,
+			wrongType: `{"username": 5}`, wrongCode: "wrong_type"},
+		{pattern: "POST /api/v1/webauthn/authentication/verify", method: "POST", path: "/api/v1/webauthn/authentication/verify", valid: credential,
+			wrongType: `{"username": 5}`, wrongCode: "assertion_invalid"},
+		{pattern: "PATCH /api/v1/me/passkeys/{id}", method: "PATCH", path: "/api/v1/me/passkeys/" + pk.ID, session: true, valid: `{"displayName":"Renamed"}`,
+			wrongType: `{"displayName": 5}`, wrongCode: "wrong_type"},
+		{pattern: "POST /api/v1/users", method: "POST", path: "/api/v1/users", session: true, valid: `{"userPrincipalName":"carol@example.com"}`,
+			wrongType: `{"userPrincipalName": 5}`, wrongCode: "wrong_type"},
+		{pattern: "POST /api/v1/users/{id}/authentication/temporaryAccessPassMethods", method: "POST", path: "/api/v1/users/" + target.ID + "/authentication/temporaryAccessPassMethods", session: true, bodyOptional: true,
+			valid: `{"lifetimeInMinutes":60}`, wrongType: `{"lifetimeInMinutes": "60"}`, wrongCode: "wrong_type",
+			moreWrong: []string{`{"startDateTime": "yesterday"}`, `{"startDateTime": 5}`, `{"isUsableOnce": "true"}`, `{"lifetimeInMinutes": 1e20}`}},
+	}
+
+	type badInput struct {
+		name, contentType, body string
+		status                  int
+		code                    string
+	}
+	for _, rt := range routes {
+		t.Run(rt.pattern, func(t *testing.T) {
+			cases := []badInput{
+				{"malformed", "application/json", `{"username": }`, 400, "malformed_json"},
+				{"not JSON at all", "application/json", `username=bob`, 400, "malformed_json"},
+				{"truncated", "application/json", rt.valid[:len(rt.valid)/2], 400, "malformed_json"},
+				{"trailing data", "application/json", rt.valid + `{}`, 400, "malformed_json"},
+				{"oversized", "application/json", `{"username":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "body_too_large"},
+				{"text/plain", "text/plain", rt.valid, 415, "unsupported_media_type"},
+				{"form", "application/x-www-form-urlencoded", "username=bob&tap=abcdefgh", 415, "unsupported_media_type"},
+				{"multipart", "multipart/form-data; boundary=x", "--x--", 415, "unsupported_media_type"},
+				{"no content type", "", rt.valid, 415, "unsupported_media_type"},
+				{"JSON lookalike type", "application/jsonp", rt.valid, 415, "unsupported_media_type"},
+			}
+			if rt.wrongType != "" {
+				// Well-formed JSON that is not the object the route reads.
+				cases = append(cases,
+					badInput{"wrong type", "application/json", rt.wrongType, 400, rt.wrongCode},
+					badInput{"array", "application/json", `[]`, 400, ""},
+					badInput{"string", "application/json", `"x"`, 400, ""},
+					badInput{"number", "application/json", `5`, 400, ""})
+			}
+			for i, body := range rt.moreWrong {
+				cases = append(cases, badInput{fmt.Sprintf("wrong type %d", i+2), "application/json", body, 400, "wrong_type"})
+			}
+			if !rt.bodyOptional {
+				cases = append(cases,
+					badInput{"empty body", "application/json", "", 400, "malformed_json"},
+					badInput{"null", "application/json", "null", 400, ""},
+					badInput{"empty object", "application/json", "{}", 400, ""})
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					c := admin
+					if !rt.session {
+						c = h.newClient()
+					}
+					r := c.do(rt.method, rt.path, tc.contentType, strings.NewReader(tc.body))
+					e := errorBody(t, r, tc.status, tc.code)
+					if strings.Contains(e.Detail, "struct {") {
+						t.Errorf("detail %q shows Go internals", e.Detail)
+					}
+					if !rt.session && c.sessionCookie() != nil {
+						t.Error("a refused request left a session cookie")
+					}
+				})
+			}
+		})
+	}
+
+	// Nothing was written: no passkey, no user, no new pass, no rename, no session.
+	if pks := h.passkeys(adminUser.ID); len(pks) != 1 || pks[0].Nickname != pk.Nickname {
+		t.Errorf("admin's passkeys changed: %v", pks)
+	}
+	if n, _ := h.store.CountUsers(ctx); n != usersBefore {
+		t.Errorf("%d users, want %d", n, usersBefore)
+	}
+	if ap, err := h.store.FindAccessPassByUser(ctx, target.ID); err != nil || ap.ID != tapBefore.ID {
+		t.Errorf("bob's pass was replaced or removed (%v)", err)
+	}
+	if r := admin.get("/api/v1/me"); r.status != http.StatusOK {
+		t.Errorf("the admin's session did not survive bad input: %d %s", r.status, r.body)
+	}
+}
+
+// TestMalformedCredentials sends verify routes credentials that are JSON of the right shape but
+// broken inside.
+func TestMalformedCredentials(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+	d := h.newDevice()
+	good := d.attest(t, c.registrationOptions())
+	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	bodies := map[string]string{
+		"no response":          `{"id":"AAAA","rawId":"AAAA","type":"public-key"}`,
+		"empty response":       `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}`,
+		"wrong type":           strings.Replace(good, `"type":"public-key"`, `"type":"password"`, 1),
+		"id differs from raw":  strings.Replace(good, `"id":"`, `"id":"AAAA`, 1),
+		"not base64":           `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"!!!","attestationObject":"!!!","authenticatorData":"!!!","signature":"!!!"}}`,
+		"client data not JSON": `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"` + b64("nope") + `","attestationObject":"oA","authenticatorData":"AA","signature":"AA"}}`,
+		"huge challenge": editClientData(t, good, func(cd map[string]any) {
+			cd["challenge"] = strings.Repeat("A", 1000)
+		}),
+		"no challenge":               editClientData(t, good, func(cd map[string]any) { delete(cd, "challenge") }),
+		"attestation object garbage": strings.Replace(good, `"attestationObject":"`, `"attestationObject":"AAAA`, 1),
+	}
+	for name, body := range bodies {
+		t.Run("registration/"+name, func(t *testing.T) {
+			checkErrorShape(t, c.post("/api/v1/webauthn/registration/verify", body), "")
+		})
+		t.Run("authentication/"+name, func(t *testing.T) {
+			anon := h.newClient()
+			checkErrorShape(t, anon.post("/api/v1/webauthn/authentication/verify", body), "")
+			if anon.sessionCookie() != nil {
+				t.Error("a refused sign-in set a session cookie")
+			}
+		})
+	}
+	if n := len(h.passkeys(u.ID)); n != 0 {
+		t.Errorf("%d passkeys stored from malformed credentials", n)
+	}
+}
+
+func TestUnknownChallenge(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+	d := h.newDevice()
+
+	// A well-signed registration for a challenge the server never issued.
+	unknown := randomChallenge()
+	opts := withOptionsChallenge(t, c.registrationOptions(), unknown)
+	errorBody(t, c.post("/api/v1/webauthn/registration/verify", d.attest(t, opts)), http.StatusBadRequest, "challenge_not_found")
+	if n := len(h.passkeys(u.ID)); n != 0 {
+		t.Fatalf("%d passkeys stored for an unknown challenge", n)
+	}
+
+	// The same for a sign-in, with a registered passkey.
+	c.mustRegister(d)
+	anon := h.newClient()
+	d.cred.Counter++
+	assertion := d.assert(t, []byte(`{"publicKey":{"challenge":"`+unknown+`","rpId":"localhost"}}`))
+	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", assertion), http.StatusBadRequest, "challenge_not_found")
+	checkNoSession(t, anon)
+}
+
+// checkNoSession checks that c holds no session, in its jar or on the server.
+func checkNoSession(t *testing.T, c *client) {
+	t.Helper()
+	if c.sessionCookie() != nil {
+		t.Error("a refused request left a session cookie")
+	}
+	if r := c.get("/api/v1/me"); r.status != http.StatusUnauthorized {
+		t.Errorf("GET /api/v1/me: %d, want 401", r.status)
+	}
+}
+
+func TestExpiredChallenge(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+	d := h.newDevice()
+
+	opts := c.registrationOptions()
+	h.clock.Advance(6 * time.Minute) // past the 5-minute ceremony timeout; the pass lasts an hour
+	errorBody(t, c.post("/api/v1/webauthn/registration/verify", d.attest(t, opts)), http.StatusBadRequest, "challenge_not_found")
+	if n := len(h.passkeys(u.ID)); n != 0 {
+		t.Fatalf("%d passkeys stored for an expired challenge", n)
+	}
+
+	c.mustRegister(d)
+	anon := h.newClient()
+	opts = anon.authenticationOptions("")
+	h.clock.Advance(6 * time.Minute)
+	d.cred.Counter++
+	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", d.assert(t, opts)), http.StatusBadRequest, "challenge_not_found")
+	checkNoSession(t, anon)
+}
+
+func TestResponseForAnotherChallenge(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+	d := h.newDevice()
+
+	// Registration: answer the first options, then claim the second challenge; the signature
+	// no longer covers the client data.
+	first, second := c.registrationOptions(), c.registrationOptions()
+	answer := d.attest(t, first)
+	errorBody(t, c.post("/api/v1/webauthn/registration/verify", withChallenge(t, answer, challengeOf(t, second))), http.StatusBadRequest, "registration_invalid")
+	if n := len(h.passkeys(u.ID)); n != 0 {
+		t.Fatalf("%d passkeys stored from a tampered response", n)
+	}
+	// The untouched first ceremony still completes.
+	if r := c.post("/api/v1/webauthn/registration/verify", answer); r.status != http.StatusOK {
+		t.Fatalf("the first ceremony after a tampered second: %d %s", r.status, r.body)
+	}
+
+	// Sign-in: the same tampering.
+	anon := h.newClient()
+	first, second = anon.authenticationOptions(""), anon.authenticationOptions("")
+	d.cred.Counter++
+	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", withChallenge(t, d.assert(t, first), challengeOf(t, second))), http.StatusBadRequest, "assertion_invalid")
+	checkNoSession(t, anon)
+
+	// A sign-in challenge answered as a registration, and the reverse.
+	errorBody(t, c.post("/api/v1/webauthn/registration/verify", h.newDevice().attest(t, withOptionsChallenge(t, c.registrationOptions(), challengeOf(t, anon.authenticationOptions(""))))), http.StatusBadRequest, "challenge_mismatch")
+	d.cred.Counter++
+	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", d.assert(t, withOptionsChallenge(t, anon.authenticationOptions(""), challengeOf(t, c.registrationOptions())))), http.StatusBadRequest, "challenge_mismatch")
+	checkNoSession(t, anon)
+
+	// A registration challenge of alice's session answered in bob's.
+	bob, bobUser := h.signedInClient("bob@example.com", false)
+	errorBody(t, bob.post("/api/v1/webauthn/registration/verify", h.newDevice().attest(t, c.registrationOptions())), http.StatusBadRequest, "challenge_mismatch")
+	if n := len(h.passkeys(bobUser.ID)); n != 0 {
+		t.Errorf("bob has %d passkeys, want 0", n)
+	}
+	if n := len(h.passkeys(u.ID)); n != 1 {
+		t.Errorf("alice has %d passkeys, want 1", n)
+	}
+
+	// A username-first sign-in for alice answered with bob's passkey.
+	bobKey := h.newDevice()
+	bob.mustRegister(bobKey)
+	other := h.newClient()
+	bobKey.cred.Counter++
+	errorBody(t, other.post("/api/v1/webauthn/authentication/verify", bobKey.assert(t, withOptionsChallenge(t, other.authenticationOptions("bob@example.com"), challengeOf(t, other.authenticationOptions("alice@example.com"))))),
+		http.StatusUnauthorized, "passkey_not_for_user")
+	checkNoSession(t, other)
+}
+
+// withOptionsChallenge returns options with their challenge replaced, for an authenticator to
+// answer a challenge that was issued elsewhere.
+func withOptionsChallenge(t *testing.T, options []byte, challenge string) []byte {
+	t.Helper()
+	old := challengeOf(t, options)
+	return []byte(strings.Replace(string(options), `"challenge":"`+old+`"`, `"challenge":"`+challenge+`"`, 1))
+}
+
+func TestReplayedResponses(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+	d := h.newDevice()
+
+	answer := d.attest(t, c.registrationOptions())
+	if r := c.post("/api/v1/webauthn/registration/verify", answer); r.status != http.StatusOK {
+		t.Fatalf("registration: %d %s", r.status, r.body)
+	}
+	errorBody(t, c.post("/api/v1/webauthn/registration/verify", answer), http.StatusBadRequest, "challenge_not_found")
+	if n := len(h.passkeys(u.ID)); n != 1 {
+		t.Errorf("%d passkeys after a replayed registration, want 1", n)
+	}
+
+	first := h.newClient()
+	d.cred.Counter++
+	assertion := d.assert(t, first.authenticationOptions(""))
+	checkPasskeySignIn(t, first.post("/api/v1/webauthn/authentication/verify", assertion), u)
+	thief := h.newClient()
+	errorBody(t, thief.post("/api/v1/webauthn/authentication/verify", assertion), http.StatusBadRequest, "challenge_not_found")
+	checkNoSession(t, thief)
+}
+
+func TestWrongOrigin(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+
+	phished := h.newDevice()
+	phished.rp.Origin = "https://evil.example"
+	errorBody(t, c.register(phished), http.StatusBadRequest, "origin_mismatch")
+	otherRP := h.newDevice()
+	otherRP.rp.ID = "evil.example"
+	errorBody(t, c.register(otherRP), http.StatusBadRequest, "origin_mismatch")
+	if n := len(h.passkeys(u.ID)); n != 0 {
+		t.Fatalf("%d passkeys stored from another origin", n)
+	}
+
+	d := h.newDevice()
+	c.mustRegister(d)
+	for name, edit := range map[string]func(*device){
+		"origin": func(d *device) { d.rp.Origin = "https://evil.example" },
+		"RP ID":  func(d *device) { d.rp.ID = "evil.example" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			wrong := *d
+			edit(&wrong)
+			anon := h.newClient()
+			wrong.cred.Counter = d.cred.Counter + 1
+			errorBody(t, anon.signIn(&wrong, ""), http.StatusBadRequest, "origin_mismatch")
+			checkNoSession(t, anon)
+		})
+	}
+}
+
+func TestTAPRefusals(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	alice := h.createUser("alice@example.com", false)
+
+	t.Run("expired", func(t *testing.T) {
+		pass := h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 60})
+		h.clock.Advance(61 * time.Minute)
+		c := h.newClient()
+		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_expired")
+		checkNoSession(t, c)
+	})
+
+	t.Run("not yet valid", func(t *testing.T) {
+		pass := h.issueTAP(alice.ID, auth.IssueOptions{StartAt: h.clock.Now().Add(time.Hour)})
+		c := h.newClient()
+		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_not_yet_valid")
+		checkNoSession(t, c)
+	})
+
+	t.Run("one-time used", func(t *testing.T) {
+		pass := h.issueTAP(alice.ID, auth.IssueOptions{OneTime: true})
+		h.newClient().mustSignInTAP("alice@example.com", pass)
+		c := h.newClient()
+		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_used")
+		checkNoSession(t, c)
+	})
+
+	t.Run("guessed", func(t *testing.T) {
+		h.issueTAP(alice.ID, auth.IssueOptions{})
+		c := h.newClient()
+		wrong := errorBody(t, c.signInTAP("alice@example.com", "ABCDEFGH"), http.StatusUnauthorized, "tap_invalid")
+		checkNoSession(t, c)
+		// An unknown user gets the very same answer, so that it tells nobody who has an account.
+		unknown := errorBody(t, c.signInTAP("nobody@example.com", "ABCDEFGH"), http.StatusUnauthorized, "tap_invalid")
+		if unknown.Message != wrong.Message || unknown.Detail != wrong.Detail {
+			t.Errorf("an unknown user is told apart: %+v vs %+v", unknown, wrong)
+		}
+		errorBody(t, c.signInTAP(" ", "ABCDEFGH"), http.StatusBadRequest, "missing_field")
+		errorBody(t, c.signInTAP("alice@example.com", strings.Repeat("A", 49)), http.StatusUnauthorized, "tap_invalid")
+	})
+
+	t.Run("throttled", func(t *testing.T) {
+		pass := h.issueTAP(alice.ID, auth.IssueOptions{}) // a new pass clears earlier guesses
+		c := h.newClient()
+		for i := 0; i < 5; i++ {
+			errorBody(t, c.signInTAP("alice@example.com", "WRONGPASS"), http.StatusUnauthorized, "tap_invalid")
+		}
+		// Now even the right pass must wait.
+		e := errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusTooManyRequests, "too_many_attempts")
+		if !strings.Contains(e.Message, "Wait") {
+			t.Errorf("message %q does not tell the person to wait", e.Message)
+		}
+		checkNoSession(t, c)
+		th, err := h.store.FindThrottle(ctx, "tap:user:"+alice.ID)
+		if err != nil || th.Failures != 5 {
+			t.Errorf("throttle %+v (%v), want 5 failures: the refused attempt is not counted", th, err)
+		}
+
+		h.clock.Advance(2 * time.Second)
+		c.mustSignInTAP("alice@example.com", pass)
+		if th, _ := h.store.FindThrottle(ctx, "tap:user:"+alice.ID); th.Failures != 0 {
+			t.Errorf("a successful sign-in left %d failures", th.Failures)
+		}
+	})
+
+	t.Run("disabled account", func(t *testing.T) {
+		pass := h.issueTAP(alice.ID, auth.IssueOptions{})
+		if _, err := h.store.UpdateUser(ctx, alice.ID, func(u *latchkey.User) error { u.Enabled = false; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		c := h.newClient()
+		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusForbidden, "account_disabled")
+		checkNoSession(t, c)
+	})
+}
+
+func TestCrossOriginRequestsRefused(t *testing.T) {
+	h := newHarness(t)
+	alice := h.createUser("alice@example.com", false)
+	pass := h.issueTAP(alice.ID, auth.IssueOptions{})
+	body := `{"username":"alice@example.com","tap":"` + pass + `"}`
+
+	for name, header := range map[string][]string{
+		"Origin":         {"Origin", "https://evil.example"},
+		"Sec-Fetch-Site": {"Sec-Fetch-Site", "cross-site"},
+		"both":           {"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"},
+		"null Origin":    {"Origin", "null"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := h.newClient()
+			errorBody(t, c.do(http.MethodPost, "/api/v1/signin/tap", "application/json", strings.NewReader(body), header...), http.StatusForbidden, "cross_origin_request")
+			checkNoSession(t, c)
+			// A form post elsewhere is refused too, with the error page.
+			r := c.do(http.MethodPost, "/signin/tap", "application/x-www-form-urlencoded", strings.NewReader("username=alice%40example.com&tap="+pass), header...)
+			if r.status != http.StatusForbidden {
+				t.Errorf("cross-site form post: %d, want 403", r.status)
+			}
+			checkNoSession(t, c)
+		})
+	}
+
+	// A signed-in browser tricked into a cross-site call registers nothing.
+	c := h.newClient()
+	c.mustSignInTAP("alice@example.com", pass)
+	errorBody(t, c.do(http.MethodPost, "/api/v1/webauthn/registration/options", "", nil, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, "cross_origin_request")
+	errorBody(t, c.do(http.MethodPost, "/api/v1/signout", "", nil, "Origin", "https://evil.example"), http.StatusForbidden, "cross_origin_request")
+	if r := c.get("/api/v1/me"); r.status != http.StatusOK {
+		t.Errorf("a refused cross-site sign-out ended the session: %d", r.status)
+	}
+	// Same-origin browser requests pass.
+	if r := c.do(http.MethodPost, "/api/v1/webauthn/registration/options", "", nil, "Sec-Fetch-Site", "same-origin"); r.status != http.StatusOK {
+		t.Errorf("same-origin request: %d %s", r.status, r.body)
+	}
+}
+
+func TestAuthenticatorFlagsRefused(t *testing.T) {
+	h := newHarness(t)
+	c, u := h.signedInClient("alice@example.com", false)
+
+	unverified := h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{UserNotVerified: true})
+	errorBody(t, c.register(unverified), http.StatusBadRequest, "user_verification_required")
+	absent := h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{UserNotPresent: true})
+	errorBody(t, c.register(absent), http.StatusBadRequest, "registration_invalid")
+	backedUpButNotEligible := h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{BackupState: true})
+	errorBody(t, c.register(backedUpButNotEligible), http.StatusBadRequest, "registration_invalid")
+	if n := len(h.passkeys(u.ID)); n != 0 {
+		t.Fatalf("%d passkeys stored from refused registrations", n)
+	}
+
+	d := h.newDevice()
+	c.mustRegister(d)
+	for name, tc := range map[string]struct {
+		o          virtualwebauthn.AuthenticatorOptions
+		keepHandle bool // answer with the user handle given at registration
+		code       string
+	}{
+		"not verified":        {virtualwebauthn.AuthenticatorOptions{UserNotVerified: true}, true, "user_verification_required"},
+		"not present":         {virtualwebauthn.AuthenticatorOptions{UserNotPresent: true}, true, "assertion_invalid"},
+		"backup eligibility":  {virtualwebauthn.AuthenticatorOptions{BackupEligible: true, BackupState: true}, true, "assertion_invalid"},
+		"BS without BE":       {virtualwebauthn.AuthenticatorOptions{BackupState: true}, true, "assertion_invalid"},
+		"no user handle":      {virtualwebauthn.AuthenticatorOptions{}, false, "assertion_invalid"},
+		"another user handle": {virtualwebauthn.AuthenticatorOptions{UserHandle: []byte("0123456789abcdef")}, false, "user_handle_mismatch"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			changed := *d
+			changed.auth.Options = tc.o
+			if tc.keepHandle {
+				changed.auth.Options.UserHandle = d.auth.Options.UserHandle
+			}
+			changed.cred.Counter = d.cred.Counter + 10
+			anon := h.newClient()
+			checkErrorShape(t, anon.signIn(&changed, ""), tc.code)
+			checkNoSession(t, anon)
+		})
+	}
+	if pk := h.passkeys(u.ID)[0]; pk.SignCount != 0 || pk.LastUsedAt != nil {
+		t.Errorf("refused sign-ins moved the passkey's sign count to %d", pk.SignCount)
+	}
+}
