@@ -133,7 +133,10 @@ func refusal(err error, fallback string) error {
 	if !errors.As(err, &pe) {
 		return latchkey.Errorf(latchkey.EINVALID, fallback, "Your device's answer could not be checked. Please try again.", "%v", err)
 	}
-	detail := strings.TrimSpace(pe.Details + ": " + pe.DevInfo)
+	detail := pe.Details
+	if pe.DevInfo != "" {
+		detail += ": " + pe.DevInfo
+	}
 	text := pe.Details + " " + pe.DevInfo
 	switch {
 	case strings.Contains(text, "User verification required"):

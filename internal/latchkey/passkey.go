@@ -31,7 +31,7 @@ func KindOf(backupEligible bool) string {
 type Passkey struct {
 	ID                string     `json:"id"`
 	UserID            string     `json:"userId"`
-	CredentialID      []byte     `json:"credentialId"`
+	CredentialID      []byte     `json:"-"`
 	PublicKey         []byte     `json:"-"`
 	SignCount         uint32     `json:"signCount"`
 	AAGUID            string     `json:"aaguid"`

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // User types.
@@ -54,8 +56,13 @@ func (u *User) Validate() error {
 	if upn == "" {
 		return Errorf(EINVALID, "invalid_user", "Enter a user name such as alice@example.com.", "userPrincipalName is required")
 	}
-	if len(upn) > 254 || strings.ContainsAny(upn, " \t\r\n<>\"'") {
+	if len(upn) > 254 || strings.ContainsAny(upn, " <>\"'") || strings.IndexFunc(upn, unicode.IsControl) >= 0 || !utf8.ValidString(upn) {
 		return Errorf(EINVALID, "invalid_user", "A user name may not contain spaces or quotes and must be shorter than 255 characters.", "userPrincipalName %q is not valid", upn)
+	}
+	for _, name := range []string{u.DisplayName, u.GivenName, u.Surname, u.EmployeeID} {
+		if strings.IndexFunc(name, unicode.IsControl) >= 0 || !utf8.ValidString(name) {
+			return Errorf(EINVALID, "invalid_user", "A name may not contain control characters.", "names must be valid UTF-8 without control characters")
+		}
 	}
 	if len(u.DisplayName) > 256 || len(u.GivenName) > 256 || len(u.Surname) > 256 || len(u.EmployeeID) > 64 {
 		return Errorf(EINVALID, "invalid_user", "A name is too long.", "names are limited to 256 characters and employee id to 64")

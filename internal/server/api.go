@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"net/http"
 	"time"
 
@@ -28,12 +29,14 @@ type sessionJSON struct {
 // passkeyJSON describes a stored passkey, Graph fido2AuthenticationMethod fields included.
 type passkeyJSON struct {
 	*latchkey.Passkey
-	Model       string `json:"model"`
-	Description string `json:"description"`
+	CredentialID string `json:"credentialId"` // base64url, as in WebAuthn JSON
+	Model        string `json:"model"`
+	Description  string `json:"description"`
 }
 
 func passkeyView(p *latchkey.Passkey) passkeyJSON {
-	return passkeyJSON{Passkey: p, Model: p.Provider, Description: passkey.Description(p)}
+	return passkeyJSON{Passkey: p, CredentialID: base64.RawURLEncoding.EncodeToString(p.CredentialID),
+		Model: p.Provider, Description: passkey.Description(p)}
 }
 
 func (s *Server) handleAPISignInTAP(w http.ResponseWriter, r *http.Request) {
