@@ -119,7 +119,9 @@
         if (!ok) return;
         conditional = new AbortController();
         signIn({ mediation: "conditional", signal: conditional.signal }).then(done).catch((e) => {
-          if (e && e.name === "AbortError") return; // replaced by the button
+          // Cancelled by the button, or no passkey picked: the person has not asked for
+          // anything yet, so there is nothing to tell them.
+          if (e && (e.name === "AbortError" || e.name === "NotAllowedError")) return;
           show(error, describe(e));
         });
       });
