@@ -30,6 +30,7 @@ Usage:
   latchkey group add-member GROUP USER
   latchkey group list [--json]
   latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
+  latchkey loadtest --admin-tap PASS [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
 
 Every command takes --data DIR (default ./latchkey-data) and --database URL
 (default: SQLite in the data folder; postgres://... for PostgreSQL).
@@ -51,6 +52,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runGroup(ctx, args[1:], stdout)
 	case "tap":
 		err = runTAP(ctx, args[1:], stdout)
+	case "loadtest":
+		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

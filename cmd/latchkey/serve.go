@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"time"
 
@@ -24,8 +25,10 @@ type Serve struct {
 	store     storeFlags
 	Listen    string
 	PublicURL string
-	Stdout    io.Writer
-	Logger    *slog.Logger
+	// PprofListen, when set, serves net/http/pprof there for profiling.
+	PprofListen string
+	Stdout      io.Writer
+	Logger      *slog.Logger
 
 	Store    latchkey.Store
 	Auth     *auth.Service
@@ -41,6 +44,7 @@ func (s *Serve) ParseFlags(args []string) error {
 	s.store.register(fs)
 	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&s.PublicURL, "public-url", "", "URL people use to reach Latchkey; its host is the WebAuthn RP ID (default http://localhost:PORT)")
+	fs.StringVar(&s.PprofListen, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -114,6 +118,18 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 			s.Logger.Error("serve", "err", err)
 		}
 	}()
+	if s.PprofListen != "" {
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			s.Logger.Info("profiler listening", "addr", s.PprofListen)
+			if err := http.ListenAndServe(s.PprofListen, mux); err != nil {
+				s.Logger.Error("profiler", "err", err)
+			}
+		}()
+	}
 	s.Logger.Info("latchkey listening", "addr", s.listener.Addr().String(), "publicUrl", s.PublicURL)
 	return nil
 }

@@ -95,6 +95,11 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	wu := passkey.User{User: user, Passkeys: []*latchkey.Passkey{pk}}
 	var cred *webauthn.Credential
 	if ch.UserID != "" {
+		// go-webauthn refuses a username-first answer unless the user owns every credential the
+		// options allowed, so it needs all of the user's passkeys, not just the one used.
+		if wu.Passkeys, err = s.Store.ListPasskeysByUser(ctx, user.ID); err != nil {
+			return nil, err
+		}
 		cred, err = s.WebAuthn.ValidateLogin(wu, *sd, parsed)
 	} else {
 		_, cred, err = s.WebAuthn.ValidatePasskeyLogin(func(_, _ []byte) (webauthn.User, error) { return wu, nil }, *sd, parsed)

@@ -33,7 +33,7 @@ func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) e
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = now()
 	}
-	return s.write(ctx, "replace access pass", func(tx *sql.Tx) error {
+	return s.write(ctx, "replace access pass", func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_passes WHERE user_id = ?`, p.UserID); err != nil {
 			return wrap("replace access pass", err)
 		}
@@ -54,7 +54,7 @@ func (s *Store) FindAccessPassByUser(ctx context.Context, userID string) (*latch
 // pass was used already, so of many racing redemptions exactly one wins, and
 // latchkey.ErrNotFound when there is no such pass (it may have been replaced).
 func (s *Store) MarkAccessPassUsed(ctx context.Context, id string, at time.Time) error {
-	return s.write(ctx, "mark access pass used", func(tx *sql.Tx) error {
+	return s.write(ctx, "mark access pass used", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE access_passes SET used_at = ? WHERE id = ? AND used_at IS NULL`, micros(at), id)
 		if err := affected("mark access pass used", res, err); !errors.Is(err, latchkey.ErrNotFound) {
 			return err

@@ -90,7 +90,7 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 // nothing; latchkey.ErrNotFound when there is no such passkey. The comparison is part of the
 // UPDATE, so of many racing callers with the same count exactly one wins.
 func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
-	return s.write(ctx, "record passkey use", func(tx *sql.Tx) error {
+	return s.write(ctx, "record passkey use", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
 			WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0))`,
 			int64(newCount), micros(usedAt), platform, id)

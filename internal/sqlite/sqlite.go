@@ -34,8 +34,8 @@ const busyTimeout = 10 * time.Second
 
 // Store is a latchkey.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
-	w *sql.DB // a single connection; every write goes through it
-	r *sql.DB // several read-only connections
+	w *pool // a single connection; every write goes through it
+	r *pool // several read-only connections
 }
 
 // Open opens, creating if need be, the SQLite database at path (a file name, not a URI) and
@@ -54,7 +54,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: &pool{DB: w}}
 
 	// The writer connects first, so that it alone switches a new file to WAL.
 	var mode string
@@ -72,7 +72,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	readers := max(4, runtime.GOMAXPROCS(0))
-	s.r, err = sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	s.r = &pool{DB: r}
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite readers: %w", err)
@@ -164,11 +165,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // write runs fn in one IMMEDIATE transaction on the writer connection and commits it when fn
 // returns nil. fn's error is returned as it is.
-func (s *Store) write(ctx context.Context, verb string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", verb, err)
 	}
+	tx := &txn{Tx: sqlTx, p: s.w}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
@@ -176,6 +178,7 @@ func (s *Store) write(ctx context.Context, verb string, fn func(tx *sql.Tx) erro
 	if err := tx.Commit(); err != nil {
 		return wrap(verb, err)
 	}
+	tx.prepare(ctx)
 	return nil
 }
 
@@ -230,7 +233,7 @@ func rowsAffected(verb string, res sql.Result, err error) (int, error) {
 
 // conflictIfExists explains why a conditional update changed no row: latchkey.ErrConflict when
 // the row with id is in table, so the condition failed, and latchkey.ErrNotFound when it is not.
-func conflictIfExists(ctx context.Context, tx *sql.Tx, table, id string) error {
+func conflictIfExists(ctx context.Context, tx *txn, table, id string) error {
 	var one int
 	err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&one)
 	if err == nil {
@@ -243,7 +246,7 @@ func conflictIfExists(ctx context.Context, tx *sql.Tx, table, id string) error {
 type scanner interface{ Scan(dest ...any) error }
 
 // list runs query on the readers and scans every row with scan.
-func list[T any](ctx context.Context, db *sql.DB, verb string, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+func list[T any](ctx context.Context, db *pool, verb string, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap(verb, err)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -61,7 +60,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
 // change ID or CreatedAt. An error from fn is returned as it is, and nothing is written.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User) error) (*latchkey.User, error) {
 	var u *latchkey.User
-	err := s.write(ctx, "update user", func(tx *sql.Tx) error {
+	err := s.write(ctx, "update user", func(tx *txn) error {
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 		if err != nil {

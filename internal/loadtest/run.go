@@ -1,0 +1,250 @@
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config says what load to run.
+type Config struct {
+	// URLs are the nodes to spread the load over; users are created through the first.
+	URLs []string
+	// Users is how many users (each with one passkey) to create; at least Concurrency.
+	Users int
+	// Concurrency is how many clients run ceremonies at once.
+	Concurrency int
+	// Duration is how long the measured load runs.
+	Duration time.Duration
+	// AdminUser and AdminTAP sign in the administrator who creates the users.
+	AdminUser, AdminTAP string
+	// Synced makes the passkeys synced (BE=1, BS=1) instead of device-bound.
+	Synced bool
+	// Progress receives a progress line every second (nil for none).
+	Progress io.Writer
+}
+
+// Result is what a run measured.
+type Result struct {
+	Target              []string       `json:"targets"`
+	Users               int            `json:"users"`
+	Concurrency         int            `json:"concurrency"`
+	DurationSeconds     float64        `json:"durationSeconds"`
+	Ceremonies          int            `json:"ceremonies"`
+	CeremoniesPerSecond float64        `json:"ceremoniesPerSecond"`
+	P50Ms               float64        `json:"p50Ms"`
+	P95Ms               float64        `json:"p95Ms"`
+	P99Ms               float64        `json:"p99Ms"`
+	MaxMs               float64        `json:"maxMs"`
+	Errors              int            `json:"errors"`
+	ErrorsByCode        map[string]int `json:"errorsByCode"`
+	// Set with a baseline run.
+	BaselineCeremoniesPerSecond float64 `json:"baselineCeremoniesPerSecond,omitempty"`
+	BaselineP99Ms               float64 `json:"baselineP99Ms,omitempty"`
+	Ratio                       float64 `json:"ratio,omitempty"`
+}
+
+// user is one load-test identity: a passkey and the node its client talks to.
+type user struct {
+	client *Client
+	auth   *Authenticator
+}
+
+// Setup signs in the administrator, creates cfg.Users users through the API, and registers a
+// passkey for each (TAP sign-in, then registration), spreading users over the nodes.
+func Setup(ctx context.Context, cfg Config) ([]*user, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("no target URL")
+	}
+	if cfg.AdminTAP == "" {
+		return nil, errors.New("an administrator's temporary access pass is needed to create the load-test users: run `latchkey tap issue admin` on the server and pass it with --admin-tap")
+	}
+	transport := NewTransport(cfg.Concurrency)
+	admin := NewClient(cfg.URLs[0], transport)
+	if err := admin.SignInTAP(ctx, cfg.AdminUser, cfg.AdminTAP); err != nil {
+		return nil, fmt.Errorf("sign in as %s with the pass: %w", cfg.AdminUser, err)
+	}
+	run := randomID()[:8]
+	users := make([]*user, cfg.Users)
+	errs := make(chan error, cfg.Users)
+	sem := make(chan struct{}, max(4, cfg.Concurrency/4))
+	var wg sync.WaitGroup
+	for i := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			u, err := setupUser(ctx, admin, cfg, transport, fmt.Sprintf("loadtest-%s-%d@loadtest.invalid", run, i), cfg.URLs[i%len(cfg.URLs)])
+			if err != nil {
+				errs <- err
+				return
+			}
+			users[i] = u
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, fmt.Errorf("create load-test users: %w", err)
+	}
+	return users, nil
+}
+
+func setupUser(ctx context.Context, admin *Client, cfg Config, transport *http.Transport, upn, node string) (*user, error) {
+	id, err := admin.CreateUser(ctx, upn)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := admin.IssueTAP(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	c := NewClient(node, transport)
+	if err := c.SignInTAP(ctx, upn, pass); err != nil {
+		return nil, err
+	}
+	a, err := NewAuthenticator(cfg.URLs[0], cfg.Synced)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Register(ctx, a); err != nil {
+		return nil, err
+	}
+	return &user{client: c, auth: a}, nil
+}
+
+// Load runs usernameless passkey sign-in ceremonies (options + verify) with cfg.Concurrency
+// clients for cfg.Duration; worker w uses users w, w+C, w+2C, ... in turn so that no two
+// clients sign with one authenticator's counter at once.
+func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
+	var (
+		mu        sync.Mutex
+		latencies = make([]time.Duration, 0, 1<<16)
+		byCode    = map[string]int{}
+		done      atomic.Int64
+		failed    atomic.Int64
+	)
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	start := time.Now()
+	stopProgress := progress(cfg.Progress, label, start, cfg.Duration, &done, &failed)
+	var wg sync.WaitGroup
+	for w := 0; w < cfg.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			localErr := map[string]int{}
+			for i := w; ctx.Err() == nil; i += cfg.Concurrency {
+				u := users[i%len(users)]
+				t0 := time.Now()
+				err := u.client.SignIn(ctx, u.auth, "")
+				if ctx.Err() != nil {
+					break // cut off by the end of the run, not a failure
+				}
+				if err != nil {
+					failed.Add(1)
+					localErr[errorCode(err)]++
+					continue
+				}
+				local = append(local, time.Since(t0))
+				done.Add(1)
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			for k, v := range localErr {
+				byCode[k] += v
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	stopProgress()
+	return summarize(cfg, latencies, byCode, elapsed)
+}
+
+func summarize(cfg Config, latencies []time.Duration, byCode map[string]int, elapsed time.Duration) Result {
+	slices.Sort(latencies)
+	r := Result{Target: cfg.URLs, Users: cfg.Users, Concurrency: cfg.Concurrency, DurationSeconds: round(elapsed.Seconds()),
+		Ceremonies: len(latencies), ErrorsByCode: byCode}
+	for _, n := range byCode {
+		r.Errors += n
+	}
+	r.CeremoniesPerSecond = round(float64(len(latencies)) / elapsed.Seconds())
+	r.P50Ms, r.P95Ms, r.P99Ms = percentile(latencies, 0.50), percentile(latencies, 0.95), percentile(latencies, 0.99)
+	if len(latencies) > 0 {
+		r.MaxMs = ms(latencies[len(latencies)-1])
+	}
+	return r
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return ms(sorted[max(0, min(i, len(sorted)-1))])
+}
+
+func ms(d time.Duration) float64 { return round(float64(d.Microseconds()) / 1000) }
+
+func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+func errorCode(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "transport: " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// progress prints a line a second to w until the returned function is called.
+func progress(w io.Writer, label string, start time.Time, total time.Duration, done, failed *atomic.Int64) func() {
+	if w == nil {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				fmt.Fprintln(w)
+				return
+			case <-t.C:
+				el := time.Since(start)
+				fmt.Fprintf(w, "\r%s: %3.0fs/%.0fs  %d sign-ins  %.0f/s  %d errors ", label, el.Seconds(), total.Seconds(),
+					done.Load(), float64(done.Load())/el.Seconds(), failed.Load())
+			}
+		}
+	}()
+	return func() { close(stop); <-finished }
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
