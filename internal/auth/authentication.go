@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -14,51 +15,57 @@ import (
 
 // BeginSignIn starts a passkey sign-in. Without a username it is usernameless (and usable for
 // autofill); with one it lists that user's passkeys. An unknown username gets usernameless
-// options, so the answer does not tell who has an account.
+// options, so the answer does not tell who has an account. It writes nothing: the challenge
+// is self-contained (challenge.go).
 func (s *Service) BeginSignIn(ctx context.Context, username string) (*protocol.CredentialAssertion, error) {
 	var (
-		assertion *protocol.CredentialAssertion
-		sd        *webauthn.SessionData
-		userID    string
-		err       error
+		user *latchkey.User
+		pks  []*latchkey.Passkey
+		err  error
 	)
-	uv := webauthn.WithUserVerification(protocol.VerificationRequired)
 	if username != "" {
-		user, ferr := s.Store.FindUserByUPN(ctx, username)
-		if ferr != nil && !latchkey.IsKind(ferr, latchkey.ENOTFOUND) {
-			return nil, ferr
+		user, err = s.Store.FindUserByUPN(ctx, username)
+		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			user = nil
+		} else if err != nil {
+			return nil, err
 		}
 		if user != nil {
-			pks, perr := s.Store.ListPasskeysByUser(ctx, user.ID)
-			if perr != nil {
-				return nil, perr
-			}
-			if len(pks) > 0 {
-				assertion, sd, err = s.WebAuthn.BeginLogin(passkey.User{User: user, Passkeys: pks}, uv)
-				userID = user.ID
+			if pks, err = s.Store.ListPasskeysByUser(ctx, user.ID); err != nil {
+				return nil, err
 			}
 		}
 	}
-	if assertion == nil && err == nil {
-		assertion, sd, err = s.WebAuthn.BeginDiscoverableLogin(uv)
+	userID := ""
+	if len(pks) > 0 {
+		userID = user.ID
+	}
+	challenge, _, err := s.newSignInChallenge(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	opts := []webauthn.LoginOption{webauthn.WithUserVerification(protocol.VerificationRequired), webauthn.WithChallenge(challenge)}
+	var assertion *protocol.CredentialAssertion
+	if userID != "" {
+		assertion, _, err = s.WebAuthn.BeginLogin(passkey.User{User: user, Passkeys: pks}, opts...)
+	} else {
+		assertion, _, err = s.WebAuthn.BeginDiscoverableLogin(opts...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("begin sign-in: %w", err)
 	}
-	if err := s.saveChallenge(ctx, sd, latchkey.CeremonyAuthentication, userID, ""); err != nil {
-		return nil, err
-	}
 	return assertion, nil
 }
 
-// FinishSignIn verifies an AuthenticationResponseJSON, advances the passkey's sign count
-// (refusing and flagging a counter that went backwards) and starts a session.
+// FinishSignIn verifies an AuthenticationResponseJSON and, in one store transaction, records
+// the challenge's use, advances the passkey's sign count (refusing and flagging a counter that
+// went backwards), and writes the session and the sign-in event.
 func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*SignIn, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
 		return nil, refusal(err, "assertion_invalid")
 	}
-	ch, sd, err := s.takeChallenge(ctx, parsed.Response.CollectedClientData.Challenge, latchkey.CeremonyAuthentication)
+	ch, err := s.openSignInChallenge(ctx, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		s.recordFailure(ctx, latchkey.MethodPasskey, nil, nil, err, c)
 		return nil, err
@@ -81,7 +88,8 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		s.recordFailure(ctx, latchkey.MethodPasskey, user, pk, err, c)
 		return nil, err
 	}
-	if len(parsed.Response.UserHandle) > 0 && !bytes.Equal(parsed.Response.UserHandle, passkey.UserHandle(user.ID)) {
+	handle := passkey.UserHandle(user.ID)
+	if len(parsed.Response.UserHandle) > 0 && !bytes.Equal(parsed.Response.UserHandle, handle) {
 		return fail(latchkey.Errorf(latchkey.EUNAUTHORIZED, "user_handle_mismatch",
 			"This passkey belongs to a different account. Choose another passkey.", "user handle does not match the owner of passkey %s", pk.ID))
 	}
@@ -92,17 +100,17 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	if pk.PossibleClone {
 		return fail(errPossibleClone(pk))
 	}
+	// The challenge was checked above (and is known to belong to this user when it names one),
+	// so go-webauthn gets the session data the options stood for.
+	sd := webauthn.SessionData{Challenge: parsed.Response.CollectedClientData.Challenge, Expires: ch.Expires,
+		UserVerification: protocol.VerificationRequired}
 	wu := passkey.User{User: user, Passkeys: []*latchkey.Passkey{pk}}
 	var cred *webauthn.Credential
 	if ch.UserID != "" {
-		// go-webauthn refuses a username-first answer unless the user owns every credential the
-		// options allowed, so it needs all of the user's passkeys, not just the one used.
-		if wu.Passkeys, err = s.Store.ListPasskeysByUser(ctx, user.ID); err != nil {
-			return nil, err
-		}
-		cred, err = s.WebAuthn.ValidateLogin(wu, *sd, parsed)
+		sd.UserID = handle
+		cred, err = s.WebAuthn.ValidateLogin(wu, sd, parsed)
 	} else {
-		_, cred, err = s.WebAuthn.ValidatePasskeyLogin(func(_, _ []byte) (webauthn.User, error) { return wu, nil }, *sd, parsed)
+		_, cred, err = s.WebAuthn.ValidatePasskeyLogin(func(_, _ []byte) (webauthn.User, error) { return wu, nil }, sd, parsed)
 	}
 	if err != nil {
 		return fail(refusal(err, "assertion_invalid"))
@@ -111,6 +119,13 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		return fail(errAccountDisabled(user))
 	}
 	if cred.Authenticator.CloneWarning {
+		// A counter that did not advance is either a replay of an answer already accepted (its
+		// challenge is used: refuse, flag nothing) or a second copy of the key (flag it).
+		if err := s.Store.MarkChallengeUsed(ctx, sd.Challenge, ch.Expires); errors.Is(err, latchkey.ErrChallengeUsed) {
+			return fail(errChallengeNotFound)
+		} else if err != nil {
+			return nil, err
+		}
 		if ferr := s.Store.FlagPasskeyPossibleClone(ctx, pk.ID); ferr != nil {
 			return nil, ferr
 		}
@@ -119,22 +134,27 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		return fail(errPossibleClone(pk))
 	}
 	now := s.now()
-	if err := s.Store.RecordPasskeyUse(ctx, pk.ID, cred.Authenticator.SignCount, now, platformOf(c.UserAgent)); latchkey.IsKind(err, latchkey.ECONFLICT) {
+	si := s.newSession(user, []string{latchkey.MethodPasskey}, now.Add(SessionLifetime), c, func(sess *latchkey.Session) {
+		sess.PasskeyID = pk.ID
+	})
+	err = s.Store.CompletePasskeySignIn(ctx, &latchkey.PasskeySignIn{
+		ChallengeID: sd.Challenge, ChallengeExpiresAt: ch.Expires,
+		PasskeyID: pk.ID, SignCount: cred.Authenticator.SignCount, UsedAt: now, Platform: platformOf(c.UserAgent),
+		Session: si.Session,
+		Event: s.signInEvent(&latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName, Method: latchkey.MethodPasskey,
+			PasskeyID: pk.ID, PasskeyKind: pk.Kind, AAGUID: pk.AAGUID, Result: latchkey.SignInSuccess}, c),
+	})
+	switch {
+	case errors.Is(err, latchkey.ErrChallengeUsed):
+		return fail(errChallengeNotFound)
+	case latchkey.IsKind(err, latchkey.ECONFLICT):
 		return fail(latchkey.Errorf(latchkey.ECONFLICT, "assertion_replayed",
 			"This sign-in was already used. Please sign in again.", "sign count %d for passkey %s was already used by a concurrent sign-in", cred.Authenticator.SignCount, pk.ID))
-	} else if err != nil {
+	case err != nil:
 		return nil, err
 	}
 	pk.SignCount, pk.LastUsedAt = cred.Authenticator.SignCount, &now
-	si, err := s.startSession(ctx, user, []string{latchkey.MethodPasskey}, now.Add(SessionLifetime), c, func(sess *latchkey.Session) {
-		sess.PasskeyID = pk.ID
-	})
-	if err != nil {
-		return nil, err
-	}
 	si.Passkey = pk
-	s.recordSignIn(ctx, &latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName, Method: latchkey.MethodPasskey,
-		PasskeyID: pk.ID, PasskeyKind: pk.Kind, AAGUID: pk.AAGUID, Result: latchkey.SignInSuccess}, c)
 	return si, nil
 }
 

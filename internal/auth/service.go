@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -34,6 +35,9 @@ type Service struct {
 	Logger   *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	keyMu sync.Mutex
+	key   []byte // authenticates sign-in challenges; see challenge.go
 }
 
 // New returns a service on store with the relying party wa.
@@ -79,6 +83,15 @@ func SessionID(token string) string {
 
 // startSession stores a new session for user and returns it with its token.
 func (s *Service) startSession(ctx context.Context, user *latchkey.User, methods []string, expires time.Time, c Client, fill func(*latchkey.Session)) (*SignIn, error) {
+	si := s.newSession(user, methods, expires, c, fill)
+	if err := s.Store.CreateSession(ctx, si.Session); err != nil {
+		return nil, err
+	}
+	return si, nil
+}
+
+// newSession returns a new session for user with its token, not yet stored.
+func (s *Service) newSession(user *latchkey.User, methods []string, expires time.Time, c Client, fill func(*latchkey.Session)) *SignIn {
 	now := s.now()
 	token := NewToken()
 	sess := &latchkey.Session{
@@ -94,10 +107,7 @@ func (s *Service) startSession(ctx context.Context, user *latchkey.User, methods
 	if fill != nil {
 		fill(sess)
 	}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
-		return nil, err
-	}
-	return &SignIn{User: user, Session: sess, Token: token}, nil
+	return &SignIn{User: user, Session: sess, Token: token}
 }
 
 // Authenticate returns the live session and user of a cookie token.
@@ -131,15 +141,20 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 	return s.Store.DeleteSession(ctx, SessionID(token))
 }
 
-// recordSignIn writes a sign-in event; a failure to write is logged, not returned, so that a
-// full log never locks people out.
-func (s *Service) recordSignIn(ctx context.Context, e *latchkey.SignInEvent, c Client) {
+// signInEvent fills in the request's side of a sign-in event.
+func (s *Service) signInEvent(e *latchkey.SignInEvent, c Client) *latchkey.SignInEvent {
 	e.ID = latchkey.NewID()
 	e.CreatedAt = s.now()
 	e.IP = c.IP
 	e.UserAgent = truncate(c.UserAgent, 512)
 	e.CorrelationID = c.CorrelationID
-	if err := s.Store.RecordSignIn(ctx, e); err != nil {
+	return e
+}
+
+// recordSignIn writes a sign-in event; a failure to write is logged, not returned, so that a
+// full log never locks people out.
+func (s *Service) recordSignIn(ctx context.Context, e *latchkey.SignInEvent, c Client) {
+	if err := s.Store.RecordSignIn(ctx, s.signInEvent(e, c)); err != nil {
 		s.Logger.ErrorContext(ctx, "record sign-in", "err", err, "correlationId", c.CorrelationID)
 	}
 }

@@ -74,4 +74,28 @@ type PasskeyStore interface {
 	RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error
 	// FlagPasskeyPossibleClone marks a passkey whose counter went backwards.
 	FlagPasskeyPossibleClone(ctx context.Context, id string) error
+	// CompletePasskeySignIn writes everything a successful passkey sign-in writes, in one
+	// transaction: the use of its challenge (ErrChallengeUsed when the challenge was used
+	// before), the passkey's sign count and last use (ErrConflict, as RecordPasskeyUse, when the
+	// count does not advance; ErrNotFound for an unknown passkey), the new session and the
+	// sign-in event. On any error nothing is written. Of many racing calls with one challenge,
+	// exactly one succeeds.
+	CompletePasskeySignIn(ctx context.Context, c *PasskeySignIn) error
 }
+
+// PasskeySignIn is what a successful passkey sign-in writes.
+type PasskeySignIn struct {
+	// ChallengeID is the challenge the assertion answered; its use is recorded until
+	// ChallengeExpiresAt so that it cannot be answered again.
+	ChallengeID        string
+	ChallengeExpiresAt time.Time
+	PasskeyID          string
+	SignCount          uint32
+	UsedAt             time.Time
+	Platform           string
+	Session            *Session
+	Event              *SignInEvent
+}
+
+// ErrChallengeUsed is returned when a ceremony's challenge was already answered.
+var ErrChallengeUsed = &Error{Kind: ECONFLICT, Code: "challenge_used", Message: "This request was already used. Please start again.", Detail: "the challenge was already answered once"}

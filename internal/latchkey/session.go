@@ -69,5 +69,11 @@ type ChallengeStore interface {
 	// TakeChallenge deletes and returns the challenge in one step: of many racing callers
 	// exactly one gets it, the others get ErrNotFound. Expired challenges are ErrNotFound too.
 	TakeChallenge(ctx context.Context, id string, now time.Time) (*Challenge, error)
+	// MarkChallengeUsed records that a self-contained challenge (one never stored by
+	// CreateChallenge) was answered, as CompletePasskeySignIn does; ErrChallengeUsed when it was
+	// recorded before. It serves refusals that must still use up the challenge.
+	MarkChallengeUsed(ctx context.Context, id string, expiresAt time.Time) error
+	// DeleteExpiredChallenges removes pending challenges, and records of used ones
+	// (CompletePasskeySignIn), that expired at or before now, and returns how many.
 	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
 }

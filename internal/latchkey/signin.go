@@ -41,6 +41,9 @@ type SettingStore interface {
 	// GetSetting returns the value stored under key; ErrNotFound when there is none.
 	GetSetting(ctx context.Context, key string) ([]byte, error)
 	PutSetting(ctx context.Context, key string, value []byte) error
+	// CreateSetting stores value under key only when key has no value yet; ErrConflict otherwise.
+	// Nodes use it to agree on one generated secret.
+	CreateSetting(ctx context.Context, key string, value []byte) error
 }
 
 // Store is everything Latchkey persists. Implementations: internal/sqlite and internal/postgres,

@@ -102,6 +102,12 @@ func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
 	return value, nil
 }
 
+// CreateSetting stores value under key only when key has no value yet; ErrConflict otherwise.
+func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, nonNil(value))
+	return storeError(err, "create setting")
+}
+
 // PutSetting stores value under key, replacing any earlier value.
 func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)

@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -132,4 +135,83 @@ func (s *Store) FlagPasskeyPossibleClone(ctx context.Context, id string) error {
 		return latchkey.ErrNotFound
 	}
 	return nil
+}
+
+// completeSignIn is CompletePasskeySignIn's one statement. The checks that may refuse come
+// first: the UPDATE moves the count only when it advances and the challenge was not used before
+// (as of the statement's snapshot), and the challenge, session and event are inserted only from
+// the row it returns. A challenge used by a transaction that committed after the snapshot makes
+// the plain INSERT fail on the primary key, which aborts the whole statement. The SELECT says
+// why nothing was written.
+const completeSignIn = `WITH used_before AS (
+	SELECT EXISTS (SELECT 1 FROM used_challenges WHERE id = $1::text) AS used
+), passkey AS (
+	UPDATE passkeys SET sign_count = $4::bigint, last_used_at = $5::timestamptz, last_used_platform = $6::text
+	WHERE id = $3::text AND (sign_count < $4::bigint OR (sign_count = 0 AND $4::bigint = 0))
+		AND NOT (SELECT used FROM used_before)
+	RETURNING id
+), challenge AS (
+	INSERT INTO used_challenges (id, expires_at)
+	SELECT $1::text, $2::timestamptz FROM passkey
+	RETURNING id
+), new_session AS (
+	INSERT INTO sessions (id, user_id, methods, passkey_id, access_pass_id, created_at, authenticated_at,
+		expires_at, ip, user_agent)
+	SELECT $7::text, $8::text, $9::text[], $10::text, $11::text, $12::timestamptz, $13::timestamptz,
+		$14::timestamptz, $15::text, $16::text
+	FROM challenge
+), new_event AS (
+	INSERT INTO sign_ins (` + signInColumns + `)
+	SELECT $17::text, $18::timestamptz, $19::text, $20::text, $21::text, $22::text, $23::text, $24::text,
+		$25::text, $26::text, $27::text, $28::text, $29::text, $30::text
+	FROM challenge
+)
+SELECT (SELECT used FROM used_before), EXISTS (SELECT 1 FROM passkey),
+	EXISTS (SELECT 1 FROM passkeys WHERE id = $3::text)`
+
+// CompletePasskeySignIn writes a successful passkey sign-in in one statement, so in one
+// transaction and one round trip: it records the challenge as used (ErrChallengeUsed when it
+// was already), moves the sign count as RecordPasskeyUse does (ErrConflict, or ErrNotFound for
+// an unknown passkey), and stores the session as CreateSession and the event as RecordSignIn,
+// assigning the event's ID and CreatedAt when empty. On any error nothing is written. Of racing
+// calls with one challenge exactly one succeeds: the others find it in their snapshot or fail on
+// its primary key.
+func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySignIn) error {
+	const doing = "complete passkey sign-in"
+	if c.Session == nil || c.Event == nil {
+		return fmt.Errorf("%s: a session and an event are required", doing)
+	}
+	sess, e := c.Session, c.Event
+	if e.ID == "" {
+		e.ID = latchkey.NewID()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now()
+	}
+	e.CreatedAt = dbTime(e.CreatedAt)
+	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = dbTime(sess.CreatedAt), dbTime(sess.AuthenticatedAt), dbTime(sess.ExpiresAt)
+
+	var usedBefore, counted, found bool
+	err := s.pool.QueryRow(ctx, completeSignIn,
+		c.ChallengeID, dbTime(c.ChallengeExpiresAt),
+		c.PasskeyID, int64(c.SignCount), dbTime(c.UsedAt), c.Platform,
+		sess.ID, sess.UserID, nonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
+		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent,
+		e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
+		e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
+	).Scan(&usedBefore, &counted, &found)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "used_challenges_pkey":
+		return latchkey.ErrChallengeUsed // used by a sign-in that committed after our snapshot
+	case err != nil:
+		return storeError(err, doing)
+	case usedBefore:
+		return latchkey.ErrChallengeUsed
+	case counted:
+		return nil
+	case found:
+		return latchkey.ErrConflict
+	}
+	return latchkey.ErrNotFound
 }

@@ -170,3 +170,16 @@ func checkMigrations(t *testing.T, url string) {
 		t.Errorf("schema_migrations has %d rows for %d versions, want each version once", rows, distinct)
 	}
 }
+
+// BenchmarkCompletePasskeySignIn runs CompletePasskeySignIn from one client and from about 64,
+// and the three separate writes it replaces; see storetest.RunCompletePasskeySignInBenchmarks.
+func BenchmarkCompletePasskeySignIn(b *testing.B) {
+	storetest.RunCompletePasskeySignInBenchmarks(b, func(b *testing.B) latchkey.Store {
+		s, err := postgres.Open(b.Context(), pgtest.URL(b))
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

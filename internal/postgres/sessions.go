@@ -71,11 +71,32 @@ func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (*l
 	return c, nil
 }
 
-// DeleteExpiredChallenges removes the challenges that have expired at now and reports how many.
+// DeleteExpiredChallenges removes the pending challenges and the records of used ones
+// (CompletePasskeySignIn) that have expired at now, in one statement, and reports how many rows
+// it removed from both.
 func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM challenges WHERE expires_at <= $1`, dbTime(now))
+	var n int
+	err := s.pool.QueryRow(ctx, `WITH pending AS (
+			DELETE FROM challenges WHERE expires_at <= $1 RETURNING 1
+		), used AS (
+			DELETE FROM used_challenges WHERE expires_at <= $1 RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM used)`, dbTime(now)).Scan(&n)
 	if err != nil {
 		return 0, storeError(err, "delete expired challenges")
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
+}
+
+// MarkChallengeUsed implements latchkey.ChallengeStore.
+func (s *Store) MarkChallengeUsed(ctx context.Context, id string, expiresAt time.Time) error {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO used_challenges (id, expires_at) VALUES ($1, $2)
+		ON CONFLICT (id) DO NOTHING`, id, expiresAt.UTC())
+	if err != nil {
+		return storeError(err, "mark challenge used")
+	}
+	if tag.RowsAffected() == 0 {
+		return latchkey.ErrChallengeUsed
+	}
+	return nil
 }

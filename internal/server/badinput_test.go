@@ -253,10 +253,12 @@ func TestResponseForAnotherChallenge(t *testing.T) {
 	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", withChallenge(t, d.assert(t, first), challengeOf(t, second))), http.StatusBadRequest, "assertion_invalid")
 	checkNoSession(t, anon)
 
-	// A sign-in challenge answered as a registration, and the reverse.
-	errorBody(t, c.post("/api/v1/webauthn/registration/verify", h.newDevice().attest(t, withOptionsChallenge(t, c.registrationOptions(), challengeOf(t, anon.authenticationOptions(""))))), http.StatusBadRequest, "challenge_mismatch")
+	// A sign-in challenge answered as a registration, and the reverse: sign-in challenges are
+	// self-contained and never stored as registration challenges, and a registration challenge
+	// does not carry a sign-in challenge's authentication, so each is unknown to the other.
+	errorBody(t, c.post("/api/v1/webauthn/registration/verify", h.newDevice().attest(t, withOptionsChallenge(t, c.registrationOptions(), challengeOf(t, anon.authenticationOptions(""))))), http.StatusBadRequest, "challenge_not_found")
 	d.cred.Counter++
-	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", d.assert(t, withOptionsChallenge(t, anon.authenticationOptions(""), challengeOf(t, c.registrationOptions())))), http.StatusBadRequest, "challenge_mismatch")
+	errorBody(t, anon.post("/api/v1/webauthn/authentication/verify", d.assert(t, withOptionsChallenge(t, anon.authenticationOptions(""), challengeOf(t, c.registrationOptions())))), http.StatusBadRequest, "challenge_not_found")
 	checkNoSession(t, anon)
 
 	// A registration challenge of alice's session answered in bob's.

@@ -66,10 +66,17 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = now()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sign_ins (`+signInColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, micros(e.CreatedAt), e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind,
-		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID)
+	_, err := s.w.ExecContext(ctx, insertSignIn, signInArgs(e)...)
 	return wrap("record sign-in", err)
+}
+
+// insertSignIn stores one sign-in event, with the arguments of signInArgs. RecordSignIn and
+// CompletePasskeySignIn share it, and so its prepared statement.
+const insertSignIn = `INSERT INTO sign_ins (` + signInColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func signInArgs(e *latchkey.SignInEvent) []any {
+	return []any{e.ID, micros(e.CreatedAt), e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind,
+		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID}
 }
 
 // ListSignIns returns at most limit events, newest first, of userID when it is not empty.
@@ -94,6 +101,13 @@ func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
 		return nil, wrap("get setting", err)
 	}
 	return v, nil
+}
+
+// CreateSetting stores value under key only when key has no value yet; latchkey.ErrConflict
+// otherwise.
+func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, key, blob(value))
+	return wrap("create setting", err)
 }
 
 // PutSetting stores value under key, replacing any earlier value.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -91,13 +92,59 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 // UPDATE, so of many racing callers with the same count exactly one wins.
 func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
 	return s.write(ctx, "record passkey use", func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
-			WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0))`,
-			int64(newCount), micros(usedAt), platform, id)
-		if err := affected("record passkey use", res, err); !errors.Is(err, latchkey.ErrNotFound) {
+		return recordPasskeyUse(ctx, tx, "record passkey use", id, newCount, usedAt, platform)
+	})
+}
+
+// recordPasskeyUse is RecordPasskeyUse within tx.
+func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount uint32, usedAt time.Time, platform string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
+		WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0))`,
+		int64(newCount), micros(usedAt), platform, id)
+	if err := affected(verb, res, err); !errors.Is(err, latchkey.ErrNotFound) {
+		return err
+	}
+	// Refused: the rare path looks again to say why.
+	return conflictIfExists(ctx, tx, "passkeys", id)
+}
+
+// CompletePasskeySignIn writes a successful passkey sign-in in one write transaction of four
+// prepared statements, the two that may refuse first: it records the challenge as used
+// (latchkey.ErrChallengeUsed when it was already), moves the sign count as RecordPasskeyUse does
+// (latchkey.ErrConflict, or latchkey.ErrNotFound for an unknown passkey), then stores the
+// session as CreateSession and the event as RecordSignIn, assigning the event's ID and CreatedAt
+// when empty. On any error the transaction rolls back and nothing is written. Writes are
+// serialized on the one writer connection, so of racing calls with one challenge exactly one
+// succeeds.
+func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySignIn) error {
+	const verb = "complete passkey sign-in"
+	if c.Session == nil || c.Event == nil {
+		return fmt.Errorf("%s: a session and an event are required", verb)
+	}
+	e := c.Event
+	if e.ID == "" {
+		e.ID = latchkey.NewID()
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now()
+	}
+	return s.write(ctx, verb, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO used_challenges (id, expires_at) VALUES (?, ?)
+			ON CONFLICT (id) DO NOTHING`, c.ChallengeID, micros(c.ChallengeExpiresAt))
+		if err := affected(verb, res, err); err != nil {
+			if errors.Is(err, latchkey.ErrNotFound) {
+				return latchkey.ErrChallengeUsed
+			}
 			return err
 		}
-		return conflictIfExists(ctx, tx, "passkeys", id)
+		if err := recordPasskeyUse(ctx, tx, verb, c.PasskeyID, c.SignCount, c.UsedAt, c.Platform); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, insertSession, sessionArgs(c.Session)...); err != nil {
+			return wrap(verb, err)
+		}
+		_, err = tx.ExecContext(ctx, insertSignIn, signInArgs(e)...)
+		return wrap(verb, err)
 	})
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -28,10 +29,17 @@ func scanSession(row scanner) (*latchkey.Session, error) {
 // CreateSession stores sess. It returns latchkey.ErrConflict when the ID is taken and
 // latchkey.ErrNotFound when the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sess.ID, sess.UserID, jsonList(sess.Methods), sess.PasskeyID, sess.AccessPassID, micros(sess.CreatedAt),
-		micros(sess.AuthenticatedAt), micros(sess.ExpiresAt), sess.IP, sess.UserAgent)
+	_, err := s.w.ExecContext(ctx, insertSession, sessionArgs(sess)...)
 	return wrap("create session", err)
+}
+
+// insertSession stores one session, with the arguments of sessionArgs. CreateSession and
+// CompletePasskeySignIn share it, and so its prepared statement.
+const insertSession = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func sessionArgs(sess *latchkey.Session) []any {
+	return []any{sess.ID, sess.UserID, jsonList(sess.Methods), sess.PasskeyID, sess.AccessPassID, micros(sess.CreatedAt),
+		micros(sess.AuthenticatedAt), micros(sess.ExpiresAt), sess.IP, sess.UserAgent}
 }
 
 // FindSession returns the session if it has not expired at now; latchkey.ErrNotFound otherwise.
@@ -80,8 +88,40 @@ func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (*l
 	return &c, nil
 }
 
-// DeleteExpiredChallenges removes the challenges that expired at or before now, and returns how many.
+// DeleteExpiredChallenges removes the pending challenges and the records of used ones
+// (CompletePasskeySignIn) that expired at or before now, in one transaction, and returns how
+// many rows it removed from both.
 func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM challenges WHERE expires_at <= ?`, micros(now))
-	return rowsAffected("delete expired challenges", res, err)
+	var total int
+	err := s.write(ctx, "delete expired challenges", func(tx *txn) error {
+		for _, query := range []string{
+			`DELETE FROM challenges WHERE expires_at <= ?`,
+			`DELETE FROM used_challenges WHERE expires_at <= ?`,
+		} {
+			res, err := tx.ExecContext(ctx, query, micros(now))
+			n, err := rowsAffected("delete expired challenges", res, err)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// MarkChallengeUsed implements latchkey.ChallengeStore.
+func (s *Store) MarkChallengeUsed(ctx context.Context, id string, expiresAt time.Time) error {
+	const verb = "mark challenge used"
+	res, err := s.w.ExecContext(ctx, `INSERT INTO used_challenges (id, expires_at) VALUES (?, ?)
+			ON CONFLICT (id) DO NOTHING`, id, micros(expiresAt))
+	if err := affected(verb, res, err); errors.Is(err, latchkey.ErrNotFound) {
+		return latchkey.ErrChallengeUsed
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

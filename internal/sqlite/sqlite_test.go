@@ -161,3 +161,16 @@ func BenchmarkSignIn(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCompletePasskeySignIn runs CompletePasskeySignIn from one client and from about 64,
+// and the three separate writes it replaces; see storetest.RunCompletePasskeySignInBenchmarks.
+func BenchmarkCompletePasskeySignIn(b *testing.B) {
+	storetest.RunCompletePasskeySignInBenchmarks(b, func(b *testing.B) latchkey.Store {
+		s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "latchkey.db"))
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -23,6 +23,8 @@ var concurrencyTests = []test{
 	{"CreateUser", testRaceCreateUser},
 	{"ReplaceAccessPass", testRaceReplaceAccessPass},
 	{"SignInPath", testRaceSignInPath},
+	{"CompletePasskeySignIn/SameChallenge", testRaceCompleteSignInSameChallenge},
+	{"CompletePasskeySignIn/SameCount", testRaceCompleteSignInSameCount},
 }
 
 // race runs f in racers goroutines, released together, and returns their errors by index.
@@ -235,5 +237,102 @@ func testRaceSignInPath(t *testing.T, s latchkey.Store) {
 	must(t, "ListSignIns", err)
 	if len(events) != racers*rounds {
 		t.Errorf("ListSignIns returned %d events, want %d", len(events), racers*rounds)
+	}
+}
+
+// checkOneSignInStored reports unless, of the racing sign-ins, exactly the winner's session and
+// event are in the store.
+func checkOneSignInStored(t *testing.T, s latchkey.Store, attempts []*latchkey.PasskeySignIn, winner int) {
+	t.Helper()
+	for i, c := range attempts {
+		_, err := s.FindSession(t.Context(), c.Session.ID, c.UsedAt)
+		switch {
+		case i == winner && err != nil:
+			t.Errorf("FindSession of the winner's session: %v", err)
+		case i != winner && !errors.Is(err, latchkey.ErrNotFound):
+			t.Errorf("FindSession of loser %d's session: err = %v, want %v", i, err, latchkey.ErrNotFound)
+		}
+	}
+	events, err := s.ListSignIns(t.Context(), attempts[0].Event.UserID, 0)
+	must(t, "ListSignIns", err)
+	if len(events) != 1 {
+		t.Errorf("ListSignIns returned %d events of the racing user after the race, want 1", len(events))
+	} else if winner >= 0 {
+		diff(t, "event after the race", events[0], attempts[winner].Event)
+	}
+}
+
+// warmUpSignIns completes a sign-in from each of racers goroutines at once, for another user,
+// so that a store's connections and prepared statements exist before the race that follows:
+// otherwise the first caller may finish while the others still connect, and nothing races.
+func warmUpSignIns(t *testing.T, s latchkey.Store) {
+	u := mustCreateUser(t, s, "warm-up@example.com")
+	p := newPasskey(u.ID, t0)
+	p.SignCount = 0
+	must(t, "CreatePasskey", s.CreatePasskey(t.Context(), p))
+	errs := race(func(int) error { return s.CompletePasskeySignIn(t.Context(), newPasskeySignIn(p, 0)) })
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("warm-up CompletePasskeySignIn %d: %v", i, err)
+		}
+	}
+}
+
+// testRaceCompleteSignInSameChallenge answers one challenge from many goroutines with a passkey
+// whose counter would let each of them through: the challenge alone decides.
+func testRaceCompleteSignInSameChallenge(t *testing.T, s latchkey.Store) {
+	u := mustCreateUser(t, s, "alice@example.com")
+	p := newPasskey(u.ID, t0)
+	p.SignCount = 0
+	must(t, "CreatePasskey", s.CreatePasskey(t.Context(), p))
+	warmUpSignIns(t, s)
+	challenge := latchkey.NewID()
+	attempts := make([]*latchkey.PasskeySignIn, racers)
+	for i := range attempts {
+		attempts[i] = newPasskeySignIn(p, 0)
+		attempts[i].ChallengeID = challenge
+		attempts[i].Platform = fmt.Sprint("platform ", i)
+	}
+	errs := race(func(i int) error { return s.CompletePasskeySignIn(t.Context(), attempts[i]) })
+	winner := checkOneWinner(t, "CompletePasskeySignIn", errs, latchkey.ErrChallengeUsed)
+	checkOneSignInStored(t, s, attempts, winner)
+	if winner >= 0 {
+		diff(t, "passkey after race", findPasskey(t, s, p.ID), afterSignIn(p, attempts[winner]))
+	}
+}
+
+// testRaceCompleteSignInSameCount answers distinct challenges from many goroutines with one
+// passkey and one new count: the counter decides, and the losers' challenges stay unused.
+func testRaceCompleteSignInSameCount(t *testing.T, s latchkey.Store) {
+	u := mustCreateUser(t, s, "alice@example.com")
+	p := newPasskey(u.ID, t0)
+	p.SignCount = 41
+	must(t, "CreatePasskey", s.CreatePasskey(t.Context(), p))
+	warmUpSignIns(t, s)
+	attempts := make([]*latchkey.PasskeySignIn, racers)
+	for i := range attempts {
+		attempts[i] = newPasskeySignIn(p, 42)
+		attempts[i].Platform = fmt.Sprint("platform ", i)
+	}
+	errs := race(func(i int) error { return s.CompletePasskeySignIn(t.Context(), attempts[i]) })
+	winner := checkOneWinner(t, "CompletePasskeySignIn", errs, latchkey.ErrConflict)
+	checkOneSignInStored(t, s, attempts, winner)
+	if winner < 0 {
+		return
+	}
+	diff(t, "passkey after race", findPasskey(t, s, p.ID), afterSignIn(p, attempts[winner]))
+
+	// Every loser's challenge can still be answered.
+	count := uint32(42)
+	for i, c := range attempts {
+		if i == winner {
+			continue
+		}
+		count++
+		retry := newPasskeySignIn(p, count)
+		retry.ChallengeID = c.ChallengeID
+		if err := s.CompletePasskeySignIn(t.Context(), retry); err != nil {
+			t.Errorf("CompletePasskeySignIn with loser %d's challenge: %v", i, err)
+		}
 	}
 }

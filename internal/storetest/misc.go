@@ -14,6 +14,8 @@ var miscTests = []test{
 	{"ListSignIns", testListSignIns},
 	{"GetSetting/NotFound", testGetSettingNotFound},
 	{"PutSetting", testPutSetting},
+	{"CreateSetting", testCreateSetting},
+	{"MarkChallengeUsed", testMarkChallengeUsed},
 	{"Ping", testPing},
 }
 
@@ -164,6 +166,45 @@ func testPutSetting(t *testing.T, s latchkey.Store) {
 	get("signing-keys", `[{"kid":"k1"}]`)
 }
 
+func testCreateSetting(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	get := func(key, want string) {
+		t.Helper()
+		got, err := s.GetSetting(ctx, key)
+		must(t, "GetSetting "+key, err)
+		if string(got) != want {
+			t.Errorf("GetSetting %s = %q, want %q", key, got, want)
+		}
+	}
+	must(t, "CreateSetting", s.CreateSetting(ctx, "cookie-key", []byte(`{"k":"first"}`)))
+	get("cookie-key", `{"k":"first"}`)
+	wantErr(t, "CreateSetting again", s.CreateSetting(ctx, "cookie-key", []byte(`{"k":"second"}`)), latchkey.ErrConflict)
+	get("cookie-key", `{"k":"first"}`)
+
+	// A value stored by PutSetting counts too.
+	must(t, "PutSetting", s.PutSetting(ctx, "methods-policy", []byte(`{}`)))
+	wantErr(t, "CreateSetting over PutSetting", s.CreateSetting(ctx, "methods-policy", []byte(`{"x":1}`)), latchkey.ErrConflict)
+	get("methods-policy", `{}`)
+
+	// PutSetting still replaces a created value.
+	must(t, "PutSetting over CreateSetting", s.PutSetting(ctx, "cookie-key", []byte(`{"k":"third"}`)))
+	get("cookie-key", `{"k":"third"}`)
+}
+
 func testPing(t *testing.T, s latchkey.Store) {
 	must(t, "Ping", s.Ping(t.Context()))
+}
+
+func testMarkChallengeUsed(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	now := time.Now().UTC()
+	must(t, "MarkChallengeUsed", s.MarkChallengeUsed(ctx, "challenge-a", now.Add(time.Minute)))
+	wantErr(t, "MarkChallengeUsed again", s.MarkChallengeUsed(ctx, "challenge-a", now.Add(time.Minute)), latchkey.ErrChallengeUsed)
+	must(t, "MarkChallengeUsed other", s.MarkChallengeUsed(ctx, "challenge-b", now.Add(time.Hour)))
+	n, err := s.DeleteExpiredChallenges(ctx, now.Add(2*time.Minute))
+	must(t, "DeleteExpiredChallenges", err)
+	if n != 1 {
+		t.Errorf("DeleteExpiredChallenges removed %d, want 1 (the expired record of challenge-a)", n)
+	}
+	wantErr(t, "MarkChallengeUsed unexpired", s.MarkChallengeUsed(ctx, "challenge-b", now.Add(time.Hour)), latchkey.ErrChallengeUsed)
 }

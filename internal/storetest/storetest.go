@@ -36,6 +36,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, accessPassTests...)
 	tests = append(tests, sessionTests...)
 	tests = append(tests, challengeTests...)
+	tests = append(tests, signInTests...)
 	tests = append(tests, miscTests...)
 	runAll(t, tests, newStore)
 }
