@@ -20,33 +20,13 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 command -v go >/dev/null || { echo "Go is not installed: see https://go.dev/doc/install (Go 1.26 or later)" >&2; exit 1; }
 
-# 2. A throwaway PostgreSQL on loopback.
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-pgdir=$(mktemp -d /tmp/latchkey-test-pg.XXXXXX)
-chmod 755 "$pgdir"
-as_pg=()
-if [ "$(id -u)" -eq 0 ]; then
-  chown postgres: "$pgdir"
-  as_pg=(runuser -u postgres --)
-fi
-cleanup() {
-  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" stop -m immediate >/dev/null 2>&1 || true
-  rm -rf "$pgdir"
-}
-trap cleanup EXIT INT TERM
-
-port=""
-for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 20000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "no free loopback port for PostgreSQL" >&2; exit 1; }
-
-log "starting PostgreSQL on 127.0.0.1:$port"
-"${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust --no-sync -E UTF8 --no-locale >/dev/null
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w start \
-  -o "-h 127.0.0.1 -p $port -k $pgdir -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=300" >/dev/null
-export LATCHKEY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+# 2. A throwaway PostgreSQL on loopback (fsync off: it is thrown away).
+source scripts/pg.sh
+trap stop_postgres EXIT INT TERM
+log "starting PostgreSQL"
+PG_OPTIONS="-c fsync=off -c full_page_writes=off -c synchronous_commit=off" start_postgres
+export LATCHKEY_TEST_POSTGRES_URL="$PG_URL"
+log "PostgreSQL at ${PG_URL%%/postgres\?*}"
 
 # 3. The tests.
 log "go vet"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,19 @@ func (l *urlList) Set(v string) error {
 	return nil
 }
 
+// pidList is a repeatable --server-pid flag.
+type pidList []int
+
+func (l *pidList) String() string { return fmt.Sprint(*l) }
+func (l *pidList) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("not a process id: %q", v)
+	}
+	*l = append(*l, n)
+	return nil
+}
+
 func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	var (
@@ -34,6 +48,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		asJSON   bool
 		baseline bool
 		quiet    bool
+		pids     pidList
 	)
 	fs.Var(&urls, "url", "server URL; repeat or separate with commas to spread the load over several nodes (default http://localhost:8080)")
 	fs.IntVar(&cfg.Users, "users", 0, "users to create, each with a passkey (default: the concurrency)")
@@ -45,6 +60,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&baseline, "baseline", false, "also run the same load against a bare in-process go-webauthn server and print the ratio")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line")
+	fs.Var(&pids, "server-pid", "PID of a local server process whose CPU time to measure (repeatable; Linux)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -59,6 +75,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError("loadtest: --concurrency must be at least 1 and --duration at least 1s")
 	}
 	cfg.URLs = urls
+	cfg.ServerPIDs = pids
 	cfg.Users = max(cfg.Users, cfg.Concurrency)
 	if !quiet {
 		cfg.Progress = stderr
@@ -88,6 +105,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "  %d clients, %d users, %.1f s\n", res.Concurrency, res.Users, res.DurationSeconds)
 	fmt.Fprintf(stdout, "  ceremonies/s: %.1f  (%d in all)\n", res.CeremoniesPerSecond, res.Ceremonies)
 	fmt.Fprintf(stdout, "  latency ms:   p50 %.2f  p95 %.2f  p99 %.2f  max %.2f\n", res.P50Ms, res.P95Ms, res.P99Ms, res.MaxMs)
+	if res.ServerCPUMsPerCeremony > 0 {
+		fmt.Fprintf(stdout, "  server CPU:   %.3f ms per ceremony\n", res.ServerCPUMsPerCeremony)
+	}
 	fmt.Fprintf(stdout, "  errors:       %d\n", res.Errors)
 	codes := make([]string, 0, len(res.ErrorsByCode))
 	for c := range res.ErrorsByCode {

@@ -33,22 +33,28 @@ type Config struct {
 	Synced bool
 	// Progress receives a progress line every second (nil for none).
 	Progress io.Writer
+	// ServerPIDs, when set, are the local server processes whose CPU time is measured during
+	// the load (Linux /proc).
+	ServerPIDs []int
 }
 
 // Result is what a run measured.
 type Result struct {
-	Target              []string       `json:"targets"`
-	Users               int            `json:"users"`
-	Concurrency         int            `json:"concurrency"`
-	DurationSeconds     float64        `json:"durationSeconds"`
-	Ceremonies          int            `json:"ceremonies"`
-	CeremoniesPerSecond float64        `json:"ceremoniesPerSecond"`
-	P50Ms               float64        `json:"p50Ms"`
-	P95Ms               float64        `json:"p95Ms"`
-	P99Ms               float64        `json:"p99Ms"`
-	MaxMs               float64        `json:"maxMs"`
-	Errors              int            `json:"errors"`
-	ErrorsByCode        map[string]int `json:"errorsByCode"`
+	Target              []string `json:"targets"`
+	Users               int      `json:"users"`
+	Concurrency         int      `json:"concurrency"`
+	DurationSeconds     float64  `json:"durationSeconds"`
+	Ceremonies          int      `json:"ceremonies"`
+	CeremoniesPerSecond float64  `json:"ceremoniesPerSecond"`
+	P50Ms               float64  `json:"p50Ms"`
+	P95Ms               float64  `json:"p95Ms"`
+	P99Ms               float64  `json:"p99Ms"`
+	MaxMs               float64  `json:"maxMs"`
+	// ServerCPUMsPerCeremony is the servers' CPU time (user+system) during the load divided by
+	// the ceremonies, when ServerPIDs were given.
+	ServerCPUMsPerCeremony float64        `json:"serverCpuMsPerCeremony,omitempty"`
+	Errors                 int            `json:"errors"`
+	ErrorsByCode           map[string]int `json:"errorsByCode"`
 	// Set with a baseline run.
 	BaselineCeremoniesPerSecond float64 `json:"baselineCeremoniesPerSecond,omitempty"`
 	BaselineP99Ms               float64 `json:"baselineP99Ms,omitempty"`
@@ -138,6 +144,7 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 	)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
+	cpuBefore, cpuErr := cpuSeconds(cfg.ServerPIDs)
 	start := time.Now()
 	stopProgress := progress(cfg.Progress, label, start, cfg.Duration, &done, &failed)
 	var wg sync.WaitGroup
@@ -172,8 +179,13 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpuAfter, cpuErr2 := cpuSeconds(cfg.ServerPIDs)
 	stopProgress()
-	return summarize(cfg, latencies, byCode, elapsed)
+	r := summarize(cfg, latencies, byCode, elapsed)
+	if len(cfg.ServerPIDs) > 0 && cpuErr == nil && cpuErr2 == nil && r.Ceremonies > 0 {
+		r.ServerCPUMsPerCeremony = round((cpuAfter - cpuBefore) * 1000 / float64(r.Ceremonies))
+	}
+	return r
 }
 
 func summarize(cfg Config, latencies []time.Duration, byCode map[string]int, elapsed time.Duration) Result {
