@@ -143,7 +143,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 
 // signInEvent fills in the request's side of a sign-in event.
 func (s *Service) signInEvent(e *latchkey.SignInEvent, c Client) *latchkey.SignInEvent {
-	e.ID = latchkey.NewID()
+	e.ID = latchkey.NewTimeOrderedID()
 	e.CreatedAt = s.now()
 	e.IP = c.IP
 	e.UserAgent = truncate(c.UserAgent, 512)

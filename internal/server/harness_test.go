@@ -74,7 +74,7 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 
 // harness is a Latchkey server on a real SQLite store, reached at http://localhost:PORT.
 type harness struct {
-	t      *testing.T
+	t      testing.TB // a *testing.F for fuzz targets, which build one harness for all inputs
 	store  *sqlite.Store
 	svc    *auth.Service
 	srv    *Server
@@ -85,7 +85,7 @@ type harness struct {
 	errors *errorLog
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"))
@@ -199,7 +199,7 @@ type response struct {
 }
 
 // decode unmarshals the body into v.
-func (r *response) decode(t *testing.T, v any) {
+func (r *response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -345,7 +345,7 @@ func (h *harness) newDeviceWith(o virtualwebauthn.AuthenticatorOptions) *device 
 // newCredential returns a P-256 credential. virtualwebauthn writes the COSE key's x and y
 // without leading zero bytes, which go-webauthn rightly refuses (about one key in 128), so the
 // key is drawn until both coordinates have their full 32 bytes.
-func newCredential(t *testing.T) virtualwebauthn.Credential {
+func newCredential(t testing.TB) virtualwebauthn.Credential {
 	for {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -364,7 +364,7 @@ func newCredential(t *testing.T) virtualwebauthn.Credential {
 
 // attest answers creation options (the server's JSON) as navigator.credentials.create would,
 // and remembers the user handle for later discoverable sign-ins.
-func (d *device) attest(t *testing.T, options []byte) string {
+func (d *device) attest(t testing.TB, options []byte) string {
 	t.Helper()
 	o, err := virtualwebauthn.ParseAttestationOptions(string(options))
 	if err != nil {
@@ -375,7 +375,7 @@ func (d *device) attest(t *testing.T, options []byte) string {
 }
 
 // assert answers request options with the credential's current sign count.
-func (d *device) assert(t *testing.T, options []byte) string {
+func (d *device) assert(t testing.TB, options []byte) string {
 	t.Helper()
 	o, err := virtualwebauthn.ParseAssertionOptions(string(options))
 	if err != nil {
@@ -498,7 +498,7 @@ func withChallenge(t *testing.T, credential, challenge string) string {
 }
 
 // editClientData changes a credential's clientDataJSON with edit.
-func editClientData(t *testing.T, credential string, edit func(map[string]any)) string {
+func editClientData(t testing.TB, credential string, edit func(map[string]any)) string {
 	t.Helper()
 	var cred map[string]any
 	if err := json.Unmarshal([]byte(credential), &cred); err != nil {

@@ -76,6 +76,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/users", s.form(s.adminPage(s.handleAdminCreateUser)))
 	m.HandleFunc("GET /admin/users/{id}", s.adminPage(s.handleAdminUser))
 	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.adminPage(s.handleAdminIssueTAP)))
+	m.HandleFunc("/", s.handlePageNotFound)
+}
+
+func (s *Server) handlePageNotFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is no page at this address. Check the link, or start again from the sign-in page.",
+		"no page route %s %s", r.Method, r.URL.Path))
 }
 
 func (s *Server) staticHandler() http.Handler {

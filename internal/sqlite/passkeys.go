@@ -108,18 +108,19 @@ func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount ui
 	return conflictIfExists(ctx, tx, "passkeys", id)
 }
 
-// CompletePasskeySignIn writes a successful passkey sign-in in one write transaction of four
-// prepared statements, the two that may refuse first: it records the challenge as used
+// CompletePasskeySignIn writes a successful passkey sign-in: it records the challenge as used
 // (latchkey.ErrChallengeUsed when it was already), moves the sign count as RecordPasskeyUse does
 // (latchkey.ErrConflict, or latchkey.ErrNotFound for an unknown passkey), then stores the
 // session as CreateSession and the event as RecordSignIn, assigning the event's ID and CreatedAt
-// when empty. On any error the transaction rolls back and nothing is written. Writes are
-// serialized on the one writer connection, so of racing calls with one challenge exactly one
-// succeeds.
+// when empty. On any error nothing of this sign-in is written.
+//
+// Sign-ins that arrive together are committed together (group commit, batch.go): each in its
+// own savepoint, all in one transaction, so the WAL is written and synced once per batch rather
+// than once per sign-in. The call returns after its batch has committed. Writes are serialized
+// on the one writer connection, so of racing calls with one challenge exactly one succeeds.
 func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySignIn) error {
-	const verb = "complete passkey sign-in"
 	if c.Session == nil || c.Event == nil {
-		return fmt.Errorf("%s: a session and an event are required", verb)
+		return fmt.Errorf("%s: a session and an event are required", completeVerb)
 	}
 	e := c.Event
 	if e.ID == "" {
@@ -128,24 +129,29 @@ func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySi
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = now()
 	}
-	return s.write(ctx, verb, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO used_challenges (id, expires_at) VALUES (?, ?)
+	return s.signIns.do(ctx, c)
+}
+
+const completeVerb = "complete passkey sign-in"
+
+// completePasskeySignIn runs one sign-in's statements in tx, the two that may refuse first.
+func completePasskeySignIn(ctx context.Context, tx *txn, c *latchkey.PasskeySignIn) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO used_challenges (id, expires_at) VALUES (?, ?)
 			ON CONFLICT (id) DO NOTHING`, c.ChallengeID, micros(c.ChallengeExpiresAt))
-		if err := affected(verb, res, err); err != nil {
-			if errors.Is(err, latchkey.ErrNotFound) {
-				return latchkey.ErrChallengeUsed
-			}
-			return err
+	if err := affected(completeVerb, res, err); err != nil {
+		if errors.Is(err, latchkey.ErrNotFound) {
+			return latchkey.ErrChallengeUsed
 		}
-		if err := recordPasskeyUse(ctx, tx, verb, c.PasskeyID, c.SignCount, c.UsedAt, c.Platform); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, insertSession, sessionArgs(c.Session)...); err != nil {
-			return wrap(verb, err)
-		}
-		_, err = tx.ExecContext(ctx, insertSignIn, signInArgs(e)...)
-		return wrap(verb, err)
-	})
+		return err
+	}
+	if err := recordPasskeyUse(ctx, tx, completeVerb, c.PasskeyID, c.SignCount, c.UsedAt, c.Platform); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, insertSession, sessionArgs(c.Session)...); err != nil {
+		return wrap(completeVerb, err)
+	}
+	_, err = tx.ExecContext(ctx, insertSignIn, signInArgs(c.Event)...)
+	return wrap(completeVerb, err)
 }
 
 // FlagPasskeyPossibleClone marks a passkey whose counter went backwards; latchkey.ErrNotFound

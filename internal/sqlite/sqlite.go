@@ -34,8 +34,9 @@ const busyTimeout = 10 * time.Second
 
 // Store is a latchkey.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
-	w *pool // a single connection; every write goes through it
-	r *pool // several read-only connections
+	w       *pool // a single connection; every write goes through it
+	r       *pool // several read-only connections
+	signIns *signInBatcher
 }
 
 // Open opens, creating if need be, the SQLite database at path (a file name, not a URI) and
@@ -84,11 +85,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite readers: %w", err)
 	}
+	s.signIns = newSignInBatcher(s)
 	return s, nil
 }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.signIns != nil {
+		s.signIns.close()
+		s.signIns = nil
+	}
 	var errR error
 	if s.r != nil {
 		errR = s.r.Close()

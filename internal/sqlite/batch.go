@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// maxBatch bounds how many sign-ins one transaction commits.
+const maxBatch = 64
+
+// signInBatcher commits concurrent sign-ins in one transaction (group commit). Each sign-in runs
+// in its own savepoint, so one refused sign-in is rolled back alone; a failed commit fails every
+// sign-in of the batch, none of which is then written.
+type signInBatcher struct {
+	s       *Store
+	queue   chan *signInRequest
+	closing chan struct{}
+	done    sync.WaitGroup
+}
+
+type signInRequest struct {
+	ctx    context.Context
+	signIn *latchkey.PasskeySignIn
+	result chan error
+}
+
+func newSignInBatcher(s *Store) *signInBatcher {
+	b := &signInBatcher{s: s, queue: make(chan *signInRequest, 4*maxBatch), closing: make(chan struct{})}
+	b.done.Add(1)
+	go b.run()
+	return b
+}
+
+var errStoreClosed = errors.New("sqlite store is closed")
+
+// do queues c and waits for its batch to commit.
+func (b *signInBatcher) do(ctx context.Context, c *latchkey.PasskeySignIn) error {
+	r := &signInRequest{ctx: ctx, signIn: c, result: make(chan error, 1)}
+	select {
+	case b.queue <- r:
+	case <-b.closing:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the request is always answered, even if ctx ends: it may already be written.
+	return <-r.result
+}
+
+func (b *signInBatcher) close() {
+	close(b.closing)
+	b.done.Wait()
+}
+
+func (b *signInBatcher) run() {
+	defer b.done.Done()
+	batch := make([]*signInRequest, 0, maxBatch)
+	for {
+		select {
+		case <-b.closing:
+			b.drain()
+			return
+		case r := <-b.queue:
+			batch = append(batch[:0], r)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.queue:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+// drain refuses what is still queued when the store closes.
+func (b *signInBatcher) drain() {
+	for {
+		select {
+		case r := <-b.queue:
+			r.result <- errStoreClosed
+		default:
+			return
+		}
+	}
+}
+
+// commit runs a batch in one transaction, each sign-in in a savepoint.
+func (b *signInBatcher) commit(batch []*signInRequest) {
+	results := make([]error, len(batch))
+	ctx := context.Background() // the batch outlives any one request's context
+	err := b.s.write(ctx, completeVerb, func(tx *txn) error {
+		for i, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				results[i] = err // the caller gave up before its turn: nothing written
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT sign_in"); err != nil {
+				return wrap(completeVerb, err)
+			}
+			results[i] = completePasskeySignIn(ctx, tx, r.signIn)
+			if results[i] != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO sign_in"); err != nil {
+					return wrap(completeVerb, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE sign_in"); err != nil {
+				return wrap(completeVerb, err)
+			}
+		}
+		return nil
+	})
+	for i, r := range batch {
+		if err != nil {
+			results[i] = err
+		}
+		r.result <- results[i]
+	}
+}
