@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		baseline bool
 		quiet    bool
 		pids     pidList
+		profile  string
 	)
 	fs.Var(&urls, "url", "server URL; repeat or separate with commas to spread the load over several nodes (default http://localhost:8080)")
 	fs.IntVar(&cfg.Users, "users", 0, "users to create, each with a passkey (default: the concurrency)")
@@ -60,6 +62,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&baseline, "baseline", false, "also run the same load against a bare in-process go-webauthn server and print the ratio")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line")
+	fs.StringVar(&profile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.Var(&pids, "server-pid", "PID of a local server process whose CPU time to measure (repeatable; Linux)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
@@ -87,7 +90,20 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	res := loadtest.Load(ctx, cfg, users, "latchkey")
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
 	if baseline {
 		b, err := loadtest.RunBaseline(ctx, cfg)
 		if err != nil {

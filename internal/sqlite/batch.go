@@ -91,31 +91,51 @@ func (b *signInBatcher) drain() {
 	}
 }
 
-// commit runs a batch in one transaction, each sign-in in a savepoint.
+// errRetryWithSavepoints rolls back an optimistic batch in which a sign-in was refused.
+var errRetryWithSavepoints = errors.New("a sign-in of the batch was refused")
+
+// commit runs a batch in one transaction. Refusals are rare, so it first runs every sign-in
+// straight; if one is refused, it rolls that back and runs the batch again with each sign-in in
+// its own savepoint, so that only the refused ones are undone.
 func (b *signInBatcher) commit(batch []*signInRequest) {
 	results := make([]error, len(batch))
 	ctx := context.Background() // the batch outlives any one request's context
-	err := b.s.write(ctx, completeVerb, func(tx *txn) error {
-		for i, r := range batch {
-			if err := r.ctx.Err(); err != nil {
-				results[i] = err // the caller gave up before its turn: nothing written
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT sign_in"); err != nil {
-				return wrap(completeVerb, err)
-			}
-			results[i] = completePasskeySignIn(ctx, tx, r.signIn)
-			if results[i] != nil {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO sign_in"); err != nil {
+	run := func(savepoints bool) error {
+		return b.s.write(ctx, completeVerb, func(tx *txn) error {
+			for i, r := range batch {
+				if err := r.ctx.Err(); err != nil {
+					results[i] = err // the caller gave up before its turn: nothing written
+					continue
+				}
+				if !savepoints {
+					if results[i] = completePasskeySignIn(ctx, tx, r.signIn); results[i] != nil {
+						return errRetryWithSavepoints
+					}
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, "SAVEPOINT sign_in"); err != nil {
+					return wrap(completeVerb, err)
+				}
+				if results[i] = completePasskeySignIn(ctx, tx, r.signIn); results[i] != nil {
+					if _, err := tx.ExecContext(ctx, "ROLLBACK TO sign_in"); err != nil {
+						return wrap(completeVerb, err)
+					}
+				}
+				if _, err := tx.ExecContext(ctx, "RELEASE sign_in"); err != nil {
 					return wrap(completeVerb, err)
 				}
 			}
-			if _, err := tx.ExecContext(ctx, "RELEASE sign_in"); err != nil {
-				return wrap(completeVerb, err)
-			}
+			return nil
+		})
+	}
+	err := run(false)
+	if errors.Is(err, errRetryWithSavepoints) {
+		if len(batch) == 1 {
+			err = nil // the rollback undid the one refused sign-in; its result says why
+		} else {
+			err = run(true)
 		}
-		return nil
-	})
+	}
 	for i, r := range batch {
 		if err != nil {
 			results[i] = err
