@@ -132,8 +132,7 @@ func setupUser(ctx context.Context, admin *Client, cfg Config, transport *http.T
 }
 
 // Load runs usernameless passkey sign-in ceremonies (options + verify) with cfg.Concurrency
-// clients for cfg.Duration; worker w uses users w, w+C, w+2C, ... in turn so that no two
-// clients sign with one authenticator's counter at once.
+// clients for cfg.Duration; each client has users of its own (len(users) >= cfg.Concurrency).
 func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 	var (
 		mu        sync.Mutex
@@ -154,8 +153,14 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 4096)
 			localErr := map[string]int{}
-			for i := w; ctx.Err() == nil; i += cfg.Concurrency {
-				u := users[i%len(users)]
+			// Worker w owns users w, w+C, w+2C, ...: an authenticator's sign count must reach
+			// the server in order, so no two workers share one.
+			var mine []*user
+			for i := w; i < len(users); i += cfg.Concurrency {
+				mine = append(mine, users[i])
+			}
+			for i := 0; ctx.Err() == nil; i++ {
+				u := mine[i%len(mine)]
 				t0 := time.Now()
 				err := u.client.SignIn(ctx, u.auth, "")
 				if ctx.Err() != nil {
