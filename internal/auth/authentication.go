@@ -70,7 +70,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		s.recordFailure(ctx, latchkey.MethodPasskey, nil, nil, err, c)
 		return nil, err
 	}
-	pk, err := s.Store.FindPasskeyByCredentialID(ctx, parsed.RawID)
+	pk, user, err := s.Store.FindPasskeyForSignIn(ctx, parsed.RawID)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		err = latchkey.Errorf(latchkey.EUNAUTHORIZED, "passkey_not_registered",
 			"This passkey isn't registered here. It may have been removed. Choose another passkey, or ask IT for a temporary access pass to add a new one.",
@@ -78,10 +78,6 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		s.recordFailure(ctx, latchkey.MethodPasskey, nil, nil, err, c)
 		return nil, err
 	} else if err != nil {
-		return nil, err
-	}
-	user, err := s.Store.FindUserByID(ctx, pk.UserID)
-	if err != nil {
 		return nil, err
 	}
 	fail := func(err error) (*SignIn, error) {

@@ -61,6 +61,9 @@ type PasskeyStore interface {
 	CreatePasskey(ctx context.Context, p *Passkey) error
 	FindPasskeyByID(ctx context.Context, id string) (*Passkey, error)
 	FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// FindPasskeyForSignIn returns the passkey with credentialID together with its owner, in one
+	// query (the first step of every sign-in); ErrNotFound when there is no such passkey.
+	FindPasskeyForSignIn(ctx context.Context, credentialID []byte) (*Passkey, *User, error)
 	// ListPasskeysByUser returns a user's passkeys, oldest first.
 	ListPasskeysByUser(ctx context.Context, userID string) ([]*Passkey, error)
 	// RenamePasskey sets the nickname of the user's passkey; ErrNotFound when it is not theirs.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,14 +21,39 @@ const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, aagu
 // scanPasskey reads one row of passkeyColumns.
 func scanPasskey(row pgx.Row) (*latchkey.Passkey, error) {
 	p := &latchkey.Passkey{}
-	err := row.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.SignCount, &p.AAGUID,
-		&p.AttestationFormat, &p.AttestationType, &p.AttestationTrust, &p.Transports, &p.BackupEligible,
-		&p.BackupState, &p.UserVerified, &p.Kind, &p.Provider, &p.Nickname, &p.PossibleClone,
-		&p.CreatedAt, &p.LastUsedAt, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON)
-	if err != nil {
+	if err := row.Scan(passkeyDest(p)...); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// passkeyDest returns where the columns of passkeyColumns go.
+func passkeyDest(p *latchkey.Passkey) []any {
+	return []any{&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.SignCount, &p.AAGUID,
+		&p.AttestationFormat, &p.AttestationType, &p.AttestationTrust, &p.Transports, &p.BackupEligible,
+		&p.BackupState, &p.UserVerified, &p.Kind, &p.Provider, &p.Nickname, &p.PossibleClone,
+		&p.CreatedAt, &p.LastUsedAt, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON}
+}
+
+// FindPasskeyForSignIn returns the passkey with credentialID and its owner in one round trip.
+func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte) (*latchkey.Passkey, *latchkey.User, error) {
+	p, u := &latchkey.Passkey{}, &latchkey.User{}
+	err := s.pool.QueryRow(ctx, `SELECT `+prefixColumns("p.", passkeyColumns)+`, `+prefixColumns("u.", userColumns)+`
+		FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = $1`, credentialID).
+		Scan(append(passkeyDest(p), userDest(u)...)...)
+	if err != nil {
+		return nil, nil, storeError(err, "find passkey for sign-in")
+	}
+	return p, u, nil
+}
+
+// prefixColumns qualifies every column of a comma-separated list with prefix.
+func prefixColumns(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // CreatePasskey stores p, assigning ID and CreatedAt when empty; ErrConflict when the credential

@@ -13,12 +13,16 @@ const userColumns = `id, upn, display_name, given_name, surname, employee_id, en
 // scanUser reads one row of userColumns.
 func scanUser(row pgx.Row) (*latchkey.User, error) {
 	u := &latchkey.User{}
-	err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
-		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt)
-	if err != nil {
+	if err := row.Scan(userDest(u)...); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// userDest returns where the columns of userColumns go.
+func userDest(u *latchkey.User) []any {
+	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
+		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt}
 }
 
 // scanUsers reads every row of userColumns.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -16,24 +17,69 @@ const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, aagu
 	client_data_json`
 
 func scanPasskey(row scanner) (*latchkey.Passkey, error) {
-	var p latchkey.Passkey
-	var signCount, created int64
-	var lastUsed sql.NullInt64
-	var transports string
-	if err := row.Scan(&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &signCount, &p.AAGUID,
-		&p.AttestationFormat, &p.AttestationType, &p.AttestationTrust, &transports, &p.BackupEligible,
-		&p.BackupState, &p.UserVerified, &p.Kind, &p.Provider, &p.Nickname, &p.PossibleClone, &created,
-		&lastUsed, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON); err != nil {
+	var r passkeyRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
+	return r.passkey()
+}
+
+// passkeyRow receives one row of passkeyColumns.
+type passkeyRow struct {
+	p               latchkey.Passkey
+	signCount, made int64
+	lastUsed        sql.NullInt64
+	transports      string
+}
+
+func (r *passkeyRow) dest() []any {
+	p := &r.p
+	return []any{&p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &r.signCount, &p.AAGUID,
+		&p.AttestationFormat, &p.AttestationType, &p.AttestationTrust, &r.transports, &p.BackupEligible,
+		&p.BackupState, &p.UserVerified, &p.Kind, &p.Provider, &p.Nickname, &p.PossibleClone, &r.made,
+		&r.lastUsed, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON}
+}
+
+func (r *passkeyRow) passkey() (*latchkey.Passkey, error) {
+	p := r.p
 	var err error
-	if p.Transports, err = fromJSONList(transports); err != nil {
+	if p.Transports, err = fromJSONList(r.transports); err != nil {
 		return nil, err
 	}
-	p.SignCount = uint32(signCount)
-	p.CreatedAt = fromMicros(created)
-	p.LastUsedAt = fromNullMicros(lastUsed)
+	p.SignCount = uint32(r.signCount)
+	p.CreatedAt = fromMicros(r.made)
+	p.LastUsedAt = fromNullMicros(r.lastUsed)
 	return &p, nil
+}
+
+// FindPasskeyForSignIn returns the passkey with credentialID and its owner in one query.
+func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte) (*latchkey.Passkey, *latchkey.User, error) {
+	var pr passkeyRow
+	var ur userRow
+	err := s.r.QueryRowContext(ctx, `SELECT `+prefixColumns("p.", passkeyColumns)+`, `+prefixColumns("u.", userColumns)+`
+		FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?`, blob(credentialID)).
+		Scan(append(pr.dest(), ur.dest()...)...)
+	if err != nil {
+		return nil, nil, wrap("find passkey for sign-in", err)
+	}
+	p, err := pr.passkey()
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := ur.user()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, u, nil
+}
+
+// prefixColumns qualifies every column of a comma-separated list with prefix.
+func prefixColumns(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // CreatePasskey stores p, assigning ID and CreatedAt when empty. It returns

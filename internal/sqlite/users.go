@@ -9,18 +9,33 @@ import (
 const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at`
 
 func scanUser(row scanner) (*latchkey.User, error) {
-	var u latchkey.User
-	var roles string
-	var created int64
-	if err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
-		&u.EmployeeID, &u.Enabled, &u.UserType, &roles, &created); err != nil {
+	var r userRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
+	return r.user()
+}
+
+// userRow receives one row of userColumns.
+type userRow struct {
+	u     latchkey.User
+	roles string
+	made  int64
+}
+
+func (r *userRow) dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
+		&u.EmployeeID, &u.Enabled, &u.UserType, &r.roles, &r.made}
+}
+
+func (r *userRow) user() (*latchkey.User, error) {
+	u := r.u
 	var err error
-	if u.Roles, err = fromJSONList(roles); err != nil {
+	if u.Roles, err = fromJSONList(r.roles); err != nil {
 		return nil, err
 	}
-	u.CreatedAt = fromMicros(created)
+	u.CreatedAt = fromMicros(r.made)
 	return &u, nil
 }
 

@@ -19,6 +19,26 @@ var passkeyTests = []test{
 	{"RecordPasskeyUse/ZeroCounter", testRecordPasskeyUseZero},
 	{"RecordPasskeyUse/LargeCounter", testRecordPasskeyUseLarge},
 	{"FlagPasskeyPossibleClone", testFlagPasskeyPossibleClone},
+	{"FindPasskeyForSignIn", testFindPasskeyForSignIn},
+}
+
+func testFindPasskeyForSignIn(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	alice := mustCreateUser(t, s, "alice@example.com")
+	bob := mustCreateUser(t, s, "bob@example.com")
+	p := newPasskey(bob.ID, t0)
+	used := t0.Add(time.Hour)
+	p.LastUsedAt, p.LastUsedPlatform, p.SignCount = &used, "iOS", 7
+	must(t, "CreatePasskey", s.CreatePasskey(ctx, p))
+	must(t, "CreatePasskey alice", s.CreatePasskey(ctx, newPasskey(alice.ID, t0)))
+	gotP, gotU, err := s.FindPasskeyForSignIn(ctx, p.CredentialID)
+	must(t, "FindPasskeyForSignIn", err)
+	diff(t, "FindPasskeyForSignIn passkey", gotP, findPasskey(t, s, p.ID))
+	wantU, err := s.FindUserByID(ctx, bob.ID)
+	must(t, "FindUserByID", err)
+	diff(t, "FindPasskeyForSignIn user", gotU, wantU)
+	_, _, err = s.FindPasskeyForSignIn(ctx, []byte("no such credential"))
+	wantErr(t, "FindPasskeyForSignIn unknown", err, latchkey.ErrNotFound)
 }
 
 func findPasskey(t *testing.T, s latchkey.Store, id string) *latchkey.Passkey {
