@@ -30,6 +30,9 @@ Usage:
   latchkey group add-member GROUP USER
   latchkey group list [--json]
   latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
+  latchkey mds import FILE [--test-root ROOT.pem] [--json]
+  latchkey mds show [--json]
+  latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--json]
   latchkey loadtest --admin-tap PASS [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
 
 Every command takes --data DIR (default ./latchkey-data) and --database URL
@@ -52,6 +55,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runGroup(ctx, args[1:], stdout)
 	case "tap":
 		err = runTAP(ctx, args[1:], stdout)
+	case "passkey":
+		err = runPasskey(args[1:], os.Stdin, stdout)
+	case "mds":
+		err = runMDS(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
