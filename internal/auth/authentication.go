@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
 
 // BeginSignIn starts a passkey sign-in. Without a username it is usernameless (and usable for
@@ -113,6 +114,16 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	}
 	if !user.Enabled {
 		return fail(errAccountDisabled(user))
+	}
+	// Kinds and key restrictions apply at every sign-in, so that a change of policy stops the
+	// passkeys it no longer allows. Checked after the signature, so that only the passkey's
+	// holder learns the reason.
+	pol, pu, err := s.policyFor(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if v := policy.EvaluatePasskey(pol, pu, policy.PasskeyOf(pk, parsed.Response.AuthenticatorData.Flags.HasUserVerified()), policy.SignIn); !v.Allowed {
+		return fail(v.Refusal)
 	}
 	if cred.Authenticator.CloneWarning {
 		// A counter that did not advance is either a replay of an answer already accepted (its

@@ -13,7 +13,22 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
+
+// MethodPasskeyRegistration marks refused registrations in the sign-in log, where the admin's
+// view of a user shows them with their precise reason.
+const MethodPasskeyRegistration = "passkeyRegistration"
+
+// policyFor returns the methods policy and what it needs to know about user.
+func (s *Service) policyFor(ctx context.Context, user *latchkey.User) (policy.MethodsPolicy, policy.User, error) {
+	pol, err := s.MethodsPolicy(ctx)
+	if err != nil {
+		return pol, policy.User{}, err
+	}
+	pu, err := s.policyUser(ctx, user)
+	return pol, pu, err
+}
 
 // MayRegister reports, as an error, whether the session may register security info: a session
 // made with a pass may (it exists for that); a passkey session only within RecentSignIn.
@@ -34,6 +49,13 @@ func (s *Service) MayRegister(sess *latchkey.Session) error {
 func (s *Service) BeginRegistration(ctx context.Context, sess *latchkey.Session, user *latchkey.User) (*protocol.CredentialCreation, error) {
 	if err := s.MayRegister(sess); err != nil {
 		return nil, err
+	}
+	pol, pu, err := s.policyFor(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if refusal := policy.MayRegister(pol, pu); refusal != nil {
+		return nil, refusal
 	}
 	pks, err := s.Store.ListPasskeysByUser(ctx, user.ID)
 	if err != nil {
@@ -78,6 +100,25 @@ func (s *Service) FinishRegistration(ctx context.Context, sess *latchkey.Session
 	}
 	pk := passkey.NewPasskey(user.ID, cred)
 	pk.CreatedAt = s.now()
+	md, err := s.metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	trustDetail := ""
+	pk.AttestationTrust, trustDetail = passkey.Trust(cred, md)
+	if name := md.Name(pk.AAGUID); name != "" {
+		pk.Provider = name
+		pk.Nickname = passkey.DefaultNickname(pk)
+	}
+	pol, pu, err := s.policyFor(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if v := policy.EvaluatePasskey(pol, pu, policy.PasskeyOf(pk, pk.UserVerified), policy.Registration); !v.Allowed {
+		v.Refusal.Detail += "; attestation: " + trustDetail
+		s.recordFailure(ctx, MethodPasskeyRegistration, user, pk, v.Refusal, Client{})
+		return nil, v.Refusal
+	}
 	if err := s.Store.CreatePasskey(ctx, pk); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, "passkey_already_registered",
 			"This passkey is already registered. You can use it to sign in.", "credential id already stored")

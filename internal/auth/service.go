@@ -38,6 +38,8 @@ type Service struct {
 
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go
+
+	cache policyCache // see methods.go
 }
 
 // New returns a service on store with the relying party wa.

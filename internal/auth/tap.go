@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
 
 // tapAlphabet leaves out characters people confuse (0/O, 1/l/I).
@@ -150,12 +151,18 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 	}
 	// The pass is right: from here on the person may be told precisely what is wrong.
 	now := s.now()
-	if policy, err := s.TAPPolicy(ctx); err != nil {
+	pol, pu, err := s.policyFor(ctx, user)
+	if err != nil {
 		return nil, err
-	} else if policy.State != "enabled" {
+	}
+	if pol.TemporaryAccessPass.State != policy.StateEnabled {
 		err := errTAPState(latchkey.TAPDisabledByPolicy, ap)
 		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
 		return nil, err
+	}
+	if ok, refusal := policy.MethodEnabledForUser(pol, latchkey.MethodTAP, pu); !ok {
+		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, refusal, c)
+		return nil, refusal
 	}
 	if state := ap.State(now); state != latchkey.TAPUsable {
 		err := errTAPState(state, ap)

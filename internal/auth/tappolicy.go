@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -55,31 +54,28 @@ func (p TAPPolicy) Validate() error {
 	return nil
 }
 
-const tapPolicyKey = "policy.temporaryAccessPass"
-
-// TAPPolicy returns the stored policy, or the default when none is stored.
+// TAPPolicy returns the temporary access pass settings of the authentication methods policy.
 func (s *Service) TAPPolicy(ctx context.Context) (TAPPolicy, error) {
-	b, err := s.Store.GetSetting(ctx, tapPolicyKey)
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return DefaultTAPPolicy(), nil
-	} else if err != nil {
+	p, err := s.MethodsPolicy(ctx)
+	if err != nil {
 		return TAPPolicy{}, err
 	}
-	p := DefaultTAPPolicy()
-	if err := json.Unmarshal(b, &p); err != nil {
-		return TAPPolicy{}, fmt.Errorf("decode TAP policy: %w", err)
-	}
-	return p, nil
+	t := p.TemporaryAccessPass
+	return TAPPolicy{State: t.State, DefaultLifetimeInMinutes: t.DefaultLifetimeInMinutes, MinimumLifetimeInMinutes: t.MinimumLifetimeInMinutes,
+		MaximumLifetimeInMinutes: t.MaximumLifetimeInMinutes, IsUsableOnce: t.IsUsableOnce, DefaultLength: t.DefaultLength}, nil
 }
 
-// SetTAPPolicy validates and stores p.
-func (s *Service) SetTAPPolicy(ctx context.Context, p TAPPolicy) error {
-	if err := p.Validate(); err != nil {
+// SetTAPPolicy validates t and stores it as the methods policy's TAP settings.
+func (s *Service) SetTAPPolicy(ctx context.Context, t TAPPolicy) error {
+	if err := t.Validate(); err != nil {
 		return err
 	}
-	b, err := json.Marshal(p)
+	p, err := s.MethodsPolicy(ctx)
 	if err != nil {
-		return fmt.Errorf("encode TAP policy: %w", err)
+		return err
 	}
-	return s.Store.PutSetting(ctx, tapPolicyKey, b)
+	m := &p.TemporaryAccessPass
+	m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
+	m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength
+	return s.SetMethodsPolicy(ctx, p)
 }

@@ -115,19 +115,8 @@ func EvaluatePasskey(p MethodsPolicy, u User, pk Passkey, ceremony Ceremony) Ver
 		v.PerProfile = append(v.PerProfile, pv)
 	}
 
-	if ok, err := MethodEnabledForUser(p, latchkey.MethodPasskey, u); !ok {
-		err.Detail += " (" + f.describe + ")"
+	if err := methodRefusal(p, u, ceremony, " ("+f.describe+")"); err != nil {
 		return refused(v, err)
-	}
-	if ceremony == Registration && !p.Passkey.IsSelfServiceRegistrationAllowed {
-		return refused(v, latchkey.Errorf(latchkey.EFORBIDDEN, CodeSelfServiceDisabled,
-			"You can't add a passkey yourself here. Ask IT to set one up with you.",
-			"isSelfServiceRegistrationAllowed is false, so user %s may not register a passkey (%s)", u.ID, f.describe))
-	}
-	if ceremony == Registration && u.IsGuest && !p.Passkey.IsGuestRegistrationAllowed {
-		return refused(v, latchkey.Errorf(latchkey.EFORBIDDEN, CodeGuestRegistrationDisabled,
-			"Guests can't add a passkey here. Sign in through your own organisation instead.",
-			"user %s is a guest and isGuestRegistrationAllowed is false; trust the partner's MFA instead (%s)", u.ID, f.describe))
 	}
 	if pk.Attestation == AttestationRevoked {
 		return refused(v, latchkey.Errorf(latchkey.EFORBIDDEN, CodeAuthenticatorRevoked,
@@ -154,6 +143,33 @@ func EvaluatePasskey(p MethodsPolicy, u User, pk Passkey, ceremony Ceremony) Ver
 		return v
 	}
 	return refused(v, f.profileRefusal(u, v.PerProfile))
+}
+
+// MayRegister reports, as a refusal, whether u may start registering a passkey at all: the
+// passkey method is enabled for u, self-service registration is allowed, and a guest only when
+// guests may register. It is the first part of EvaluatePasskey's registration checks, for the
+// moment before there is a passkey to judge.
+func MayRegister(p MethodsPolicy, u User) *latchkey.Error {
+	return methodRefusal(p, u, Registration, "")
+}
+
+// methodRefusal checks the rules that do not depend on the passkey (precedence 1 and 2).
+func methodRefusal(p MethodsPolicy, u User, ceremony Ceremony, describe string) *latchkey.Error {
+	if ok, err := MethodEnabledForUser(p, latchkey.MethodPasskey, u); !ok {
+		err.Detail += describe
+		return err
+	}
+	if ceremony == Registration && !p.Passkey.IsSelfServiceRegistrationAllowed {
+		return latchkey.Errorf(latchkey.EFORBIDDEN, CodeSelfServiceDisabled,
+			"You can't add a passkey yourself here. Ask IT to set one up with you.",
+			"isSelfServiceRegistrationAllowed is false, so user %s may not register a passkey%s", u.ID, describe)
+	}
+	if ceremony == Registration && u.IsGuest && !p.Passkey.IsGuestRegistrationAllowed {
+		return latchkey.Errorf(latchkey.EFORBIDDEN, CodeGuestRegistrationDisabled,
+			"Guests can't add a passkey here. Sign in through your own organisation instead.",
+			"user %s is a guest and isGuestRegistrationAllowed is false; trust the partner's MFA instead%s", u.ID, describe)
+	}
+	return nil
 }
 
 func refused(v Verdict, err *latchkey.Error) Verdict {

@@ -59,6 +59,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/users/{id}", s.apiAdmin(s.handleAPIGetUser))
 	m.HandleFunc("GET /api/v1/users/{id}/authentication/fido2Methods", s.apiAdmin(s.handleAPIUserPasskeys))
 	m.HandleFunc("POST /api/v1/users/{id}/authentication/temporaryAccessPassMethods", s.apiAdmin(s.handleAPIIssueTAP))
+	m.HandleFunc("GET /api/v1/policies/authenticationMethods", s.apiAdmin(s.handleGetMethodsPolicy))
+	m.HandleFunc("PUT /api/v1/policies/authenticationMethods", s.apiAdmin(s.handlePutMethodsPolicy))
 	m.HandleFunc("/api/", s.handleAPINotFound)
 
 	// Pages.

@@ -1,0 +1,153 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/policy"
+)
+
+// methodsPolicyKey is where the authentication methods policy is stored; every node reads it
+// from the store, so a change takes effect at once everywhere.
+const methodsPolicyKey = "policy.authenticationMethods"
+
+// policyCache keeps the last decoded policy and metadata with the stored bytes they came from,
+// so that a sign-in pays for a read of the store, not for decoding, while nothing changes.
+type policyCache struct {
+	mu      sync.Mutex
+	raw     []byte
+	methods policy.MethodsPolicy
+	mdsRaw  []byte
+	mds     *passkey.Metadata
+}
+
+// MethodsPolicy returns the stored authentication methods policy, or the default.
+func (s *Service) MethodsPolicy(ctx context.Context) (policy.MethodsPolicy, error) {
+	raw, err := s.Store.GetSetting(ctx, methodsPolicyKey)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return policy.DefaultMethodsPolicy(), nil
+	} else if err != nil {
+		return policy.MethodsPolicy{}, err
+	}
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.raw != nil && bytes.Equal(c.raw, raw) {
+		return clonePolicy(c.methods), nil
+	}
+	p, err := decodeMethodsPolicy(raw)
+	if err != nil {
+		return policy.MethodsPolicy{}, err
+	}
+	c.raw, c.methods = raw, p
+	return clonePolicy(p), nil
+}
+
+// decodeMethodsPolicy decodes a stored or submitted policy over the default, so that fields
+// it leaves out keep their defaults, and validates it.
+func decodeMethodsPolicy(raw []byte) (policy.MethodsPolicy, error) {
+	p := policy.DefaultMethodsPolicy()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return policy.MethodsPolicy{}, latchkey.Errorf(latchkey.EINVALID, "invalid_policy",
+			"The authentication methods policy could not be read: "+err.Error()+".", "decode policy: %v", err)
+	}
+	if err := p.Validate(); err != nil {
+		return policy.MethodsPolicy{}, err
+	}
+	return p, nil
+}
+
+// clonePolicy returns a deep copy, so that callers may change what they get.
+func clonePolicy(p policy.MethodsPolicy) policy.MethodsPolicy {
+	b, _ := json.Marshal(p)
+	var out policy.MethodsPolicy
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// SetMethodsPolicy validates p, checks that the groups it names exist, and stores it.
+func (s *Service) SetMethodsPolicy(ctx context.Context, p policy.MethodsPolicy) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	groups := map[string]bool{}
+	for _, t := range append(append(append([]policy.Target{}, p.Passkey.IncludeTargets...), p.Passkey.ExcludeTargets...),
+		append(p.TemporaryAccessPass.IncludeTargets, p.TemporaryAccessPass.ExcludeTargets...)...) {
+		groups[t.ID] = true
+	}
+	for _, pr := range p.Passkey.Profiles {
+		for _, g := range pr.TargetGroupIDs {
+			groups[g] = true
+		}
+	}
+	delete(groups, policy.AllUsers)
+	for id := range groups {
+		if _, err := s.Store.FindGroupByID(ctx, id); latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			return latchkey.Errorf(latchkey.EINVALID, "unknown_group", "The policy names a group that does not exist. Choose an existing group.",
+				"no group with id %q", id)
+		} else if err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode methods policy: %w", err)
+	}
+	if err := s.Store.PutSetting(ctx, methodsPolicyKey, b); err != nil {
+		return err
+	}
+	s.Logger.InfoContext(ctx, "authentication methods policy changed", "profiles", len(p.Passkey.Profiles))
+	return nil
+}
+
+// SetMethodsPolicyJSON decodes a policy document (missing fields keep their defaults) and
+// stores it.
+func (s *Service) SetMethodsPolicyJSON(ctx context.Context, raw []byte) (policy.MethodsPolicy, error) {
+	p, err := decodeMethodsPolicy(raw)
+	if err != nil {
+		return p, err
+	}
+	return p, s.SetMethodsPolicy(ctx, p)
+}
+
+// policyUser returns what the policy needs to know about u: their groups and whether a guest.
+func (s *Service) policyUser(ctx context.Context, u *latchkey.User) (policy.User, error) {
+	groups, err := s.Store.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		return policy.User{}, err
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	return policy.UserOf(u, ids), nil
+}
+
+// metadata returns the imported FIDO metadata (nil when none), decoding it only when it changed.
+func (s *Service) metadata(ctx context.Context) (*passkey.Metadata, error) {
+	raw, err := s.Store.GetSetting(ctx, passkey.MDSSettingKey)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mdsRaw != nil && bytes.Equal(c.mdsRaw, raw) {
+		return c.mds, nil
+	}
+	md, err := passkey.LoadMetadata(ctx, s.Store, s.now())
+	if err != nil {
+		return nil, err
+	}
+	c.mdsRaw, c.mds = raw, md
+	return md, nil
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"net/http"
+)
+
+// handleGetMethodsPolicy answers the authentication methods policy, Graph-shaped.
+func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := s.auth.MethodsPolicy(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// handlePutMethodsPolicy replaces the policy; fields left out keep their defaults. A refused
+// policy is not stored, and the answer says which rule it breaks.
+func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) {
+	body, err := readJSONBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.auth.SetMethodsPolicyJSON(r.Context(), body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
