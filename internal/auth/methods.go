@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -64,11 +65,20 @@ func decodeMethodsPolicy(raw []byte) (policy.MethodsPolicy, error) {
 	return p, nil
 }
 
-// clonePolicy returns a deep copy, so that callers may change what they get.
+// clonePolicy returns a deep copy, so that callers may change what they get without touching
+// the cache (a sign-in reads the policy; copying its few slices is cheaper than decoding).
 func clonePolicy(p policy.MethodsPolicy) policy.MethodsPolicy {
-	b, _ := json.Marshal(p)
-	var out policy.MethodsPolicy
-	_ = json.Unmarshal(b, &out)
+	out := p
+	out.Passkey.IncludeTargets = slices.Clone(p.Passkey.IncludeTargets)
+	out.Passkey.ExcludeTargets = slices.Clone(p.Passkey.ExcludeTargets)
+	out.TemporaryAccessPass.IncludeTargets = slices.Clone(p.TemporaryAccessPass.IncludeTargets)
+	out.TemporaryAccessPass.ExcludeTargets = slices.Clone(p.TemporaryAccessPass.ExcludeTargets)
+	out.Passkey.Profiles = slices.Clone(p.Passkey.Profiles)
+	for i := range out.Passkey.Profiles {
+		pr := &out.Passkey.Profiles[i]
+		pr.TargetGroupIDs = slices.Clone(pr.TargetGroupIDs)
+		pr.KeyRestrictions.AAGUIDs = slices.Clone(pr.KeyRestrictions.AAGUIDs)
+	}
 	return out
 }
 
