@@ -111,7 +111,7 @@ func newBenchEnv(b *testing.B, kind string) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pk, err := svc.FinishRegistration(ctx, sess, user, []byte(attestation))
+	pk, err := svc.FinishRegistration(ctx, sess, user, []byte(attestation), Client{})
 	if err != nil {
 		b.Fatal(err)
 	}

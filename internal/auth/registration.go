@@ -74,7 +74,7 @@ func (s *Service) BeginRegistration(ctx context.Context, sess *latchkey.Session,
 
 // FinishRegistration verifies a RegistrationResponseJSON against the challenge it answers and
 // stores the new passkey.
-func (s *Service) FinishRegistration(ctx context.Context, sess *latchkey.Session, user *latchkey.User, body []byte) (*latchkey.Passkey, error) {
+func (s *Service) FinishRegistration(ctx context.Context, sess *latchkey.Session, user *latchkey.User, body []byte, c Client) (*latchkey.Passkey, error) {
 	if err := s.MayRegister(sess); err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (s *Service) FinishRegistration(ctx context.Context, sess *latchkey.Session
 	}
 	if v := policy.EvaluatePasskey(pol, pu, policy.PasskeyOf(pk, pk.UserVerified), policy.Registration); !v.Allowed {
 		v.Refusal.Detail += "; attestation: " + trustDetail
-		s.recordFailure(ctx, MethodPasskeyRegistration, user, pk, v.Refusal, Client{})
+		s.recordFailure(ctx, MethodPasskeyRegistration, user, pk, v.Refusal, c)
 		return nil, v.Refusal
 	}
 	if err := s.Store.CreatePasskey(ctx, pk); latchkey.IsKind(err, latchkey.ECONFLICT) {

@@ -93,7 +93,7 @@ func (s *Server) handleRegistrationVerify(w http.ResponseWriter, r *http.Request
 		return
 	}
 	sess, user := currentUser(r)
-	pk, err := s.auth.FinishRegistration(r.Context(), sess, user, body)
+	pk, err := s.auth.FinishRegistration(r.Context(), sess, user, body, clientOf(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
