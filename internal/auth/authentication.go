@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
@@ -122,7 +123,14 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	if err != nil {
 		return nil, err
 	}
-	if v := policy.EvaluatePasskey(pol, pu, policy.PasskeyOf(pk, parsed.Response.AuthenticatorData.Flags.HasUserVerified()), policy.SignIn); !v.Allowed {
+	facts := policy.PasskeyOf(pk, parsed.Response.AuthenticatorData.Flags.HasUserVerified())
+	// A model revoked in metadata imported since the registration is refused now too.
+	if revoked, err := s.revokedNow(ctx, pk); err != nil {
+		return nil, err
+	} else if revoked {
+		facts.Attestation = policy.AttestationRevoked
+	}
+	if v := policy.EvaluatePasskey(pol, pu, facts, policy.SignIn); !v.Allowed {
 		return fail(v.Refusal)
 	}
 	if cred.Authenticator.CloneWarning {
@@ -163,6 +171,24 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	pk.SignCount, pk.LastUsedAt = cred.Authenticator.SignCount, &now
 	si.Passkey = pk
 	return si, nil
+}
+
+// revokedNow reports whether the imported metadata (if any) now gives pk's authenticator model an
+// undesired status, such as REVOKED. The AAGUID is what the stored registration claimed.
+func (s *Service) revokedNow(ctx context.Context, pk *latchkey.Passkey) (bool, error) {
+	md, err := s.metadata(ctx)
+	if err != nil || md == nil {
+		return false, err
+	}
+	id, err := uuid.Parse(pk.AAGUID)
+	if err != nil || id == uuid.Nil {
+		return false, nil
+	}
+	entry, err := md.Provider().GetEntry(ctx, id)
+	if err != nil || entry == nil {
+		return false, nil
+	}
+	return md.Provider().ValidateStatusReports(ctx, entry.StatusReports) != nil, nil
 }
 
 func errPossibleClone(pk *latchkey.Passkey) error {

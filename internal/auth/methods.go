@@ -20,11 +20,11 @@ const methodsPolicyKey = "policy.authenticationMethods"
 // policyCache keeps the last decoded policy and metadata with the stored bytes they came from,
 // so that a sign-in pays for a read of the store, not for decoding, while nothing changes.
 type policyCache struct {
-	mu      sync.Mutex
-	raw     []byte
-	methods policy.MethodsPolicy
-	mdsRaw  []byte
-	mds     *passkey.Metadata
+	mu         sync.Mutex
+	raw        []byte
+	methods    policy.MethodsPolicy
+	mdsVersion []byte
+	mds        *passkey.Metadata
 }
 
 // MethodsPolicy returns the stored authentication methods policy, or the default.
@@ -140,9 +140,12 @@ func (s *Service) policyUser(ctx context.Context, u *latchkey.User) (policy.User
 	return policy.UserOf(u, ids), nil
 }
 
-// metadata returns the imported FIDO metadata (nil when none), decoding it only when it changed.
+// metadata returns the imported FIDO metadata (nil when none). Each call reads only the small
+// version key; the BLOB is read and verified again only after an import. Metadata that no longer
+// loads (its next-update date has passed) counts as none, with a warning, rather than failing
+// every ceremony: attestation then reads "untrusted" until a newer BLOB is imported.
 func (s *Service) metadata(ctx context.Context) (*passkey.Metadata, error) {
-	raw, err := s.Store.GetSetting(ctx, passkey.MDSSettingKey)
+	version, err := s.Store.GetSetting(ctx, passkey.MDSVersionKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return nil, nil
 	} else if err != nil {
@@ -151,13 +154,17 @@ func (s *Service) metadata(ctx context.Context) (*passkey.Metadata, error) {
 	c := &s.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mdsRaw != nil && bytes.Equal(c.mdsRaw, raw) {
+	if c.mdsVersion != nil && bytes.Equal(c.mdsVersion, version) {
 		return c.mds, nil
 	}
 	md, err := passkey.LoadMetadata(ctx, s.Store, s.now())
 	if err != nil {
-		return nil, err
+		if !latchkey.IsKind(err, latchkey.EINVALID) {
+			return nil, err
+		}
+		s.Logger.WarnContext(ctx, "imported FIDO metadata cannot be used; import a newer BLOB with `latchkey mds import`", "err", err)
+		md = nil
 	}
-	c.mdsRaw, c.mds = raw, md
+	c.mdsVersion, c.mds = version, md
 	return md, nil
 }

@@ -3,6 +3,7 @@ package passkey
 import (
 	"context"
 	"crypto/sha1" //nolint:gosec // FIDO key identifiers are SHA-1 of the public key (RFC 5280 method 1).
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -327,8 +328,16 @@ func ImportMDS(ctx context.Context, store latchkey.SettingStore, blob []byte, te
 	if err := store.PutSetting(ctx, MDSSettingKey, value); err != nil {
 		return nil, fmt.Errorf("store metadata BLOB: %w", err)
 	}
+	// A small version beside the (large) BLOB lets every node notice an import cheaply.
+	sum := sha256.Sum256(value)
+	if err := store.PutSetting(ctx, MDSVersionKey, []byte(hex.EncodeToString(sum[:]))); err != nil {
+		return nil, fmt.Errorf("store metadata BLOB version: %w", err)
+	}
 	return md, nil
 }
+
+// MDSVersionKey holds a hash of the stored BLOB, changed by every import.
+const MDSVersionKey = "mds.version"
 
 // LoadMetadata parses the stored BLOB, verifying its chain again; nil, nil when none was imported.
 func LoadMetadata(ctx context.Context, store latchkey.SettingStore, now time.Time) (*Metadata, error) {
