@@ -32,7 +32,11 @@ Usage:
   latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
   latchkey mds import FILE [--test-root ROOT.pem] [--json]
   latchkey mds show [--json]
-  latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--json]
+  latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--user USER] [--json]
+  latchkey policy show [--json]
+  latchkey policy set FILE
+  latchkey policy profile add NAME [--groups G1,G2] [--types deviceBound|synced|both] [--attestation disabled|registrationOnly] [--allow AAGUID,... | --block AAGUID,...] [--default] [--json]
+  latchkey policy profile remove NAME
   latchkey loadtest --admin-tap PASS [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
 
 Every command takes --data DIR (default ./latchkey-data) and --database URL
@@ -56,7 +60,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "tap":
 		err = runTAP(ctx, args[1:], stdout)
 	case "passkey":
-		err = runPasskey(args[1:], os.Stdin, stdout)
+		err = runPasskey(ctx, args[1:], os.Stdin, stdout)
+	case "policy":
+		err = runPolicy(ctx, args[1:], os.Stdin, stdout)
 	case "mds":
 		err = runMDS(ctx, args[1:], stdout)
 	case "loadtest":

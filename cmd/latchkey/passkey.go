@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,11 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
 
-func runPasskey(args []string, stdin io.Reader, out io.Writer) error {
+func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
 	if len(args) == 0 || args[0] != "inspect" {
 		return usageError("passkey: expected inspect")
 	}
@@ -23,6 +30,8 @@ func runPasskey(args []string, stdin io.Reader, out io.Writer) error {
 	c.fs.StringVar(&o.Origin, "origin", "", "expected origin (default: accept the response's)")
 	c.fs.StringVar(&o.RPID, "rp-id", "", "expected RP ID (default: the origin's host)")
 	c.fs.BoolVar(&o.AllowCrossOrigin, "allow-cross-origin", false, "accept a response made in a cross-origin iframe")
+	var user string
+	c.fs.StringVar(&user, "user", "", "evaluate the passkey against this user's passkey profiles (UPN or id), as at registration")
 	if err := c.parse(args[1:], 1, "one file holding a registration response (- for standard input)"); err != nil {
 		return err
 	}
@@ -36,11 +45,20 @@ func runPasskey(args []string, stdin io.Reader, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read registration response: %w", err)
 	}
-	in := passkey.Inspect(unwrapResponse(body), o)
+	body = unwrapResponse(body)
+	in := passkey.Inspect(body, o)
+	if user != "" {
+		if err := c.withStore(ctx, func(st latchkey.Store, svc *auth.Service) error {
+			return evaluateInspection(ctx, st, svc, user, body, in)
+		}); err != nil {
+			return err
+		}
+	}
 	if c.json {
 		return printJSON(out, in)
 	}
 	printInspection(out, in)
+	printPolicyVerdict(out, in)
 	return nil
 }
 
@@ -133,6 +151,107 @@ func printInspection(w io.Writer, in *passkey.Inspection) {
 		return
 	}
 	row("Verdict", "REFUSED %s: %s", in.Error, in.ErrorDetail)
+}
+
+// evaluateInspection adds to in the verdicts of ref's passkey profiles, and of the policy as a
+// whole, on registering the inspected passkey: policy.EvaluatePasskey as FinishRegistration
+// calls it. The attestation result is checked against the imported FIDO metadata when there is
+// some (passkey.Trust on a credential rebuilt from the response), as registration does; without
+// metadata it is the inspection's own result.
+func evaluateInspection(ctx context.Context, st latchkey.Store, svc *auth.Service, ref string, body []byte, in *passkey.Inspection) error {
+	u, err := findUser(ctx, st, ref)
+	if err != nil {
+		return err
+	}
+	groups, err := st.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	p, err := svc.MethodsPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	md, err := passkey.LoadMetadata(ctx, st, time.Now())
+	if err != nil {
+		return err
+	}
+	pk := policy.Passkey{AAGUID: in.AAGUID, Provider: in.Provider, Kind: in.Kind, Attestation: in.Attestation, UserVerified: in.UserVerified}
+	pv := &passkey.PolicyVerdict{User: u.UserPrincipalName}
+	switch {
+	case !in.OK:
+		pv.AttestationDetail = "the response did not verify, so its attestation is not established"
+	case md == nil:
+		pv.AttestationDetail = "no FIDO metadata has been imported: the inspection's own result"
+	default:
+		if cred := credentialOf(body); cred != nil {
+			pk.Attestation, pv.AttestationDetail = passkey.Trust(cred, md)
+		}
+		if name := md.Name(in.AAGUID); name != "" {
+			pk.Provider = name
+		}
+	}
+	pv.Attestation = pk.Attestation
+	v := policy.EvaluatePasskey(p, policy.UserOf(u, ids), pk, policy.Registration)
+	in.Profiles = make([]passkey.ProfileVerdict, len(v.PerProfile))
+	for i, r := range v.PerProfile {
+		in.Profiles[i] = passkey.ProfileVerdict{Profile: r.Profile, Name: r.Name, Allowed: r.Allowed, Code: r.Code, Detail: r.Detail}
+	}
+	pv.Allowed, pv.Profile = v.Allowed, v.Profile
+	if v.Refusal != nil {
+		pv.Code, pv.Message, pv.Detail = v.Refusal.Code, v.Refusal.Message, v.Refusal.Detail
+	}
+	in.Policy = pv
+	return nil
+}
+
+// credentialOf rebuilds the credential a verified registration response creates, for
+// passkey.Trust; nil when it does not parse.
+func credentialOf(body []byte) *webauthn.Credential {
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	if err != nil {
+		return nil
+	}
+	hash := sha256.Sum256(parsed.Raw.AttestationResponse.ClientDataJSON)
+	cred, err := webauthn.NewCredential(hash[:], parsed)
+	if err != nil {
+		return nil
+	}
+	return cred
+}
+
+func printPolicyVerdict(w io.Writer, in *passkey.Inspection) {
+	pv := in.Policy
+	if pv == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nPolicy for %s at registration (attestation %s", pv.User, orNone(pv.Attestation))
+	if pv.AttestationDetail != "" {
+		fmt.Fprintf(w, ": %s", pv.AttestationDetail)
+	}
+	fmt.Fprintln(w, ")")
+	for _, p := range in.Profiles {
+		verdict := "accepts"
+		if !p.Allowed {
+			verdict = "refuses (" + p.Code + ")"
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", p.Name, verdict, p.Detail)
+	}
+	if pv.Allowed {
+		fmt.Fprintf(w, "Policy verdict: allowed\n")
+		return
+	}
+	fmt.Fprintf(w, "Policy verdict: REFUSED %s: %s (%s)\n", pv.Code, pv.Message, pv.Detail)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not established"
+	}
+	return s
 }
 
 func flagWords(in *passkey.Inspection) string {

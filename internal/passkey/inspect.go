@@ -77,15 +77,35 @@ type Inspection struct {
 	// Notes say what was not checked or was taken from the response itself.
 	Notes []string `json:"notes,omitempty"`
 
-	// Profiles holds per-profile verdicts once passkey profiles exist.
+	// Profiles holds the verdicts of a user's passkey profiles on the credential at registration,
+	// when the inspection was asked for a user (`latchkey passkey inspect --user`).
 	Profiles []ProfileVerdict `json:"profiles,omitempty"`
+	// Policy is the authentication methods policy's overall verdict for that user.
+	Policy *PolicyVerdict `json:"policy,omitempty"`
 }
 
-// ProfileVerdict is whether a passkey profile would accept the credential.
+// ProfileVerdict is whether a passkey profile would accept the credential, and why not.
 type ProfileVerdict struct {
-	Profile string `json:"profile"`
-	OK      bool   `json:"ok"`
-	Reason  string `json:"reason,omitempty"`
+	Profile string `json:"profile"` // the profile's id
+	Name    string `json:"name"`
+	Allowed bool   `json:"allowed"`
+	Code    string `json:"code,omitempty"`
+	Detail  string `json:"detail"`
+}
+
+// PolicyVerdict is the policy's overall verdict on registering the credential for a user: the
+// first refusing rule's code when refused, or the profile that accepts it.
+type PolicyVerdict struct {
+	User    string `json:"user"`
+	Allowed bool   `json:"allowed"`
+	Profile string `json:"profile,omitempty"` // the id of the accepting profile
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	// Attestation is the attestation result the policy was evaluated with, and AttestationDetail
+	// how it was reached (against imported FIDO metadata when there is some).
+	Attestation       string `json:"attestation"`
+	AttestationDetail string `json:"attestationDetail,omitempty"`
 }
 
 // ChainCert describes one certificate of the attestation statement's x5c chain.

@@ -13,7 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/passkey"
 )
 
-var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "error"}
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "error"}
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,
@@ -32,6 +32,29 @@ var templateFuncs = template.FuncMap{
 		}
 		return ""
 	},
+	"has": func(set map[string]bool, key string) bool { return set[key] },
+	"set": func(keys []string) map[string]bool {
+		m := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			m[k] = true
+		}
+		return m
+	},
+	"dict": func(pairs ...any) (map[string]any, error) {
+		if len(pairs)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(pairs)/2)
+		for i := 0; i < len(pairs); i += 2 {
+			k, ok := pairs[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+			}
+			m[k] = pairs[i+1]
+		}
+		return m, nil
+	},
+	"join": strings.Join,
 	"kindWords": func(kind string) string {
 		if kind == latchkey.KindSynced {
 			return "Synced"

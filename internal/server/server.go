@@ -78,6 +78,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/users", s.form(s.adminPage(s.handleAdminCreateUser)))
 	m.HandleFunc("GET /admin/users/{id}", s.adminPage(s.handleAdminUser))
 	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.adminPage(s.handleAdminIssueTAP)))
+	m.HandleFunc("GET /admin/policy", s.adminPage(s.handleAdminPolicy))
+	m.HandleFunc("POST /admin/policy/methods", s.form(s.adminPage(s.handleAdminPolicyMethods)))
+	m.HandleFunc("POST /admin/policy/default", s.form(s.adminPage(s.handleAdminPolicyDefault)))
+	m.HandleFunc("POST /admin/policy/profiles", s.form(s.adminPage(s.handleAdminPolicyAddProfile)))
+	m.HandleFunc("POST /admin/policy/profiles/{id}", s.form(s.adminPage(s.handleAdminPolicyEditProfile)))
+	m.HandleFunc("POST /admin/policy/profiles/{id}/delete", s.form(s.adminPage(s.handleAdminPolicyDeleteProfile)))
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 
