@@ -211,3 +211,60 @@ func TestBrowserPolicyAllowListRemoval(t *testing.T) {
 		t.Errorf("logged detail %q does not name the AAGUID and the allow-list", ev.Detail)
 	}
 }
+
+// TestBrowserPolicyUnionOfProfiles: a person in two groups is subject to both groups' profiles
+// and a passkey is accepted when it meets either. Admins allows device-bound passkeys only;
+// Travellers allows synced ones; the admin, in both, registers a synced passkey. Taken out of
+// Travellers, the same synced passkey no longer signs in.
+func TestBrowserPolicyUnionOfProfiles(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	admins := adminsGroup(t, s)
+	travellers := &latchkey.Group{DisplayName: "Travellers"}
+	if err := s.Store.CreateGroup(ctx, travellers); err != nil {
+		t.Fatal(err)
+	}
+	admin := s.user(t, "admin")
+	if err := s.Store.AddGroupMember(ctx, travellers.ID, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := policy.DefaultMethodsPolicy()
+	p.Passkey.Profiles = append(p.Passkey.Profiles,
+		policy.PasskeyProfile{ID: "admins", Name: "Admins", TargetGroupIDs: []string{admins}, PasskeyTypes: policy.PasskeyTypesDeviceBound,
+			AttestationEnforcement: policy.AttestationEnforcementDisabled},
+		policy.PasskeyProfile{ID: "travellers", Name: "Travellers", TargetGroupIDs: []string{travellers.ID}, PasskeyTypes: policy.PasskeyTypesSynced,
+			AttestationEnforcement: policy.AttestationEnforcementDisabled})
+	if err := s.Auth.SetMethodsPolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	b := startBrowser(t)
+	b.signInWithTAP(s, "admin", s.Pass)
+	auth := b.addAuthenticator(synced())
+	b.addPasskey()
+	pks := s.passkeys(t, "admin")
+	if len(pks) != 1 || pks[0].Kind != latchkey.KindSynced {
+		t.Fatalf("store has %+v, want one synced passkey accepted by the Travellers profile", pks)
+	}
+	if got := b.text(`li.passkey[data-kind="synced"] .badge`); !strings.Contains(got, "Synced") {
+		t.Errorf("the page shows the passkey as %q, want Synced", got)
+	}
+
+	// Out of Travellers only the device-bound rule applies: the next sign-in is refused.
+	cred := b.credentials(auth)
+	if len(cred) != 1 {
+		t.Fatalf("the authenticator holds %d credentials, want 1", len(cred))
+	}
+	b.removeAuthenticator(auth)
+	b.signOut()
+	if err := s.Store.RemoveGroupMember(ctx, travellers.ID, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.importCredential(b.addAuthenticator(synced()), cred[0])
+	b.click("#passkey-signin")
+	b.waitVisible("#signin-error")
+	checkPlainSentence(t, b.text("#signin-error"), "copied between your devices")
+	if sess := sessionOf(t, s, b); sess != nil {
+		t.Errorf("a session exists after the refused sign-in: %+v", sess)
+	}
+	lastFailure(t, s, latchkey.MethodPasskey, policy.CodeKindNotAllowed)
+}
