@@ -72,7 +72,9 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		s.recordFailure(ctx, latchkey.MethodPasskey, nil, nil, err, c)
 		return nil, err
 	}
-	pk, user, err := s.Store.FindPasskeyForSignIn(ctx, parsed.RawID)
+	// One query reads the passkey, its owner and their groups, and the policy and metadata
+	// versions: the policy applies as stored now, on every node.
+	subject, err := s.Store.FindPasskeyForSignIn(ctx, parsed.RawID, methodsPolicyKey, passkey.MDSVersionKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		err = latchkey.Errorf(latchkey.EUNAUTHORIZED, "passkey_not_registered",
 			"This passkey isn't registered here. It may have been removed. Choose another passkey, or ask IT for a temporary access pass to add a new one.",
@@ -82,6 +84,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	} else if err != nil {
 		return nil, err
 	}
+	pk, user := subject.Passkey, subject.User
 	fail := func(err error) (*SignIn, error) {
 		s.recordFailure(ctx, latchkey.MethodPasskey, user, pk, err, c)
 		return nil, err
@@ -119,13 +122,14 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	// Kinds and key restrictions apply at every sign-in, so that a change of policy stops the
 	// passkeys it no longer allows. Checked after the signature, so that only the passkey's
 	// holder learns the reason.
-	pol, pu, err := s.policyFor(ctx, user)
+	pol, err := s.methodsPolicyFrom(subject.Settings[methodsPolicyKey])
 	if err != nil {
 		return nil, err
 	}
+	pu := policy.UserOf(user, subject.GroupIDs)
 	facts := policy.PasskeyOf(pk, parsed.Response.AuthenticatorData.Flags.HasUserVerified())
 	// A model revoked in metadata imported since the registration is refused now too.
-	if revoked, err := s.revokedNow(ctx, pk); err != nil {
+	if revoked, err := s.revokedNow(ctx, pk, subject.Settings[passkey.MDSVersionKey]); err != nil {
 		return nil, err
 	} else if revoked {
 		facts.Attestation = policy.AttestationRevoked
@@ -175,8 +179,8 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 
 // revokedNow reports whether the imported metadata (if any) now gives pk's authenticator model an
 // undesired status, such as REVOKED. The AAGUID is what the stored registration claimed.
-func (s *Service) revokedNow(ctx context.Context, pk *latchkey.Passkey) (bool, error) {
-	md, err := s.metadata(ctx)
+func (s *Service) revokedNow(ctx context.Context, pk *latchkey.Passkey, mdsVersion []byte) (bool, error) {
+	md, err := s.metadataAt(ctx, mdsVersion)
 	if err != nil || md == nil {
 		return false, err
 	}

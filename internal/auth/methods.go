@@ -31,9 +31,18 @@ type policyCache struct {
 func (s *Service) MethodsPolicy(ctx context.Context) (policy.MethodsPolicy, error) {
 	raw, err := s.Store.GetSetting(ctx, methodsPolicyKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return policy.DefaultMethodsPolicy(), nil
+		raw = nil
 	} else if err != nil {
 		return policy.MethodsPolicy{}, err
+	}
+	return s.methodsPolicyFrom(raw)
+}
+
+// methodsPolicyFrom decodes the stored policy (nil: none stored), from the cache while it is
+// unchanged.
+func (s *Service) methodsPolicyFrom(raw []byte) (policy.MethodsPolicy, error) {
+	if raw == nil {
+		return policy.DefaultMethodsPolicy(), nil
 	}
 	c := &s.cache
 	c.mu.Lock()
@@ -150,6 +159,15 @@ func (s *Service) metadata(ctx context.Context) (*passkey.Metadata, error) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
+	}
+	return s.metadataAt(ctx, version)
+}
+
+// metadataAt returns the metadata of the stored version (nil: none imported), from the cache
+// while the version is unchanged.
+func (s *Service) metadataAt(ctx context.Context, version []byte) (*passkey.Metadata, error) {
+	if version == nil {
+		return nil, nil
 	}
 	c := &s.cache
 	c.mu.Lock()

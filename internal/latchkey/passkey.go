@@ -61,9 +61,10 @@ type PasskeyStore interface {
 	CreatePasskey(ctx context.Context, p *Passkey) error
 	FindPasskeyByID(ctx context.Context, id string) (*Passkey, error)
 	FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
-	// FindPasskeyForSignIn returns the passkey with credentialID together with its owner, in one
-	// query (the first step of every sign-in); ErrNotFound when there is no such passkey.
-	FindPasskeyForSignIn(ctx context.Context, credentialID []byte) (*Passkey, *User, error)
+	// FindPasskeyForSignIn reads, in one query, everything the first step of a sign-in needs: the
+	// passkey with credentialID, its owner, the owner's group ids, and the values of the named
+	// settings (absent keys are left out of the map). ErrNotFound when there is no such passkey.
+	FindPasskeyForSignIn(ctx context.Context, credentialID []byte, settings ...string) (*SignInSubject, error)
 	// ListPasskeysByUser returns a user's passkeys, oldest first.
 	ListPasskeysByUser(ctx context.Context, userID string) ([]*Passkey, error)
 	// RenamePasskey sets the nickname of the user's passkey; ErrNotFound when it is not theirs.
@@ -84,6 +85,14 @@ type PasskeyStore interface {
 	// sign-in event. On any error nothing is written. Of many racing calls with one challenge,
 	// exactly one succeeds.
 	CompletePasskeySignIn(ctx context.Context, c *PasskeySignIn) error
+}
+
+// SignInSubject is what FindPasskeyForSignIn reads.
+type SignInSubject struct {
+	Passkey  *Passkey
+	User     *User
+	GroupIDs []string
+	Settings map[string][]byte
 }
 
 // PasskeySignIn is what a successful passkey sign-in writes.

@@ -35,16 +35,35 @@ func passkeyDest(p *latchkey.Passkey) []any {
 		&p.CreatedAt, &p.LastUsedAt, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON}
 }
 
-// FindPasskeyForSignIn returns the passkey with credentialID and its owner in one round trip.
-func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte) (*latchkey.Passkey, *latchkey.User, error) {
+// FindPasskeyForSignIn reads a sign-in's passkey, owner, owner's groups and settings in one
+// round trip.
+func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, settings ...string) (*latchkey.SignInSubject, error) {
 	p, u := &latchkey.Passkey{}, &latchkey.User{}
-	err := s.pool.QueryRow(ctx, `SELECT `+prefixColumns("p.", passkeyColumns)+`, `+prefixColumns("u.", userColumns)+`
-		FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = $1`, credentialID).
-		Scan(append(passkeyDest(p), userDest(u)...)...)
-	if err != nil {
-		return nil, nil, storeError(err, "find passkey for sign-in")
+	var groups []string
+	values := make([][]byte, len(settings))
+	dest := append(append(passkeyDest(p), userDest(u)...), &groups)
+	args := []any{credentialID}
+	q := `SELECT ` + prefixColumns("p.", passkeyColumns) + `, ` + prefixColumns("u.", userColumns) + `,
+		ARRAY(SELECT group_id::text FROM group_members WHERE user_id = u.id ORDER BY group_id)`
+	for i, key := range settings {
+		args = append(args, key)
+		q += fmt.Sprintf(`, (SELECT value FROM settings WHERE key = $%d)`, len(args))
+		dest = append(dest, &values[i])
 	}
-	return p, u, nil
+	q += ` FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = $1`
+	if err := s.pool.QueryRow(ctx, q, args...).Scan(dest...); err != nil {
+		return nil, storeError(err, "find passkey for sign-in")
+	}
+	subject := &latchkey.SignInSubject{Passkey: p, User: u, GroupIDs: groups, Settings: map[string][]byte{}}
+	if subject.GroupIDs == nil {
+		subject.GroupIDs = []string{}
+	}
+	for i, key := range settings {
+		if values[i] != nil {
+			subject.Settings[key] = values[i]
+		}
+	}
+	return subject, nil
 }
 
 // prefixColumns qualifies every column of a comma-separated list with prefix.

@@ -52,25 +52,44 @@ func (r *passkeyRow) passkey() (*latchkey.Passkey, error) {
 	return &p, nil
 }
 
-// FindPasskeyForSignIn returns the passkey with credentialID and its owner in one query.
-func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte) (*latchkey.Passkey, *latchkey.User, error) {
+// FindPasskeyForSignIn reads a sign-in's passkey, owner, owner's groups and settings in one query.
+func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, settings ...string) (*latchkey.SignInSubject, error) {
 	var pr passkeyRow
 	var ur userRow
-	err := s.r.QueryRowContext(ctx, `SELECT `+prefixColumns("p.", passkeyColumns)+`, `+prefixColumns("u.", userColumns)+`
-		FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?`, blob(credentialID)).
-		Scan(append(pr.dest(), ur.dest()...)...)
-	if err != nil {
-		return nil, nil, wrap("find passkey for sign-in", err)
+	var groups string
+	values := make([][]byte, len(settings))
+	dest := append(append(pr.dest(), ur.dest()...), &groups)
+	args := []any{}
+	q := `SELECT ` + prefixColumns("p.", passkeyColumns) + `, ` + prefixColumns("u.", userColumns) + `,
+		(SELECT coalesce(json_group_array(group_id), '[]') FROM group_members WHERE user_id = u.id)`
+	for i, key := range settings {
+		q += `, (SELECT value FROM settings WHERE key = ?)`
+		args = append(args, key)
+		dest = append(dest, &values[i])
+	}
+	q += ` FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?`
+	args = append(args, blob(credentialID))
+	if err := s.r.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
+		return nil, wrap("find passkey for sign-in", err)
 	}
 	p, err := pr.passkey()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	u, err := ur.user()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return p, u, nil
+	subject := &latchkey.SignInSubject{Passkey: p, User: u, Settings: map[string][]byte{}}
+	if subject.GroupIDs, err = fromJSONList(groups); err != nil {
+		return nil, err
+	}
+	for i, key := range settings {
+		if values[i] != nil {
+			subject.Settings[key] = values[i]
+		}
+	}
+	return subject, nil
 }
 
 // prefixColumns qualifies every column of a comma-separated list with prefix.

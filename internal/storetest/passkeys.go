@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -31,14 +32,44 @@ func testFindPasskeyForSignIn(t *testing.T, s latchkey.Store) {
 	p.LastUsedAt, p.LastUsedPlatform, p.SignCount = &used, "iOS", 7
 	must(t, "CreatePasskey", s.CreatePasskey(ctx, p))
 	must(t, "CreatePasskey alice", s.CreatePasskey(ctx, newPasskey(alice.ID, t0)))
-	gotP, gotU, err := s.FindPasskeyForSignIn(ctx, p.CredentialID)
+	admins := &latchkey.Group{DisplayName: "Admins"}
+	staff := &latchkey.Group{DisplayName: "Staff"}
+	must(t, "CreateGroup", s.CreateGroup(ctx, admins))
+	must(t, "CreateGroup", s.CreateGroup(ctx, staff))
+	must(t, "AddGroupMember", s.AddGroupMember(ctx, admins.ID, bob.ID))
+	must(t, "AddGroupMember", s.AddGroupMember(ctx, staff.ID, bob.ID))
+	must(t, "AddGroupMember alice", s.AddGroupMember(ctx, staff.ID, alice.ID))
+	must(t, "PutSetting", s.PutSetting(ctx, "policy", []byte(`{"p":1}`)))
+
+	got, err := s.FindPasskeyForSignIn(ctx, p.CredentialID, "policy", "missing")
 	must(t, "FindPasskeyForSignIn", err)
-	diff(t, "FindPasskeyForSignIn passkey", gotP, findPasskey(t, s, p.ID))
+	diff(t, "FindPasskeyForSignIn passkey", got.Passkey, findPasskey(t, s, p.ID))
 	wantU, err := s.FindUserByID(ctx, bob.ID)
 	must(t, "FindUserByID", err)
-	diff(t, "FindPasskeyForSignIn user", gotU, wantU)
-	_, _, err = s.FindPasskeyForSignIn(ctx, []byte("no such credential"))
+	diff(t, "FindPasskeyForSignIn user", got.User, wantU)
+	groups := slices.Clone(got.GroupIDs)
+	slices.Sort(groups)
+	want := []string{admins.ID, staff.ID}
+	slices.Sort(want)
+	diff(t, "FindPasskeyForSignIn groups", groups, want)
+	diff(t, "FindPasskeyForSignIn settings", got.Settings, map[string][]byte{"policy": []byte(`{"p":1}`)})
+
+	// No groups and no settings asked for.
+	got, err = s.FindPasskeyForSignIn(ctx, newPasskeyCredential(t, s, mustCreateUser(t, s, "carol@example.com")))
+	must(t, "FindPasskeyForSignIn carol", err)
+	if got.GroupIDs == nil || len(got.GroupIDs) != 0 || len(got.Settings) != 0 {
+		t.Errorf("FindPasskeyForSignIn carol = groups %#v settings %#v, want empty", got.GroupIDs, got.Settings)
+	}
+	_, err = s.FindPasskeyForSignIn(ctx, []byte("no such credential"), "policy")
 	wantErr(t, "FindPasskeyForSignIn unknown", err, latchkey.ErrNotFound)
+}
+
+// newPasskeyCredential stores a passkey for u and returns its credential id.
+func newPasskeyCredential(t *testing.T, s latchkey.Store, u *latchkey.User) []byte {
+	t.Helper()
+	p := newPasskey(u.ID, t0)
+	must(t, "CreatePasskey", s.CreatePasskey(t.Context(), p))
+	return p.CredentialID
 }
 
 func findPasskey(t *testing.T, s latchkey.Store, id string) *latchkey.Passkey {
