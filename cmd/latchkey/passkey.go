@@ -1,23 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/go-webauthn/webauthn/webauthn"
-
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
-	"github.com/latchkey/latchkey/internal/policy"
 )
 
 func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
@@ -45,11 +38,15 @@ func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writ
 	if err != nil {
 		return fmt.Errorf("read registration response: %w", err)
 	}
-	body = unwrapResponse(body)
+	body = passkey.UnwrapResponse(body)
 	in := passkey.Inspect(body, o)
 	if user != "" {
 		if err := c.withStore(ctx, func(st latchkey.Store, svc *auth.Service) error {
-			return evaluateInspection(ctx, st, svc, user, body, in)
+			u, err := findUser(ctx, st, user)
+			if err != nil {
+				return err
+			}
+			return svc.EvaluateInspection(ctx, u, body, in)
 		}); err != nil {
 			return err
 		}
@@ -60,27 +57,6 @@ func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writ
 	printInspection(out, in)
 	printPolicyVerdict(out, in)
 	return nil
-}
-
-// unwrapResponse returns the RegistrationResponseJSON held in the "response" member of an envelope such as a test
-// vector ({"id": "vector name", "response": {"id": ..., "response": {"clientDataJSON": ...}}}), or body itself.
-func unwrapResponse(body []byte) []byte {
-	var outer map[string]json.RawMessage
-	if json.Unmarshal(body, &outer) != nil {
-		return body
-	}
-	inner, ok := outer["response"]
-	if !ok {
-		return body
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(inner, &fields) != nil {
-		return body
-	}
-	if _, isCredential := fields["response"]; !isCredential {
-		return body
-	}
-	return bytes.TrimSpace(inner)
 }
 
 func printInspection(w io.Writer, in *passkey.Inspection) {
@@ -151,76 +127,6 @@ func printInspection(w io.Writer, in *passkey.Inspection) {
 		return
 	}
 	row("Verdict", "REFUSED %s: %s", in.Error, in.ErrorDetail)
-}
-
-// evaluateInspection adds to in the verdicts of ref's passkey profiles, and of the policy as a
-// whole, on registering the inspected passkey: policy.EvaluatePasskey as FinishRegistration
-// calls it. The attestation result is checked against the imported FIDO metadata when there is
-// some (passkey.Trust on a credential rebuilt from the response), as registration does; without
-// metadata it is the inspection's own result.
-func evaluateInspection(ctx context.Context, st latchkey.Store, svc *auth.Service, ref string, body []byte, in *passkey.Inspection) error {
-	u, err := findUser(ctx, st, ref)
-	if err != nil {
-		return err
-	}
-	groups, err := st.ListUserGroups(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(groups))
-	for i, g := range groups {
-		ids[i] = g.ID
-	}
-	p, err := svc.MethodsPolicy(ctx)
-	if err != nil {
-		return err
-	}
-	md, err := passkey.LoadMetadata(ctx, st, time.Now())
-	if err != nil {
-		return err
-	}
-	pk := policy.Passkey{AAGUID: in.AAGUID, Provider: in.Provider, Kind: in.Kind, Attestation: in.Attestation, UserVerified: in.UserVerified}
-	pv := &passkey.PolicyVerdict{User: u.UserPrincipalName}
-	switch {
-	case !in.OK:
-		pv.AttestationDetail = "the response did not verify, so its attestation is not established"
-	case md == nil:
-		pv.AttestationDetail = "no FIDO metadata has been imported: the inspection's own result"
-	default:
-		if cred := credentialOf(body); cred != nil {
-			pk.Attestation, pv.AttestationDetail = passkey.Trust(cred, md)
-		}
-		if name := md.Name(in.AAGUID); name != "" {
-			pk.Provider = name
-		}
-	}
-	pv.Attestation = pk.Attestation
-	v := policy.EvaluatePasskey(p, policy.UserOf(u, ids), pk, policy.Registration)
-	in.Profiles = make([]passkey.ProfileVerdict, len(v.PerProfile))
-	for i, r := range v.PerProfile {
-		in.Profiles[i] = passkey.ProfileVerdict{Profile: r.Profile, Name: r.Name, Allowed: r.Allowed, Code: r.Code, Detail: r.Detail}
-	}
-	pv.Allowed, pv.Profile = v.Allowed, v.Profile
-	if v.Refusal != nil {
-		pv.Code, pv.Message, pv.Detail = v.Refusal.Code, v.Refusal.Message, v.Refusal.Detail
-	}
-	in.Policy = pv
-	return nil
-}
-
-// credentialOf rebuilds the credential a verified registration response creates, for
-// passkey.Trust; nil when it does not parse.
-func credentialOf(body []byte) *webauthn.Credential {
-	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
-	if err != nil {
-		return nil
-	}
-	hash := sha256.Sum256(parsed.Raw.AttestationResponse.ClientDataJSON)
-	cred, err := webauthn.NewCredential(hash[:], parsed)
-	if err != nil {
-		return nil
-	}
-	return cred
 }
 
 func printPolicyVerdict(w io.Writer, in *passkey.Inspection) {

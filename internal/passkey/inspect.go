@@ -1,6 +1,7 @@
 package passkey
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -410,4 +411,25 @@ func lenientClientData(body []byte) *ClientData {
 		return nil
 	}
 	return &cd
+}
+
+// UnwrapResponse returns the RegistrationResponseJSON held in the "response" member of an envelope such as a test
+// vector ({"id": "vector name", "response": {"id": ..., "response": {"clientDataJSON": ...}}}), or body itself.
+func UnwrapResponse(body []byte) []byte {
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(body, &outer) != nil {
+		return body
+	}
+	inner, ok := outer["response"]
+	if !ok {
+		return body
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(inner, &fields) != nil {
+		return body
+	}
+	if _, isCredential := fields["response"]; !isCredential {
+		return body
+	}
+	return bytes.TrimSpace(inner)
 }

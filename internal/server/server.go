@@ -84,6 +84,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/policy/profiles", s.form(s.adminPage(s.handleAdminPolicyAddProfile)))
 	m.HandleFunc("POST /admin/policy/profiles/{id}", s.form(s.adminPage(s.handleAdminPolicyEditProfile)))
 	m.HandleFunc("POST /admin/policy/profiles/{id}/delete", s.form(s.adminPage(s.handleAdminPolicyDeleteProfile)))
+	m.HandleFunc("GET /admin/inspect", s.adminPage(s.handleAdminInspectPage))
+	m.HandleFunc("POST /admin/inspect", s.form(s.adminPage(s.handleAdminInspect)))
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"mime"
 	"net/http"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -126,7 +127,11 @@ func csrfToken(w http.ResponseWriter, r *http.Request) string {
 func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		if err := r.ParseForm(); err != nil {
+		parse := r.ParseForm
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			parse = func() error { return r.ParseMultipartForm(MaxBodyBytes) } // file uploads (inspect)
+		}
+		if err := parse(); err != nil {
 			s.errorPage(w, r, latchkey.Errorf(latchkey.EINVALID, "malformed_form", "The form could not be read. Go back and try again.", "parse form: %v", err))
 			return
 		}
