@@ -2,17 +2,17 @@ package auth
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
 
-// TAP policy bounds (DESIGN §5).
+// TAP policy bounds (DESIGN §5), as the policy package defines them.
 const (
-	MinTAPLifetime = 10
-	MaxTAPLifetime = 43200
-	MinTAPLength   = 8
-	MaxTAPLength   = 48
+	MinTAPLifetime = policy.MinTAPLifetime
+	MaxTAPLifetime = policy.MaxTAPLifetime
+	MinTAPLength   = policy.MinTAPLength
+	MaxTAPLength   = policy.MaxTAPLength
 )
 
 // TAPPolicy is the temporary access pass method's settings, shaped like Microsoft Graph's
@@ -26,30 +26,26 @@ type TAPPolicy struct {
 	DefaultLength            int    `json:"defaultLength"`
 }
 
-// DefaultTAPPolicy is the policy of a fresh store.
+// DefaultTAPPolicy is the policy of a fresh store (policy.DefaultMethodsPolicy's TAP settings).
 func DefaultTAPPolicy() TAPPolicy {
-	return TAPPolicy{State: "enabled", DefaultLifetimeInMinutes: 60, MinimumLifetimeInMinutes: 60,
-		MaximumLifetimeInMinutes: 480, DefaultLength: 8}
+	return tapPolicyOf(policy.DefaultMethodsPolicy().TemporaryAccessPass)
+}
+
+func tapPolicyOf(t policy.TAPMethod) TAPPolicy {
+	return TAPPolicy{State: t.State, DefaultLifetimeInMinutes: t.DefaultLifetimeInMinutes, MinimumLifetimeInMinutes: t.MinimumLifetimeInMinutes,
+		MaximumLifetimeInMinutes: t.MaximumLifetimeInMinutes, IsUsableOnce: t.IsUsableOnce, DefaultLength: t.DefaultLength}
 }
 
 // Validate checks the policy against DESIGN §5's bounds.
 func (p TAPPolicy) Validate() error {
-	bad := func(detail string, args ...any) error {
-		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The temporary access pass settings are not valid: "+fmt.Sprintf(detail, args...)+".", detail, args...)
+	if p.State != policy.StateEnabled && p.State != policy.StateDisabled {
+		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The temporary access pass settings are not valid: the state must be enabled or disabled.",
+			"state %q is not enabled or disabled", p.State)
 	}
-	switch {
-	case p.State != "enabled" && p.State != "disabled":
-		return bad("state must be enabled or disabled")
-	case p.MinimumLifetimeInMinutes < MinTAPLifetime || p.MinimumLifetimeInMinutes > MaxTAPLifetime:
-		return bad("the minimum lifetime must be between %d and %d minutes", MinTAPLifetime, MaxTAPLifetime)
-	case p.MaximumLifetimeInMinutes < MinTAPLifetime || p.MaximumLifetimeInMinutes > MaxTAPLifetime:
-		return bad("the maximum lifetime must be between %d and %d minutes", MinTAPLifetime, MaxTAPLifetime)
-	case p.MinimumLifetimeInMinutes > p.MaximumLifetimeInMinutes:
-		return bad("the minimum lifetime may not exceed the maximum")
-	case p.DefaultLifetimeInMinutes < p.MinimumLifetimeInMinutes || p.DefaultLifetimeInMinutes > p.MaximumLifetimeInMinutes:
-		return bad("the default lifetime must be between the minimum and the maximum")
-	case p.DefaultLength < MinTAPLength || p.DefaultLength > MaxTAPLength:
-		return bad("the length must be between %d and %d characters", MinTAPLength, MaxTAPLength)
+	m := policy.TAPMethod{DefaultLifetimeInMinutes: p.DefaultLifetimeInMinutes, MinimumLifetimeInMinutes: p.MinimumLifetimeInMinutes,
+		MaximumLifetimeInMinutes: p.MaximumLifetimeInMinutes, DefaultLength: p.DefaultLength}
+	if err := m.ValidateSettings(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -60,9 +56,7 @@ func (s *Service) TAPPolicy(ctx context.Context) (TAPPolicy, error) {
 	if err != nil {
 		return TAPPolicy{}, err
 	}
-	t := p.TemporaryAccessPass
-	return TAPPolicy{State: t.State, DefaultLifetimeInMinutes: t.DefaultLifetimeInMinutes, MinimumLifetimeInMinutes: t.MinimumLifetimeInMinutes,
-		MaximumLifetimeInMinutes: t.MaximumLifetimeInMinutes, IsUsableOnce: t.IsUsableOnce, DefaultLength: t.DefaultLength}, nil
+	return tapPolicyOf(p.TemporaryAccessPass), nil
 }
 
 // SetTAPPolicy validates t and stores it as the methods policy's TAP settings.

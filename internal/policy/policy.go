@@ -182,7 +182,7 @@ func (p *MethodsPolicy) Validate() error {
 	if err := p.Passkey.validateProfiles(); err != nil {
 		return err
 	}
-	if err := p.TemporaryAccessPass.validateSettings(); err != nil {
+	if err := p.TemporaryAccessPass.ValidateSettings(); err != nil {
 		return err
 	}
 	p.Passkey.IncludeTargets = normalizeTargets(p.Passkey.IncludeTargets)
@@ -298,7 +298,8 @@ func (pr *PasskeyProfile) validate() *latchkey.Error {
 	return nil
 }
 
-func (t *TAPMethod) validateSettings() *latchkey.Error {
+// ValidateSettings checks the pass settings against DESIGN §5's bounds.
+func (t *TAPMethod) ValidateSettings() *latchkey.Error {
 	switch {
 	case t.MinimumLifetimeInMinutes < MinTAPLifetime || t.MinimumLifetimeInMinutes > MaxTAPLifetime:
 		return invalid("the minimum lifetime of a temporary access pass must be between %d and %d minutes", MinTAPLifetime, MaxTAPLifetime)
