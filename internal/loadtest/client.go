@@ -151,7 +151,7 @@ func NewAuthenticator(origin string, synced bool) (*Authenticator, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("parse origin %q", origin)
 	}
-	cred, err := newCredential()
+	cred, err := NewCredential()
 	if err != nil {
 		return nil, err
 	}
@@ -162,10 +162,10 @@ func NewAuthenticator(origin string, synced bool) (*Authenticator, error) {
 	}, nil
 }
 
-// newCredential returns a P-256 credential. virtualwebauthn writes the COSE key's x and y
+// NewCredential returns a P-256 credential for virtualwebauthn. virtualwebauthn writes the COSE key's x and y
 // without leading zero bytes, which go-webauthn rightly refuses (about one key in 128), so the
 // key is drawn until both coordinates have their full 32 bytes.
-func newCredential() (virtualwebauthn.Credential, error) {
+func NewCredential() (virtualwebauthn.Credential, error) {
 	for {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {

@@ -3,10 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -21,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/loadtest"
 
 	"github.com/descope/virtualwebauthn"
 
@@ -342,24 +341,15 @@ func (h *harness) newDeviceWith(o virtualwebauthn.AuthenticatorOptions) *device 
 	return &device{auth: virtualwebauthn.NewAuthenticatorWithOptions(o), cred: newCredential(h.t), rp: h.rp}
 }
 
-// newCredential returns a P-256 credential. virtualwebauthn writes the COSE key's x and y
-// without leading zero bytes, which go-webauthn rightly refuses (about one key in 128), so the
-// key is drawn until both coordinates have their full 32 bytes.
+// newCredential returns a P-256 credential (loadtest.NewCredential works around virtualwebauthn
+// dropping leading zero bytes of the key's coordinates).
 func newCredential(t testing.TB) virtualwebauthn.Credential {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
+	t.Helper()
+	c, err := loadtest.NewCredential()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return c
 }
 
 // attest answers creation options (the server's JSON) as navigator.credentials.create would,

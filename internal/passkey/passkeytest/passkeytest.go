@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/loadtest"
+
 	"github.com/descope/virtualwebauthn"
 	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/go-webauthn/webauthn/protocol"
@@ -394,31 +396,12 @@ func Attest(auth virtualwebauthn.Authenticator, rp virtualwebauthn.RelyingParty,
 	if err != nil {
 		return nil, fmt.Errorf("parse creation options: %w", err)
 	}
-	cred, err := newCredential()
+	cred, err := loadtest.NewCredential()
 	if err != nil {
 		return nil, err
 	}
 	auth.Options.UserHandle = []byte(o.UserID)
 	return []byte(virtualwebauthn.CreateAttestationResponse(rp, auth, cred, *o)), nil
-}
-
-// newCredential returns a P-256 credential whose coordinates have their full 32 bytes:
-// virtualwebauthn drops leading zeros, which go-webauthn rightly refuses.
-func newCredential() (virtualwebauthn.Credential, error) {
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return virtualwebauthn.Credential{}, err
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			return virtualwebauthn.Credential{}, err
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der), nil
-	}
 }
 
 // attestationObject is the CBOR attestation object (WebAuthn §6.5.4).
