@@ -62,7 +62,7 @@ type PasskeyStore interface {
 	FindPasskeyByID(ctx context.Context, id string) (*Passkey, error)
 	FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
 	// FindPasskeyForSignIn reads, in one query, everything the first step of a sign-in needs: the
-	// passkey with credentialID, its owner, the owner's group ids, and the values of the named
+	// passkey with credentialID (without AttestationObject and ClientDataJSON), its owner, the owner's group ids, and the values of the named
 	// settings (absent keys are left out of the map). ErrNotFound when there is no such passkey.
 	FindPasskeyForSignIn(ctx context.Context, credentialID []byte, settings ...string) (*SignInSubject, error)
 	// ListPasskeysByUser returns a user's passkeys, oldest first.

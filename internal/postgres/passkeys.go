@@ -35,15 +35,21 @@ func passkeyDest(p *latchkey.Passkey) []any {
 		&p.CreatedAt, &p.LastUsedAt, &p.LastUsedPlatform, &p.AttestationObject, &p.ClientDataJSON}
 }
 
+// passkeySignInColumns are passkeyColumns without the stored attestation object and client
+// data, which a sign-in does not use (they are the last two columns).
+var passkeySignInColumns = strings.Join(strings.Split(passkeyColumns, ",")[:passkeySignInFields], ",")
+
+const passkeySignInFields = 20
+
 // FindPasskeyForSignIn reads a sign-in's passkey, owner, owner's groups and settings in one
 // round trip.
 func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, settings ...string) (*latchkey.SignInSubject, error) {
 	p, u := &latchkey.Passkey{}, &latchkey.User{}
 	var groups []string
 	values := make([][]byte, len(settings))
-	dest := append(append(passkeyDest(p), userDest(u)...), &groups)
+	dest := append(append(passkeyDest(p)[:passkeySignInFields], userDest(u)...), &groups)
 	args := []any{credentialID}
-	q := `SELECT ` + prefixColumns("p.", passkeyColumns) + `, ` + prefixColumns("u.", userColumns) + `,
+	q := `SELECT ` + prefixColumns("p.", passkeySignInColumns) + `, ` + prefixColumns("u.", userColumns) + `,
 		ARRAY(SELECT group_id::text FROM group_members WHERE user_id = u.id ORDER BY group_id)`
 	for i, key := range settings {
 		args = append(args, key)

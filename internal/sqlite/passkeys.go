@@ -52,15 +52,21 @@ func (r *passkeyRow) passkey() (*latchkey.Passkey, error) {
 	return &p, nil
 }
 
+// passkeySignInColumns are passkeyColumns without the stored attestation object and client
+// data, which a sign-in does not use (they are the last two columns).
+var passkeySignInColumns = strings.Join(strings.Split(passkeyColumns, ",")[:passkeySignInFields], ",")
+
+const passkeySignInFields = 20
+
 // FindPasskeyForSignIn reads a sign-in's passkey, owner, owner's groups and settings in one query.
 func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, settings ...string) (*latchkey.SignInSubject, error) {
 	var pr passkeyRow
 	var ur userRow
 	var groups string
 	values := make([][]byte, len(settings))
-	dest := append(append(pr.dest(), ur.dest()...), &groups)
+	dest := append(append(pr.dest()[:passkeySignInFields], ur.dest()...), &groups)
 	args := []any{}
-	q := `SELECT ` + prefixColumns("p.", passkeyColumns) + `, ` + prefixColumns("u.", userColumns) + `,
+	q := `SELECT ` + prefixColumns("p.", passkeySignInColumns) + `, ` + prefixColumns("u.", userColumns) + `,
 		(SELECT coalesce(json_group_array(group_id), '[]') FROM group_members WHERE user_id = u.id)`
 	for i, key := range settings {
 		q += `, (SELECT value FROM settings WHERE key = ?)`

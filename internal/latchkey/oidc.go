@@ -1,0 +1,115 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Client is an application that signs people in through Latchkey over OpenID Connect.
+type Client struct {
+	ID   string `json:"clientId"`
+	Name string `json:"name"`
+	// SecretHash is the hash of a confidential client's secret (shown once, at creation); empty
+	// for a public client, which must use PKCE.
+	SecretHash             string    `json:"-"`
+	Public                 bool      `json:"public"`
+	RedirectURIs           []string  `json:"redirectUris"`
+	PostLogoutRedirectURIs []string  `json:"postLogoutRedirectUris"`
+	CreatedAt              time.Time `json:"createdDateTime"`
+}
+
+// AuthRequest is an authorization request in progress: created when an application sends a
+// person to /authorize, completed when they have signed in, exchanged once for tokens.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	ACRValues           []string
+	Prompt              []string
+	MaxAgeSeconds       *int
+	LoginHint           string
+	// Set when the person has signed in.
+	UserID   string
+	AuthTime time.Time
+	AMR      []string
+	ACR      string
+	Done     bool
+	// CodeHash is the hash of the authorization code issued for it, once issued.
+	CodeHash  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// RefreshToken is a refresh token's record; its ID is a hash of the token, which only the
+// client holds.
+type RefreshToken struct {
+	ID        string
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	AMR       []string
+	ACR       string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SigningKey is a key that signs ID tokens; all nodes share them through the store. The
+// private key is PKCS#8 DER.
+type SigningKey struct {
+	ID         string
+	Algorithm  string // "RS256" or "ES256"
+	PrivateKey []byte
+	CreatedAt  time.Time
+	// RetiredAt, when set, is when the key stopped signing; it stays published in the JWKS
+	// until tokens it signed have expired.
+	RetiredAt *time.Time
+}
+
+// OIDCStore persists what the OpenID Connect provider needs, so that any node can serve any step.
+type OIDCStore interface {
+	// CreateClient stores c; ErrConflict when the client id is taken.
+	CreateClient(ctx context.Context, c *Client) error
+	FindClient(ctx context.Context, id string) (*Client, error)
+	// ListClients returns clients ordered by name.
+	ListClients(ctx context.Context) ([]*Client, error)
+	DeleteClient(ctx context.Context, id string) error
+
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// FindAuthRequest returns an unexpired request; ErrNotFound otherwise.
+	FindAuthRequest(ctx context.Context, id string, now time.Time) (*AuthRequest, error)
+	// CompleteAuthRequest records who signed in and how; ErrNotFound for an unknown request.
+	CompleteAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, acr string) error
+	// SaveAuthCode records the hash of the code issued for a completed request; ErrConflict
+	// when a code was already issued for it.
+	SaveAuthCode(ctx context.Context, id, codeHash string) error
+	// TakeAuthRequestByCode deletes and returns the request a code was issued for, in one step:
+	// a code works once; of many racing callers exactly one gets it, the others ErrNotFound.
+	TakeAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RotateRefreshToken replaces the token with id oldID by next in one step, keeping nothing
+	// of the old one: of many racing callers exactly one succeeds, the others get ErrNotFound.
+	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time) (*RefreshToken, error)
+	// FindRefreshToken returns an unexpired token; ErrNotFound otherwise.
+	FindRefreshToken(ctx context.Context, id string, now time.Time) (*RefreshToken, error)
+	// DeleteRefreshTokens removes the user's tokens for a client (all clients when clientID is "").
+	DeleteRefreshTokens(ctx context.Context, userID, clientID string) (int, error)
+
+	// CreateSigningKey stores a new key.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns all keys, newest first.
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// RetireSigningKey sets RetiredAt of a key that has none; ErrNotFound otherwise.
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+	// DeleteExpiredOIDC removes expired auth requests and refresh tokens and returns how many.
+	DeleteExpiredOIDC(ctx context.Context, now time.Time) (int, error)
+}
