@@ -139,7 +139,8 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 // Addr returns the address the server listens on.
 func (s *Serve) Addr() string { return s.listener.Addr().String() }
 
-// janitor removes expired challenges and sessions once a minute.
+// janitor removes expired challenges, sessions, authorization requests and refresh tokens once
+// a minute.
 func (s *Serve) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -154,6 +155,9 @@ func (s *Serve) janitor(ctx context.Context) {
 			}
 			if _, err := s.Store.DeleteExpiredSessions(ctx, now); err != nil && ctx.Err() == nil {
 				s.Logger.Warn("delete expired sessions", "err", err)
+			}
+			if _, err := s.Store.DeleteExpiredOIDC(ctx, now); err != nil && ctx.Err() == nil {
+				s.Logger.Warn("delete expired oidc", "err", err)
 			}
 		}
 	}

@@ -58,6 +58,7 @@ type Store interface {
 	ThrottleStore
 	SignInStore
 	SettingStore
+	OIDCStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	Close() error

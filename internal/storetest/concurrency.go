@@ -25,6 +25,8 @@ var concurrencyTests = []test{
 	{"SignInPath", testRaceSignInPath},
 	{"CompletePasskeySignIn/SameChallenge", testRaceCompleteSignInSameChallenge},
 	{"CompletePasskeySignIn/SameCount", testRaceCompleteSignInSameCount},
+	{"TakeAuthRequestByCode", testRaceTakeAuthRequestByCode},
+	{"RotateRefreshToken", testRaceRotateRefreshToken},
 }
 
 // race runs f in racers goroutines, released together, and returns their errors by index.

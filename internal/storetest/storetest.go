@@ -38,6 +38,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, challengeTests...)
 	tests = append(tests, signInTests...)
 	tests = append(tests, miscTests...)
+	tests = append(tests, oidcTests...)
 	runAll(t, tests, newStore)
 }
 

@@ -1,0 +1,666 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+var oidcTests = []test{
+	{"CreateClient/RoundTrip", testCreateClient},
+	{"ListClients", testListClients},
+	{"DeleteClient", testDeleteClient},
+	{"CreateAuthRequest/RoundTrip", testCreateAuthRequest},
+	{"FindAuthRequest/Expired", testFindAuthRequestExpired},
+	{"CompleteAuthRequest", testCompleteAuthRequest},
+	{"SaveAuthCode", testSaveAuthCode},
+	{"TakeAuthRequestByCode", testTakeAuthRequestByCode},
+	{"TakeAuthRequestByCode/Expired", testTakeAuthRequestByCodeExpired},
+	{"DeleteAuthRequest", testDeleteAuthRequest},
+	{"CreateRefreshToken/RoundTrip", testCreateRefreshToken},
+	{"FindRefreshToken/Expired", testFindRefreshTokenExpired},
+	{"RotateRefreshToken", testRotateRefreshToken},
+	{"RotateRefreshToken/Refused", testRotateRefreshTokenRefused},
+	{"DeleteRefreshTokens", testDeleteRefreshTokens},
+	{"CreateSigningKey/RoundTrip", testCreateSigningKey},
+	{"RetireSigningKey", testRetireSigningKey},
+	{"DeleteExpiredOIDC", testDeleteExpiredOIDC},
+}
+
+// nonNilLists reports every list that came back nil: a store returns empty lists, never nil.
+func nonNilLists(t *testing.T, what string, lists map[string][]string) {
+	t.Helper()
+	for name, l := range lists {
+		if l == nil {
+			t.Errorf("%s: %s is nil, want an empty slice", what, name)
+		}
+	}
+}
+
+func newClient(name string) *latchkey.Client {
+	return &latchkey.Client{
+		ID:                     latchkey.NewID(),
+		Name:                   name,
+		SecretHash:             "$argon2id$v=19$m=65536,t=3,p=4$" + latchkey.NewID(),
+		RedirectURIs:           []string{"https://app.example.com/callback", "http://127.0.0.1:8080/cb"},
+		PostLogoutRedirectURIs: []string{"https://app.example.com/"},
+		CreatedAt:              t0,
+	}
+}
+
+func mustCreateClient(t *testing.T, s latchkey.Store, name string) *latchkey.Client {
+	t.Helper()
+	c := newClient(name)
+	must(t, "CreateClient "+name, s.CreateClient(t.Context(), c))
+	return c
+}
+
+func findClient(t *testing.T, s latchkey.Store, id string) *latchkey.Client {
+	t.Helper()
+	c, err := s.FindClient(t.Context(), id)
+	must(t, "FindClient", err)
+	return c
+}
+
+func testCreateClient(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := newClient("Wiki")
+	want := *c
+	must(t, "CreateClient", s.CreateClient(ctx, c))
+	unchanged(t, "CreateClient argument", c, &want)
+	diff(t, "FindClient", findClient(t, s, c.ID), &want)
+
+	// A public client with no secret and no lists.
+	pub := &latchkey.Client{ID: "spa-" + latchkey.NewID(), Name: "Single-page app", Public: true, CreatedAt: t0.Add(time.Second)}
+	must(t, "CreateClient public", s.CreateClient(ctx, pub))
+	got := findClient(t, s, pub.ID)
+	diff(t, "FindClient public", got, pub)
+	nonNilLists(t, "FindClient public", map[string][]string{"RedirectURIs": got.RedirectURIs, "PostLogoutRedirectURIs": got.PostLogoutRedirectURIs})
+
+	dup := newClient("Other")
+	dup.ID = c.ID
+	wantErr(t, "CreateClient taken id", s.CreateClient(ctx, dup), latchkey.ErrConflict)
+	diff(t, "client after refused create", findClient(t, s, c.ID), &want)
+
+	_, err := s.FindClient(ctx, latchkey.NewID())
+	wantErr(t, "FindClient unknown", err, latchkey.ErrNotFound)
+}
+
+func testListClients(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	got, err := s.ListClients(ctx)
+	must(t, "ListClients empty", err)
+	if len(got) != 0 {
+		t.Errorf("ListClients empty = %d clients, want 0", len(got))
+	}
+
+	wiki := mustCreateClient(t, s, "Wiki")
+	lower := mustCreateClient(t, s, "grafana") // byte-wise, after every capital
+	// Two clients of the same name come in id order.
+	g1, g2 := newClient("Grafana"), newClient("Grafana")
+	g1.ID, g2.ID = "grafana-b", "grafana-a"
+	must(t, "CreateClient g1", s.CreateClient(ctx, g1))
+	must(t, "CreateClient g2", s.CreateClient(ctx, g2))
+	zulip := mustCreateClient(t, s, "Zulip")
+
+	got, err = s.ListClients(ctx)
+	must(t, "ListClients", err)
+	diff(t, "ListClients", got, []*latchkey.Client{g2, g1, wiki, zulip, lower})
+}
+
+func testDeleteClient(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice@example.com")
+	gone, kept := mustCreateClient(t, s, "Gone"), mustCreateClient(t, s, "Kept")
+	goneReq := mustCreateAuthRequest(t, s, gone.ID, t0.Add(10*time.Minute))
+	goneTok := mustCreateRefreshToken(t, s, gone.ID, u.ID, t0.Add(time.Hour))
+	keptReq := mustCreateAuthRequest(t, s, kept.ID, t0.Add(10*time.Minute))
+	keptTok := mustCreateRefreshToken(t, s, kept.ID, u.ID, t0.Add(time.Hour))
+
+	must(t, "DeleteClient", s.DeleteClient(ctx, gone.ID))
+	_, err := s.FindClient(ctx, gone.ID)
+	wantErr(t, "FindClient deleted", err, latchkey.ErrNotFound)
+	// Its requests and tokens go with it.
+	_, err = s.FindAuthRequest(ctx, goneReq.ID, t0)
+	wantErr(t, "FindAuthRequest of deleted client", err, latchkey.ErrNotFound)
+	_, err = s.FindRefreshToken(ctx, goneTok.ID, t0)
+	wantErr(t, "FindRefreshToken of deleted client", err, latchkey.ErrNotFound)
+
+	wantErr(t, "DeleteClient again", s.DeleteClient(ctx, gone.ID), latchkey.ErrNotFound)
+	wantErr(t, "DeleteClient unknown", s.DeleteClient(ctx, latchkey.NewID()), latchkey.ErrNotFound)
+
+	diff(t, "other client kept", findClient(t, s, kept.ID), kept)
+	gotReq, err := s.FindAuthRequest(ctx, keptReq.ID, t0)
+	must(t, "FindAuthRequest of other client", err)
+	diff(t, "other client's request kept", gotReq, keptReq)
+	gotTok, err := s.FindRefreshToken(ctx, keptTok.ID, t0)
+	must(t, "FindRefreshToken of other client", err)
+	diff(t, "other client's token kept", gotTok, keptTok)
+}
+
+func newAuthRequest(clientID string, expiresAt time.Time) *latchkey.AuthRequest {
+	return &latchkey.AuthRequest{
+		ID:                  latchkey.NewID(),
+		ClientID:            clientID,
+		RedirectURI:         "https://app.example.com/callback",
+		Scopes:              []string{"openid", "profile", "email", "offline_access"},
+		State:               "af0ifjsldkj",
+		Nonce:               "n-0S6_WzA2Mj",
+		ResponseType:        "code",
+		ResponseMode:        "query",
+		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		CodeChallengeMethod: "S256",
+		ACRValues:           []string{"urn:latchkey:acr:phishing-resistant"},
+		Prompt:              []string{"login", "consent"},
+		LoginHint:           "alice@example.com",
+		CreatedAt:           t0,
+		ExpiresAt:           expiresAt,
+	}
+}
+
+func mustCreateAuthRequest(t *testing.T, s latchkey.Store, clientID string, expiresAt time.Time) *latchkey.AuthRequest {
+	t.Helper()
+	r := newAuthRequest(clientID, expiresAt)
+	must(t, "CreateAuthRequest", s.CreateAuthRequest(t.Context(), r))
+	return r
+}
+
+func findAuthRequest(t *testing.T, s latchkey.Store, id string) *latchkey.AuthRequest {
+	t.Helper()
+	r, err := s.FindAuthRequest(t.Context(), id, t0)
+	must(t, "FindAuthRequest", err)
+	return r
+}
+
+func testCreateAuthRequest(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+
+	// Every field set, as a request restored after sign-in would have them.
+	r := newAuthRequest(c.ID, t0.Add(10*time.Minute))
+	maxAge := 3600
+	r.MaxAgeSeconds = &maxAge
+	r.UserID, r.AuthTime, r.AMR, r.ACR, r.Done = latchkey.NewID(), t0.Add(time.Minute), []string{"hwk", "user"}, "urn:latchkey:acr:mfa", true
+	r.CodeHash = "code-" + latchkey.NewID()
+	want := *r
+	must(t, "CreateAuthRequest", s.CreateAuthRequest(ctx, r))
+	unchanged(t, "CreateAuthRequest argument", r, &want)
+	diff(t, "FindAuthRequest", findAuthRequest(t, s, r.ID), &want)
+
+	// Nothing optional: nil lists, no max age, not signed in, no code.
+	bare := &latchkey.AuthRequest{ID: latchkey.NewID(), ClientID: c.ID, RedirectURI: "https://app.example.com/callback",
+		ResponseType: "code", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	must(t, "CreateAuthRequest bare", s.CreateAuthRequest(ctx, bare))
+	got := findAuthRequest(t, s, bare.ID)
+	diff(t, "FindAuthRequest bare", got, bare)
+	nonNilLists(t, "FindAuthRequest bare", map[string][]string{"Scopes": got.Scopes, "ACRValues": got.ACRValues, "Prompt": got.Prompt, "AMR": got.AMR})
+	if got.MaxAgeSeconds != nil {
+		t.Errorf("FindAuthRequest bare: MaxAgeSeconds = %d, want nil", *got.MaxAgeSeconds)
+	}
+	if !got.AuthTime.IsZero() {
+		t.Errorf("FindAuthRequest bare: AuthTime = %v, want zero", got.AuthTime)
+	}
+
+	// max_age=0 is not the same as no max_age.
+	zero := newAuthRequest(c.ID, t0.Add(time.Minute))
+	zero.MaxAgeSeconds = new(int)
+	must(t, "CreateAuthRequest max_age=0", s.CreateAuthRequest(ctx, zero))
+	if got := findAuthRequest(t, s, zero.ID); got.MaxAgeSeconds == nil || *got.MaxAgeSeconds != 0 {
+		t.Errorf("FindAuthRequest max_age=0: MaxAgeSeconds = %v, want 0", got.MaxAgeSeconds)
+	}
+
+	dup := newAuthRequest(c.ID, t0.Add(time.Minute))
+	dup.ID = r.ID
+	wantErr(t, "CreateAuthRequest taken id", s.CreateAuthRequest(ctx, dup), latchkey.ErrConflict)
+	wantErr(t, "CreateAuthRequest unknown client", s.CreateAuthRequest(ctx, newAuthRequest(latchkey.NewID(), t0.Add(time.Minute))), latchkey.ErrNotFound)
+	_, err := s.FindAuthRequest(ctx, latchkey.NewID(), t0)
+	wantErr(t, "FindAuthRequest unknown", err, latchkey.ErrNotFound)
+}
+
+func testFindAuthRequestExpired(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	exp := t0.Add(10 * time.Minute)
+	r := mustCreateAuthRequest(t, s, c.ID, exp)
+	_, err := s.FindAuthRequest(ctx, r.ID, exp.Add(-time.Microsecond))
+	must(t, "FindAuthRequest a microsecond before expiry", err)
+	_, err = s.FindAuthRequest(ctx, r.ID, exp)
+	wantErr(t, "FindAuthRequest at expiry", err, latchkey.ErrNotFound)
+	_, err = s.FindAuthRequest(ctx, r.ID, exp.Add(time.Hour))
+	wantErr(t, "FindAuthRequest after expiry", err, latchkey.ErrNotFound)
+}
+
+func testCompleteAuthRequest(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	other := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+
+	authTime := t0.Add(90 * time.Second)
+	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, u.ID, authTime, []string{"hwk", "pin"}, "urn:latchkey:acr:phishing-resistant"))
+	want := *r
+	want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done = u.ID, authTime, []string{"hwk", "pin"}, "urn:latchkey:acr:phishing-resistant", true
+	diff(t, "request after CompleteAuthRequest", findAuthRequest(t, s, r.ID), &want)
+	diff(t, "other request untouched", findAuthRequest(t, s, other.ID), other)
+
+	// Completing again (a second sign-in on the same request) records the later one.
+	must(t, "CompleteAuthRequest again", s.CompleteAuthRequest(ctx, r.ID, u.ID, authTime.Add(time.Minute), nil, ""))
+	want.AuthTime, want.AMR, want.ACR = authTime.Add(time.Minute), []string{}, ""
+	got := findAuthRequest(t, s, r.ID)
+	diff(t, "request completed again", got, &want)
+	nonNilLists(t, "request completed again", map[string][]string{"AMR": got.AMR})
+
+	wantErr(t, "CompleteAuthRequest unknown", s.CompleteAuthRequest(ctx, latchkey.NewID(), u.ID, authTime, []string{"hwk"}, ""), latchkey.ErrNotFound)
+}
+
+func testSaveAuthCode(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	other := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, "code-1"))
+	want := *r
+	want.CodeHash = "code-1"
+	diff(t, "request after SaveAuthCode", findAuthRequest(t, s, r.ID), &want)
+
+	wantErr(t, "SaveAuthCode second code", s.SaveAuthCode(ctx, r.ID, "code-2"), latchkey.ErrConflict)
+	wantErr(t, "SaveAuthCode same code again", s.SaveAuthCode(ctx, r.ID, "code-1"), latchkey.ErrConflict)
+	diff(t, "request after refused SaveAuthCode", findAuthRequest(t, s, r.ID), &want)
+
+	wantErr(t, "SaveAuthCode another request's code", s.SaveAuthCode(ctx, other.ID, "code-1"), latchkey.ErrConflict)
+	diff(t, "other request after refused SaveAuthCode", findAuthRequest(t, s, other.ID), other)
+	must(t, "SaveAuthCode other request", s.SaveAuthCode(ctx, other.ID, "code-3"))
+
+	wantErr(t, "SaveAuthCode unknown", s.SaveAuthCode(ctx, latchkey.NewID(), "code-4"), latchkey.ErrNotFound)
+}
+
+func testTakeAuthRequestByCode(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	other := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	noCode := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa"))
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, "code-r"))
+	must(t, "SaveAuthCode other", s.SaveAuthCode(ctx, other.ID, "code-other"))
+	want := *r
+	want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done, want.CodeHash = u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa", true, "code-r"
+
+	got, err := s.TakeAuthRequestByCode(ctx, "code-r", t0)
+	must(t, "TakeAuthRequestByCode", err)
+	diff(t, "TakeAuthRequestByCode", got, &want)
+	_, err = s.TakeAuthRequestByCode(ctx, "code-r", t0)
+	wantErr(t, "TakeAuthRequestByCode again", err, latchkey.ErrNotFound)
+	_, err = s.FindAuthRequest(ctx, r.ID, t0)
+	wantErr(t, "FindAuthRequest taken", err, latchkey.ErrNotFound)
+
+	// No code is not a code.
+	_, err = s.TakeAuthRequestByCode(ctx, "", t0)
+	wantErr(t, "TakeAuthRequestByCode empty code", err, latchkey.ErrNotFound)
+	_, err = s.TakeAuthRequestByCode(ctx, "code-unknown", t0)
+	wantErr(t, "TakeAuthRequestByCode unknown", err, latchkey.ErrNotFound)
+
+	diff(t, "request without code kept", findAuthRequest(t, s, noCode.ID), noCode)
+	wantOther := *other
+	wantOther.CodeHash = "code-other"
+	diff(t, "other request kept", findAuthRequest(t, s, other.ID), &wantOther)
+}
+
+func testTakeAuthRequestByCodeExpired(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	exp := t0.Add(10 * time.Minute)
+	r := mustCreateAuthRequest(t, s, c.ID, exp)
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, "code-r"))
+	_, err := s.TakeAuthRequestByCode(ctx, "code-r", exp)
+	wantErr(t, "TakeAuthRequestByCode at expiry", err, latchkey.ErrNotFound)
+	_, err = s.TakeAuthRequestByCode(ctx, "code-r", exp.Add(time.Hour))
+	wantErr(t, "TakeAuthRequestByCode after expiry", err, latchkey.ErrNotFound)
+	got, err := s.TakeAuthRequestByCode(ctx, "code-r", exp.Add(-time.Microsecond))
+	must(t, "TakeAuthRequestByCode a microsecond before expiry", err)
+	if got.ID != r.ID {
+		t.Errorf("TakeAuthRequestByCode = request %s, want %s", got.ID, r.ID)
+	}
+}
+
+func testDeleteAuthRequest(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	a := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	b := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, a.ID, "code-a"))
+	must(t, "DeleteAuthRequest", s.DeleteAuthRequest(ctx, a.ID))
+	_, err := s.FindAuthRequest(ctx, a.ID, t0)
+	wantErr(t, "FindAuthRequest deleted", err, latchkey.ErrNotFound)
+	_, err = s.TakeAuthRequestByCode(ctx, "code-a", t0)
+	wantErr(t, "TakeAuthRequestByCode deleted", err, latchkey.ErrNotFound)
+	must(t, "DeleteAuthRequest again", s.DeleteAuthRequest(ctx, a.ID))
+	diff(t, "other request kept", findAuthRequest(t, s, b.ID), b)
+}
+
+func newRefreshToken(clientID, userID string, expiresAt time.Time) *latchkey.RefreshToken {
+	return &latchkey.RefreshToken{
+		ID:        "rt-" + latchkey.NewID(),
+		ClientID:  clientID,
+		UserID:    userID,
+		Scopes:    []string{"openid", "profile", "offline_access"},
+		AMR:       []string{"hwk", "user"},
+		ACR:       "urn:latchkey:acr:phishing-resistant",
+		AuthTime:  t0.Add(-time.Minute),
+		CreatedAt: t0,
+		ExpiresAt: expiresAt,
+	}
+}
+
+func mustCreateRefreshToken(t *testing.T, s latchkey.Store, clientID, userID string, expiresAt time.Time) *latchkey.RefreshToken {
+	t.Helper()
+	tok := newRefreshToken(clientID, userID, expiresAt)
+	must(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), tok))
+	return tok
+}
+
+func findRefreshToken(t *testing.T, s latchkey.Store, id string) *latchkey.RefreshToken {
+	t.Helper()
+	tok, err := s.FindRefreshToken(t.Context(), id, t0)
+	must(t, "FindRefreshToken", err)
+	return tok
+}
+
+func testCreateRefreshToken(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	tok := newRefreshToken(c.ID, u.ID, t0.Add(30*24*time.Hour))
+	want := *tok
+	must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, tok))
+	unchanged(t, "CreateRefreshToken argument", tok, &want)
+	diff(t, "FindRefreshToken", findRefreshToken(t, s, tok.ID), &want)
+
+	bare := &latchkey.RefreshToken{ID: latchkey.NewID(), ClientID: c.ID, UserID: u.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	must(t, "CreateRefreshToken bare", s.CreateRefreshToken(ctx, bare))
+	got := findRefreshToken(t, s, bare.ID)
+	diff(t, "FindRefreshToken bare", got, bare)
+	nonNilLists(t, "FindRefreshToken bare", map[string][]string{"Scopes": got.Scopes, "AMR": got.AMR})
+
+	dup := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+	dup.ID = tok.ID
+	wantErr(t, "CreateRefreshToken taken id", s.CreateRefreshToken(ctx, dup), latchkey.ErrConflict)
+	diff(t, "token after refused create", findRefreshToken(t, s, tok.ID), &want)
+	wantErr(t, "CreateRefreshToken unknown user", s.CreateRefreshToken(ctx, newRefreshToken(c.ID, latchkey.NewID(), t0.Add(time.Hour))), latchkey.ErrNotFound)
+	wantErr(t, "CreateRefreshToken unknown client", s.CreateRefreshToken(ctx, newRefreshToken(latchkey.NewID(), u.ID, t0.Add(time.Hour))), latchkey.ErrNotFound)
+	_, err := s.FindRefreshToken(ctx, latchkey.NewID(), t0)
+	wantErr(t, "FindRefreshToken unknown", err, latchkey.ErrNotFound)
+}
+
+func testFindRefreshTokenExpired(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	exp := t0.Add(time.Hour)
+	tok := mustCreateRefreshToken(t, s, c.ID, u.ID, exp)
+	_, err := s.FindRefreshToken(ctx, tok.ID, exp.Add(-time.Microsecond))
+	must(t, "FindRefreshToken a microsecond before expiry", err)
+	_, err = s.FindRefreshToken(ctx, tok.ID, exp)
+	wantErr(t, "FindRefreshToken at expiry", err, latchkey.ErrNotFound)
+	_, err = s.FindRefreshToken(ctx, tok.ID, exp.Add(24*time.Hour))
+	wantErr(t, "FindRefreshToken a day after expiry", err, latchkey.ErrNotFound)
+}
+
+func testRotateRefreshToken(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	old := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	other := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+
+	// The new token keeps nothing of the old one but what the caller puts in it.
+	next := &latchkey.RefreshToken{ID: "rt-" + latchkey.NewID(), ClientID: c.ID, UserID: u.ID, Scopes: []string{"openid"},
+		AMR: []string{"swk"}, ACR: "urn:latchkey:acr:mfa", AuthTime: t0.Add(time.Second), CreatedAt: t0.Add(time.Minute),
+		ExpiresAt: t0.Add(2 * time.Hour)}
+	wantNext := *next
+	got, err := s.RotateRefreshToken(ctx, old.ID, next, t0.Add(time.Minute))
+	must(t, "RotateRefreshToken", err)
+	diff(t, "RotateRefreshToken returns the old token", got, old)
+	unchanged(t, "RotateRefreshToken argument", next, &wantNext)
+	_, err = s.FindRefreshToken(ctx, old.ID, t0)
+	wantErr(t, "FindRefreshToken rotated", err, latchkey.ErrNotFound)
+	diff(t, "new token", findRefreshToken(t, s, next.ID), &wantNext)
+	diff(t, "other token kept", findRefreshToken(t, s, other.ID), other)
+
+	// Rotating the new one in turn.
+	third := newRefreshToken(c.ID, u.ID, t0.Add(3*time.Hour))
+	_, err = s.RotateRefreshToken(ctx, next.ID, third, t0.Add(2*time.Minute))
+	must(t, "RotateRefreshToken new", err)
+	diff(t, "third token", findRefreshToken(t, s, third.ID), third)
+}
+
+func testRotateRefreshTokenRefused(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	old := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	next := newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+	_, err := s.RotateRefreshToken(ctx, old.ID, next, t0)
+	must(t, "RotateRefreshToken", err)
+
+	// A used token rotates no more, and nothing is stored.
+	replay := newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+	_, err = s.RotateRefreshToken(ctx, old.ID, replay, t0)
+	wantErr(t, "RotateRefreshToken used token", err, latchkey.ErrNotFound)
+	_, err = s.FindRefreshToken(ctx, replay.ID, t0)
+	wantErr(t, "token of a refused rotation", err, latchkey.ErrNotFound)
+
+	unknown := newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+	_, err = s.RotateRefreshToken(ctx, latchkey.NewID(), unknown, t0)
+	wantErr(t, "RotateRefreshToken unknown token", err, latchkey.ErrNotFound)
+	_, err = s.FindRefreshToken(ctx, unknown.ID, t0)
+	wantErr(t, "token of a rotation of an unknown token", err, latchkey.ErrNotFound)
+
+	// An expired token rotates no more, and nothing is stored.
+	expired := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	late := newRefreshToken(c.ID, u.ID, t0.Add(3*time.Hour))
+	_, err = s.RotateRefreshToken(ctx, expired.ID, late, t0.Add(time.Hour))
+	wantErr(t, "RotateRefreshToken expired token", err, latchkey.ErrNotFound)
+	_, err = s.FindRefreshToken(ctx, late.ID, t0)
+	wantErr(t, "token of a rotation of an expired token", err, latchkey.ErrNotFound)
+
+	// A new token that cannot be stored leaves the old one in place.
+	live := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	clash := newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+	clash.ID = next.ID
+	_, err = s.RotateRefreshToken(ctx, live.ID, clash, t0)
+	wantErr(t, "RotateRefreshToken to a taken id", err, latchkey.ErrConflict)
+	diff(t, "old token after a refused rotation", findRefreshToken(t, s, live.ID), live)
+	diff(t, "token whose id was taken", findRefreshToken(t, s, next.ID), next)
+	orphan := newRefreshToken(c.ID, latchkey.NewID(), t0.Add(2*time.Hour))
+	_, err = s.RotateRefreshToken(ctx, live.ID, orphan, t0)
+	wantErr(t, "RotateRefreshToken to an unknown user", err, latchkey.ErrNotFound)
+	diff(t, "old token after a rotation to an unknown user", findRefreshToken(t, s, live.ID), live)
+}
+
+func testDeleteRefreshTokens(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	wiki, chat := mustCreateClient(t, s, "Wiki"), mustCreateClient(t, s, "Chat")
+	alice, bob := mustCreateUser(t, s, "alice@example.com"), mustCreateUser(t, s, "bob@example.com")
+	a1 := mustCreateRefreshToken(t, s, wiki.ID, alice.ID, t0.Add(time.Hour))
+	a2 := mustCreateRefreshToken(t, s, wiki.ID, alice.ID, t0.Add(time.Hour))
+	a3 := mustCreateRefreshToken(t, s, chat.ID, alice.ID, t0.Add(time.Hour))
+	b1 := mustCreateRefreshToken(t, s, wiki.ID, bob.ID, t0.Add(time.Hour))
+
+	n, err := s.DeleteRefreshTokens(ctx, alice.ID, wiki.ID)
+	must(t, "DeleteRefreshTokens one client", err)
+	if n != 2 {
+		t.Errorf("DeleteRefreshTokens one client = %d, want 2", n)
+	}
+	for _, tok := range []*latchkey.RefreshToken{a1, a2} {
+		_, err := s.FindRefreshToken(ctx, tok.ID, t0)
+		wantErr(t, "FindRefreshToken deleted", err, latchkey.ErrNotFound)
+	}
+	diff(t, "token for another client kept", findRefreshToken(t, s, a3.ID), a3)
+
+	n, err = s.DeleteRefreshTokens(ctx, alice.ID, "")
+	must(t, "DeleteRefreshTokens all clients", err)
+	if n != 1 {
+		t.Errorf("DeleteRefreshTokens all clients = %d, want 1", n)
+	}
+	_, err = s.FindRefreshToken(ctx, a3.ID, t0)
+	wantErr(t, "FindRefreshToken deleted for all clients", err, latchkey.ErrNotFound)
+
+	n, err = s.DeleteRefreshTokens(ctx, alice.ID, "")
+	must(t, "DeleteRefreshTokens again", err)
+	if n != 0 {
+		t.Errorf("DeleteRefreshTokens again = %d, want 0", n)
+	}
+	diff(t, "other user's token kept", findRefreshToken(t, s, b1.ID), b1)
+}
+
+func newSigningKey(createdAt time.Time) *latchkey.SigningKey {
+	return &latchkey.SigningKey{ID: latchkey.NewID(), Algorithm: "ES256", PrivateKey: randomBytes(138), CreatedAt: createdAt}
+}
+
+func listSigningKeys(t *testing.T, s latchkey.Store) []*latchkey.SigningKey {
+	t.Helper()
+	keys, err := s.ListSigningKeys(t.Context())
+	must(t, "ListSigningKeys", err)
+	return keys
+}
+
+func testCreateSigningKey(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	if keys := listSigningKeys(t, s); len(keys) != 0 {
+		t.Errorf("ListSigningKeys empty = %d keys, want 0", len(keys))
+	}
+	oldest := newSigningKey(t0.Add(-48 * time.Hour))
+	oldest.Algorithm = "RS256"
+	oldest.PrivateKey = randomBytes(1218)
+	retired := t0.Add(-24 * time.Hour)
+	oldest.RetiredAt = &retired
+	newest := newSigningKey(t0)
+	middle := newSigningKey(t0.Add(-24 * time.Hour))
+	for _, k := range []*latchkey.SigningKey{oldest, newest, middle} {
+		want := *k
+		must(t, "CreateSigningKey", s.CreateSigningKey(ctx, k))
+		unchanged(t, "CreateSigningKey argument", k, &want)
+	}
+	diff(t, "ListSigningKeys", listSigningKeys(t, s), []*latchkey.SigningKey{newest, middle, oldest})
+
+	dup := newSigningKey(t0)
+	dup.ID = newest.ID
+	wantErr(t, "CreateSigningKey taken id", s.CreateSigningKey(ctx, dup), latchkey.ErrConflict)
+	diff(t, "ListSigningKeys after refused create", listSigningKeys(t, s), []*latchkey.SigningKey{newest, middle, oldest})
+}
+
+func testRetireSigningKey(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	a, b := newSigningKey(t0.Add(-time.Hour)), newSigningKey(t0)
+	must(t, "CreateSigningKey a", s.CreateSigningKey(ctx, a))
+	must(t, "CreateSigningKey b", s.CreateSigningKey(ctx, b))
+
+	at := t0.Add(time.Minute)
+	must(t, "RetireSigningKey", s.RetireSigningKey(ctx, a.ID, at))
+	wantA := *a
+	wantA.RetiredAt = &at
+	diff(t, "ListSigningKeys after retiring", listSigningKeys(t, s), []*latchkey.SigningKey{b, &wantA})
+
+	// A retired key keeps its first retirement time.
+	wantErr(t, "RetireSigningKey again", s.RetireSigningKey(ctx, a.ID, at.Add(time.Hour)), latchkey.ErrNotFound)
+	wantErr(t, "RetireSigningKey unknown", s.RetireSigningKey(ctx, latchkey.NewID(), at), latchkey.ErrNotFound)
+	diff(t, "ListSigningKeys after refused retirements", listSigningKeys(t, s), []*latchkey.SigningKey{b, &wantA})
+}
+
+func testDeleteExpiredOIDC(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	mustCreateAuthRequest(t, s, c.ID, t0.Add(-time.Hour))
+	withCode := mustCreateAuthRequest(t, s, c.ID, t0) // expires exactly now
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, withCode.ID, "code-expired"))
+	liveReq := mustCreateAuthRequest(t, s, c.ID, t0.Add(time.Millisecond))
+	mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(-24*time.Hour))
+	mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(-time.Microsecond))
+	mustCreateRefreshToken(t, s, c.ID, u.ID, t0)
+	liveTok := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	key := newSigningKey(t0.Add(-365 * 24 * time.Hour))
+	must(t, "CreateSigningKey", s.CreateSigningKey(ctx, key))
+
+	n, err := s.DeleteExpiredOIDC(ctx, t0)
+	must(t, "DeleteExpiredOIDC", err)
+	if n != 5 {
+		t.Errorf("DeleteExpiredOIDC = %d, want 5 (2 requests, 3 tokens)", n)
+	}
+	n, err = s.DeleteExpiredOIDC(ctx, t0)
+	must(t, "DeleteExpiredOIDC again", err)
+	if n != 0 {
+		t.Errorf("DeleteExpiredOIDC again = %d, want 0", n)
+	}
+	diff(t, "live request kept", findAuthRequest(t, s, liveReq.ID), liveReq)
+	diff(t, "live token kept", findRefreshToken(t, s, liveTok.ID), liveTok)
+	diff(t, "client kept", findClient(t, s, c.ID), c)
+	diff(t, "signing keys kept", listSigningKeys(t, s), []*latchkey.SigningKey{key})
+	// The deleted request's code is free again.
+	must(t, "SaveAuthCode reusing an expired code", s.SaveAuthCode(ctx, liveReq.ID, "code-expired"))
+	if n, err := s.DeleteRefreshTokens(ctx, u.ID, ""); err != nil || n != 1 {
+		t.Errorf("DeleteRefreshTokens after DeleteExpiredOIDC = %d, %v; want 1, nil", n, err)
+	}
+}
+
+func testRaceTakeAuthRequestByCode(t *testing.T, s latchkey.Store) {
+	c := mustCreateClient(t, s, "Wiki")
+	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	must(t, "SaveAuthCode", s.SaveAuthCode(t.Context(), r.ID, "code-race"))
+	want := *r
+	want.CodeHash = "code-race"
+	got := make([]*latchkey.AuthRequest, racers)
+	errs := race(func(i int) error {
+		var err error
+		got[i], err = s.TakeAuthRequestByCode(t.Context(), "code-race", t0)
+		return err
+	})
+	if winner := checkOneWinner(t, "TakeAuthRequestByCode", errs, latchkey.ErrNotFound); winner >= 0 {
+		diff(t, "request won", got[winner], &want)
+	}
+	_, err := s.FindAuthRequest(t.Context(), r.ID, t0)
+	wantErr(t, "FindAuthRequest after race", err, latchkey.ErrNotFound)
+}
+
+func testRaceRotateRefreshToken(t *testing.T, s latchkey.Store) {
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	old := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	next := make([]*latchkey.RefreshToken, racers)
+	for i := range next {
+		next[i] = newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+		next[i].ID = fmt.Sprintf("rt-race-%02d", i)
+	}
+	got := make([]*latchkey.RefreshToken, racers)
+	errs := race(func(i int) error {
+		var err error
+		got[i], err = s.RotateRefreshToken(t.Context(), old.ID, next[i], t0)
+		return err
+	})
+	winner := checkOneWinner(t, "RotateRefreshToken", errs, latchkey.ErrNotFound)
+	if winner >= 0 {
+		diff(t, "old token returned to the winner", got[winner], old)
+	}
+	for i, n := range next {
+		found, err := s.FindRefreshToken(t.Context(), n.ID, t0)
+		switch {
+		case i == winner:
+			must(t, "FindRefreshToken of the winner", err)
+			diff(t, "winner's token", found, n)
+		default:
+			wantErr(t, fmt.Sprintf("FindRefreshToken of loser %d", i), err, latchkey.ErrNotFound)
+		}
+	}
+	_, err := s.FindRefreshToken(t.Context(), old.ID, t0)
+	wantErr(t, "FindRefreshToken old after race", err, latchkey.ErrNotFound)
+	// Exactly one token is left of the user's.
+	if n, err := s.DeleteRefreshTokens(t.Context(), u.ID, ""); err != nil || n != 1 {
+		t.Errorf("tokens left after race = %d, %v; want 1, nil", n, err)
+	}
+}
