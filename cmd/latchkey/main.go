@@ -37,6 +37,9 @@ Usage:
   latchkey policy set FILE
   latchkey policy profile add NAME [--groups G1,G2] [--types deviceBound|synced|both] [--attestation disabled|registrationOnly] [--allow AAGUID,... | --block AAGUID,...] [--default] [--json]
   latchkey policy profile remove NAME
+  latchkey app add NAME --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--public] [--json]
+  latchkey app list [--json]
+  latchkey app remove CLIENT_ID
   latchkey loadtest --admin-tap PASS [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
 
 Every command takes --data DIR (default ./latchkey-data) and --database URL
@@ -65,6 +68,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runPolicy(ctx, args[1:], os.Stdin, stdout)
 	case "mds":
 		err = runMDS(ctx, args[1:], stdout)
+	case "app":
+		err = runApp(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/server"
 )
@@ -98,6 +99,12 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		s.listener.Close()
 		return err
 	}
+	provider, err := oidc.New(s.Store, s.PublicURL, s.Logger)
+	if err != nil {
+		s.listener.Close()
+		return fmt.Errorf("openid connect provider: %w", err)
+	}
+	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
 	pass, err := s.Auth.Bootstrap(ctx)
 	if err != nil {
 		s.listener.Close()

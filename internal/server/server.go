@@ -27,6 +27,9 @@ type Server struct {
 	logger *slog.Logger
 	pages  map[string]*template.Template
 	mux    *http.ServeMux
+
+	oidc       OIDCProvider
+	oidcBypass []string
 }
 
 // New returns a server for svc.
@@ -111,6 +114,9 @@ func (s *Server) Handler() http.Handler {
 			"This request came from another website and was blocked. Go to the sign-in page directly and try again.",
 			"cross-origin %s %s refused (Sec-Fetch-Site/Origin)", r.Method, r.URL.Path))
 	}))
+	for _, p := range s.oidcBypass {
+		cop.AddInsecureBypassPattern(p)
+	}
 	inner := cop.Handler(s.mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/oidc"
+)
+
+// stringList is a flag that may be repeated.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// runApp is `latchkey app add|list|remove`: the applications (OpenID Connect clients) that sign
+// people in through Latchkey.
+func runApp(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return usageError("app: expected add, list or remove")
+	}
+	switch args[0] {
+	case "add":
+		c := newCommand("app add")
+		var redirects, logoutRedirects stringList
+		var public bool
+		c.fs.Var(&redirects, "redirect-uri", "a redirect URI, exactly as the application sends it (repeatable)")
+		c.fs.Var(&logoutRedirects, "post-logout-redirect-uri", "where the application may send people after signing out (repeatable)")
+		c.fs.BoolVar(&public, "public", false, "a public client (single-page or native app): no secret, PKCE required")
+		if err := c.parse(args[1:], 1, "one application name"); err != nil {
+			return err
+		}
+		if len(redirects) == 0 {
+			return usageError("app add: at least one --redirect-uri is required")
+		}
+		for _, u := range append(append([]string{}, redirects...), logoutRedirects...) {
+			p, err := url.Parse(u)
+			if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.Fragment != "" {
+				return usageError("redirect URI %q: use an absolute http(s) URL without a fragment", u)
+			}
+		}
+		cl := &latchkey.Client{ID: latchkey.NewID(), Name: c.args[0], Public: public, RedirectURIs: redirects,
+			PostLogoutRedirectURIs: logoutRedirects, CreatedAt: time.Now().UTC()}
+		if cl.PostLogoutRedirectURIs == nil {
+			cl.PostLogoutRedirectURIs = []string{}
+		}
+		var secret string
+		if !public {
+			secret = oidc.NewSecret()
+			cl.SecretHash = oidc.Hash(secret)
+		}
+		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+			if err := st.CreateClient(ctx, cl); err != nil {
+				return err
+			}
+			if c.json {
+				v := map[string]any{"clientId": cl.ID, "name": cl.Name, "public": cl.Public, "redirectUris": cl.RedirectURIs,
+					"postLogoutRedirectUris": cl.PostLogoutRedirectURIs, "createdDateTime": cl.CreatedAt}
+				if secret != "" {
+					v["clientSecret"] = secret
+				}
+				return printJSON(out, v)
+			}
+			fmt.Fprintf(out, "Application %q added.\n  Client ID: %s\n", cl.Name, cl.ID)
+			if secret != "" {
+				fmt.Fprintf(out, "  Client secret: %s\n  The secret is shown only now; keep it in the application's configuration.\n", secret)
+			} else {
+				fmt.Fprintf(out, "  Public client: no secret; the application must use PKCE (S256).\n")
+			}
+			return nil
+		})
+	case "list":
+		c := newCommand("app list")
+		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+			cls, err := st.ListClients(ctx)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				if cls == nil {
+					cls = []*latchkey.Client{}
+				}
+				return printJSON(out, cls)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tREDIRECT URIS")
+			for _, cl := range cls {
+				kind := "confidential"
+				if cl.Public {
+					kind = "public"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cl.ID, cl.Name, kind, strings.Join(cl.RedirectURIs, " "))
+			}
+			return tw.Flush()
+		})
+	case "remove":
+		c := newCommand("app remove")
+		if err := c.parse(args[1:], 1, "one client id"); err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+			if err := st.DeleteClient(ctx, c.args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Application %s removed.\n", c.args[0])
+			return nil
+		})
+	}
+	return usageError("app: expected add, list or remove, got %q", args[0])
+}

@@ -1,0 +1,90 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+)
+
+// Paths the provider serves (zitadel's defaults), relative to the issuer. Requests to them come
+// from applications, across origins, so the server exempts them from its cross-origin checks.
+var Paths = []string{"/.well-known/openid-configuration", "/authorize", "/authorize/", "/oauth/", "/userinfo",
+	"/revoke", "/end_session", "/keys"}
+
+// CrossOriginPaths are those of Paths that take cross-origin POSTs from applications.
+var CrossOriginPaths = []string{"/authorize", "/oauth/", "/userinfo", "/revoke", "/end_session"}
+
+// Provider is the OpenID Connect provider.
+type Provider struct {
+	store   latchkey.Store
+	issuer  string
+	op      *op.Provider
+	storage *storage
+}
+
+// New returns a provider whose issuer is the public URL. An http:// issuer is allowed only for
+// localhost, for development.
+func New(store latchkey.Store, issuer string, logger *slog.Logger) (*Provider, error) {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer %q: %w", issuer, err)
+	}
+	insecure := u.Scheme == "http" && u.Hostname() == "localhost"
+	st := &storage{store: store, devMode: insecure, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+	cfg := &op.Config{
+		CodeMethodS256:        true,
+		AuthMethodPost:        true,
+		GrantTypeRefreshToken: true,
+		SupportedUILocales:    []language.Tag{language.English},
+	}
+	if _, err := rand.Read(cfg.CryptoKey[:]); err != nil {
+		return nil, err
+	}
+	opts := []op.Option{op.WithLogger(logger)}
+	if insecure {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{store: store, issuer: issuer, op: p, storage: st}, nil
+}
+
+// ServeHTTP serves the provider's endpoints.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.op.ServeHTTP(w, r) }
+
+// CompleteLogin records that the session's person signed in for the authorization request, with
+// acr and amr from how they signed in (DESIGN §5), and returns where to send the browser next:
+// the provider's callback, which redirects to the application with a code.
+func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session) (string, error) {
+	if _, err := p.store.FindAuthRequest(ctx, authRequestID, time.Now()); err != nil {
+		return "", err
+	}
+	ac := policy.AuthenticationContext{Methods: sess.Methods}
+	if sess.PasskeyID != "" {
+		pk, err := p.store.FindPasskeyByID(ctx, sess.PasskeyID)
+		if err != nil && !isNotFound(err) {
+			return "", err
+		}
+		if pk != nil {
+			ac.Passkey = &policy.PresentedPasskey{Kind: pk.Kind, AAGUID: pk.AAGUID, Attestation: pk.AttestationTrust, UserVerified: pk.UserVerified}
+		}
+	}
+	acr, amr := policy.AssuranceOf(ac)
+	if err := p.store.CompleteAuthRequest(ctx, authRequestID, sess.UserID, sess.AuthenticatedAt, amr, acr); err != nil {
+		return "", err
+	}
+	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(ctx, p.issuer), authRequestID), nil
+}
