@@ -273,23 +273,5 @@ func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) e
 // DeleteExpiredOIDC removes the authorization requests and refresh tokens that expired at or
 // before now, those the Find methods no longer return, in one transaction, and returns how many.
 func (s *Store) DeleteExpiredOIDC(ctx context.Context, now time.Time) (int, error) {
-	var total int
-	err := s.write(ctx, "delete expired oidc", func(tx *txn) error {
-		for _, query := range []string{
-			`DELETE FROM auth_requests WHERE expires_at <= ?`,
-			`DELETE FROM refresh_tokens WHERE expires_at <= ?`,
-		} {
-			res, err := tx.ExecContext(ctx, query, micros(now))
-			n, err := rowsAffected("delete expired oidc", res, err)
-			if err != nil {
-				return err
-			}
-			total += n
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return total, nil
+	return s.deleteExpired(ctx, "delete expired oidc", now, "auth_requests", "refresh_tokens")
 }

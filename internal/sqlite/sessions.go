@@ -92,14 +92,17 @@ func (s *Store) TakeChallenge(ctx context.Context, id string, now time.Time) (*l
 // (CompletePasskeySignIn) that expired at or before now, in one transaction, and returns how
 // many rows it removed from both.
 func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
+	return s.deleteExpired(ctx, "delete expired challenges", now, "challenges", "used_challenges")
+}
+
+// deleteExpired removes the rows of tables whose expires_at is at or before now, in one
+// transaction, and returns how many.
+func (s *Store) deleteExpired(ctx context.Context, verb string, now time.Time, tables ...string) (int, error) {
 	var total int
-	err := s.write(ctx, "delete expired challenges", func(tx *txn) error {
-		for _, query := range []string{
-			`DELETE FROM challenges WHERE expires_at <= ?`,
-			`DELETE FROM used_challenges WHERE expires_at <= ?`,
-		} {
-			res, err := tx.ExecContext(ctx, query, micros(now))
-			n, err := rowsAffected("delete expired challenges", res, err)
+	err := s.write(ctx, verb, func(tx *txn) error {
+		for _, table := range tables {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, micros(now))
+			n, err := rowsAffected(verb, res, err)
 			if err != nil {
 				return err
 			}
