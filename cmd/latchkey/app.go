@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -40,21 +38,9 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if len(redirects) == 0 {
 			return usageError("app add: at least one --redirect-uri is required")
 		}
-		for _, u := range append(append([]string{}, redirects...), logoutRedirects...) {
-			p, err := url.Parse(u)
-			if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.Fragment != "" {
-				return usageError("redirect URI %q: use an absolute http(s) URL without a fragment", u)
-			}
-		}
-		cl := &latchkey.Client{ID: latchkey.NewID(), Name: c.args[0], Public: public, RedirectURIs: redirects,
-			PostLogoutRedirectURIs: logoutRedirects, CreatedAt: time.Now().UTC()}
-		if cl.PostLogoutRedirectURIs == nil {
-			cl.PostLogoutRedirectURIs = []string{}
-		}
-		var secret string
-		if !public {
-			secret = oidc.NewSecret()
-			cl.SecretHash = oidc.Hash(secret)
+		cl, secret, err := oidc.NewClient(c.args[0], redirects, logoutRedirects, public)
+		if err != nil {
+			return err
 		}
 		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
 			if err := st.CreateClient(ctx, cl); err != nil {

@@ -182,6 +182,13 @@ func NewCredential() (virtualwebauthn.Credential, error) {
 	}
 }
 
+// SetAAGUID sets the AAGUID the authenticator reports at registration (random by default).
+func (a *Authenticator) SetAAGUID(aaguid [16]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.auth.Aaguid = aaguid
+}
+
 // CredentialID returns the credential's id.
 func (a *Authenticator) CredentialID() []byte { return a.cred.ID }
 

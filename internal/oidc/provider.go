@@ -67,20 +67,28 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.op.Serv
 
 // CompleteLogin records that the session's person signed in for the authorization request, with
 // acr and amr from how they signed in (DESIGN §5), and returns where to send the browser next:
-// the provider's callback, which redirects to the application with a code.
+// the provider's callback, which redirects to the application with a code. When the request's
+// acr_values are not met it returns a *StepUpError and leaves the request open.
 func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session) (string, error) {
-	if _, err := p.store.FindAuthRequest(ctx, authRequestID, time.Now()); err != nil {
+	req, err := p.store.FindAuthRequest(ctx, authRequestID, time.Now())
+	if err != nil {
 		return "", err
 	}
 	ac := policy.AuthenticationContext{Methods: sess.Methods}
+	var used *latchkey.Passkey
 	if sess.PasskeyID != "" {
 		pk, err := p.store.FindPasskeyByID(ctx, sess.PasskeyID)
 		if err != nil && !isNotFound(err) {
 			return "", err
 		}
 		if pk != nil {
+			used = pk
 			ac.Passkey = &policy.PresentedPasskey{Kind: pk.Kind, AAGUID: pk.AAGUID, Attestation: pk.AttestationTrust, UserVerified: pk.UserVerified}
 		}
+	}
+	// The application's acr_values: met by any one of them, or a *StepUpError.
+	if err := p.checkACRValues(ctx, req.ACRValues, sess.UserID, ac, used); err != nil {
+		return "", err
 	}
 	acr, amr := policy.AssuranceOf(ac)
 	if err := p.store.CompleteAuthRequest(ctx, authRequestID, sess.UserID, sess.AuthenticatedAt, amr, acr); err != nil {

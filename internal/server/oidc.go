@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -49,6 +50,15 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, _ := currentUser(r)
 	to, err := s.oidc.CompleteLogin(r.Context(), id, sess)
+	// The application's acr_values are not met but a passkey the person has would meet them:
+	// send them to sign in again, once. Coming back (stepup=1) with a session that still falls
+	// short, they see the page that says which passkey would do.
+	var su interface{ StepUpACR() string }
+	if errors.As(err, &su) && su.StepUpACR() != "" && r.URL.Query().Get("stepup") == "" {
+		next := "/oidc/login?authRequestID=" + url.QueryEscape(id) + "&stepup=1"
+		http.Redirect(w, r, "/signin?stepup="+url.QueryEscape(su.StepUpACR())+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+		return
+	}
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "auth_request_expired",
 			"This sign-in request has expired or was already used. Go back to the application and start again.", "auth request %s: %v", id, err))
@@ -58,4 +68,17 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// stepUpSentence is what the sign-in page says when an application sent the person back to
+// sign in with a stronger passkey (acr is the value the application asked for).
+func stepUpSentence(acr string) string {
+	switch acr {
+	case "":
+		return ""
+	case "phrh":
+		return "This application asks for a security key or a passkey that stays on one device, approved by your organisation. Sign in with it below."
+	default:
+		return "This application asks for a stronger sign-in. Sign in with your passkey below."
+	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/passkey"
 )
 
-var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "error"}
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "error"}
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,
@@ -128,7 +128,8 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next"))}})
+	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
+		"StepUp": stepUpSentence(r.URL.Query().Get("stepup"))}})
 }
 
 // safeNext keeps a post-sign-in redirect on this site.

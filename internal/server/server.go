@@ -64,6 +64,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/users/{id}/authentication/temporaryAccessPassMethods", s.apiAdmin(s.handleAPIIssueTAP))
 	m.HandleFunc("GET /api/v1/policies/authenticationMethods", s.apiAdmin(s.handleGetMethodsPolicy))
 	m.HandleFunc("PUT /api/v1/policies/authenticationMethods", s.apiAdmin(s.handlePutMethodsPolicy))
+	m.HandleFunc("GET /api/v1/applications", s.apiAdmin(s.handleAPIListApps))
+	m.HandleFunc("POST /api/v1/applications", s.apiAdmin(s.handleAPICreateApp))
+	m.HandleFunc("DELETE /api/v1/applications/{id}", s.apiAdmin(s.handleAPIDeleteApp))
 	m.HandleFunc("/api/", s.handleAPINotFound)
 
 	// Pages.
@@ -89,6 +92,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/policy/profiles/{id}/delete", s.form(s.adminPage(s.handleAdminPolicyDeleteProfile)))
 	m.HandleFunc("GET /admin/inspect", s.adminPage(s.handleAdminInspectPage))
 	m.HandleFunc("POST /admin/inspect", s.form(s.adminPage(s.handleAdminInspect)))
+	m.HandleFunc("GET /admin/apps", s.adminPage(s.handleAdminApps))
+	m.HandleFunc("POST /admin/apps", s.form(s.adminPage(s.handleAdminCreateApp)))
+	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.adminPage(s.handleAdminDeleteApp)))
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 
