@@ -34,6 +34,33 @@ type SignInStore interface {
 	RecordSignIn(ctx context.Context, e *SignInEvent) error
 	// ListSignIns returns the newest events first; userID filters when not empty.
 	ListSignIns(ctx context.Context, userID string, limit int) ([]*SignInEvent, error)
+	// ListSignInsFiltered returns the events matching every set field of f, newest first.
+	ListSignInsFiltered(ctx context.Context, f SignInFilter) ([]*SignInEvent, error)
+}
+
+// MaxSignInFilterLimit is the most events ListSignInsFiltered returns, and what a Limit of zero
+// or less means.
+const MaxSignInFilterLimit = 1000
+
+// SignInFilter selects sign-in events; an empty field does not filter.
+type SignInFilter struct {
+	UserID    string
+	Result    string
+	Method    string
+	ErrorCode string
+	// Since keeps events at or after it; Until keeps events strictly before it.
+	Since, Until time.Time
+	// Limit caps the number of events; zero or less, or more than MaxSignInFilterLimit, means
+	// MaxSignInFilterLimit.
+	Limit int
+}
+
+// EffectiveLimit is the number of events f allows.
+func (f SignInFilter) EffectiveLimit() int {
+	if f.Limit <= 0 || f.Limit > MaxSignInFilterLimit {
+		return MaxSignInFilterLimit
+	}
+	return f.Limit
 }
 
 // SettingStore keeps small named JSON documents (policies, keys) shared by all nodes.

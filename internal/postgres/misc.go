@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -80,6 +82,52 @@ func (s *Store) ListSignIns(ctx context.Context, userID string, limit int) ([]*l
 		rows, err = s.pool.Query(ctx, `SELECT `+signInColumns+` FROM sign_ins WHERE user_id = $1
 			ORDER BY created_at DESC, id DESC LIMIT $2`, userID, max)
 	}
+	if err != nil {
+		return nil, storeError(err, "list sign-ins")
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
+		e := &latchkey.SignInEvent{}
+		err := row.Scan(&e.ID, &e.CreatedAt, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
+			&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID)
+		return e, err
+	})
+	return events, storeError(err, "list sign-ins")
+}
+
+// ListSignInsFiltered returns the events matching every set field of f, newest first, at most
+// f.EffectiveLimit() of them.
+func (s *Store) ListSignInsFiltered(ctx context.Context, f latchkey.SignInFilter) ([]*latchkey.SignInEvent, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.UserID != "" {
+		add("user_id = $%d", f.UserID)
+	}
+	if f.Result != "" {
+		add("result = $%d", f.Result)
+	}
+	if f.Method != "" {
+		add("method = $%d", f.Method)
+	}
+	if f.ErrorCode != "" {
+		add("error_code = $%d", f.ErrorCode)
+	}
+	if !f.Since.IsZero() {
+		add("created_at >= $%d", dbTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("created_at < $%d", dbTime(f.Until))
+	}
+	query := `SELECT ` + signInColumns + ` FROM sign_ins`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, f.EffectiveLimit())
+	query += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args))
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, storeError(err, "list sign-ins")
 	}

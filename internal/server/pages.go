@@ -13,7 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/passkey"
 )
 
-var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "error"}
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error"}
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,

@@ -67,6 +67,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/applications", s.apiAdmin(s.handleAPIListApps))
 	m.HandleFunc("POST /api/v1/applications", s.apiAdmin(s.handleAPICreateApp))
 	m.HandleFunc("DELETE /api/v1/applications/{id}", s.apiAdmin(s.handleAPIDeleteApp))
+	m.HandleFunc("GET /api/v1/auditLogs/signIns", s.apiAdmin(s.handleAPISignIns))
 	m.HandleFunc("/api/", s.handleAPINotFound)
 
 	// Pages.
@@ -95,6 +96,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/apps", s.adminPage(s.handleAdminApps))
 	m.HandleFunc("POST /admin/apps", s.form(s.adminPage(s.handleAdminCreateApp)))
 	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.adminPage(s.handleAdminDeleteApp)))
+	m.HandleFunc("GET /admin/signins", s.adminPage(s.handleAdminSignIns))
+	m.HandleFunc("GET /admin/signins.csv", s.adminPage(s.handleAdminSignInsCSV))
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -91,6 +92,42 @@ func (s *Store) ListSignIns(ctx context.Context, userID string, limit int) ([]*l
 	}
 	return list(ctx, s.r, "list sign-ins", scanSignIn,
 		`SELECT `+signInColumns+` FROM sign_ins WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, userID, limit)
+}
+
+// ListSignInsFiltered returns the events matching every set field of f, newest first, at most
+// f.EffectiveLimit() of them.
+func (s *Store) ListSignInsFiltered(ctx context.Context, f latchkey.SignInFilter) ([]*latchkey.SignInEvent, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.UserID != "" {
+		add("user_id = ?", f.UserID)
+	}
+	if f.Result != "" {
+		add("result = ?", f.Result)
+	}
+	if f.Method != "" {
+		add("method = ?", f.Method)
+	}
+	if f.ErrorCode != "" {
+		add("error_code = ?", f.ErrorCode)
+	}
+	if !f.Since.IsZero() {
+		add("created_at >= ?", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("created_at < ?", micros(f.Until))
+	}
+	query := `SELECT ` + signInColumns + ` FROM sign_ins`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, f.EffectiveLimit())
+	return list(ctx, s.r, "list sign-ins", scanSignIn, query, args...)
 }
 
 // GetSetting returns the value stored under key; latchkey.ErrNotFound when there is none.

@@ -12,6 +12,8 @@ var miscTests = []test{
 	{"RecordFailure", testRecordFailure},
 	{"ResetThrottle", testResetThrottle},
 	{"ListSignIns", testListSignIns},
+	{"ListSignInsFiltered", testListSignInsFiltered},
+	{"ListSignInsFiltered/Limit", testListSignInsFilteredLimit},
 	{"GetSetting/NotFound", testGetSettingNotFound},
 	{"PutSetting", testPutSetting},
 	{"CreateSetting", testCreateSetting},
@@ -137,6 +139,88 @@ func testListSignIns(t *testing.T, s latchkey.Store) {
 	must(t, "ListSignIns unknown user", err)
 	if len(got) != 0 {
 		t.Errorf("ListSignIns for an unknown user returned %d events", len(got))
+	}
+}
+
+func testListSignInsFiltered(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	got, err := s.ListSignInsFiltered(ctx, latchkey.SignInFilter{})
+	must(t, "ListSignInsFiltered empty", err)
+	if len(got) != 0 {
+		t.Errorf("ListSignInsFiltered on an empty store returned %d events", len(got))
+	}
+
+	alice, bob := mustCreateUser(t, s, "alice@example.com"), mustCreateUser(t, s, "bob@example.com")
+	a1 := newSignIn(alice.ID, t0)
+	b1 := newSignIn(bob.ID, t0.Add(time.Minute))
+	a2 := newSignIn(alice.ID, t0.Add(2*time.Minute))
+	a2.Method, a2.PasskeyID, a2.PasskeyKind, a2.AAGUID = latchkey.MethodTAP, "", "", ""
+	a3 := newSignIn(alice.ID, t0.Add(3*time.Minute))
+	a3.Result, a3.ErrorCode, a3.Detail = latchkey.SignInFailure, "passkey_unknown", "no such passkey"
+	x := &latchkey.SignInEvent{
+		ID: latchkey.NewID(), CreatedAt: t0.Add(4 * time.Minute), UPN: "mallory@example.com", Method: latchkey.MethodTAP,
+		Result: latchkey.SignInFailure, ErrorCode: "tap_invalid", Detail: "no such user", CorrelationID: latchkey.NewID(),
+	}
+	// The same time as a3: ordered by ID after time.
+	b2 := newSignIn(bob.ID, t0.Add(3*time.Minute))
+	a3.ID, b2.ID = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
+	for _, e := range []*latchkey.SignInEvent{a3, x, a1, b2, a2, b1} {
+		must(t, "RecordSignIn", s.RecordSignIn(ctx, e))
+	}
+
+	for _, tc := range []struct {
+		name string
+		f    latchkey.SignInFilter
+		want []*latchkey.SignInEvent
+	}{
+		{"none", latchkey.SignInFilter{}, []*latchkey.SignInEvent{x, b2, a3, a2, b1, a1}},
+		{"user", latchkey.SignInFilter{UserID: alice.ID}, []*latchkey.SignInEvent{a3, a2, a1}},
+		{"unknown user", latchkey.SignInFilter{UserID: latchkey.NewID()}, nil},
+		{"result failure", latchkey.SignInFilter{Result: latchkey.SignInFailure}, []*latchkey.SignInEvent{x, a3}},
+		{"result success", latchkey.SignInFilter{Result: latchkey.SignInSuccess}, []*latchkey.SignInEvent{b2, a2, b1, a1}},
+		{"method tap", latchkey.SignInFilter{Method: latchkey.MethodTAP}, []*latchkey.SignInEvent{x, a2}},
+		{"method passkey", latchkey.SignInFilter{Method: latchkey.MethodPasskey}, []*latchkey.SignInEvent{b2, a3, b1, a1}},
+		{"error code", latchkey.SignInFilter{ErrorCode: "tap_invalid"}, []*latchkey.SignInEvent{x}},
+		{"since", latchkey.SignInFilter{Since: t0.Add(3 * time.Minute)}, []*latchkey.SignInEvent{x, b2, a3}},
+		{"until", latchkey.SignInFilter{Until: t0.Add(2 * time.Minute)}, []*latchkey.SignInEvent{b1, a1}},
+		{"since and until", latchkey.SignInFilter{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)},
+			[]*latchkey.SignInEvent{a2, b1}},
+		{"since in another zone", latchkey.SignInFilter{Since: t0.Add(4 * time.Minute).UTC()}, []*latchkey.SignInEvent{x}},
+		{"user and result", latchkey.SignInFilter{UserID: alice.ID, Result: latchkey.SignInFailure}, []*latchkey.SignInEvent{a3}},
+		{"user and method", latchkey.SignInFilter{UserID: alice.ID, Method: latchkey.MethodTAP}, []*latchkey.SignInEvent{a2}},
+		{"result and method", latchkey.SignInFilter{Result: latchkey.SignInFailure, Method: latchkey.MethodPasskey},
+			[]*latchkey.SignInEvent{a3}},
+		{"user and since and until", latchkey.SignInFilter{UserID: bob.ID, Since: t0, Until: t0.Add(3 * time.Minute)},
+			[]*latchkey.SignInEvent{b1}},
+		{"no match", latchkey.SignInFilter{UserID: bob.ID, Result: latchkey.SignInFailure}, nil},
+		{"limit", latchkey.SignInFilter{Limit: 2}, []*latchkey.SignInEvent{x, b2}},
+		{"user and limit", latchkey.SignInFilter{UserID: alice.ID, Limit: 2}, []*latchkey.SignInEvent{a3, a2}},
+		{"negative limit", latchkey.SignInFilter{Limit: -1}, []*latchkey.SignInEvent{x, b2, a3, a2, b1, a1}},
+	} {
+		got, err := s.ListSignInsFiltered(ctx, tc.f)
+		must(t, "ListSignInsFiltered "+tc.name, err)
+		diff(t, "ListSignInsFiltered "+tc.name, got, tc.want)
+	}
+}
+
+// testListSignInsFilteredLimit checks that no more than MaxSignInFilterLimit events are returned,
+// whatever the limit asked for.
+func testListSignInsFilteredLimit(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	total := latchkey.MaxSignInFilterLimit + 5
+	for i := range total {
+		must(t, "RecordSignIn", s.RecordSignIn(ctx, newSignIn("", t0.Add(time.Duration(i)*time.Second))))
+	}
+	for _, limit := range []int{0, -3, latchkey.MaxSignInFilterLimit + 1, 1 << 30} {
+		got, err := s.ListSignInsFiltered(ctx, latchkey.SignInFilter{Limit: limit})
+		must(t, "ListSignInsFiltered", err)
+		if len(got) != latchkey.MaxSignInFilterLimit {
+			t.Errorf("ListSignInsFiltered with limit %d returned %d events, want %d", limit, len(got), latchkey.MaxSignInFilterLimit)
+			continue
+		}
+		if want := t0.Add(time.Duration(total-1) * time.Second).Truncate(time.Microsecond); !got[0].CreatedAt.Equal(want) {
+			t.Errorf("ListSignInsFiltered with limit %d: first event at %v, want the newest", limit, got[0].CreatedAt)
+		}
 	}
 }
 
