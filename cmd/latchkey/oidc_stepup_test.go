@@ -6,9 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,24 +26,8 @@ import (
 // one shows the page (step_up_required), with the attested one passes, and the ID token's acr is
 // phrh.
 func TestOIDCStepUpPHRH(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	s, out := startServe(t, "--data", data)
-	m := bootstrapLine.FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no bootstrap pass in %q", out.String())
-	}
-	pass, base := m[1], s.PublicURL
-	ctx := context.Background()
-
-	got := make(chan url.Values, 1)
-	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/callback" {
-			got <- r.URL.Query()
-		}
-		w.Write([]byte("ok"))
-	}))
-	defer rp.Close()
-	redirect := rp.URL + "/callback"
+	e := startOIDC(t)
+	s, data, pass, base, redirect, got, ctx := e.s, e.data, e.pass, e.base, e.redirect, e.got, context.Background()
 	stdout, errOut, code := run(t, "app", "add", "Payroll", "--redirect-uri", redirect, "--public", "--data", data, "--json")
 	var app struct {
 		ClientID string `json:"clientId"`
@@ -53,10 +35,7 @@ func TestOIDCStepUpPHRH(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &app) != nil {
 		t.Fatalf("app add: %d %s %s", code, stdout, errOut)
 	}
-	provider, err := gooidc.NewProvider(ctx, base)
-	if err != nil {
-		t.Fatalf("discovery: %v", err)
-	}
+	provider := e.provider
 	ep := provider.Endpoint()
 	ep.AuthStyle = oauth2.AuthStyleInParams
 	ep.AuthURL += "?acr_values=phrh"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -19,29 +20,47 @@ import (
 	"github.com/latchkey/latchkey/internal/loadtest"
 )
 
-// TestOIDCCodeFlowWithPKCE drives a real relying party (go-oidc + x/oauth2) through the
-// authorization code flow with PKCE against the running server: sign-in with a TAP, code
-// exchange, ID token verified against the JWKS, acr/amr, userinfo, and refresh token rotation.
-func TestOIDCCodeFlowWithPKCE(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	s, out := startServe(t, "--data", data)
+// oidcEnv is a running server, its bootstrap pass, a relying party's redirect URI (codes
+// arrive on got) and the provider as go-oidc discovered it.
+type oidcEnv struct {
+	s                          *Serve
+	data, pass, base, redirect string
+	got                        chan url.Values
+	provider                   *gooidc.Provider
+}
+
+// startOIDC starts the real server and a relying party's callback.
+func startOIDC(t *testing.T) *oidcEnv {
+	t.Helper()
+	e := &oidcEnv{data: filepath.Join(t.TempDir(), "data"), got: make(chan url.Values, 1)}
+	var out *bytes.Buffer
+	e.s, out = startServe(t, "--data", e.data)
 	m := bootstrapLine.FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no bootstrap pass in %q", out.String())
 	}
-	pass, base := m[1], s.PublicURL
-	ctx := context.Background()
-
-	// The relying party's redirect URI.
-	got := make(chan url.Values, 1)
+	e.pass, e.base = m[1], e.s.PublicURL
 	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/callback" {
-			got <- r.URL.Query()
+			e.got <- r.URL.Query()
 		}
 		w.Write([]byte("ok"))
 	}))
-	defer rp.Close()
-	redirect := rp.URL + "/callback"
+	t.Cleanup(rp.Close)
+	e.redirect = rp.URL + "/callback"
+	var err error
+	if e.provider, err = gooidc.NewProvider(context.Background(), e.base); err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	return e
+}
+
+// TestOIDCCodeFlowWithPKCE drives a real relying party (go-oidc + x/oauth2) through the
+// authorization code flow with PKCE against the running server: sign-in with a TAP, code
+// exchange, ID token verified against the JWKS, acr/amr, userinfo, and refresh token rotation.
+func TestOIDCCodeFlowWithPKCE(t *testing.T) {
+	e := startOIDC(t)
+	data, pass, base, redirect, got, ctx := e.data, e.pass, e.base, e.redirect, e.got, context.Background()
 
 	stdout, errOut, code := run(t, "app", "add", "Test RP", "--redirect-uri", redirect, "--public", "--data", data, "--json")
 	if code != 0 {
@@ -59,10 +78,7 @@ func TestOIDCCodeFlowWithPKCE(t *testing.T) {
 		t.Fatalf("app list:\n%s", stdout)
 	}
 
-	provider, err := gooidc.NewProvider(ctx, base)
-	if err != nil {
-		t.Fatalf("discovery: %v", err)
-	}
+	provider := e.provider
 	ep := provider.Endpoint()
 	ep.AuthStyle = oauth2.AuthStyleInParams
 	cfg := &oauth2.Config{ClientID: app.ClientID, Endpoint: ep, RedirectURL: redirect,
