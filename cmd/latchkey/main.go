@@ -39,6 +39,8 @@ Usage:
   latchkey policy profile remove NAME
   latchkey app add NAME --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--public] [--json]
   latchkey app list [--json]
+  latchkey keys list [--json]
+  latchkey keys rotate [--json]
   latchkey app remove CLIENT_ID
   latchkey loadtest --admin-tap PASS [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
 
@@ -70,6 +72,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runMDS(ctx, args[1:], stdout)
 	case "app":
 		err = runApp(ctx, args[1:], stdout)
+	case "keys":
+		err = runKeys(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/server"
 )
@@ -103,6 +104,13 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if err != nil {
 		s.listener.Close()
 		return fmt.Errorf("openid connect provider: %w", err)
+	}
+	provider.Strengths = func(ctx context.Context) (map[string]policy.Strength, error) {
+		cfg, err := s.Auth.ConditionalAccess(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
 	pass, err := s.Auth.Bootstrap(ctx)

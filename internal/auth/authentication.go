@@ -153,6 +153,8 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		return fail(errPossibleClone(pk))
 	}
 	now := s.now()
+	acr, amr := policy.AssuranceOf(policy.AuthenticationContext{Methods: []string{latchkey.MethodPasskey},
+		Passkey: &policy.PresentedPasskey{Kind: pk.Kind, AAGUID: pk.AAGUID, Attestation: pk.AttestationTrust, UserVerified: facts.UserVerified}})
 	si := s.newSession(user, []string{latchkey.MethodPasskey}, now.Add(SessionLifetime), c, func(sess *latchkey.Session) {
 		sess.PasskeyID = pk.ID
 	})
@@ -161,7 +163,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 		PasskeyID: pk.ID, SignCount: cred.Authenticator.SignCount, UsedAt: now, Platform: platformOf(c.UserAgent),
 		Session: si.Session,
 		Event: s.signInEvent(&latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName, Method: latchkey.MethodPasskey,
-			PasskeyID: pk.ID, PasskeyKind: pk.Kind, AAGUID: pk.AAGUID, Result: latchkey.SignInSuccess}, c),
+			PasskeyID: pk.ID, PasskeyKind: pk.Kind, AAGUID: pk.AAGUID, Result: latchkey.SignInSuccess, ACR: acr, AMR: amr}, c),
 	})
 	switch {
 	case errors.Is(err, latchkey.ErrChallengeUsed):

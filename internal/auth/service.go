@@ -39,7 +39,8 @@ type Service struct {
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go
 
-	cache policyCache // see methods.go
+	cache   policyCache // see methods.go
+	caCache caCache     // see conditional.go
 }
 
 // New returns a service on store with the relying party wa.
@@ -57,6 +58,10 @@ type Client struct {
 	IP            string
 	UserAgent     string
 	CorrelationID string
+	// Platform (policy.PlatformWindows, ...) and PlatformVersion, from UA client hints or the
+	// User-Agent string; for conditional access and the sign-in log.
+	Platform        string
+	PlatformVersion string
 }
 
 // SignIn is the result of a successful sign-in: the session and its secret cookie token.
@@ -150,6 +155,7 @@ func (s *Service) signInEvent(e *latchkey.SignInEvent, c Client) *latchkey.SignI
 	e.IP = c.IP
 	e.UserAgent = truncate(c.UserAgent, 512)
 	e.CorrelationID = c.CorrelationID
+	e.Platform, e.PlatformVersion = c.Platform, c.PlatformVersion
 	return e
 }
 

@@ -197,9 +197,12 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 		return nil, err
 	}
 	s.recordSignIn(ctx, &latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName,
-		Method: latchkey.MethodTAP, Result: latchkey.SignInSuccess}, c)
+		Method: latchkey.MethodTAP, Result: latchkey.SignInSuccess, ACR: tapACR, AMR: tapAMR}, c)
 	return si, nil
 }
+
+// The assurance of a TAP sign-in (DESIGN §5): AAL1, amr otp.
+var tapACR, tapAMR = policy.AssuranceOf(policy.AuthenticationContext{Methods: []string{latchkey.MethodTAP}})
 
 // failTAP counts a wrong guess against the address and the user and records the attempt.
 func (s *Service) failTAP(ctx context.Context, user *latchkey.User, ipKey, userKey string, err error, c Client) {

@@ -2,6 +2,8 @@ package latchkey
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,30 @@ type SignInEvent struct {
 	ErrorCode     string    `json:"errorCode,omitempty"`
 	Detail        string    `json:"detail,omitempty"`
 	CorrelationID string    `json:"correlationId"`
+	// AppID is the application's client id, or the user action (registerSecurityInformation)
+	// conditional access was evaluated for; empty for a sign-in to Latchkey's own pages.
+	AppID string `json:"appId,omitempty"`
+	// Platform and PlatformVersion come from UA client hints (Sec-CH-UA-Platform[-Version]),
+	// or from the classic User-Agent string when the browser sends none.
+	Platform        string `json:"platform,omitempty"`
+	PlatformVersion string `json:"platformVersion,omitempty"`
+	// Strength lists the authentication strengths demanded of this sign-in that it met,
+	// comma-separated.
+	Strength string   `json:"authenticationStrength,omitempty"`
+	ACR      string   `json:"acr,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
+	// ConditionalAccess is every conditional access policy's result.
+	ConditionalAccess []PolicyResult `json:"appliedConditionalAccessPolicies,omitempty"`
+}
+
+// PolicyResult is one conditional access policy's result for one sign-in (DESIGN §5 values:
+// success, failure, notApplied, reportOnlySuccess, reportOnlyFailure, reportOnlyNotApplied,
+// reportOnlyInterrupted).
+type PolicyResult struct {
+	PolicyID string `json:"id"`
+	Name     string `json:"displayName"`
+	Result   string `json:"result"`
+	Detail   string `json:"detail,omitempty"`
 }
 
 // SignInStore persists the sign-in log.
@@ -48,6 +74,7 @@ type SignInFilter struct {
 	Result    string
 	Method    string
 	ErrorCode string
+	AppID     string
 	// Since keeps events at or after it; Until keeps events strictly before it.
 	Since, Until time.Time
 	// Limit caps the number of events; zero or less, or more than MaxSignInFilterLimit, means
@@ -89,4 +116,33 @@ type Store interface {
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// AMRText and PoliciesJSON are how stores keep AMR (space-separated) and ConditionalAccess
+// (a JSON array); SetStoredAccess reads them back. Both stores share them.
+func (e *SignInEvent) AMRText() string { return strings.Join(e.AMR, " ") }
+
+// PoliciesJSON returns ConditionalAccess as a JSON array ("[]" when empty).
+func (e *SignInEvent) PoliciesJSON() string {
+	if len(e.ConditionalAccess) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(e.ConditionalAccess)
+	if err != nil { // a slice of plain strings always encodes
+		panic(err)
+	}
+	return string(b)
+}
+
+// SetStoredAccess sets AMR and ConditionalAccess from their stored forms.
+func (e *SignInEvent) SetStoredAccess(amr, policies string) error {
+	e.AMR = strings.Fields(amr)
+	if len(e.AMR) == 0 {
+		e.AMR = nil
+	}
+	e.ConditionalAccess = nil
+	if policies == "" || policies == "[]" {
+		return nil
+	}
+	return json.Unmarshal([]byte(policies), &e.ConditionalAccess)
 }

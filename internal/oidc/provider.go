@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -31,6 +32,30 @@ type Provider struct {
 	issuer  string
 	op      *op.Provider
 	storage *storage
+	// Strengths returns every authentication strength by id, custom ones included, so that
+	// applications may name any of them in acr_values. Nil: the built-in strengths only.
+	Strengths func(ctx context.Context) (map[string]policy.Strength, error)
+}
+
+// strengths returns every strength by id.
+func (p *Provider) strengths(ctx context.Context) (map[string]policy.Strength, error) {
+	if p.Strengths == nil {
+		return policy.BuiltInStrengths(), nil
+	}
+	return p.Strengths(ctx)
+}
+
+// AuthRequest returns a pending authorization request; ENOTFOUND when it has expired or is
+// unknown.
+func (p *Provider) AuthRequest(ctx context.Context, id string) (*latchkey.AuthRequest, error) {
+	return p.store.FindAuthRequest(ctx, id, time.Now())
+}
+
+// LoginRequired answers an authorization request with prompt=none that would need the person to
+// sign in: the browser goes back to the application with error=login_required, as OpenID
+// Connect Core 3.1.2.6 says.
+func (p *Provider) LoginRequired(w http.ResponseWriter, r *http.Request, req *latchkey.AuthRequest) {
+	op.AuthRequestError(w, r, &authRequest{req}, oidc.ErrLoginRequired(), p.op)
 }
 
 // New returns a provider whose issuer is the public URL. An http:// issuer is allowed only for

@@ -44,20 +44,21 @@ func (e *StepUpError) StepUpACR() string {
 // acrRank orders the acr values AssuranceOf returns.
 var acrRank = map[string]int{policy.ACRAAL1: 1, policy.ACRAAL2: 2, policy.ACRPhishingResistant: 3, policy.ACRPhishingResistantHardware: 4}
 
-// knownACR reports whether want is an acr value or strength id Latchkey understands.
-func knownACR(want string) bool {
+// knownACR reports whether want is an acr value or the id of a strength in strengths.
+func knownACR(want string, strengths map[string]policy.Strength) bool {
 	if _, ok := acrRank[want]; ok {
 		return true
 	}
-	_, ok := policy.BuiltInStrengths()[want]
+	_, ok := strengths[want]
 	return ok
 }
 
 // acrMet reports whether a sign-in ac meets one requested value: phrh needs an attested,
 // device-bound, user-verified passkey; phr any user-verified passkey (or a trusted federated
-// phishing-resistant sign-in); the NIST levels their rank; a strength id that strength.
-func acrMet(want string, ac policy.AuthenticationContext) bool {
-	if st, ok := policy.BuiltInStrengths()[want]; ok {
+// phishing-resistant sign-in); the NIST levels their rank; a strength id (built-in or custom)
+// that strength.
+func acrMet(want string, ac policy.AuthenticationContext, strengths map[string]policy.Strength) bool {
+	if st, ok := strengths[want]; ok {
 		met, _ := st.SatisfiedBy(ac)
 		return met
 	}
@@ -67,11 +68,11 @@ func acrMet(want string, ac policy.AuthenticationContext) bool {
 
 // requestedACRs returns the values of acr_values Latchkey understands, in order; unknown values
 // are ignored, as OpenID Connect allows.
-func requestedACRs(values []string) []string {
+func requestedACRs(values []string, strengths map[string]policy.Strength) []string {
 	var out []string
 	for _, v := range values {
 		for _, f := range strings.Fields(v) {
-			if knownACR(f) && !slices.Contains(out, f) {
+			if knownACR(f, strengths) && !slices.Contains(out, f) {
 				out = append(out, f)
 			}
 		}
@@ -87,12 +88,16 @@ func presented(pk *latchkey.Passkey) *policy.PresentedPasskey {
 // checkACRValues returns nil when ac (the session's sign-in, whose passkey is used, if any) meets
 // any of the requested values, and a *StepUpError otherwise.
 func (p *Provider) checkACRValues(ctx context.Context, values []string, userID string, ac policy.AuthenticationContext, used *latchkey.Passkey) error {
-	wants := requestedACRs(values)
+	strengths, err := p.strengths(ctx)
+	if err != nil {
+		return err
+	}
+	wants := requestedACRs(values, strengths)
 	if len(wants) == 0 {
 		return nil
 	}
 	for _, w := range wants {
-		if acrMet(w, ac) {
+		if acrMet(w, ac, strengths) {
 			return nil
 		}
 	}
@@ -104,7 +109,7 @@ func (p *Provider) checkACRValues(ctx context.Context, values []string, userID s
 	target, possible := wants[0], false
 	for _, w := range wants {
 		for _, pk := range pks {
-			if acrMet(w, policy.AuthenticationContext{Methods: []string{latchkey.MethodPasskey}, Passkey: presented(pk)}) {
+			if acrMet(w, policy.AuthenticationContext{Methods: []string{latchkey.MethodPasskey}, Passkey: presented(pk)}, strengths) {
 				target, possible = w, true
 				break
 			}
@@ -118,7 +123,7 @@ func (p *Provider) checkACRValues(ctx context.Context, values []string, userID s
 	if possible {
 		code = CodeStepUpRequired
 	}
-	msg := NeedSentence(target)
+	msg := NeedSentence(target, strengths)
 	if used != nil {
 		name := "The passkey you signed in with"
 		if used.Provider != "" {
@@ -142,8 +147,9 @@ func (p *Provider) checkACRValues(ctx context.Context, values []string, userID s
 	return &StepUpError{Err: latchkey.Errorf(latchkey.EFORBIDDEN, code, msg, "%s", detail), ACR: target, Possible: possible}
 }
 
-// NeedSentence says in plain words what an application asking for acr needs.
-func NeedSentence(acr string) string {
+// NeedSentence says in plain words what an application asking for acr (an acr value or a
+// strength id in strengths) needs.
+func NeedSentence(acr string, strengths map[string]policy.Strength) string {
 	switch acr {
 	case policy.ACRPhishingResistantHardware:
 		return "This application needs a security key or a passkey that stays on one device, approved by your organisation."
@@ -152,8 +158,11 @@ func NeedSentence(acr string) string {
 	case policy.ACRAAL2:
 		return "This application needs a sign-in with two factors, such as a passkey."
 	}
-	if st, ok := policy.BuiltInStrengths()[acr]; ok {
-		return "This application needs a stronger sign-in (" + st.Name + "): " + st.Description
+	if st, ok := strengths[acr]; ok {
+		if st.BuiltIn {
+			return "This application needs a stronger sign-in (" + st.Name + "): " + st.Description
+		}
+		return "This application needs a stronger sign-in (" + st.Name + ")."
 	}
 	return "This application needs a stronger sign-in."
 }

@@ -28,11 +28,11 @@ func TestACRMet(t *testing.T) {
 		{policy.StrengthPhishingResistantMFA, synced, true}, {policy.StrengthPhishingResistantMFA, tap, false},
 		{policy.StrengthPasswordlessMFA, tap, false},
 	} {
-		if got := acrMet(tc.want, tc.ac); got != tc.met {
+		if got := acrMet(tc.want, tc.ac, policy.BuiltInStrengths()); got != tc.met {
 			t.Errorf("acrMet(%q, %+v) = %v, want %v", tc.want, tc.ac.Passkey, got, tc.met)
 		}
 	}
-	if got := requestedACRs([]string{"phrh phr", "unknown", "mfa", "phr"}); len(got) != 3 || got[0] != "phrh" || got[1] != "phr" || got[2] != "mfa" {
+	if got := requestedACRs([]string{"phrh phr", "unknown", "mfa", "phr"}, policy.BuiltInStrengths()); len(got) != 3 || got[0] != "phrh" || got[1] != "phr" || got[2] != "mfa" {
 		t.Errorf("requestedACRs = %v", got)
 	}
 }

@@ -354,7 +354,8 @@ func (s *storage) parse(k *latchkey.SigningKey) (*rsa.PrivateKey, error) {
 	return pk, nil
 }
 
-// SigningKey returns the newest key that is not retired, creating an RS256 key on first use.
+// SigningKey returns the newest key that is not retired, creating an RS256 key on first use and
+// rotating when the newest is older than KeyRotationInterval.
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	keys, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
@@ -362,6 +363,9 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	}
 	for _, k := range keys {
 		if k.RetiredAt == nil && k.Algorithm == string(jose.RS256) {
+			if s.now().Sub(k.CreatedAt) > KeyRotationInterval {
+				break
+			}
 			pk, err := s.parse(k)
 			if err != nil {
 				return nil, err
@@ -369,16 +373,8 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 			return &signingKey{k.ID, pk}, nil
 		}
 	}
-	pk, err := rsa.GenerateKey(rand.Reader, 2048)
+	k, pk, err := rotateSigningKey(ctx, s.store, s.now())
 	if err != nil {
-		return nil, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(pk)
-	if err != nil {
-		return nil, err
-	}
-	k := &latchkey.SigningKey{ID: latchkey.NewID(), Algorithm: string(jose.RS256), PrivateKey: der, CreatedAt: s.now()}
-	if err := s.store.CreateSigningKey(ctx, k); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -387,12 +383,56 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	return &signingKey{k.ID, pk}, nil
 }
 
+// Key rotation. A retired key stays in the JWKS for RetiredKeyPublished, longer than any token
+// it signed lives, and then leaves it.
+const (
+	KeyRotationInterval = 90 * 24 * time.Hour
+	RetiredKeyPublished = IDTokenLifetime + 24*time.Hour
+)
+
+// RotateSigningKey creates a new RS256 signing key and retires every other key, so that tokens
+// are signed with the new key from now on, on every node; tokens the old keys signed still
+// verify while the old keys stay published (RetiredKeyPublished).
+func RotateSigningKey(ctx context.Context, store latchkey.Store, now time.Time) (*latchkey.SigningKey, error) {
+	k, _, err := rotateSigningKey(ctx, store, now)
+	return k, err
+}
+
+func rotateSigningKey(ctx context.Context, store latchkey.Store, now time.Time) (*latchkey.SigningKey, *rsa.PrivateKey, error) {
+	pk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(pk)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := &latchkey.SigningKey{ID: latchkey.NewID(), Algorithm: string(jose.RS256), PrivateKey: der, CreatedAt: now}
+	if err := store.CreateSigningKey(ctx, k); err != nil {
+		return nil, nil, err
+	}
+	keys, err := store.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, old := range keys {
+		if old.ID == k.ID || old.RetiredAt != nil {
+			continue
+		}
+		// Another node may retire it at the same moment: that is the same outcome.
+		if err := store.RetireSigningKey(ctx, old.ID, now); err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			return nil, nil, err
+		}
+	}
+	return k, pk, nil
+}
+
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
 	return []jose.SignatureAlgorithm{jose.RS256}, nil
 }
 
-// KeySet returns the public half of every stored key, retired ones included, so that tokens
-// they signed still verify.
+// KeySet returns the public half of every key that signs or retired recently enough that tokens
+// it signed may still be in use.
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	keys, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
@@ -400,6 +440,9 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	}
 	var out []op.Key
 	for _, k := range keys {
+		if k.RetiredAt != nil && s.now().Sub(*k.RetiredAt) > RetiredKeyPublished {
+			continue
+		}
 		pk, err := s.parse(k)
 		if err != nil {
 			continue

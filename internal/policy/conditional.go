@@ -310,7 +310,7 @@ func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req 
 	}
 	if r.Refusal == nil {
 		r.Refusal = latchkey.Errorf(latchkey.EFORBIDDEN, CodeStrengthRequired,
-			strengthMessage(s), "conditional access policy %q: %s", p.Name, why)
+			StrengthMessage(s), "conditional access policy %q: %s", p.Name, why)
 	}
 	switch {
 	case !report:
@@ -323,8 +323,8 @@ func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req 
 	return r
 }
 
-// strengthMessage tells the person what would do.
-func strengthMessage(s Strength) string {
+// StrengthMessage tells the person, in plain words, what would meet s.
+func StrengthMessage(s Strength) string {
 	switch {
 	case s.PasskeyConditions != nil && slices.Equal(s.PasskeyConditions.Kinds, []string{latchkey.KindDeviceBound}):
 		return "This needs a passkey kept on a security key or on this device (not one synced between devices). Sign in with one, or ask IT for help."

@@ -47,7 +47,26 @@ func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 }
 
 const signInColumns = `id, created_at, user_id, upn, ip, user_agent, method, passkey_id, passkey_kind, aaguid,
-	result, error_code, detail, correlation_id`
+	result, error_code, detail, correlation_id, app_id, platform, platform_version, strength, acr, amr, conditional_access`
+
+// signInArgs are the values of signInColumns for e.
+func signInArgs(e *latchkey.SignInEvent) []any {
+	return []any{e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
+		e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
+		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, e.AMRText(), e.PoliciesJSON()}
+}
+
+// scanSignIn reads one row of signInColumns.
+func scanSignIn(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
+	e := &latchkey.SignInEvent{}
+	var amr, policies string
+	if err := row.Scan(&e.ID, &e.CreatedAt, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
+		&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID,
+		&e.AppID, &e.Platform, &e.PlatformVersion, &e.Strength, &e.ACR, &amr, &policies); err != nil {
+		return nil, err
+	}
+	return e, e.SetStoredAccess(amr, policies)
+}
 
 // RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
 func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error {
@@ -59,9 +78,8 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 	}
 	e.CreatedAt = dbTime(e.CreatedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO sign_ins (`+signInColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
-		e.Result, e.ErrorCode, e.Detail, e.CorrelationID)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		signInArgs(e)...)
 	return storeError(err, "record sign-in")
 }
 
@@ -85,12 +103,7 @@ func (s *Store) ListSignIns(ctx context.Context, userID string, limit int) ([]*l
 	if err != nil {
 		return nil, storeError(err, "list sign-ins")
 	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
-		e := &latchkey.SignInEvent{}
-		err := row.Scan(&e.ID, &e.CreatedAt, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
-			&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID)
-		return e, err
-	})
+	events, err := pgx.CollectRows(rows, scanSignIn)
 	return events, storeError(err, "list sign-ins")
 }
 
@@ -115,6 +128,9 @@ func (s *Store) ListSignInsFiltered(ctx context.Context, f latchkey.SignInFilter
 	if f.ErrorCode != "" {
 		add("error_code = $%d", f.ErrorCode)
 	}
+	if f.AppID != "" {
+		add("app_id = $%d", f.AppID)
+	}
 	if !f.Since.IsZero() {
 		add("created_at >= $%d", dbTime(f.Since))
 	}
@@ -131,12 +147,7 @@ func (s *Store) ListSignInsFiltered(ctx context.Context, f latchkey.SignInFilter
 	if err != nil {
 		return nil, storeError(err, "list sign-ins")
 	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
-		e := &latchkey.SignInEvent{}
-		err := row.Scan(&e.ID, &e.CreatedAt, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
-			&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID)
-		return e, err
-	})
+	events, err := pgx.CollectRows(rows, scanSignIn)
 	return events, storeError(err, "list sign-ins")
 }
 

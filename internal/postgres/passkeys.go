@@ -214,7 +214,8 @@ const completeSignIn = `WITH used_before AS (
 ), new_event AS (
 	INSERT INTO sign_ins (` + signInColumns + `)
 	SELECT $17::text, $18::timestamptz, $19::text, $20::text, $21::text, $22::text, $23::text, $24::text,
-		$25::text, $26::text, $27::text, $28::text, $29::text, $30::text
+		$25::text, $26::text, $27::text, $28::text, $29::text, $30::text, $31::text, $32::text, $33::text,
+		$34::text, $35::text, $36::text, $37::text
 	FROM challenge
 )
 SELECT (SELECT used FROM used_before), EXISTS (SELECT 1 FROM passkey),
@@ -243,14 +244,11 @@ func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySi
 	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = dbTime(sess.CreatedAt), dbTime(sess.AuthenticatedAt), dbTime(sess.ExpiresAt)
 
 	var usedBefore, counted, found bool
-	err := s.pool.QueryRow(ctx, completeSignIn,
-		c.ChallengeID, dbTime(c.ChallengeExpiresAt),
+	args := append([]any{c.ChallengeID, dbTime(c.ChallengeExpiresAt),
 		c.PasskeyID, int64(c.SignCount), dbTime(c.UsedAt), c.Platform,
 		sess.ID, sess.UserID, nonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
-		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent,
-		e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
-		e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
-	).Scan(&usedBefore, &counted, &found)
+		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent}, signInArgs(e)...)
+	err := s.pool.QueryRow(ctx, completeSignIn, args...).Scan(&usedBefore, &counted, &found)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "used_challenges_pkey":

@@ -78,6 +78,10 @@ func (s *Server) handleRegistrationOptions(w http.ResponseWriter, r *http.Reques
 		}
 	}
 	sess, user := currentUser(r)
+	if err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, clientOf(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	creation, err := s.auth.BeginRegistration(r.Context(), sess, user)
 	if err != nil {
 		s.writeError(w, r, err)

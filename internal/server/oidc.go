@@ -5,6 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/policy"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -12,9 +17,13 @@ import (
 // OIDCProvider is the OpenID Connect provider the server mounts (internal/oidc.Provider).
 type OIDCProvider interface {
 	http.Handler
+	// AuthRequest returns a pending authorization request; ENOTFOUND once expired or used.
+	AuthRequest(ctx context.Context, id string) (*latchkey.AuthRequest, error)
 	// CompleteLogin finishes an authorization request for the session's person and returns
 	// where to send the browser.
 	CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session) (string, error)
+	// LoginRequired sends the browser back to the application with error=login_required.
+	LoginRequired(w http.ResponseWriter, r *http.Request, req *latchkey.AuthRequest)
 }
 
 // MountOIDC serves the provider at paths (its endpoints, relative to the issuer, which is the
@@ -31,7 +40,10 @@ func (s *Server) MountOIDC(p OIDCProvider, paths, crossOrigin []string) {
 }
 
 // handleOIDCLogin completes the authorization request when the person is signed in, and sends
-// them to sign in first, coming back here, when not.
+// them to sign in first, coming back here, when not. On the way it honours prompt=login,
+// prompt=none and max_age, evaluates conditional access for the application (block, or step up
+// to a strength, or let through), checks the application's acr_values, and records the outcome
+// with every policy's result in the sign-in log.
 func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	if id == "" {
@@ -39,29 +51,62 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 			"This sign-in link is incomplete. Go back to the application and start again.", "no authRequestID"))
 		return
 	}
-	r, err := s.authenticate(r)
-	if latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
-		next := "/oidc/login?authRequestID=" + url.QueryEscape(id)
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
+	ctx := r.Context()
+	req, err := s.oidc.AuthRequest(ctx, id)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		s.errorPage(w, r, errAuthRequestExpired(id, err))
 		return
 	} else if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	sess, _ := currentUser(r)
-	to, err := s.oidc.CompleteLogin(r.Context(), id, sess)
+	back := "/oidc/login?authRequestID=" + url.QueryEscape(id)
+	r, err = s.authenticate(r)
+	signedIn := err == nil
+	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
+		s.errorPage(w, r, err)
+		return
+	}
+	sess, user := currentUser(r)
+	if !signedIn || needsFreshSignIn(req, sess, s.auth.Now()) {
+		if slices.Contains(req.Prompt, "none") {
+			s.oidc.LoginRequired(w, r, req)
+			return
+		}
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+		return
+	}
+	c := clientOf(r)
+	access, err := s.auth.EvaluateAccess(ctx, sess, user, auth.Target{App: req.ClientID}, c)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	stepped := r.URL.Query().Get("stepup") != ""
+	if access.Refusal != nil {
+		s.auth.RecordAccess(ctx, access, access.Refusal, c)
+		// A policy demands a strength this sign-in lacks, and a method the person has would meet
+		// it: send them to sign in again, once.
+		if access.Evaluation.Decision == policy.DecisionStepUp && access.StepUpPossible && !stepped {
+			http.Redirect(w, r, "/signin?stepup="+url.QueryEscape(access.Evaluation.StepUpTo[0])+
+				"&next="+url.QueryEscape(back+"&stepup=1"), http.StatusSeeOther)
+			return
+		}
+		s.errorPage(w, r, access.Refusal)
+		return
+	}
+	to, err := s.oidc.CompleteLogin(ctx, id, sess)
+	s.auth.RecordAccess(ctx, access, err, c)
 	// The application's acr_values are not met but a passkey the person has would meet them:
 	// send them to sign in again, once. Coming back (stepup=1) with a session that still falls
 	// short, they see the page that says which passkey would do.
 	var su interface{ StepUpACR() string }
-	if errors.As(err, &su) && su.StepUpACR() != "" && r.URL.Query().Get("stepup") == "" {
-		next := "/oidc/login?authRequestID=" + url.QueryEscape(id) + "&stepup=1"
-		http.Redirect(w, r, "/signin?stepup="+url.QueryEscape(su.StepUpACR())+"&next="+url.QueryEscape(next), http.StatusSeeOther)
+	if errors.As(err, &su) && su.StepUpACR() != "" && !stepped {
+		http.Redirect(w, r, "/signin?stepup="+url.QueryEscape(su.StepUpACR())+"&next="+url.QueryEscape(back+"&stepup=1"), http.StatusSeeOther)
 		return
 	}
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		s.errorPage(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "auth_request_expired",
-			"This sign-in request has expired or was already used. Go back to the application and start again.", "auth request %s: %v", id, err))
+		s.errorPage(w, r, errAuthRequestExpired(id, err))
 		return
 	} else if err != nil {
 		s.errorPage(w, r, err)
@@ -70,9 +115,27 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusFound)
 }
 
+func errAuthRequestExpired(id string, err error) error {
+	return latchkey.Errorf(latchkey.ENOTFOUND, "auth_request_expired",
+		"This sign-in request has expired or was already used. Go back to the application and start again.", "auth request %s: %v", id, err)
+}
+
+// needsFreshSignIn reports whether the application asked for a sign-in newer than the session's:
+// prompt=login (a sign-in after the request was made) or max_age (seconds since the sign-in).
+func needsFreshSignIn(req *latchkey.AuthRequest, sess *latchkey.Session, now time.Time) bool {
+	if slices.Contains(req.Prompt, "login") && sess.AuthenticatedAt.Before(req.CreatedAt) {
+		return true
+	}
+	return req.MaxAgeSeconds != nil && now.Sub(sess.AuthenticatedAt) > time.Duration(*req.MaxAgeSeconds)*time.Second
+}
+
 // stepUpSentence is what the sign-in page says when an application sent the person back to
-// sign in with a stronger passkey (acr is the value the application asked for).
-func stepUpSentence(acr string) string {
+// sign in with a stronger passkey (acr is the value the application asked for, or the strength a
+// conditional access policy demands).
+func (s *Server) stepUpSentence(ctx context.Context, acr string) string {
+	if msg, ok := s.auth.StepUpMessage(ctx, acr); ok {
+		return msg
+	}
 	switch acr {
 	case "":
 		return ""

@@ -13,7 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/passkey"
 )
 
-var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error"}
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue"}
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,
@@ -32,7 +32,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return ""
 	},
-	"has": func(set map[string]bool, key string) bool { return set[key] },
+	"has":           func(set map[string]bool, key string) bool { return set[key] },
+	"policyResults": func() []string { return policyResults },
 	"set": func(keys []string) map[string]bool {
 		m := make(map[string]bool, len(keys))
 		for _, k := range keys {
@@ -101,6 +102,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	askForClientHints(w)
 	if v.Status != 0 {
 		w.WriteHeader(v.Status)
 	}
@@ -129,7 +131,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
-		"StepUp": stepUpSentence(r.URL.Query().Get("stepup"))}})
+		"StepUp": s.stepUpSentence(r.Context(), r.URL.Query().Get("stepup"))}})
 }
 
 // safeNext keeps a post-sign-in redirect on this site.
@@ -141,8 +143,31 @@ func safeNext(next string) string {
 	return next
 }
 
+// continueTo sends the browser on to next after a sign-in form. Where next leads back to an
+// application (the OpenID Connect login route, which redirects to the application's site), it
+// answers with a page that moves on by itself: browsers apply the page's form-action 'self' to
+// every redirect that follows a form submission, so a redirect chain from the form to the
+// application would be blocked.
+func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, next string) {
+	if !strings.HasPrefix(next, "/oidc/") {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "continue", "Signed in", view{Data: map[string]any{"Next": next}})
+}
+
+// nextParam is next when it is a safe place on this site to go after signing in, and "" (the
+// default place) otherwise.
+func nextParam(next string) string {
+	if next == "" || safeNext(next) != next {
+		return ""
+	}
+	return next
+}
+
 func (s *Server) handleTAPPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "tap", "Sign in with a temporary access pass", view{Data: map[string]any{"Username": r.URL.Query().Get("username")}})
+	s.render(w, r, "tap", "Sign in with a temporary access pass", view{Data: map[string]any{"Username": r.URL.Query().Get("username"),
+		"Next": nextParam(r.URL.Query().Get("next"))}})
 }
 
 func (s *Server) handleTAPForm(w http.ResponseWriter, r *http.Request) {
@@ -151,11 +176,11 @@ func (s *Server) handleTAPForm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, body := s.publicError(r, err)
 		s.render(w, r, "tap", "Sign in with a temporary access pass", view{Error: &body, Status: status,
-			Data: map[string]any{"Username": username}})
+			Data: map[string]any{"Username": username, "Next": nextParam(r.PostFormValue("next"))}})
 		return
 	}
 	s.setSessionCookie(w, si)
-	http.Redirect(w, r, "/my/security-info", http.StatusSeeOther)
+	s.continueTo(w, r, safeNext(r.PostFormValue("next")))
 }
 
 func (s *Server) handleSignOutForm(w http.ResponseWriter, r *http.Request) {

@@ -48,7 +48,8 @@ func clientOf(r *http.Request) auth.Client {
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	return auth.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r)}
+	platform, version := platformOf(r)
+	return auth.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r), Platform: platform, PlatformVersion: version}
 }
 
 // readJSONBody reads a JSON request body: it must say application/json, be at most MaxBodyBytes,

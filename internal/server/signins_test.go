@@ -100,7 +100,7 @@ func TestAPISignInsFilters(t *testing.T) {
 		t.Errorf("since and until around now: got %d events, want 4", len(got))
 	}
 
-	for _, q := range []string{"since=yesterday", "until=2025-13-01T00:00:00Z", "result=maybe", "method=password", "top=0", "top=x", "top=1001"} {
+	for _, q := range []string{"since=yesterday", "until=2025-13-01T00:00:00Z", "result=maybe", "method=pass%20word", "method=a%2B%2B", "policyResult=maybe", "top=0", "top=x", "top=1001"} {
 		r := admin.get("/api/v1/auditLogs/signIns?" + q)
 		e := errorBody(t, r, http.StatusBadRequest, "invalid_filter")
 		if strings.ContainsAny(e.Message, "%\"") {

@@ -46,17 +46,19 @@ func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 }
 
 const signInColumns = `id, created_at, user_id, upn, ip, user_agent, method, passkey_id, passkey_kind, aaguid,
-	result, error_code, detail, correlation_id`
+	result, error_code, detail, correlation_id, app_id, platform, platform_version, strength, acr, amr, conditional_access`
 
 func scanSignIn(row scanner) (*latchkey.SignInEvent, error) {
 	var e latchkey.SignInEvent
 	var created int64
+	var amr, policies string
 	if err := row.Scan(&e.ID, &created, &e.UserID, &e.UPN, &e.IP, &e.UserAgent, &e.Method, &e.PasskeyID,
-		&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID); err != nil {
+		&e.PasskeyKind, &e.AAGUID, &e.Result, &e.ErrorCode, &e.Detail, &e.CorrelationID,
+		&e.AppID, &e.Platform, &e.PlatformVersion, &e.Strength, &e.ACR, &amr, &policies); err != nil {
 		return nil, err
 	}
 	e.CreatedAt = fromMicros(created)
-	return &e, nil
+	return &e, e.SetStoredAccess(amr, policies)
 }
 
 // RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
@@ -73,11 +75,12 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 
 // insertSignIn stores one sign-in event, with the arguments of signInArgs. RecordSignIn and
 // CompletePasskeySignIn share it, and so its prepared statement.
-const insertSignIn = `INSERT INTO sign_ins (` + signInColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertSignIn = `INSERT INTO sign_ins (` + signInColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func signInArgs(e *latchkey.SignInEvent) []any {
 	return []any{e.ID, micros(e.CreatedAt), e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind,
-		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID}
+		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
+		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, e.AMRText(), e.PoliciesJSON()}
 }
 
 // ListSignIns returns at most limit events, newest first, of userID when it is not empty.
@@ -114,6 +117,9 @@ func (s *Store) ListSignInsFiltered(ctx context.Context, f latchkey.SignInFilter
 	}
 	if f.ErrorCode != "" {
 		add("error_code = ?", f.ErrorCode)
+	}
+	if f.AppID != "" {
+		add("app_id = ?", f.AppID)
 	}
 	if !f.Since.IsZero() {
 		add("created_at >= ?", micros(f.Since))

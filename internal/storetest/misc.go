@@ -94,6 +94,14 @@ func newSignIn(userID string, at time.Time) *latchkey.SignInEvent {
 		AAGUID:        "cb69481e-8ff7-4039-93ec-0a2729a154a8",
 		Result:        latchkey.SignInSuccess,
 		CorrelationID: latchkey.NewID(),
+		AppID:         "crm",
+		Platform:      "windows", PlatformVersion: "15.0.0",
+		Strength: "phishingResistantMfa",
+		ACR:      "phr", AMR: []string{"mfa", "pop", "swk", "user"},
+		ConditionalAccess: []latchkey.PolicyResult{
+			{PolicyID: "p1", Name: "Phishing-resistant for all apps", Result: "success", Detail: "met by passkey"},
+			{PolicyID: "p2", Name: "Block Linux (report-only)", Result: "reportOnlyNotApplied"},
+		},
 	}
 }
 
@@ -157,6 +165,7 @@ func testListSignInsFiltered(t *testing.T, s latchkey.Store) {
 	a2.Method, a2.PasskeyID, a2.PasskeyKind, a2.AAGUID = latchkey.MethodTAP, "", "", ""
 	a3 := newSignIn(alice.ID, t0.Add(3*time.Minute))
 	a3.Result, a3.ErrorCode, a3.Detail = latchkey.SignInFailure, "passkey_unknown", "no such passkey"
+	a3.AppID = "payroll"
 	x := &latchkey.SignInEvent{
 		ID: latchkey.NewID(), CreatedAt: t0.Add(4 * time.Minute), UPN: "mallory@example.com", Method: latchkey.MethodTAP,
 		Result: latchkey.SignInFailure, ErrorCode: "tap_invalid", Detail: "no such user", CorrelationID: latchkey.NewID(),
@@ -181,6 +190,7 @@ func testListSignInsFiltered(t *testing.T, s latchkey.Store) {
 		{"method tap", latchkey.SignInFilter{Method: latchkey.MethodTAP}, []*latchkey.SignInEvent{x, a2}},
 		{"method passkey", latchkey.SignInFilter{Method: latchkey.MethodPasskey}, []*latchkey.SignInEvent{b2, a3, b1, a1}},
 		{"error code", latchkey.SignInFilter{ErrorCode: "tap_invalid"}, []*latchkey.SignInEvent{x}},
+		{"app", latchkey.SignInFilter{AppID: "payroll"}, []*latchkey.SignInEvent{a3}},
 		{"since", latchkey.SignInFilter{Since: t0.Add(3 * time.Minute)}, []*latchkey.SignInEvent{x, b2, a3}},
 		{"until", latchkey.SignInFilter{Until: t0.Add(2 * time.Minute)}, []*latchkey.SignInEvent{b1, a1}},
 		{"since and until", latchkey.SignInFilter{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)},

@@ -1,0 +1,12 @@
+-- Conditional access and assurance on the sign-in log: the application (client id, or the user
+-- action), the platform from UA client hints, the strengths met, acr, amr (space-separated) and
+-- every conditional access policy's result (JSON array).
+ALTER TABLE sign_ins ADD COLUMN app_id text NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN platform text NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN platform_version text NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN strength text NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN acr text NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN amr text NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN conditional_access text NOT NULL DEFAULT '[]';
+
+CREATE INDEX sign_ins_app_id_created_at ON sign_ins (app_id, created_at);

@@ -1,0 +1,12 @@
+-- Conditional access and assurance on the sign-in log: the application (client id, or the user
+-- action), the platform from UA client hints, the strengths met, acr, amr (space-separated) and
+-- every conditional access policy's result (JSON array).
+ALTER TABLE sign_ins ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN platform TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN platform_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN strength TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN acr TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN amr TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_ins ADD COLUMN conditional_access TEXT NOT NULL DEFAULT '[]';
+
+CREATE INDEX sign_ins_app ON sign_ins (app_id, created_at);
