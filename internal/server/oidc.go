@@ -121,9 +121,13 @@ func errAuthRequestExpired(id string, err error) error {
 }
 
 // needsFreshSignIn reports whether the application asked for a sign-in newer than the session's:
-// prompt=login (a sign-in after the request was made) or max_age (seconds since the sign-in).
+// prompt=login, or max_age (seconds since the sign-in; zitadel turns prompt=login into max_age
+// 0). A sign-in made after the request began always satisfies both.
 func needsFreshSignIn(req *latchkey.AuthRequest, sess *latchkey.Session, now time.Time) bool {
-	if slices.Contains(req.Prompt, "login") && sess.AuthenticatedAt.Before(req.CreatedAt) {
+	if !sess.AuthenticatedAt.Before(req.CreatedAt) {
+		return false
+	}
+	if slices.Contains(req.Prompt, "login") {
 		return true
 	}
 	return req.MaxAgeSeconds != nil && now.Sub(sess.AuthenticatedAt) > time.Duration(*req.MaxAgeSeconds)*time.Second
