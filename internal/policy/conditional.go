@@ -241,9 +241,10 @@ type Evaluation struct {
 func EvaluateConditionalAccess(policies []ConditionalAccessPolicy, strengths map[string]Strength, req Request) Evaluation {
 	ev := Evaluation{Decision: DecisionAllow, Results: make([]PolicyResult, 0, len(policies))}
 	blocked := false
+	memo := map[string]strengthVerdict{} // many policies share a few strengths
 	for i := range policies {
 		p := &policies[i]
-		r := evaluateOne(p, strengths, req)
+		r := evaluateOne(p, strengths, req, memo)
 		ev.Results = append(ev.Results, r)
 		if r.Result != ResultFailure {
 			continue
@@ -264,7 +265,14 @@ func EvaluateConditionalAccess(policies []ConditionalAccessPolicy, strengths map
 	return ev
 }
 
-func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req Request) PolicyResult {
+// strengthVerdict is whether a request's presented context and registered methods meet one
+// strength, computed once per evaluation.
+type strengthVerdict struct {
+	met, registered bool
+	why             string
+}
+
+func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req Request, memo map[string]strengthVerdict) PolicyResult {
 	r := PolicyResult{PolicyID: p.ID, Name: p.Name, StrengthID: p.Grant.StrengthID}
 	report := p.State == CAStateReportOnly
 	pick := func(enforced, reportOnly string) string {
@@ -296,7 +304,13 @@ func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req 
 			"conditional access policy %q demands strength %q, which does not exist; failing closed", p.Name, p.Grant.StrengthID)
 		return r
 	}
-	met, why := s.SatisfiedBy(req.Presented)
+	v, ok := memo[s.ID]
+	if !ok {
+		v.met, v.why = s.SatisfiedBy(req.Presented)
+		v.registered = anySatisfies(s, req.Registered)
+		memo[s.ID] = v
+	}
+	met, why := v.met, v.why
 	r.Detail = why
 	if met && p.SignInFrequency != nil && req.AuthAge > p.SignInFrequency.Duration {
 		met = false
@@ -315,7 +329,7 @@ func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req 
 	switch {
 	case !report:
 		r.Result = ResultFailure
-	case r.Refusal.Code == CodeSignInTooOld || anySatisfies(s, req.Registered):
+	case r.Refusal.Code == CodeSignInTooOld || v.registered:
 		r.Result = ResultReportOnlyInterrupted
 	default:
 		r.Result = ResultReportOnlyFailure
