@@ -37,6 +37,13 @@ Usage:
   latchkey policy set FILE
   latchkey policy profile add NAME [--groups G1,G2] [--types deviceBound|synced|both] [--attestation disabled|registrationOnly] [--allow AAGUID,... | --block AAGUID,...] [--default] [--json]
   latchkey policy profile remove NAME
+  latchkey policy ca list|show ID|remove ID [--json]
+  latchkey policy ca add FILE | set ID FILE [--lockout-override N] [--json]
+  latchkey policy ca state ID enabled|disabled|reportOnly [--lockout-override N]
+  latchkey policy strength list [--json] | add FILE | remove ID
+  latchkey policy location list [--json] | add NAME CIDR... [--trusted] | remove ID
+  latchkey policy lint [--json]
+  latchkey policy whatif --user UPN (--app CLIENT_ID | --action registerSecurityInformation) [--platform windows] [--platform-version 10.0.22631] [--ip 203.0.113.7] [--client-type browser] [--json]
   latchkey app add NAME --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--public] [--json]
   latchkey app list [--json]
   latchkey keys list [--json]

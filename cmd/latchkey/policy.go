@@ -16,7 +16,7 @@ import (
 
 func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("policy: expected show, set or profile")
+		return usageError("policy: expected show, set, profile, ca, strength, location, lint or whatif")
 	}
 	switch args[0] {
 	case "show":
@@ -68,8 +68,18 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 		})
 	case "profile":
 		return runPolicyProfile(ctx, args[1:], out)
+	case "ca":
+		return runPolicyCA(ctx, args[1:], stdin, out)
+	case "strength":
+		return runPolicyStrength(ctx, args[1:], stdin, out)
+	case "location":
+		return runPolicyLocation(ctx, args[1:], out)
+	case "lint":
+		return runPolicyLint(ctx, args[1:], out)
+	case "whatif":
+		return runPolicyWhatIf(ctx, args[1:], out)
 	}
-	return usageError("policy: unknown subcommand %q (show, set, profile)", args[0])
+	return usageError("policy: unknown subcommand %q (show, set, profile, ca, strength, location, lint, whatif)", args[0])
 }
 
 func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {

@@ -82,6 +82,10 @@ func clonePolicy(p policy.MethodsPolicy) policy.MethodsPolicy {
 	out.Passkey.ExcludeTargets = slices.Clone(p.Passkey.ExcludeTargets)
 	out.TemporaryAccessPass.IncludeTargets = slices.Clone(p.TemporaryAccessPass.IncludeTargets)
 	out.TemporaryAccessPass.ExcludeTargets = slices.Clone(p.TemporaryAccessPass.ExcludeTargets)
+	out.Password.IncludeTargets = slices.Clone(p.Password.IncludeTargets)
+	out.Password.ExcludeTargets = slices.Clone(p.Password.ExcludeTargets)
+	out.TOTP.IncludeTargets = slices.Clone(p.TOTP.IncludeTargets)
+	out.TOTP.ExcludeTargets = slices.Clone(p.TOTP.ExcludeTargets)
 	out.Passkey.Profiles = slices.Clone(p.Passkey.Profiles)
 	for i := range out.Passkey.Profiles {
 		pr := &out.Passkey.Profiles[i]
@@ -97,8 +101,7 @@ func (s *Service) SetMethodsPolicy(ctx context.Context, p policy.MethodsPolicy) 
 		return err
 	}
 	groups := map[string]bool{}
-	for _, t := range append(append(append([]policy.Target{}, p.Passkey.IncludeTargets...), p.Passkey.ExcludeTargets...),
-		append(p.TemporaryAccessPass.IncludeTargets, p.TemporaryAccessPass.ExcludeTargets...)...) {
+	for _, t := range p.Targets() {
 		groups[t.ID] = true
 	}
 	for _, pr := range p.Passkey.Profiles {

@@ -31,13 +31,22 @@ func (s *Service) policyFor(ctx context.Context, user *latchkey.User) (policy.Me
 }
 
 // MayRegister reports, as an error, whether the session may register security info: a session
-// made with a pass may (it exists for that); a passkey session only within RecentSignIn.
+// made with a pass may (it exists for that); another strong sign-in (a passkey, or password +
+// TOTP) only within RecentSignIn; a password alone never (DESIGN §5).
 func (s *Service) MayRegister(sess *latchkey.Session) error {
 	if sess.HasMethod(latchkey.MethodTAP) {
 		return nil
 	}
+	if !strongSignIn(sess) {
+		return errStrongSignInRequired
+	}
 	if s.now().Sub(sess.AuthenticatedAt) <= RecentSignIn {
 		return nil
+	}
+	if !sess.HasMethod(latchkey.MethodPasskey) {
+		return latchkey.Errorf(latchkey.EUNAUTHORIZED, "signin_again_required",
+			"For your safety, sign out and sign in again with your password and authenticator app code, then do this within 5 minutes.",
+			"registration needs a sign-in within the last %s; this password + TOTP session signed in at %s", RecentSignIn, sess.AuthenticatedAt.Format(timeFormat))
 	}
 	return latchkey.Errorf(latchkey.EUNAUTHORIZED, "reauthentication_required",
 		"For your safety, confirm it's you with an existing passkey before adding another.",

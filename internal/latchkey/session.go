@@ -9,6 +9,9 @@ import (
 const (
 	MethodPasskey = "passkey"
 	MethodTAP     = "tap"
+	// MethodPassword and MethodTOTP are the legacy methods, for migration only (DESIGN §2).
+	MethodPassword = "password"
+	MethodTOTP     = "totp"
 )
 
 // Session is a signed-in browser or API client. Its ID is a hash of the secret token held in the

@@ -113,6 +113,7 @@ type Store interface {
 	SignInStore
 	SettingStore
 	OIDCStore
+	LegacyCredentialStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -34,12 +34,14 @@ func (u User) inGroup(id string) bool {
 
 // plainMethodName is how the person is told about a method.
 var plainMethodName = map[string]string{
-	latchkey.MethodPasskey: "Passkeys are",
-	latchkey.MethodTAP:     "Temporary access passes are",
+	latchkey.MethodPasskey:  "Passkeys are",
+	latchkey.MethodTAP:      "Temporary access passes are",
+	latchkey.MethodPassword: "Passwords are",
+	latchkey.MethodTOTP:     "Authenticator apps are",
 }
 
-// MethodEnabledForUser reports whether method (latchkey.MethodPasskey or latchkey.MethodTAP) is
-// enabled for u. It is when the method's state is enabled, one of its include targets matches u,
+// MethodEnabledForUser reports whether method (latchkey.MethodPasskey, MethodTAP, MethodPassword
+// or MethodTOTP) is enabled for u. It is when the method's state is enabled, one of its include targets matches u,
 // and none of its exclude targets does: exclusion wins over inclusion. When it is not, the error
 // has code method_disabled_for_user and a detail naming the method and the rule that decided.
 func MethodEnabledForUser(p MethodsPolicy, method string, u User) (bool, *latchkey.Error) {
@@ -50,9 +52,13 @@ func MethodEnabledForUser(p MethodsPolicy, method string, u User) (bool, *latchk
 		state, include, exclude = p.Passkey.State, p.Passkey.IncludeTargets, p.Passkey.ExcludeTargets
 	case latchkey.MethodTAP:
 		state, include, exclude = p.TemporaryAccessPass.State, p.TemporaryAccessPass.IncludeTargets, p.TemporaryAccessPass.ExcludeTargets
+	case latchkey.MethodPassword:
+		state, include, exclude = p.Password.State, p.Password.IncludeTargets, p.Password.ExcludeTargets
+	case latchkey.MethodTOTP:
+		state, include, exclude = p.TOTP.State, p.TOTP.IncludeTargets, p.TOTP.ExcludeTargets
 	default:
 		return false, latchkey.Errorf(latchkey.EINVALID, "unknown_method", "That sign-in method does not exist.",
-			"method %q is not passkey or tap", method)
+			"method %q is not passkey, tap, password or totp", method)
 	}
 	refuse := func(format string, args ...any) (bool, *latchkey.Error) {
 		msg := plainMethodName[method] + " not turned on for your account. Ask IT to turn them on, or sign in another way."

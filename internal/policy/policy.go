@@ -61,11 +61,53 @@ const (
 	MaxTAPLength   = 48
 )
 
-// MethodsPolicy is the authentication methods policy: one configuration per method. Legacy
-// methods (password, TOTP, federated) will join as further fields.
+// Password bounds (NIST SP 800-63B-4: at least 15 characters when a password may be used
+// alone, at least 8 when it is only ever one factor of two; at least 64 allowed).
+const (
+	MinPasswordLength     = 8
+	MaxMinPasswordLength  = 64
+	DefaultPasswordLength = 15
+)
+
+// Registration campaign bounds: how many times a person may say "Not now".
+const (
+	MaxSnoozesAllowed     = 10
+	DefaultSnoozesAllowed = 3
+)
+
+// MethodsPolicy is the authentication methods policy: one configuration per method, and the
+// registration campaign that nudges people without a passkey to create one. The legacy methods
+// (password, TOTP) exist for migration and are disabled by default.
 type MethodsPolicy struct {
-	Passkey             PasskeyMethod `json:"passkey"`
-	TemporaryAccessPass TAPMethod     `json:"temporaryAccessPass"`
+	Passkey              PasskeyMethod        `json:"passkey"`
+	TemporaryAccessPass  TAPMethod            `json:"temporaryAccessPass"`
+	Password             PasswordMethod       `json:"password"`
+	TOTP                 TOTPMethod           `json:"softwareOath"`
+	RegistrationCampaign RegistrationCampaign `json:"registrationCampaign"`
+}
+
+// PasswordMethod is the password method's configuration (legacy, for migration).
+type PasswordMethod struct {
+	State          string   `json:"state"`
+	IncludeTargets []Target `json:"includeTargets"`
+	ExcludeTargets []Target `json:"excludeTargets"`
+	// MinimumLength is the fewest characters a new password may have.
+	MinimumLength int `json:"minimumLength"`
+}
+
+// TOTPMethod is the authenticator app (software OATH TOTP) method's configuration, shaped like
+// Graph's softwareOathAuthenticationMethodConfiguration (legacy, for migration).
+type TOTPMethod struct {
+	State          string   `json:"state"`
+	IncludeTargets []Target `json:"includeTargets"`
+	ExcludeTargets []Target `json:"excludeTargets"`
+}
+
+// RegistrationCampaign offers a person who signed in without a passkey, and has none, to create
+// one: they may say "Not now" SnoozesAllowed times, after which the offer cannot be skipped.
+type RegistrationCampaign struct {
+	State          string `json:"state"`
+	SnoozesAllowed int    `json:"snoozesAllowed"`
 }
 
 // Target names who a method applies to, shaped like Graph's featureTarget.
@@ -130,8 +172,9 @@ type TAPMethod struct {
 const DefaultProfileID = "default"
 
 // DefaultMethodsPolicy is the policy of a fresh store: passkeys and TAP enabled for all users,
-// self-service registration on, user verification required, and one default profile that
-// accepts both kinds without attestation or key restrictions.
+// self-service registration on, user verification required, one default profile that accepts
+// both kinds without attestation or key restrictions, password and TOTP disabled, and the
+// registration campaign on with 3 snoozes.
 func DefaultMethodsPolicy() MethodsPolicy {
 	all := func() []Target { return []Target{{ID: AllUsers, TargetType: TargetTypeGroup}} }
 	return MethodsPolicy{
@@ -160,6 +203,18 @@ func DefaultMethodsPolicy() MethodsPolicy {
 			MaximumLifetimeInMinutes: 480,
 			DefaultLength:            8,
 		},
+		Password: PasswordMethod{
+			State:          StateDisabled,
+			IncludeTargets: all(),
+			ExcludeTargets: []Target{},
+			MinimumLength:  DefaultPasswordLength,
+		},
+		TOTP: TOTPMethod{
+			State:          StateDisabled,
+			IncludeTargets: all(),
+			ExcludeTargets: []Target{},
+		},
+		RegistrationCampaign: RegistrationCampaign{State: StateEnabled, SnoozesAllowed: DefaultSnoozesAllowed},
 	}
 }
 
@@ -179,17 +234,51 @@ func (p *MethodsPolicy) Validate() error {
 	if err := validateMethod("temporary access passes", p.TemporaryAccessPass.State, p.TemporaryAccessPass.IncludeTargets, p.TemporaryAccessPass.ExcludeTargets); err != nil {
 		return err
 	}
+	if err := validateMethod("passwords", p.Password.State, p.Password.IncludeTargets, p.Password.ExcludeTargets); err != nil {
+		return err
+	}
+	if err := validateMethod("authenticator apps", p.TOTP.State, p.TOTP.IncludeTargets, p.TOTP.ExcludeTargets); err != nil {
+		return err
+	}
 	if err := p.Passkey.validateProfiles(); err != nil {
 		return err
 	}
 	if err := p.TemporaryAccessPass.ValidateSettings(); err != nil {
 		return err
 	}
-	p.Passkey.IncludeTargets = normalizeTargets(p.Passkey.IncludeTargets)
-	p.Passkey.ExcludeTargets = normalizeTargets(p.Passkey.ExcludeTargets)
-	p.TemporaryAccessPass.IncludeTargets = normalizeTargets(p.TemporaryAccessPass.IncludeTargets)
-	p.TemporaryAccessPass.ExcludeTargets = normalizeTargets(p.TemporaryAccessPass.ExcludeTargets)
+	if n := p.Password.MinimumLength; n < MinPasswordLength || n > MaxMinPasswordLength {
+		return invalid("the minimum length of a password must be between %d and %d characters, not %d", MinPasswordLength, MaxMinPasswordLength, n)
+	}
+	if st := p.RegistrationCampaign.State; st != StateEnabled && st != StateDisabled {
+		return invalid("the state of the registration campaign must be enabled or disabled, not %q", st)
+	}
+	if n := p.RegistrationCampaign.SnoozesAllowed; n < 0 || n > MaxSnoozesAllowed {
+		return invalid("the registration campaign allows between 0 and %d snoozes, not %d", MaxSnoozesAllowed, n)
+	}
+	for _, ts := range []*[]Target{
+		&p.Passkey.IncludeTargets, &p.Passkey.ExcludeTargets,
+		&p.TemporaryAccessPass.IncludeTargets, &p.TemporaryAccessPass.ExcludeTargets,
+		&p.Password.IncludeTargets, &p.Password.ExcludeTargets,
+		&p.TOTP.IncludeTargets, &p.TOTP.ExcludeTargets,
+	} {
+		*ts = normalizeTargets(*ts)
+	}
 	return nil
+}
+
+// Targets returns every include and exclude target of every method, for checking that the
+// groups they name exist.
+func (p *MethodsPolicy) Targets() []Target {
+	var out []Target
+	for _, ts := range [][]Target{
+		p.Passkey.IncludeTargets, p.Passkey.ExcludeTargets,
+		p.TemporaryAccessPass.IncludeTargets, p.TemporaryAccessPass.ExcludeTargets,
+		p.Password.IncludeTargets, p.Password.ExcludeTargets,
+		p.TOTP.IncludeTargets, p.TOTP.ExcludeTargets,
+	} {
+		out = append(out, ts...)
+	}
+	return out
 }
 
 func validateMethod(name, state string, include, exclude []Target) *latchkey.Error {

@@ -11,8 +11,8 @@ import (
 // Methods a sign-in may present besides latchkey.MethodPasskey and latchkey.MethodTAP. The legacy
 // methods are for migration only (DESIGN §2).
 const (
-	MethodPassword  = "password"
-	MethodTOTP      = "totp"
+	MethodPassword  = latchkey.MethodPassword
+	MethodTOTP      = latchkey.MethodTOTP
 	MethodFederated = "federated"
 )
 

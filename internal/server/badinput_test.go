@@ -65,6 +65,7 @@ func TestBadJSONInput(t *testing.T) {
 			valid: `{"lifetimeInMinutes":60}`, wrongType: `{"lifetimeInMinutes": "60"}`, wrongCode: "wrong_type",
 			moreWrong: []string{`{"startDateTime": "yesterday"}`, `{"startDateTime": 5}`, `{"isUsableOnce": "true"}`, `{"lifetimeInMinutes": 1e20}`}},
 	}
+	routes = append(routes, caJSONRoutes(t, h)...)
 
 	type badInput struct {
 		name, contentType, body string

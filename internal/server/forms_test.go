@@ -83,6 +83,7 @@ func TestBadFormInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	legacy := legacyFormRoutes(t, h, admin, adminUser, token) // creates its users first
 	usersBefore, err := h.store.CountUsers(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +108,13 @@ func TestBadFormInput(t *testing.T) {
 		{"POST /admin/users", "/admin/users", admin, token, url.Values{"upn": {"carol@example.com"}, "displayName": {"Carol"}}},
 		{"POST /admin/users/{id}/tap", "/admin/users/" + bob.ID + "/tap", admin, token, url.Values{"lifetime": {"60"}, "oneTime": {"yes"}}},
 	}
+	for _, rt := range caFormRoutes(t, h, admin, token) {
+		routes = append(routes, formRoute(rt))
+	}
+	for _, rt := range legacy {
+		routes = append(routes, formRoute(rt))
+	}
+	caBefore := caSnapshot(t, h)
 	const form = "application/x-www-form-urlencoded"
 	withCSRF := func(v url.Values, tok string) string {
 		v2 := url.Values{csrfField: {tok}}
@@ -178,6 +186,9 @@ func TestBadFormInput(t *testing.T) {
 	}
 	if ap, err := h.store.FindAccessPassByUser(ctx, bob.ID); err != nil || ap.ID != bobTAP.ID {
 		t.Errorf("bob's pass was replaced (%v)", err)
+	}
+	if got := caSnapshot(t, h); got != caBefore {
+		t.Errorf("a refused post changed conditional access:\n%s\nwas\n%s", got, caBefore)
 	}
 
 	// The same forms, sent properly, do what they say: the refusals above were for the reasons

@@ -13,7 +13,8 @@ import (
 	"github.com/latchkey/latchkey/internal/passkey"
 )
 
-var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue"}
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue",
+	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif"}
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,
@@ -205,7 +206,13 @@ func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *E
 		s.errorPage(w, r, err)
 		return
 	}
+	legacy, err := s.legacySecurityInfo(r, user)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	s.render(w, r, "security-info", "My security info", view{Error: refusal, Status: status, Data: map[string]any{
+		"Legacy":     legacy,
 		"Passkeys":   pks,
 		"Wizard":     sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
 		"TAPSession": sess.HasMethod(latchkey.MethodTAP),

@@ -129,8 +129,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
-	var applied int
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&applied); err != nil {
+	// Applied versions as a set, not just the highest: a migration numbered below one already
+	// applied (0004 landed after 0005) must still run.
+	applied, highest := map[int]bool{}, 0
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate sqlite: %w", err)
+		}
+		applied[v], highest = true, max(highest, v)
+	}
+	if err := rows.Close(); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
 
@@ -145,7 +159,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("migrate sqlite: migration %s is not numbered in order", e.Name())
 		}
 		last = version
-		if version <= applied {
+		if applied[version] {
 			continue
 		}
 		body, err := fs.ReadFile(migrations, "migrations/"+e.Name())
@@ -160,8 +174,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("migrate sqlite %s: %w", e.Name(), err)
 		}
 	}
-	if applied > last {
-		return fmt.Errorf("migrate sqlite: the database is at schema version %d, newer than this program's %d", applied, last)
+	if highest > last {
+		return fmt.Errorf("migrate sqlite: the database is at schema version %d, newer than this program's %d", highest, last)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)

@@ -39,6 +39,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, signInTests...)
 	tests = append(tests, miscTests...)
 	tests = append(tests, oidcTests...)
+	tests = append(tests, legacyTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -46,7 +47,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // at once, of which exactly one may win, and none may see an error other than the documented
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
-	runAll(t, concurrencyTests, newStore)
+	runAll(t, append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {

@@ -141,8 +141,11 @@
     });
   }
 
-  function initSecurityInfo() {
+  // initSecurityInfo wires the "Create a passkey" button of My security info, and of the nudge
+  // after a password sign-in, which goes on to its data-next afterwards.
+  function initSecurityInfo(root) {
     const button = $("#add-passkey");
+    const after = (root && root.dataset.next) || "/my/security-info?notice=added";
     if (!button) return;
     const status = $("#register-status"), error = $("#register-error");
     button.addEventListener("click", async () => {
@@ -151,7 +154,7 @@
       show(status, "Follow the steps on your device…");
       try {
         await register();
-        window.location.assign("/my/security-info?notice=added");
+        window.location.assign(after);
       } catch (e) {
         show(status, "");
         show(error, describe(e));
@@ -181,7 +184,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     const page = document.querySelector("[data-page]");
     if (page && page.dataset.page === "signin") initSignIn(page);
-    if (page && page.dataset.page === "security-info") initSecurityInfo();
+    if (page && (page.dataset.page === "security-info" || page.dataset.page === "nudge")) initSecurityInfo(page);
     initCopy();
   });
 })();

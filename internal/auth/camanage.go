@@ -1,0 +1,528 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+)
+
+// Managing conditional access: policies, custom strengths and named locations, each change read
+// from the stored document, made on a copy and written back, with the lockout lint run on every
+// policy the change turns on (or keeps on).
+
+// caWriteMu serialises changes made through this process, so that two admins on one node never
+// overwrite each other. Across nodes, a change is refused with ca_changed_meanwhile when the
+// stored document changed between the read and the write (compare before write): the window
+// left is the few microseconds between that check and the write.
+var caWriteMu sync.Mutex
+
+// LintFinding is a lint finding with the people it names by user principal name.
+type LintFinding struct {
+	policy.Finding
+	UserPrincipalNames []string `json:"userPrincipalNames"`
+}
+
+// PolicyLint is the lint of one policy as if it were enforced.
+type PolicyLint struct {
+	PolicyID string `json:"policyId"`
+	Name     string `json:"displayName"`
+	State    string `json:"state"`
+	// StrengthName names the strength the policy demands ("" for a block).
+	StrengthName string        `json:"authenticationStrengthName,omitempty"`
+	Findings     []LintFinding `json:"findings"`
+	// Affected is the number of distinct people the findings name: the override that turning
+	// the policy on needs.
+	Affected int `json:"affectedUsers"`
+}
+
+// LockoutError is a refusal to turn on (or keep on) a policy whose lint found people it would
+// lock out. It unwraps to the lockout_override_required *latchkey.Error.
+type LockoutError struct {
+	Err      *latchkey.Error
+	Policies []PolicyLint
+	Affected int
+}
+
+// Error returns the refusal's text.
+func (e *LockoutError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the lockout_override_required refusal, so that errors.As finds its code.
+func (e *LockoutError) Unwrap() error { return e.Err }
+
+// CAChange is the result of a successful change: the stored configuration and, for the policies
+// the change concerned, their lint findings (warnings for report-only policies, or what the
+// override accepted for enabled ones).
+type CAChange struct {
+	Config   *policy.ConditionalAccessConfig `json:"-"`
+	Warnings []PolicyLint                    `json:"lintWarnings"`
+}
+
+// knownRoles are the roles a policy may include or exclude.
+var knownRoles = []string{latchkey.RoleGlobalAdmin}
+
+// NormalizeCAState accepts a state as Graph spells it, or reportOnly / on / off.
+func NormalizeCAState(state string) string {
+	switch strings.ToLower(strings.TrimSpace(state)) {
+	case "enabled", "on":
+		return policy.CAStateEnabled
+	case "disabled", "off":
+		return policy.CAStateDisabled
+	case "reportonly", "report-only", strings.ToLower(policy.CAStateReportOnly):
+		return policy.CAStateReportOnly
+	}
+	return state
+}
+
+func errPolicyNotFound(id string) error {
+	return latchkey.Errorf(latchkey.ENOTFOUND, "policy_not_found", "That conditional access policy does not exist.", "no conditional access policy with id %q", id)
+}
+
+func errStrengthNotFound(id string) error {
+	return latchkey.Errorf(latchkey.ENOTFOUND, "strength_not_found", "That authentication strength does not exist.", "no custom authentication strength with id %q", id)
+}
+
+func errLocationNotFound(id string) error {
+	return latchkey.Errorf(latchkey.ENOTFOUND, "location_not_found", "That named location does not exist.", "no named location with id %q", id)
+}
+
+func invalidCAPolicy(format string, args ...any) error {
+	s := fmt.Sprintf(format, args...)
+	return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The conditional access policy is not valid: "+s+".", "%s", s)
+}
+
+// changeCA reads the stored configuration, lets change edit a copy of it, validates the result,
+// lints the policies change names (see lintForSave) and stores it.
+func (s *Service) changeCA(ctx context.Context, override int, change func(*policy.ConditionalAccessConfig) (lint []string, err error)) (*CAChange, error) {
+	caWriteMu.Lock()
+	defer caWriteMu.Unlock()
+	raw, err := s.Store.GetSetting(ctx, ConditionalAccessKey)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		raw = nil
+	} else if err != nil {
+		return nil, err
+	}
+	doc := raw
+	if doc == nil {
+		doc = []byte("{}")
+	}
+	cfg, err := DecodeConditionalAccess(doc)
+	if err != nil {
+		return nil, fmt.Errorf("stored conditional access configuration: %w", err)
+	}
+	ids, err := change(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	warnings, err := s.lintForSave(ctx, cfg, ids, override)
+	if err != nil {
+		return nil, err
+	}
+	now, err := s.Store.GetSetting(ctx, ConditionalAccessKey)
+	if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, err
+	}
+	if !bytes.Equal(now, raw) {
+		return nil, latchkey.Errorf(latchkey.ECONFLICT, "ca_changed_meanwhile",
+			"Someone else changed conditional access at the same time. Reload and make your change again.",
+			"the stored conditional access document changed between read and write; nothing was stored")
+	}
+	if err := s.PutConditionalAccess(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return &CAChange{Config: cfg, Warnings: warnings}, nil
+}
+
+// lintInputs returns the directory as the lint sees it and every user's UPN by id.
+func (s *Service) lintInputs(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
+	dir, _, err := s.LintDirectory(ctx)
+	if err != nil {
+		return dir, nil, err
+	}
+	users, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return dir, nil, err
+	}
+	upns := make(map[string]string, len(users))
+	for _, u := range users {
+		upns[u.ID] = u.UserPrincipalName
+	}
+	return dir, upns, nil
+}
+
+// lintOne lints p as if enforced and names the people by UPN.
+func lintOne(p policy.ConditionalAccessPolicy, cfg *policy.ConditionalAccessConfig, dir policy.LintDirectory, upns map[string]string) PolicyLint {
+	fs := policy.Lint(p, cfg.Policies, cfg.StrengthMap(), dir, 0)
+	out := PolicyLint{PolicyID: p.ID, Name: p.Name, State: p.State, Findings: make([]LintFinding, len(fs)),
+		Affected: len(policy.AffectedUsers(fs))}
+	if !p.Grant.Block {
+		out.StrengthName = cfg.StrengthMap()[p.Grant.StrengthID].Name
+	}
+	for i, f := range fs {
+		names := make([]string, len(f.Users))
+		for j, id := range f.Users {
+			if names[j] = upns[id]; names[j] == "" {
+				names[j] = id
+			}
+		}
+		slices.Sort(names)
+		if f.Users == nil {
+			f.Users = []string{}
+		}
+		out.Findings[i] = LintFinding{Finding: f, UserPrincipalNames: names}
+	}
+	return out
+}
+
+// lintForSave lints the policies ids of cfg that are not off. Findings of enabled policies
+// refuse the change with a *LockoutError unless override equals the number of distinct people
+// they name; findings of report-only policies are returned as warnings.
+func (s *Service) lintForSave(ctx context.Context, cfg *policy.ConditionalAccessConfig, ids []string, override int) ([]PolicyLint, error) {
+	var todo []policy.ConditionalAccessPolicy
+	for _, p := range cfg.Policies {
+		if slices.Contains(ids, p.ID) && p.State != policy.CAStateDisabled {
+			todo = append(todo, p)
+		}
+	}
+	warnings := []PolicyLint{}
+	if len(todo) == 0 {
+		return warnings, nil
+	}
+	dir, upns, err := s.lintInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var enforced []policy.Finding
+	var enforcedLints []PolicyLint
+	for _, p := range todo {
+		pl := lintOne(p, cfg, dir, upns)
+		if len(pl.Findings) == 0 {
+			continue
+		}
+		warnings = append(warnings, pl)
+		if p.State == policy.CAStateEnabled {
+			enforcedLints = append(enforcedLints, pl)
+			for _, f := range pl.Findings {
+				enforced = append(enforced, f.Finding)
+			}
+		}
+	}
+	if err := policy.Refuse(enforced, override); err != nil {
+		var le *latchkey.Error
+		if !errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, &LockoutError{Err: le, Policies: enforcedLints, Affected: len(policy.AffectedUsers(enforced))}
+	}
+	return warnings, nil
+}
+
+// LintAll lints every policy that is not off as if it were enforced, in evaluation order.
+func (s *Service) LintAll(ctx context.Context) ([]PolicyLint, error) {
+	cfg, err := s.ConditionalAccess(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, upns, err := s.lintInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []PolicyLint{}
+	for _, p := range cfg.Policies {
+		if p.State != policy.CAStateDisabled {
+			out = append(out, lintOne(p, cfg, dir, upns))
+		}
+	}
+	return out, nil
+}
+
+// FindCAPolicy returns the stored policy with id.
+func (s *Service) FindCAPolicy(ctx context.Context, id string) (policy.ConditionalAccessPolicy, error) {
+	cfg, err := s.ConditionalAccess(ctx)
+	if err != nil {
+		return policy.ConditionalAccessPolicy{}, err
+	}
+	for _, p := range cfg.Policies {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return policy.ConditionalAccessPolicy{}, errPolicyNotFound(id)
+}
+
+// CreateCAPolicy adds p (a new id when p.ID is empty) at the end of the evaluation order.
+func (s *Service) CreateCAPolicy(ctx context.Context, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+	if p.ID = strings.TrimSpace(p.ID); p.ID == "" {
+		p.ID = latchkey.NewID()
+	}
+	p.State = NormalizeCAState(p.State)
+	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
+		if slices.ContainsFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == p.ID }) {
+			return nil, latchkey.Errorf(latchkey.ECONFLICT, "policy_exists", "A conditional access policy with this id already exists.", "conditional access policy id %q is taken", p.ID)
+		}
+		if err := s.resolvePolicyRefs(ctx, cfg, &p); err != nil {
+			return nil, err
+		}
+		cfg.Policies = append(cfg.Policies, p)
+		return []string{p.ID}, nil
+	})
+	if err != nil {
+		return p, nil, err
+	}
+	return findIn(ch.Config, p.ID), ch, nil
+}
+
+// UpdateCAPolicy replaces the policy with id by p, keeping its place in the evaluation order.
+func (s *Service) UpdateCAPolicy(ctx context.Context, id string, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+	p.ID = id
+	p.State = NormalizeCAState(p.State)
+	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
+		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
+		if i < 0 {
+			return nil, errPolicyNotFound(id)
+		}
+		if err := s.resolvePolicyRefs(ctx, cfg, &p); err != nil {
+			return nil, err
+		}
+		cfg.Policies[i] = p
+		return []string{id}, nil
+	})
+	if err != nil {
+		return p, nil, err
+	}
+	return findIn(ch.Config, id), ch, nil
+}
+
+// SetCAPolicyState switches the policy with id on, off or to report-only.
+func (s *Service) SetCAPolicyState(ctx context.Context, id, state string, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+	state = NormalizeCAState(state)
+	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
+		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
+		if i < 0 {
+			return nil, errPolicyNotFound(id)
+		}
+		cfg.Policies[i].State = state
+		return []string{id}, nil
+	})
+	if err != nil {
+		return policy.ConditionalAccessPolicy{}, nil, err
+	}
+	return findIn(ch.Config, id), ch, nil
+}
+
+// DeleteCAPolicy removes the policy with id.
+func (s *Service) DeleteCAPolicy(ctx context.Context, id string) error {
+	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
+		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
+		if i < 0 {
+			return nil, errPolicyNotFound(id)
+		}
+		cfg.Policies = slices.Delete(cfg.Policies, i, i+1)
+		return nil, nil
+	})
+	return err
+}
+
+func findIn(cfg *policy.ConditionalAccessConfig, id string) policy.ConditionalAccessPolicy {
+	for _, p := range cfg.Policies {
+		if p.ID == id {
+			return p
+		}
+	}
+	return policy.ConditionalAccessPolicy{}
+}
+
+// resolvePolicyRefs checks that everything p names exists, replacing user principal names by
+// user ids, group names by group ids, location and strength names by their ids, and empty lists
+// by [] so that the stored JSON has no nulls.
+func (s *Service) resolvePolicyRefs(ctx context.Context, cfg *policy.ConditionalAccessConfig, p *policy.ConditionalAccessPolicy) error {
+	u := &p.Users
+	if len(u.IncludeUsers) == 0 && len(u.IncludeGroups) == 0 && len(u.IncludeRoles) == 0 && !u.IncludeGuests {
+		return invalidCAPolicy("policy %q covers nobody: include All users, or chosen users, groups, roles or guests", p.Name)
+	}
+	var err error
+	if u.IncludeUsers, err = s.resolveUsers(ctx, u.IncludeUsers, true); err != nil {
+		return err
+	}
+	if u.ExcludeUsers, err = s.resolveUsers(ctx, u.ExcludeUsers, false); err != nil {
+		return err
+	}
+	if u.IncludeGroups, err = s.resolveGroups(ctx, u.IncludeGroups); err != nil {
+		return err
+	}
+	if u.ExcludeGroups, err = s.resolveGroups(ctx, u.ExcludeGroups); err != nil {
+		return err
+	}
+	for _, roles := range []*[]string{&u.IncludeRoles, &u.ExcludeRoles} {
+		*roles = cleanList(*roles)
+		for _, r := range *roles {
+			if !slices.Contains(knownRoles, r) {
+				return latchkey.Errorf(latchkey.EINVALID, "unknown_role", "The policy names a role that does not exist. Choose "+strings.Join(knownRoles, ", ")+".",
+					"role %q does not exist (roles: %s)", r, strings.Join(knownRoles, ", "))
+			}
+		}
+	}
+	a := &p.Applications
+	if a.IncludeApplications, err = s.resolveApps(ctx, a.IncludeApplications, true); err != nil {
+		return err
+	}
+	if a.ExcludeApplications, err = s.resolveApps(ctx, a.ExcludeApplications, false); err != nil {
+		return err
+	}
+	a.IncludeUserActions = cleanList(a.IncludeUserActions)
+	c := &p.Conditions
+	c.Platforms.IncludePlatforms = cleanList(c.Platforms.IncludePlatforms)
+	c.Platforms.ExcludePlatforms = cleanList(c.Platforms.ExcludePlatforms)
+	for pl, v := range c.Platforms.MinimumVersions {
+		if strings.TrimSpace(v) == "" {
+			delete(c.Platforms.MinimumVersions, pl)
+		} else if !slices.Contains(c.Platforms.IncludePlatforms, pl) && !slices.Contains(c.Platforms.IncludePlatforms, policy.All) {
+			return invalidCAPolicy("policy %q: a minimum version for %s needs %s among the included platforms", p.Name, pl, pl)
+		}
+	}
+	c.ClientTypes = cleanList(c.ClientTypes)
+	for _, ct := range c.ClientTypes {
+		if !slices.Contains(ClientTypes, ct) && ct != policy.All {
+			return invalidCAPolicy("policy %q: %q is not a client type (use %s)", p.Name, ct, strings.Join(ClientTypes, ", "))
+		}
+	}
+	for _, locs := range []*[]string{&c.Locations.IncludeLocations, &c.Locations.ExcludeLocations} {
+		*locs = cleanList(*locs)
+		for i, ref := range *locs {
+			if id, ok := locationID(cfg, ref); ok {
+				(*locs)[i] = id
+			} else if ref != policy.All {
+				return latchkey.Errorf(latchkey.EINVALID, "unknown_location", "The policy names a network location that does not exist. Choose an existing named location.",
+					"policy %q names location %q, which is neither the id nor the name of a named location", p.Name, ref)
+			}
+		}
+	}
+	if id := strings.TrimSpace(p.Grant.StrengthID); id != "" {
+		if _, ok := cfg.StrengthMap()[id]; !ok {
+			for _, st := range cfg.StrengthMap() {
+				if strings.EqualFold(st.Name, id) {
+					p.Grant.StrengthID = st.ID
+				}
+			}
+		}
+		if _, ok := cfg.StrengthMap()[p.Grant.StrengthID]; !ok {
+			return latchkey.Errorf(latchkey.EINVALID, "unknown_strength", "The policy asks for an authentication strength that does not exist. Choose an existing strength.",
+				"policy %q demands strength %q, which is neither the id nor the name of a strength", p.Name, id)
+		}
+	}
+	return nil
+}
+
+// ClientTypes are the client types a policy condition may name.
+var ClientTypes = []string{policy.ClientBrowser, policy.ClientMobileDesktop, policy.ClientOther}
+
+// Platforms are the device platforms a policy condition may name.
+var Platforms = []string{policy.PlatformWindows, policy.PlatformMacOS, policy.PlatformIOS, policy.PlatformAndroid, policy.PlatformLinux, policy.PlatformOther}
+
+// cleanList trims, drops empty entries and duplicates, and never returns nil.
+func cleanList(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, v := range in {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (s *Service) resolveUsers(ctx context.Context, refs []string, allowAll bool) ([]string, error) {
+	out := []string{}
+	for _, ref := range cleanList(refs) {
+		if ref == policy.All {
+			if !allowAll {
+				return nil, invalidCAPolicy("%q cannot be excluded: a policy that excludes every user does nothing", policy.All)
+			}
+			out = append(out, ref)
+			continue
+		}
+		u, err := s.findUserRef(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, u.ID) {
+			out = append(out, u.ID)
+		}
+	}
+	return out, nil
+}
+
+// findUserRef finds a user by id or UPN.
+func (s *Service) findUserRef(ctx context.Context, ref string) (*latchkey.User, error) {
+	u, err := s.Store.FindUserByID(ctx, ref)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		u, err = s.Store.FindUserByUPN(ctx, ref)
+	}
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, latchkey.Errorf(latchkey.EINVALID, "unknown_user", fmt.Sprintf("The policy names a user who does not exist (%q). Check the user name.", ref),
+			"no user with id or UPN %q", ref)
+	}
+	return u, err
+}
+
+func (s *Service) resolveGroups(ctx context.Context, refs []string) ([]string, error) {
+	out := []string{}
+	for _, ref := range cleanList(refs) {
+		g, err := s.Store.FindGroupByID(ctx, ref)
+		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			g, err = s.Store.FindGroupByName(ctx, ref)
+		}
+		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "unknown_group", fmt.Sprintf("The policy names a group that does not exist (%q). Choose an existing group.", ref),
+				"no group with id or name %q", ref)
+		} else if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, g.ID) {
+			out = append(out, g.ID)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) resolveApps(ctx context.Context, refs []string, allowAll bool) ([]string, error) {
+	out := cleanList(refs)
+	for _, ref := range out {
+		if ref == policy.All {
+			if !allowAll {
+				return nil, invalidCAPolicy("%q cannot be excluded: choose applications to exclude", policy.All)
+			}
+			continue
+		}
+		if _, err := s.Store.FindClient(ctx, ref); latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			return nil, latchkey.Errorf(latchkey.EINVALID, "unknown_application", "The policy names an application that does not exist. Choose an existing application.",
+				"no application (OpenID Connect client) with client id %q", ref)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// locationID returns the id of the named location ref names, by id or by name.
+func locationID(cfg *policy.ConditionalAccessConfig, ref string) (string, bool) {
+	for _, l := range cfg.NamedLocations {
+		if l.ID == ref {
+			return l.ID, true
+		}
+	}
+	for _, l := range cfg.NamedLocations {
+		if strings.EqualFold(l.Name, ref) {
+			return l.ID, true
+		}
+	}
+	return "", false
+}

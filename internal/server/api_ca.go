@@ -1,0 +1,298 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+)
+
+// Conditional access for global admins, at Graph's paths under /api/v1/identity/conditionalAccess:
+// policies, authentication strengths, named locations, the lockout lint and what-if.
+
+const caAPI = "/api/v1/identity/conditionalAccess"
+
+// lockoutBody is the error JSON of a lint refusal, with each finding and the people it names.
+type lockoutBody struct {
+	ErrorBody
+	AffectedUsers int               `json:"affectedUsers"`
+	Findings      []lockoutFinding  `json:"findings"`
+	Policies      []auth.PolicyLint `json:"policies"`
+}
+
+type lockoutFinding struct {
+	PolicyID   string `json:"policyId"`
+	PolicyName string `json:"policyName"`
+	auth.LintFinding
+}
+
+// writeCAError answers err, adding the findings when it is a lint refusal.
+func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error) {
+	var le *auth.LockoutError
+	if !errors.As(err, &le) {
+		s.writeError(w, r, err)
+		return
+	}
+	status, body := s.publicError(r, err)
+	writeJSON(w, status, lockoutBodyOf(body, le))
+}
+
+func lockoutBodyOf(body ErrorBody, le *auth.LockoutError) lockoutBody {
+	out := lockoutBody{ErrorBody: body, AffectedUsers: le.Affected, Findings: []lockoutFinding{}, Policies: le.Policies}
+	for _, p := range le.Policies {
+		for _, f := range p.Findings {
+			out.Findings = append(out.Findings, lockoutFinding{PolicyID: p.PolicyID, PolicyName: p.Name, LintFinding: f})
+		}
+	}
+	return out
+}
+
+// lockoutOverride reads ?lockoutOverride=N (0 when absent).
+func lockoutOverride(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("lockoutOverride")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "invalid_request", "The lockout override must be the number of people affected.",
+			"lockoutOverride must be a whole number ≥ 0, not %q", v)
+	}
+	return n, nil
+}
+
+// decodeCA reads a JSON body into v like decodeJSON, and also refuses unknown fields, so that
+// a misspelt condition is not silently dropped.
+func decodeCA(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := readJSONBody(w, r)
+	if err != nil {
+		return err
+	}
+	if err := unmarshalStrict(body, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The request could not be read: "+msg+".", "decode: %s", msg)
+	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The request is empty.", "the body is null")
+	}
+	return nil
+}
+
+// caPolicyJSON is a policy as the API answers a change: the policy and the lint's warnings.
+type caPolicyJSON struct {
+	policy.ConditionalAccessPolicy
+	LintWarnings []auth.PolicyLint `json:"lintWarnings,omitempty"`
+}
+
+func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.auth.ConditionalAccess(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": cfg.Policies})
+}
+
+func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := s.auth.FindCAPolicy(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
+	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *auth.CAChange, error) {
+		return s.auth.CreateCAPolicy(r.Context(), p, override)
+	})
+}
+
+func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
+	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *auth.CAChange, error) {
+		if p.ID != "" && p.ID != r.PathValue("id") {
+			return p, nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The policy's id cannot be changed.",
+				"the body's id %q differs from the path's %q", p.ID, r.PathValue("id"))
+		}
+		return s.auth.UpdateCAPolicy(r.Context(), r.PathValue("id"), p, override)
+	})
+}
+
+func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
+	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *auth.CAChange, error)) {
+	override, err := lockoutOverride(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var p policy.ConditionalAccessPolicy
+	if err := decodeCA(w, r, &p); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	got, ch, err := save(p, override)
+	if err != nil {
+		s.writeCAError(w, r, err)
+		return
+	}
+	writeJSON(w, status, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
+}
+
+// handleAPIPatchCAPolicy changes a policy's state only: {"state": "enabled"}.
+func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
+	override, err := lockoutOverride(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req struct {
+		State string `json:"state"`
+	}
+	if err := decodeCA(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	got, ch, err := s.auth.SetCAPolicyState(r.Context(), r.PathValue("id"), req.State, override)
+	if err != nil {
+		s.writeCAError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
+}
+
+func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
+	if err := s.auth.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
+	sts, err := s.auth.Strengths(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": sts})
+}
+
+func (s *Server) handleAPICreateStrength(w http.ResponseWriter, r *http.Request) {
+	var st policy.Strength
+	if err := decodeCA(w, r, &st); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	got, err := s.auth.CreateStrength(r.Context(), st)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, got)
+}
+
+func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
+	override, err := lockoutOverride(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var st policy.Strength
+	if err := decodeCA(w, r, &st); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	got, ch, err := s.auth.UpdateStrength(r.Context(), r.PathValue("id"), st, override)
+	if err != nil {
+		s.writeCAError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"strength": got, "lintWarnings": ch.Warnings})
+}
+
+func (s *Server) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
+	if err := s.auth.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleAPIListLocations(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.auth.ConditionalAccess(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": cfg.NamedLocations})
+}
+
+func (s *Server) handleAPICreateLocation(w http.ResponseWriter, r *http.Request) {
+	var l policy.NamedLocation
+	if err := decodeCA(w, r, &l); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	got, err := s.auth.CreateNamedLocation(r.Context(), l)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, got)
+}
+
+func (s *Server) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
+	var l policy.NamedLocation
+	if err := decodeCA(w, r, &l); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	got, err := s.auth.UpdateNamedLocation(r.Context(), r.PathValue("id"), l)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, got)
+}
+
+func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
+	if err := s.auth.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
+	var in auth.WhatIfInput
+	if err := decodeCA(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep, err := s.auth.WhatIf(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) handleAPILintCA(w http.ResponseWriter, r *http.Request) {
+	lints, err := s.auth.LintAll(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": lints})
+}
