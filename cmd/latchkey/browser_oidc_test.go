@@ -138,8 +138,9 @@ func checkAssurance(t *testing.T, what string, c idClaims, acr string, amr ...st
 }
 
 // TestBrowserOIDCAssurance signs people into an application through headless Chromium: with a
-// temporary access pass (acr AAL1, amr otp), a device-bound passkey (phr; pop hwk user mfa) and a
-// synced one (phr; pop swk user mfa), each ID token verified by go-oidc against the JWKS. Then a
+// temporary access pass (acr AAL1, amr otp), a device-bound passkey (phr; pop hwk user mfa), a
+// synced one (phr; pop swk user mfa) and password + TOTP (AAL2; pwd otp mfa), each ID token
+// verified by go-oidc against the JWKS. Then a
 // report-only policy that would block Linux browsers records reportOnlyFailure, with the platform
 // read from Chromium's UA client hints, and lets the person in; switched on, it blocks.
 func TestBrowserOIDCAssurance(t *testing.T) {
@@ -175,16 +176,23 @@ func TestBrowserOIDCAssurance(t *testing.T) {
 	erinSignsIn()
 	checkAssurance(t, "synced passkey", rp.signedIn(e), policy.ACRPhishingResistant, "mfa", "pop", "swk", "user")
 
+	// Frank, still on a password during the migration, signs in with password + authenticator
+	// app (AAL2; pwd otp mfa), passing the passkey nudge with "Not now".
+	signInWithPasswordAndTOTP(t, s, rp, b.newIsolatedTab())
+
 	// The sign-in log has the application's sign-ins with acr, amr and the platform from the
 	// client hints (headless Chromium on Linux).
 	events, err := s.Store.ListSignInsFiltered(ctx, latchkey.SignInFilter{AppID: rp.clientID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 3 {
-		t.Fatalf("%d sign-in events for the application, want 3: %+v", len(events), events)
+	if len(events) != 4 {
+		t.Fatalf("%d sign-in events for the application, want 4: %+v", len(events), events)
 	}
-	if e := events[0]; e.UserID != erin.ID || e.Result != latchkey.SignInSuccess || e.ACR != policy.ACRPhishingResistant ||
+	if e := events[0]; e.Method != "password+totp" || e.ACR != policy.ACRAAL2 || e.Result != latchkey.SignInSuccess {
+		t.Errorf("newest event %+v, want Frank's password + TOTP sign-in at AAL2", e)
+	}
+	if e := events[1]; e.UserID != erin.ID || e.Result != latchkey.SignInSuccess || e.ACR != policy.ACRPhishingResistant ||
 		e.PasskeyKind != latchkey.KindSynced || e.Platform != policy.PlatformLinux {
 		t.Errorf("newest event %+v, want Erin's synced passkey sign-in, phr, on linux", e)
 	}
@@ -230,6 +238,57 @@ func TestBrowserOIDCAssurance(t *testing.T) {
 		t.Fatalf("the application got an ID token %+v although the policy blocks", c)
 	default:
 	}
+}
+
+// signInWithPasswordAndTOTP turns passwords and authenticator apps on for everyone, has a new
+// user set both up after a pass sign-in in tab f, and signs them into the application with them.
+func signInWithPasswordAndTOTP(t *testing.T, s *testServer, rp *relyingParty, f *browser) {
+	t.Helper()
+	ctx := context.Background()
+	mp, err := s.Auth.MethodsPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.Password.State, mp.TOTP.State = policy.StateEnabled, policy.StateEnabled
+	if err := s.Auth.SetMethodsPolicy(ctx, mp); err != nil {
+		t.Fatal(err)
+	}
+	frank, pass := newUser(t, s, "frank@example.com", "Frank Hale")
+	const password = "marmalade quartz lantern 7"
+	f.signInWithTAP(s, frank.UserPrincipalName, pass)
+	f.waitVisible("#password-card")
+	f.typeInto("#new-password", password)
+	f.typeInto("#confirm-password", password)
+	f.click("#password-save")
+	f.waitPage("/my/security-info", "#password-notice")
+	f.click("#totp-setup-start")
+	f.waitPage("/my/security-info/totp", "#totp-confirm-form")
+	secret := f.attr("#totp-secret", "data-secret")
+	n0 := time.Now().Unix() / 30
+	f.typeInto("#totp-confirm-code", totpCodeAt(t, secret, n0))
+	f.click("#totp-confirm")
+	f.waitPage("/my/security-info", "#totp-notice")
+	f.signOut()
+	if err := s.Store.DeleteAccessPass(ctx, frank.ID); err != nil { // set up: IT removes the pass
+		t.Fatal(err)
+	}
+
+	rp.startSignIn(f)
+	f.click("#other-ways")
+	f.waitVisible("#methods-form")
+	f.typeInto("#methods-username-input", frank.UserPrincipalName)
+	f.click("#methods-submit")
+	f.waitVisible("#method-choices")
+	f.click(`a[data-method="password"]`)
+	f.waitVisible("#password-form")
+	f.typeInto("#password-input", password)
+	f.click("#password-submit")
+	f.waitVisible("#totp-form")
+	f.typeInto("#totp-code", totpCodeAt(t, secret, n0+1)) // the confirmation used step n0
+	f.click("#totp-submit")
+	f.waitVisible("#nudge-not-now")
+	f.click("#nudge-not-now")
+	checkAssurance(t, "password + authenticator app", rp.signedIn(f), policy.ACRAAL2, "mfa", "otp", "pwd")
 }
 
 // addPasskeyAndSignOut adds a passkey on an authenticator with options o from the security-info
