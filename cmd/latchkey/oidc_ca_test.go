@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -390,4 +391,54 @@ func jwsHeader(raw string) (string, error) {
 	}
 	var h struct{ Kid string }
 	return h.Kid, json.Unmarshal(b, &h)
+}
+
+// TestOIDCCustomStrengthInACRValues: an application names a custom strength (device-bound
+// passkeys only, added with `latchkey policy strength add`) in acr_values. A person whose only
+// passkey is synced gets the page saying what would do; with a device-bound passkey they pass.
+func TestOIDCCustomStrengthInACRValues(t *testing.T) {
+	e := startOIDC(t)
+	ctx := context.Background()
+	file := t.TempDir() + "/strength.json"
+	doc := `{"id":"deviceBoundPasskey","displayName":"Device-bound passkey","allowedCombinations":["passkey"],
+		"passkeyConditions":{"kinds":["deviceBound"]}}`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "policy", "strength", "add", file, "--data", e.data); code != 0 {
+		t.Fatalf("policy strength add: %d %s", code, errOut)
+	}
+	cfg := addApp(t, e, "Treasury")
+	cfg.Endpoint.AuthURL += "?acr_values=deviceBoundPasskey"
+
+	p := newPerson(e.base)
+	if err := p.api.SignInTAP(ctx, "admin", e.pass); err != nil {
+		t.Fatal(err)
+	}
+	syncedKey, _ := loadtest.NewAuthenticator(e.base, true)
+	if _, err := p.api.Register(ctx, syncedKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.api.SignIn(ctx, syncedKey, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := p.visit(t, cfg)
+	noCallback(t, e, "synced passkey")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `data-code="strength_not_met"`) ||
+		!strings.Contains(body, "Device-bound passkey") {
+		t.Fatalf("synced passkey against the custom strength: %d %s:\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+
+	key, _ := loadtest.NewAuthenticator(e.base, false)
+	if err := p.api.SignIn(ctx, syncedKey, ""); err != nil { // a fresh sign-in may register
+		t.Fatal(err)
+	}
+	if _, err := p.api.Register(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.api.SignIn(ctx, key, ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = p.visit(t, cfg)
+	callback(t, e, "device-bound passkey", resp, body)
 }

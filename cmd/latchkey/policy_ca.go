@@ -54,7 +54,7 @@ func printLints(out io.Writer, lints []auth.PolicyLint) {
 		if len(pl.Findings) == 0 {
 			continue
 		}
-		fmt.Fprintf(out, "Policy %q (%s, %s): %d people affected\n", pl.Name, stateName(pl.State), pl.PolicyID, pl.Affected)
+		fmt.Fprintf(out, "Policy %q (%s, %s): %s affected\n", pl.Name, stateName(pl.State), pl.PolicyID, policy.People(pl.Affected))
 		for _, f := range pl.Findings {
 			fmt.Fprintf(out, "  %s: %s\n", f.Code, f.Message)
 			if len(f.UserPrincipalNames) > 0 {
@@ -77,7 +77,7 @@ func withLockout(out io.Writer, err error) error {
 	var le *auth.LockoutError
 	if errors.As(err, &le) {
 		printLints(out, le.Policies)
-		fmt.Fprintf(out, "Refused: %d people would be locked out. Fix the policy, or repeat the command with --lockout-override %d.\n", le.Affected, le.Affected)
+		fmt.Fprintf(out, "Refused: %s would be locked out. Fix the policy, or repeat the command with --lockout-override %d.\n", policy.People(le.Affected), le.Affected)
 	}
 	return err
 }

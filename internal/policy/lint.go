@@ -146,6 +146,14 @@ func hasBreakGlass(p ConditionalAccessPolicy, all []ConditionalAccessPolicy, dir
 	return false
 }
 
+// People says "1 person" or "n people".
+func People(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
+}
+
 // AffectedUsers returns the distinct users the error findings name, sorted.
 func AffectedUsers(findings []Finding) []string {
 	var out []string
@@ -172,6 +180,6 @@ func Refuse(findings []Finding, override int) error {
 		codes = append(codes, fmt.Sprintf("%s (%d users): %s", f.Code, len(f.Users), f.Message))
 	}
 	return latchkey.Errorf(latchkey.EINVALID, CodeLockoutOverrideNeeded,
-		fmt.Sprintf("Turning this policy on could lock out %d people. Fix it, or confirm by entering %d as the override.", n, n),
+		fmt.Sprintf("Turning this policy on could lock out %s. Fix it, or confirm by entering %d as the override.", People(n), n),
 		"lint findings: %s; override %d does not equal %d affected users", strings.Join(codes, "; "), override, n)
 }

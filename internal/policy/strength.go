@@ -224,7 +224,10 @@ func (s *Strength) Validate() error {
 	if !seen[CombinationPasskey] {
 		return invalidStrength("strength %q has passkey conditions but does not allow passkeys", s.Name)
 	}
-	for _, k := range pc.Kinds {
+	for i, k := range pc.Kinds {
+		if k == PasskeyTypesDeviceBound { // the spelling passkey profiles use
+			k, pc.Kinds[i] = latchkey.KindDeviceBound, latchkey.KindDeviceBound
+		}
 		if k != latchkey.KindDeviceBound && k != latchkey.KindSynced {
 			return invalidStrength("strength %q: passkey kind must be %s or %s, not %q", s.Name, latchkey.KindDeviceBound, latchkey.KindSynced, k)
 		}

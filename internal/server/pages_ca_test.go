@@ -95,7 +95,7 @@ func TestCAPages(t *testing.T) {
 	checkErrorPage(t, r, policy.CodeLockoutOverrideNeeded)
 	text = pageText(r)
 	if m := lockoutCountRE.FindSubmatch(r.body); m == nil || string(m[1]) != "1" || !strings.Contains(text, "admin@example.com") ||
-		!strings.Contains(text, "could lock out 1 people") || !strings.Contains(string(r.body), `action="/admin/ca/`+p.ID+`/state"`) {
+		!strings.Contains(text, "could lock out 1 person") || !strings.Contains(string(r.body), `action="/admin/ca/`+p.ID+`/state"`) {
 		t.Fatalf("lockout page: %s", text)
 	}
 	// A wrong count is refused; the right one switches it on.
