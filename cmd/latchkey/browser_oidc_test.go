@@ -124,7 +124,7 @@ func (rp *relyingParty) signedIn(b *browser) idClaims {
 func (rp *relyingParty) startSignIn(b *browser) {
 	rp.t.Helper()
 	b.navigate(rp.srv.URL + "/login")
-	b.waitJS("Latchkey's sign-in page", `location.pathname === "/signin" && new URLSearchParams(location.search).get("next").startsWith("/oidc/login?authRequestID=") && !!document.querySelector("#passkey-signin")`)
+	b.waitJS("Latchkey's sign-in page", `location.pathname === "/signin" && document.readyState === "complete" && new URLSearchParams(location.search).get("next").startsWith("/oidc/login?authRequestID=") && !!document.querySelector("#passkey-signin")`)
 }
 
 func checkAssurance(t *testing.T, what string, c idClaims, acr string, amr ...string) {
@@ -153,7 +153,7 @@ func TestBrowserOIDCAssurance(t *testing.T) {
 	b := startBrowser(t)
 	rp.startSignIn(b)
 	b.click("#tap-link")
-	b.waitVisible("#tap-form")
+	b.waitPage("/signin/tap", "#tap-form")
 	b.typeInto("#tap-username", dana.UserPrincipalName)
 	b.typeInto("#tap-pass", pass)
 	b.click("#tap-submit")
@@ -275,18 +275,18 @@ func signInWithPasswordAndTOTP(t *testing.T, s *testServer, rp *relyingParty, f 
 
 	rp.startSignIn(f)
 	f.click("#other-ways")
-	f.waitVisible("#methods-form")
+	f.waitPage("/signin/methods", "#methods-form")
 	f.typeInto("#methods-username-input", frank.UserPrincipalName)
 	f.click("#methods-submit")
-	f.waitVisible("#method-choices")
+	f.waitPage("/signin/methods", "#method-choices")
 	f.click(`a[data-method="password"]`)
-	f.waitVisible("#password-form")
+	f.waitPage("/signin/password", "#password-form")
 	f.typeInto("#password-input", password)
 	f.click("#password-submit")
-	f.waitVisible("#totp-form")
+	f.waitPage("/signin/password", "#totp-form")
 	f.typeInto("#totp-code", totpCodeAt(t, secret, n0+1)) // the confirmation used step n0
 	f.click("#totp-submit")
-	f.waitVisible("#nudge-not-now")
+	f.waitPage("/signin/nudge", "#nudge-not-now")
 	f.click("#nudge-not-now")
 	checkAssurance(t, "password + authenticator app", rp.signedIn(f), policy.ACRAAL2, "mfa", "otp", "pwd")
 }
