@@ -188,6 +188,14 @@ func TestBrowserLegacyMigration(t *testing.T) {
 	if n := m.count("li.passkey"); n != 1 {
 		t.Errorf("My security info lists %d passkeys, want 1", n)
 	}
+	// The admin's view of Mia says what she has.
+	b.navigate(s.URL + "/admin/users/" + mia.ID)
+	b.waitVisible("#legacy-state")
+	if got := b.text("#legacy-state"); !strings.HasPrefix(got, "Password: set ") || !strings.Contains(got, "Authenticator app: set up") ||
+		!strings.Contains(got, "skipped 1 time(s)") {
+		t.Errorf("admin view of Mia's legacy methods: %q", got)
+	}
+
 	events, err := s.Store.ListSignIns(ctx, mia.ID, 10)
 	if err != nil {
 		t.Fatal(err)

@@ -87,8 +87,14 @@ func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *Erro
 		s.errorPage(w, r, err)
 		return
 	}
+	legacy, err := s.store.FindLegacyCredentials(ctx, u.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	s.render(w, r, "admin-user", u.DisplayName, view{Error: refusal, Status: status, Data: map[string]any{
 		"Target": u, "Passkeys": pks, "Groups": groups, "TAP": tap, "NewPass": newPass, "SignIns": signIns, "Policy": policy,
+		"Legacy": legacy,
 	}})
 }
 
