@@ -285,4 +285,11 @@ func printPolicy(w io.Writer, p policy.MethodsPolicy, names map[string]string) {
 	fmt.Fprintf(w, "  lifetime: %d minutes by default, %d to %d allowed\n  length: %d characters\n  one-time: %s\n",
 		t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes, t.MaximumLifetimeInMinutes, t.DefaultLength,
 		yes(t.IsUsableOnce, "always", "when the issuer chooses"))
+	pw, totp, rc := p.Password, p.TOTP, p.RegistrationCampaign
+	fmt.Fprintf(w, "Passwords (migration only): %s\n  include: %s\n  exclude: %s\n  minimum length: %d characters\n",
+		pw.State, targets(pw.IncludeTargets), targets(pw.ExcludeTargets), pw.MinimumLength)
+	fmt.Fprintf(w, "Authenticator apps (TOTP, migration only): %s\n  include: %s\n  exclude: %s\n",
+		totp.State, targets(totp.IncludeTargets), targets(totp.ExcludeTargets))
+	fmt.Fprintf(w, "Offer to create a passkey after a sign-in without one: %s, \"Not now\" allowed %d times\n",
+		rc.State, rc.SnoozesAllowed)
 }

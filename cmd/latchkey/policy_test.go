@@ -35,7 +35,8 @@ func TestCLIPolicy(t *testing.T) {
 		t.Fatalf("default policy %+v", p.Passkey)
 	}
 	out, _, code := run(t, "policy", "show", d)
-	if code != 0 || !strings.Contains(out, "Default (default)") || !strings.Contains(out, "Temporary access passes: enabled") {
+	if code != 0 || !strings.Contains(out, "Default (default)") || !strings.Contains(out, "Temporary access passes: enabled") ||
+		!strings.Contains(out, "Passwords (migration only): disabled") || !strings.Contains(out, "Authenticator apps (TOTP, migration only): disabled") {
 		t.Errorf("policy show: %d\n%s", code, out)
 	}
 
