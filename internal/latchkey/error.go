@@ -18,6 +18,7 @@ const (
 	ETOOMANYREQUEST = "too_many"     // 429: throttled
 	ETOOLARGE       = "too_large"    // 413: body too big
 	EUNSUPPORTED    = "unsupported"  // 415: wrong content type
+	EMETHOD         = "method"       // 405: the address exists, not for this method
 	EINTERNAL       = "internal"     // 500: our fault, never the caller's input
 )
 

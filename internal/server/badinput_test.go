@@ -504,3 +504,24 @@ func TestAuthenticatorFlagsRefused(t *testing.T) {
 		t.Errorf("refused sign-ins moved the passkey's sign count to %d", pk.SignCount)
 	}
 }
+
+// TestAPIWrongMethod: an API address used with a method it does not take answers 405 with the
+// methods it does take; an address that does not exist answers 404.
+func TestAPIWrongMethod(t *testing.T) {
+	h := newHarness(t)
+	admin, _ := h.signedInClient("wrongmethod@example.com", true)
+	for _, tc := range []struct {
+		method, path, allow string
+	}{
+		{"DELETE", "/api/v1/me", "GET"},
+		{"PUT", "/api/v1/users", "GET, POST"},
+		{"GET", "/api/v1/signin/tap", "POST"},
+	} {
+		r := admin.do(tc.method, tc.path, "", nil)
+		errorBody(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+		if got := r.header.Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+	errorBody(t, admin.do("GET", "/api/v1/nothing-here", "", nil), http.StatusNotFound, "not_found")
+}

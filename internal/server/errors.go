@@ -28,6 +28,8 @@ func statusOf(kind string) int {
 		return http.StatusRequestEntityTooLarge
 	case latchkey.EUNSUPPORTED:
 		return http.StatusUnsupportedMediaType
+	case latchkey.EMETHOD:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/auth"
@@ -226,6 +227,22 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+	// The catch-all matches every method, so the mux never answers 405 itself: look for the
+	// methods this path does have.
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		s.writeError(w, r, latchkey.Errorf(latchkey.EMETHOD, "method_not_allowed",
+			"This address does not take that kind of request.", "%s %s: this route takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+		return
+	}
 	s.writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is nothing at this address.",
 		"no API route %s %s", r.Method, r.URL.Path))
 }
