@@ -145,7 +145,7 @@ func TestBadFormInput(t *testing.T) {
 				{"wrong CSRF", rt.c, form, withCSRF(rt.fields, auth.NewToken()), nil, 403, "csrf_failed"},
 				{"CSRF in the query only", rt.c, form, rt.fields.Encode(), nil, 403, "csrf_failed"},
 				{"no CSRF cookie", noCookie, form, withCSRF(rt.fields, rt.token), nil, 403, "csrf_failed"},
-				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", MaxBodyBytes), nil, 400, "malformed_form"},
+				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", MaxBodyBytes), nil, 413, "form_too_large"},
 				{"malformed urlencoding", rt.c, form, withCSRF(rt.fields, rt.token) + "&x=%zz", nil, 400, "malformed_form"},
 				{"semicolon separator", rt.c, form, withCSRF(rt.fields, rt.token) + ";x=y", nil, 400, "malformed_form"},
 				{"JSON", rt.c, "application/json", `{"csrf":"` + rt.token + `","name":"x","upn":"x@example.com"}`, nil, 403, "csrf_failed"},

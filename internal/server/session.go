@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"mime"
 	"net/http"
 
@@ -132,6 +133,12 @@ func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 			parse = func() error { return r.ParseMultipartForm(MaxBodyBytes) } // file uploads (inspect)
 		}
 		if err := parse(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.errorPage(w, r, latchkey.Errorf(latchkey.ETOOLARGE, "form_too_large",
+					"What you sent is too large. Send something smaller, or paste only what is asked for.", "form body over %d bytes", MaxBodyBytes))
+				return
+			}
 			s.errorPage(w, r, latchkey.Errorf(latchkey.EINVALID, "malformed_form", "The form could not be read. Go back and try again.", "parse form: %v", err))
 			return
 		}
