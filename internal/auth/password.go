@@ -196,12 +196,12 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 		return nil, latchkey.Errorf(latchkey.EINVALID, "missing_field", "Enter your user name and your password.", "username and password are required")
 	}
 	ipKey := passwordIPKey(c.IP)
-	if err := s.checkLegacyThrottle(ctx, ipKey, ipPolicy, latchkey.MethodPassword); err != nil {
+	if err := s.checkThrottle(ctx, ipKey, ipPolicy, passwordGuessed); err != nil {
 		return nil, err
 	}
 	if len(upn) > 254 || utf8.RuneCountInString(password) > MaxPasswordLength {
 		err := errPasswordInvalid("username or password longer than allowed")
-		s.failLegacy(ctx, latchkey.MethodPassword, nil, ipKey, "", err, c)
+		s.failGuess(ctx, passwordGuessed, nil, ipKey, "", err, c)
 		return nil, err
 	}
 	password = normalizePassword(password)
@@ -209,13 +209,13 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		hashPass(password) // spend the same time as a real check so that timing tells nothing
 		err = errPasswordInvalid(fmt.Sprintf("no user %q", upn))
-		s.failLegacy(ctx, latchkey.MethodPassword, nil, ipKey, "", err, c)
+		s.failGuess(ctx, passwordGuessed, nil, ipKey, "", err, c)
 		return nil, err
 	} else if err != nil {
 		return nil, err
 	}
 	userKey := passwordUserKey(user.ID)
-	if err := s.checkLegacyThrottle(ctx, userKey, userPolicy, latchkey.MethodPassword); err != nil {
+	if err := s.checkThrottle(ctx, userKey, userPolicy, passwordGuessed); err != nil {
 		s.recordFailure(ctx, latchkey.MethodPassword, user, nil, err, c)
 		return nil, err
 	}
@@ -226,12 +226,12 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 	if !creds.HasPassword() {
 		hashPass(password)
 		err = errPasswordInvalid(fmt.Sprintf("user %s has no password", user.UserPrincipalName))
-		s.failLegacy(ctx, latchkey.MethodPassword, user, ipKey, userKey, err, c)
+		s.failGuess(ctx, passwordGuessed, user, ipKey, userKey, err, c)
 		return nil, err
 	}
 	if !checkPass(creds.PasswordHash, password) {
 		err = errPasswordInvalid(fmt.Sprintf("wrong password for %s", user.UserPrincipalName))
-		s.failLegacy(ctx, latchkey.MethodPassword, user, ipKey, userKey, err, c)
+		s.failGuess(ctx, passwordGuessed, user, ipKey, userKey, err, c)
 		return nil, err
 	}
 	// The password is right: from here on the person may be told precisely what is wrong.

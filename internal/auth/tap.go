@@ -118,20 +118,20 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 		return nil, errTAPInvalid("username or tap longer than allowed")
 	}
 	ipKey := ipThrottleKey(c.IP)
-	if err := s.checkThrottle(ctx, ipKey, ipPolicy); err != nil {
+	if err := s.checkThrottle(ctx, ipKey, ipPolicy, tapGuessed); err != nil {
 		return nil, err
 	}
 	user, err := s.Store.FindUserByUPN(ctx, upn)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		hashPass(pass) // spend the same time as a real check so that timing tells nothing
 		err = errTAPInvalid(fmt.Sprintf("no user %q", upn))
-		s.failTAP(ctx, nil, ipKey, "", err, c)
+		s.failGuess(ctx, tapGuessed, nil, ipKey, "", err, c)
 		return nil, err
 	} else if err != nil {
 		return nil, err
 	}
 	userKey := userThrottleKey(user.ID)
-	if err := s.checkThrottle(ctx, userKey, userPolicy); err != nil {
+	if err := s.checkThrottle(ctx, userKey, userPolicy, tapGuessed); err != nil {
 		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
 		return nil, err
 	}
@@ -139,14 +139,14 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		hashPass(pass)
 		err = errTAPInvalid(fmt.Sprintf("user %s has no temporary access pass", user.UserPrincipalName))
-		s.failTAP(ctx, user, ipKey, userKey, err, c)
+		s.failGuess(ctx, tapGuessed, user, ipKey, userKey, err, c)
 		return nil, err
 	} else if err != nil {
 		return nil, err
 	}
 	if !checkPass(ap.Hash, pass) {
 		err = errTAPInvalid(fmt.Sprintf("wrong temporary access pass for %s", user.UserPrincipalName))
-		s.failTAP(ctx, user, ipKey, userKey, err, c)
+		s.failGuess(ctx, tapGuessed, user, ipKey, userKey, err, c)
 		return nil, err
 	}
 	// The pass is right: from here on the person may be told precisely what is wrong.
@@ -203,20 +203,6 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 
 // The assurance of a TAP sign-in (DESIGN §5): AAL1, amr otp.
 var tapACR, tapAMR = policy.AssuranceOf(policy.AuthenticationContext{Methods: []string{latchkey.MethodTAP}})
-
-// failTAP counts a wrong guess against the address and the user and records the attempt.
-func (s *Service) failTAP(ctx context.Context, user *latchkey.User, ipKey, userKey string, err error, c Client) {
-	now := s.now()
-	if _, e := s.recordThrottleFailure(ctx, ipKey, ipPolicy, now); e != nil {
-		s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
-	}
-	if userKey != "" {
-		if _, e := s.recordThrottleFailure(ctx, userKey, userPolicy, now); e != nil {
-			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
-		}
-	}
-	s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
-}
 
 func generatePass(length int) string {
 	var b strings.Builder

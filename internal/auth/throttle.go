@@ -45,8 +45,24 @@ func (p throttlePolicy) delay(n int) time.Duration {
 func userThrottleKey(userID string) string { return "tap:user:" + userID }
 func ipThrottleKey(ip string) string       { return "tap:ip:" + ip }
 
+// guessed says, per method whose secret can be guessed, what a throttled attempt tells the
+// person: the refusal at the limit, and what to add to "wait, then try again".
+type guessed struct {
+	method string
+	locked func(key string, failures int) error
+	hint   string
+}
+
+var tapGuessed = guessed{method: latchkey.MethodTAP,
+	locked: func(key string, n int) error {
+		return latchkey.Errorf(latchkey.EFORBIDDEN, "tap_locked",
+			"This pass is blocked after too many wrong tries. Ask your IT admin for a new one.",
+			"%s reached %d consecutive failures; issuing a new pass resets it", key, n)
+	},
+	hint: " If you are unsure of your pass, ask your IT admin for a new one."}
+
 // checkThrottle refuses an attempt while key must wait, or once it reached the policy's limit.
-func (s *Service) checkThrottle(ctx context.Context, key string, p throttlePolicy) error {
+func (s *Service) checkThrottle(ctx context.Context, key string, p throttlePolicy, g guessed) error {
 	th, err := s.Store.FindThrottle(ctx, key)
 	if err != nil {
 		return err
@@ -56,28 +72,36 @@ func (s *Service) checkThrottle(ctx context.Context, key string, p throttlePolic
 		return nil
 	}
 	if p.limit > 0 && th.Failures >= p.limit {
-		return latchkey.Errorf(latchkey.EFORBIDDEN, "tap_locked",
-			"This pass is blocked after too many wrong tries. Ask your IT admin for a new one.",
-			"%s reached %d consecutive failures; issuing a new pass resets it", key, th.Failures)
+		return g.locked(key, th.Failures)
 	}
-	wait := th.LastFailureAt.Add(p.delay(th.Failures)).Sub(now)
-	if wait > 0 {
-		secs := int(wait.Round(time.Second) / time.Second)
-		if secs < 1 {
-			secs = 1
-		}
+	if wait := th.LastFailureAt.Add(p.delay(th.Failures)).Sub(now); wait > 0 {
+		secs := max(1, int(wait.Round(time.Second)/time.Second))
 		return latchkey.Errorf(latchkey.ETOOMANYREQUEST, "too_many_attempts",
-			fmt.Sprintf("Too many tries. Wait %s, then try again carefully. If you are unsure of your pass, ask your IT admin for a new one.", plural(secs, "second")),
+			fmt.Sprintf("Too many tries. Wait %s, then try again carefully.%s", plural(secs, "second"), g.hint),
 			"%s has %d consecutive failures; next attempt allowed at %s", key, th.Failures, now.Add(wait).Format(timeFormat))
 	}
 	return nil
 }
 
+// failGuess counts a wrong guess at g's method against the address (when known) and the user
+// (userKey "" for none), and records the attempt in the sign-in log.
+func (s *Service) failGuess(ctx context.Context, g guessed, user *latchkey.User, ipKey, userKey string, err error, c Client) {
+	now := s.now()
+	if c.IP != "" {
+		if _, e := s.recordThrottleFailure(ctx, ipKey, ipPolicy, now); e != nil {
+			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
+		}
+	}
+	if userKey != "" {
+		if _, e := s.recordThrottleFailure(ctx, userKey, userPolicy, now); e != nil {
+			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
+		}
+	}
+	s.recordFailure(ctx, g.method, user, nil, err, c)
+}
+
 // recordThrottleFailure counts one failure, first forgetting a counter that was idle long enough.
 func (s *Service) recordThrottleFailure(ctx context.Context, key string, p throttlePolicy, now time.Time) (latchkey.Throttle, error) {
-	if key == ipThrottleKey("") {
-		return latchkey.Throttle{}, nil
-	}
 	if p.forget > 0 {
 		th, err := s.Store.FindThrottle(ctx, key)
 		if err != nil {

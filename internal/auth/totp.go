@@ -44,52 +44,20 @@ func passwordUserKey(userID string) string { return "password:user:" + userID }
 func totpUserKey(userID string) string     { return "totp:user:" + userID }
 func passwordIPKey(ip string) string       { return "legacy:ip:" + ip }
 
-// checkLegacyThrottle refuses an attempt at method while key must wait, or once it reached the
-// policy's limit, as checkThrottle does for passes.
-func (s *Service) checkLegacyThrottle(ctx context.Context, key string, p throttlePolicy, method string) error {
-	th, err := s.Store.FindThrottle(ctx, key)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	if th.Failures == 0 || (p.forget > 0 && now.Sub(th.LastFailureAt) > p.forget) {
-		return nil
-	}
-	if p.limit > 0 && th.Failures >= p.limit {
-		if method == latchkey.MethodTOTP {
+var (
+	passwordGuessed = guessed{method: latchkey.MethodPassword,
+		locked: func(key string, n int) error {
+			return latchkey.Errorf(latchkey.EFORBIDDEN, "password_locked",
+				"Your password is blocked after too many wrong tries. Ask IT for a temporary access pass, then set a new password.",
+				"%s reached %d consecutive failures; setting a new password resets it", key, n)
+		}}
+	totpGuessed = guessed{method: latchkey.MethodTOTP,
+		locked: func(key string, n int) error {
 			return latchkey.Errorf(latchkey.EFORBIDDEN, "totp_locked",
 				"Your authenticator app is blocked after too many wrong codes. Ask IT for a temporary access pass, then set up your authenticator app again.",
-				"%s reached %d consecutive failures; setting up the authenticator app again resets it", key, th.Failures)
-		}
-		return latchkey.Errorf(latchkey.EFORBIDDEN, "password_locked",
-			"Your password is blocked after too many wrong tries. Ask IT for a temporary access pass, then set a new password.",
-			"%s reached %d consecutive failures; setting a new password resets it", key, th.Failures)
-	}
-	if wait := th.LastFailureAt.Add(p.delay(th.Failures)).Sub(now); wait > 0 {
-		secs := max(1, int(wait.Round(time.Second)/time.Second))
-		return latchkey.Errorf(latchkey.ETOOMANYREQUEST, "too_many_attempts",
-			fmt.Sprintf("Too many tries. Wait %s, then try again carefully.", plural(secs, "second")),
-			"%s has %d consecutive failures; next attempt allowed at %s", key, th.Failures, now.Add(wait).Format(timeFormat))
-	}
-	return nil
-}
-
-// failLegacy counts a wrong guess against the address and the user (userKey "" for none) and
-// records the attempt in the sign-in log.
-func (s *Service) failLegacy(ctx context.Context, method string, user *latchkey.User, ipKey, userKey string, err error, c Client) {
-	now := s.now()
-	if c.IP != "" {
-		if _, e := s.recordThrottleFailure(ctx, ipKey, ipPolicy, now); e != nil {
-			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
-		}
-	}
-	if userKey != "" {
-		if _, e := s.recordThrottleFailure(ctx, userKey, userPolicy, now); e != nil {
-			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
-		}
-	}
-	s.recordFailure(ctx, method, user, nil, err, c)
-}
+				"%s reached %d consecutive failures; setting up the authenticator app again resets it", key, n)
+		}}
+)
 
 // The second step's token is self-contained, like sign-in challenges (challenge.go), so that
 // any node can finish a sign-in another began: version (1) | expiry, Unix ms (8) | random (16) |
@@ -171,7 +139,7 @@ func (s *Service) SignInWithTOTP(ctx context.Context, token, code string, c Clie
 		key string
 		p   throttlePolicy
 	}{{ipKey, ipPolicy}, {userKey, userPolicy}} {
-		if err := s.checkLegacyThrottle(ctx, k.key, k.p, latchkey.MethodTOTP); err != nil {
+		if err := s.checkThrottle(ctx, k.key, k.p, totpGuessed); err != nil {
 			s.recordFailure(ctx, latchkey.MethodTOTP, user, nil, err, c)
 			return nil, err
 		}
@@ -208,7 +176,7 @@ func (s *Service) SignInWithTOTP(ctx context.Context, token, code string, c Clie
 		}
 	}
 	if err != nil {
-		s.failLegacy(ctx, latchkey.MethodTOTP, user, ipKey, userKey, err, c)
+		s.failGuess(ctx, totpGuessed, user, ipKey, userKey, err, c)
 		return nil, err
 	}
 	if err := s.Store.MarkChallengeUsed(ctx, stepID, expires); latchkey.IsKind(err, latchkey.ECONFLICT) {
