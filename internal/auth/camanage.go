@@ -142,23 +142,6 @@ func (s *Service) changeCA(ctx context.Context, override int, change func(*polic
 	return &CAChange{Config: cfg, Warnings: warnings}, nil
 }
 
-// lintInputs returns the directory as the lint sees it and every user's UPN by id.
-func (s *Service) lintInputs(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
-	dir, _, err := s.LintDirectory(ctx)
-	if err != nil {
-		return dir, nil, err
-	}
-	users, err := s.Store.ListUsers(ctx)
-	if err != nil {
-		return dir, nil, err
-	}
-	upns := make(map[string]string, len(users))
-	for _, u := range users {
-		upns[u.ID] = u.UserPrincipalName
-	}
-	return dir, upns, nil
-}
-
 // lintOne lints p as if enforced and names the people by UPN.
 func lintOne(p policy.ConditionalAccessPolicy, cfg *policy.ConditionalAccessConfig, dir policy.LintDirectory, upns map[string]string) PolicyLint {
 	fs := policy.Lint(p, cfg.Policies, cfg.StrengthMap(), dir, 0)
@@ -197,7 +180,7 @@ func (s *Service) lintForSave(ctx context.Context, cfg *policy.ConditionalAccess
 	if len(todo) == 0 {
 		return warnings, nil
 	}
-	dir, upns, err := s.lintInputs(ctx)
+	dir, upns, err := s.LintDirectory(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +215,7 @@ func (s *Service) LintAll(ctx context.Context) ([]PolicyLint, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, upns, err := s.lintInputs(ctx)
+	dir, upns, err := s.LintDirectory(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -160,8 +160,8 @@ func Contexts(ms []RegisteredMethod) []policy.AuthenticationContext {
 }
 
 // LintDirectory returns every enabled user with their registered methods, as the lockout lint
-// sees the directory, and their methods by user id for reports.
-func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[string][]RegisteredMethod, error) {
+// sees the directory, and every user's UPN by id, to name them in findings.
+func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
 	users, err := s.Store.ListUsers(ctx)
 	if err != nil {
 		return policy.LintDirectory{}, nil, err
@@ -171,8 +171,9 @@ func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[
 		return policy.LintDirectory{}, nil, err
 	}
 	dir := policy.LintDirectory{Users: make([]policy.DirectoryUser, 0, len(users))}
-	methods := make(map[string][]RegisteredMethod, len(users))
+	upns := make(map[string]string, len(users))
 	for _, u := range users {
+		upns[u.ID] = u.UserPrincipalName
 		if !u.Enabled {
 			continue
 		}
@@ -184,8 +185,7 @@ func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[
 		if err != nil {
 			return policy.LintDirectory{}, nil, err
 		}
-		methods[u.ID] = ms
 		dir.Users = append(dir.Users, policy.DirectoryUser{Principal: pr, Registered: Contexts(ms)})
 	}
-	return dir, methods, nil
+	return dir, upns, nil
 }
