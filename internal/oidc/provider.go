@@ -91,25 +91,14 @@ func New(store latchkey.Store, issuer string, logger *slog.Logger) (*Provider, e
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.op.ServeHTTP(w, r) }
 
 // CompleteLogin records that the session's person signed in for the authorization request, with
-// acr and amr from how they signed in (DESIGN §5), and returns where to send the browser next:
-// the provider's callback, which redirects to the application with a code. When the request's
-// acr_values are not met it returns a *StepUpError and leaves the request open.
-func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session) (string, error) {
+// acr and amr from how they signed in (ac, with used the passkey it used, if any; DESIGN §5),
+// and returns where to send the browser next: the provider's callback, which redirects to the
+// application with a code. When the request's acr_values are not met it returns a *StepUpError
+// and leaves the request open.
+func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session, ac policy.AuthenticationContext, used *latchkey.Passkey) (string, error) {
 	req, err := p.store.FindAuthRequest(ctx, authRequestID, time.Now())
 	if err != nil {
 		return "", err
-	}
-	ac := policy.AuthenticationContext{Methods: sess.Methods}
-	var used *latchkey.Passkey
-	if sess.PasskeyID != "" {
-		pk, err := p.store.FindPasskeyByID(ctx, sess.PasskeyID)
-		if err != nil && !isNotFound(err) {
-			return "", err
-		}
-		if pk != nil {
-			used = pk
-			ac.Passkey = &policy.PresentedPasskey{Kind: pk.Kind, AAGUID: pk.AAGUID, Attestation: pk.AttestationTrust, UserVerified: pk.UserVerified}
-		}
 	}
 	// The application's acr_values: met by any one of them, or a *StepUpError.
 	if err := p.checkACRValues(ctx, req.ACRValues, sess.UserID, ac, used); err != nil {

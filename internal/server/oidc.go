@@ -19,9 +19,9 @@ type OIDCProvider interface {
 	http.Handler
 	// AuthRequest returns a pending authorization request; ENOTFOUND once expired or used.
 	AuthRequest(ctx context.Context, id string) (*latchkey.AuthRequest, error)
-	// CompleteLogin finishes an authorization request for the session's person and returns
-	// where to send the browser.
-	CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session) (string, error)
+	// CompleteLogin finishes an authorization request for the session's person, who signed in
+	// as ac says (with passkey used, if any), and returns where to send the browser.
+	CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session, ac policy.AuthenticationContext, used *latchkey.Passkey) (string, error)
 	// LoginRequired sends the browser back to the application with error=login_required.
 	LoginRequired(w http.ResponseWriter, r *http.Request, req *latchkey.AuthRequest)
 }
@@ -95,7 +95,7 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, access.Refusal)
 		return
 	}
-	to, err := s.oidc.CompleteLogin(ctx, id, sess)
+	to, err := s.oidc.CompleteLogin(ctx, id, sess, access.Context, access.Passkey)
 	s.auth.RecordAccess(ctx, access, err, c)
 	// The application's acr_values are not met but a passkey the person has would meet them:
 	// send them to sign in again, once. Coming back (stepup=1) with a session that still falls
