@@ -60,7 +60,9 @@ func (s *Service) SessionContext(ctx context.Context, sess *latchkey.Session) (p
 	} else if err != nil {
 		return ac, nil, err
 	}
-	ac.Passkey = &policy.PresentedPasskey{Kind: pk.Kind, AAGUID: pk.AAGUID, Attestation: pk.AttestationTrust, UserVerified: pk.UserVerified}
+	// Every passkey sign-in requires user verification (BeginSignIn asks for it and
+	// go-webauthn refuses an assertion without the UV flag), so a passkey session was verified.
+	ac.Passkey = &policy.PresentedPasskey{Kind: pk.Kind, AAGUID: pk.AAGUID, Attestation: pk.AttestationTrust, UserVerified: true}
 	return ac, pk, nil
 }
 
