@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -302,7 +303,7 @@ func TestTAPGuessingIsSlowedThenStopped(t *testing.T) {
 	wantCode(t, guess(0, pass), "too_many_attempts")
 	// At 100 consecutive failures the pass is stopped for good, right pass or not.
 	for th.Failures < MaxTAPFailures {
-		if th, err = svc.Store.RecordFailure(ctx, userThrottleKey(u.ID), c.Now()); err != nil {
+		if th, err = svc.Store.RecordFailure(ctx, userThrottleKey(u.ID), c.Now(), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -337,10 +338,42 @@ func TestTAPGuessingThrottledPerAddress(t *testing.T) {
 	// Another address is not affected.
 	_, err = svc.SignInWithTAP(ctx, "alice@example.com", "wrongpass", Client{IP: "192.0.2.77"})
 	wantCode(t, err, "tap_invalid")
-	// A day later the address starts afresh.
-	c.Add(25 * time.Hour)
+	// The count drains, one failure per drain: after one, the address has one free try again,
+	// and then waits once more.
+	c.Add(ipPolicy.drain)
 	_, err = svc.SignInWithTAP(ctx, "alice@example.com", "wrongpass", attacker)
 	wantCode(t, err, "tap_invalid")
+	_, err = svc.SignInWithTAP(ctx, "alice@example.com", "wrongpass", attacker)
+	wantCode(t, err, "too_many_attempts")
+	// Kept at it, the address gets about one guess per drain: past the free failures the wait
+	// doubles up to 15 minutes while only one failure drains per drain.
+	guesses := 0
+	for range 24 * 60 {
+		c.Add(time.Minute)
+		_, err = svc.SignInWithTAP(ctx, "nobody@example.com", "wrongpass", attacker)
+		if latchkey.ErrorCode(err) == "tap_invalid" {
+			guesses++
+		}
+	}
+	if perDay := int(24 * time.Hour / ipPolicy.drain); guesses > perDay+ipPolicy.free {
+		t.Errorf("an address trying once a minute for a day got %d guesses, want at most %d", guesses, perDay+ipPolicy.free)
+	}
+	if guesses == 0 {
+		t.Error("an address held back for a day got no guess at all: the count does not drain")
+	}
+
+	// An office behind one address: a burst of mistakes in the morning, then one every ten
+	// minutes all day, and nobody there is ever asked to wait.
+	office := Client{IP: "198.51.100.80"}
+	for i := range ipPolicy.free - 1 {
+		_, err := svc.SignInWithTAP(ctx, fmt.Sprintf("typo%d@example.com", i), "wrongpass", office)
+		wantCode(t, err, "tap_invalid")
+	}
+	for i := range 24 * 6 {
+		c.Add(ipPolicy.drain)
+		_, err := svc.SignInWithTAP(ctx, fmt.Sprintf("later%d@example.com", i), "wrongpass", office)
+		wantCode(t, err, "tap_invalid")
+	}
 }
 
 func TestBootstrapOnce(t *testing.T) {

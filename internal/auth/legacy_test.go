@@ -211,7 +211,7 @@ func TestPasswordThrottle(t *testing.T) {
 	}
 	// At 100 consecutive failures the password stops working, right or not.
 	for range 99 {
-		if _, err := svc.Store.RecordFailure(ctx, passwordUserKey(u.ID), c.Now()); err != nil {
+		if _, err := svc.Store.RecordFailure(ctx, passwordUserKey(u.ID), c.Now(), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -401,7 +401,7 @@ func TestTOTPSignIn(t *testing.T) {
 	// Wrong codes are throttled per user like passwords, up to 100.
 	res, _ = svc.SignInWithPassword(ctx, "alice@example.com", goodPassword, client)
 	for range 99 {
-		if _, err := svc.Store.RecordFailure(ctx, totpUserKey(u.ID), c.Now()); err != nil {
+		if _, err := svc.Store.RecordFailure(ctx, totpUserKey(u.ID), c.Now(), 0); err != nil {
 			t.Fatal(err)
 		}
 	}

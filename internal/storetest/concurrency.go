@@ -115,7 +115,7 @@ func testRaceRecordFailure(t *testing.T, s latchkey.Store) {
 	const key = "tap:user:race"
 	counts := make([]int, racers)
 	errs := race(func(i int) error {
-		th, err := s.RecordFailure(t.Context(), key, t0)
+		th, err := s.RecordFailure(t.Context(), key, t0, time.Minute)
 		counts[i] = th.Failures
 		return err
 	})

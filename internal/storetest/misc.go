@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 var miscTests = []test{
 	{"FindThrottle/Missing", testFindThrottleMissing},
 	{"RecordFailure", testRecordFailure},
+	{"RecordFailure/Drain", testRecordFailureDrain},
 	{"ResetThrottle", testResetThrottle},
 	{"ListSignIns", testListSignIns},
 	{"ListSignInsFiltered", testListSignInsFiltered},
@@ -34,7 +36,7 @@ func testRecordFailure(t *testing.T, s latchkey.Store) {
 	const key = "tap:ip:192.0.2.7"
 	for i := 1; i <= 3; i++ {
 		at := t0.Add(time.Duration(i) * time.Minute)
-		got, err := s.RecordFailure(ctx, key, at)
+		got, err := s.RecordFailure(ctx, key, at, 0)
 		must(t, "RecordFailure", err)
 		want := latchkey.Throttle{Key: key, Failures: i, LastFailureAt: at}
 		diff(t, "RecordFailure", got, want)
@@ -43,7 +45,7 @@ func testRecordFailure(t *testing.T, s latchkey.Store) {
 		diff(t, "FindThrottle", got, want)
 	}
 	// Keys count separately.
-	got, err := s.RecordFailure(ctx, "tap:user:alice", t0)
+	got, err := s.RecordFailure(ctx, "tap:user:alice", t0, 0)
 	must(t, "RecordFailure other key", err)
 	diff(t, "RecordFailure other key", got, latchkey.Throttle{Key: "tap:user:alice", Failures: 1, LastFailureAt: t0})
 	got, err = s.FindThrottle(ctx, key)
@@ -53,13 +55,43 @@ func testRecordFailure(t *testing.T, s latchkey.Store) {
 	}
 }
 
+// testRecordFailureDrain: with a drain, one failure drains away per whole drain since the last
+// failure before the new one counts; never below zero, and not for a last failure in the future.
+func testRecordFailureDrain(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	const key, drain = "tap:ip:198.51.100.9", 10 * time.Minute
+	at := t0
+	for range 5 {
+		_, err := s.RecordFailure(ctx, key, at, drain)
+		must(t, "RecordFailure", err)
+	}
+	for _, step := range []struct {
+		after time.Duration
+		want  int
+	}{
+		{9 * time.Minute, 6},         // less than a drain: nothing drained
+		{25 * time.Minute, 5},        // two whole drains (the remainder is not kept)
+		{-time.Hour, 6},              // a last failure "in the future": nothing drained
+		{2*time.Hour + time.Hour, 1}, // far more drains than failures: from zero
+		{drain, 1},                   // exactly one drain
+	} {
+		at = at.Add(step.after)
+		got, err := s.RecordFailure(ctx, key, at, drain)
+		must(t, "RecordFailure", err)
+		diff(t, fmt.Sprintf("RecordFailure %v later", step.after), got, latchkey.Throttle{Key: key, Failures: step.want, LastFailureAt: at})
+		if n := got.FailuresAt(at, drain); n != step.want {
+			t.Errorf("FailuresAt(the failure's time) = %d, want %d", n, step.want)
+		}
+	}
+}
+
 func testResetThrottle(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	for range 2 {
-		_, err := s.RecordFailure(ctx, "a", t0)
+		_, err := s.RecordFailure(ctx, "a", t0, 0)
 		must(t, "RecordFailure a", err)
 	}
-	_, err := s.RecordFailure(ctx, "b", t0)
+	_, err := s.RecordFailure(ctx, "b", t0, 0)
 	must(t, "RecordFailure b", err)
 
 	must(t, "ResetThrottle", s.ResetThrottle(ctx, "a"))
@@ -75,7 +107,7 @@ func testResetThrottle(t *testing.T, s latchkey.Store) {
 	if got.Failures != 1 {
 		t.Errorf("FindThrottle b after resetting a: Failures = %d, want 1", got.Failures)
 	}
-	got, err = s.RecordFailure(ctx, "a", t0.Add(time.Hour))
+	got, err = s.RecordFailure(ctx, "a", t0.Add(time.Hour), 0)
 	must(t, "RecordFailure after reset", err)
 	diff(t, "RecordFailure after reset", got, latchkey.Throttle{Key: "a", Failures: 1, LastFailureAt: t0.Add(time.Hour)})
 }
