@@ -122,11 +122,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			cfg, err := svc.ConditionalAccess(ctx)
-			if err != nil {
-				return err
-			}
+		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
 			if c.json {
 				return printJSON(out, cfg.Policies)
 			}
@@ -145,11 +141,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		if err := c.parse(args[1:], 1, "one policy id or name"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			cfg, err := svc.ConditionalAccess(ctx)
-			if err != nil {
-				return err
-			}
+		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
 			p, err := findCARef(cfg, c.args[0])
 			if err != nil {
 				return err
@@ -210,11 +202,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		default:
 			return usageError("policy ca state: the state must be enabled, disabled or reportOnly, not %q", c.args[1])
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			cfg, err := svc.ConditionalAccess(ctx)
-			if err != nil {
-				return err
-			}
+		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
 			old, err := findCARef(cfg, c.args[0])
 			if err != nil {
 				return err
@@ -326,11 +314,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			cfg, err := svc.ConditionalAccess(ctx)
-			if err != nil {
-				return err
-			}
+		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
 			if c.json {
 				return printJSON(out, cfg.NamedLocations)
 			}
@@ -366,11 +350,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 		if err := c.parse(args[1:], 1, "one location id or name"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			cfg, err := svc.ConditionalAccess(ctx)
-			if err != nil {
-				return err
-			}
+		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
 			id := c.args[0]
 			for _, l := range cfg.NamedLocations {
 				if strings.EqualFold(l.Name, c.args[0]) {
@@ -483,4 +463,16 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// withCA runs fn with the sign-in service and the conditional access configuration it reads
+// from the store.
+func (c *command) withCA(ctx context.Context, fn func(*auth.Service, *policy.ConditionalAccessConfig) error) error {
+	return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		cfg, err := svc.ConditionalAccess(ctx)
+		if err != nil {
+			return err
+		}
+		return fn(svc, cfg)
+	})
 }
