@@ -30,6 +30,24 @@ var hintPlatforms = map[string]string{
 	"Chromium OS": policy.PlatformOther,
 }
 
+// platformNames are the conditional access platforms as people write them.
+var platformNames = map[string]string{
+	policy.PlatformWindows: "Windows",
+	policy.PlatformMacOS:   "macOS",
+	policy.PlatformIOS:     "iOS",
+	policy.PlatformAndroid: "Android",
+	policy.PlatformLinux:   "Linux",
+	policy.PlatformOther:   "Other",
+}
+
+// platformName returns how a platform is written for people; the value itself if unknown.
+func platformName(p string) string {
+	if n, ok := platformNames[p]; ok {
+		return n
+	}
+	return p
+}
+
 var (
 	uaIOS     = regexp.MustCompile(`(?:iPhone|iPad|iPod).*? OS (\d+(?:_\d+)*)`)
 	uaAndroid = regexp.MustCompile(`Android (\d+(?:\.\d+)*)`)

@@ -18,6 +18,7 @@ var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,
+	"platform": platformName,
 	"when": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:

@@ -142,17 +142,22 @@ func (n *caNames) what(p policy.ConditionalAccessPolicy) string {
 	if pl := c.Platforms; len(pl.IncludePlatforms) > 0 || len(pl.ExcludePlatforms) > 0 {
 		var parts []string
 		for _, x := range pl.IncludePlatforms {
+			w := platformName(x)
 			if v := pl.MinimumVersions[x]; v != "" {
-				x += " " + v + " or later"
+				w += " " + v + " or later"
 			}
-			parts = append(parts, x)
+			parts = append(parts, w)
 		}
 		w := "on " + strings.Join(parts, ", ")
 		if len(parts) == 0 {
 			w = "on any platform"
 		}
 		if len(pl.ExcludePlatforms) > 0 {
-			w += " but not " + strings.Join(pl.ExcludePlatforms, ", ")
+			var names []string
+			for _, x := range pl.ExcludePlatforms {
+				names = append(names, platformName(x))
+			}
+			w += " but not " + strings.Join(names, ", ")
 		}
 		conds = append(conds, w)
 	}

@@ -75,7 +75,7 @@ func TestCAPages(t *testing.T) {
 	list := c.get("/admin/ca")
 	text := pageText(list)
 	for _, want := range []string{"Phishing-resistant MFA for all apps", "Report-only", "All users, except breakglass@example.com",
-		"All applications, on windows 10.0.19045 or later, from anywhere except Office, from browser clients",
+		"All applications, on Windows 10.0.19045 or later, from anywhere except Office, from browser clients",
 		"Require Phishing-resistant MFA; sign in again every 12 hours",
 		`These people have no sign-in method that meets "Phishing-resistant MFA", so they would be locked out: admin@example.com`} {
 		if !strings.Contains(text, want) {
