@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -68,15 +69,34 @@ func Lint(p ConditionalAccessPolicy, all []ConditionalAccessPolicy, strengths ma
 	var out []Finding
 	s, hasStrength := strengths[p.Grant.StrengthID]
 	if !p.Grant.Block && hasStrength {
-		var stuck []string
+		var stuck, stuckTogether []string
+		together := map[string]bool{} // names of the other policies that made the difference
+		candidates := alongside(p, all, strengths)
 		for _, u := range inScope {
 			if !anySatisfies(s, u.Registered) {
 				stuck = append(stuck, u.ID)
+				continue
+			}
+			sts, names := []Strength{s}, []string{}
+			for _, o := range candidates {
+				if in, _ := inUserScope(o.policy.Users, u.Principal); in {
+					sts, names = append(sts, o.strength), append(names, o.policy.Name)
+				}
+			}
+			if len(sts) > 1 && !anySatisfiesAll(sts, u.Registered) {
+				stuckTogether = append(stuckTogether, u.ID)
+				for _, n := range names {
+					together[n] = true
+				}
 			}
 		}
 		if len(stuck) > 0 {
 			out = append(out, finding(LintUsersCannotSatisfy, stuck,
 				"%d user(s) in scope have no registered method that meets %q; issue them a temporary access pass (if the strength accepts one) or have them register a passkey first", len(stuck), s.Name))
+		}
+		if len(stuckTogether) > 0 {
+			out = append(out, finding(LintUsersCannotSatisfy, stuckTogether,
+				"%d user(s) in scope have a method that meets %q, but none that also meets what %s, enabled, demand(s) wherever this policy applies; one sign-in must meet every enforced policy, so give these people a method that meets them all, or make the strengths agree", len(stuckTogether), s.Name, quoteNames(slices.Sorted(maps.Keys(together)))))
 		}
 	}
 	if slices.Contains(p.Applications.IncludeUserActions, UserActionRegisterSecurityInfo) && len(inScope) > 0 {
@@ -99,13 +119,80 @@ func Lint(p ConditionalAccessPolicy, all []ConditionalAccessPolicy, strengths ma
 		out = append(out, finding(LintNoBreakGlass, admins,
 			"the policy covers all users and excludes no break-glass account; exclude at least one global admin by user id (and keep them out of any blocking policy)"))
 	}
-	c := p.Conditions
-	narrowed := len(c.Platforms.IncludePlatforms)+len(c.Platforms.ExcludePlatforms)+len(c.Locations.IncludeLocations)+len(c.Locations.ExcludeLocations) > 0 ||
-		len(c.ClientTypes) > 0 && !slices.Contains(c.ClientTypes, All)
-	if p.Grant.Block && !narrowed && len(dir.Users) > 0 && len(inScope) == len(dir.Users) {
+	if p.Grant.Block && !narrowed(p.Conditions) && len(dir.Users) > 0 && len(inScope) == len(dir.Users) {
 		out = append(out, finding(LintBlocksEveryone, ids(inScope), "the policy blocks every user of the directory, everywhere"))
 	}
 	return out
+}
+
+// narrowed reports whether c has a platform, location or client-type condition, so that the
+// policy applies to some sign-ins of the people in scope and not to others.
+func narrowed(c Conditions) bool {
+	return len(c.Platforms.IncludePlatforms)+len(c.Platforms.ExcludePlatforms)+len(c.Locations.IncludeLocations)+len(c.Locations.ExcludeLocations) > 0 ||
+		len(c.ClientTypes) > 0 && !slices.Contains(c.ClientTypes, All)
+}
+
+// demand is an enabled policy and the strength it demands.
+type demand struct {
+	policy   ConditionalAccessPolicy
+	strength Strength
+}
+
+// alongside returns the other enabled policies that demand a strength wherever p applies, for
+// the people they cover: they share an application (or the registerSecurityInformation action)
+// with p and have no condition that could make them stand aside, so a sign-in that p lets
+// through must meet their strengths too.
+func alongside(p ConditionalAccessPolicy, all []ConditionalAccessPolicy, strengths map[string]Strength) []demand {
+	var out []demand
+	for _, o := range all {
+		if o.ID == p.ID || o.State != CAStateEnabled || o.Grant.Block || o.Grant.StrengthID == p.Grant.StrengthID ||
+			narrowed(o.Conditions) || !sharesTarget(p.Applications, o.Applications) {
+			continue
+		}
+		if st, ok := strengths[o.Grant.StrengthID]; ok {
+			out = append(out, demand{o, st})
+		}
+	}
+	return out
+}
+
+// sharesTarget reports whether a and b both cover some application, or both the
+// registerSecurityInformation action.
+func sharesTarget(a, b Applications) bool {
+	if slices.Contains(a.IncludeUserActions, UserActionRegisterSecurityInfo) && slices.Contains(b.IncludeUserActions, UserActionRegisterSecurityInfo) {
+		return true
+	}
+	covers := func(x Applications, app string) bool {
+		return (slices.Contains(x.IncludeApplications, All) || slices.Contains(x.IncludeApplications, app)) && !slices.Contains(x.ExcludeApplications, app)
+	}
+	switch {
+	case slices.Contains(a.IncludeApplications, All) && slices.Contains(b.IncludeApplications, All):
+		return true
+	case slices.Contains(a.IncludeApplications, All):
+		return slices.ContainsFunc(b.IncludeApplications, func(app string) bool { return covers(a, app) && covers(b, app) })
+	default:
+		return slices.ContainsFunc(a.IncludeApplications, func(app string) bool { return covers(a, app) && covers(b, app) })
+	}
+}
+
+// anySatisfiesAll reports whether one of ctxs meets every strength of sts.
+func anySatisfiesAll(sts []Strength, ctxs []AuthenticationContext) bool {
+	return slices.ContainsFunc(ctxs, func(c AuthenticationContext) bool {
+		for _, s := range sts {
+			if ok, _ := s.SatisfiedBy(c); !ok {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func quoteNames(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, " and ")
 }
 
 func finding(code string, users []string, format string, args ...any) Finding {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -151,6 +152,81 @@ func TestWhatIf(t *testing.T) {
 			want := []any{tt.applied, tt.demanded, tt.reportOnly, tt.meeting, tt.blocked, tt.canMeet}
 			if d := cmp.Diff(got, want); d != "" {
 				t.Errorf("what-if (-got +want):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestLintPoliciesTogether: one sign-in must meet every enforced policy that applies, so a
+// person who can meet each of two strengths with a different passkey, but none with one, is
+// locked out by the two together; the lint names them on the policy that completes the pair,
+// and only where both policies are sure to apply.
+func TestLintPoliciesTogether(t *testing.T) {
+	s := BuiltInStrengths()
+	kinds := func(id, kind string) Strength {
+		return Strength{ID: id, Name: id, AllowedCombinations: []string{CombinationPasskey}, PasskeyConditions: &PasskeyConditions{Kinds: []string{kind}}}
+	}
+	s["synced-only"], s["device-bound-only"] = kinds("synced-only", latchkey.KindSynced), kinds("device-bound-only", latchkey.KindDeviceBound)
+	// carol has one synced and one device-bound passkey; dave has a device-bound one only.
+	dir := LintDirectory{Users: []DirectoryUser{
+		{Principal: Principal{ID: "carol", GroupIDs: []string{"sales"}}, Registered: []AuthenticationContext{ctxSynced, ctxDeviceBoundAttested}},
+		{Principal: Principal{ID: "dave", GroupIDs: []string{"sales"}}, Registered: []AuthenticationContext{ctxDeviceBoundAttested}},
+		{Principal: root, Registered: []AuthenticationContext{ctxDeviceBoundAttested}},
+	}}
+	saved := caPolicy("synced-everywhere", CAStateEnabled, func(p *ConditionalAccessPolicy) {
+		p.Grant.StrengthID = "synced-only"
+		p.Users.ExcludeUsers = []string{root.ID}
+	})
+	other := func(change func(p *ConditionalAccessPolicy)) ConditionalAccessPolicy {
+		return caPolicy("hardware-for-payroll", CAStateEnabled, func(p *ConditionalAccessPolicy) {
+			p.Users = Users{IncludeGroups: []string{"sales"}}
+			p.Applications = Applications{IncludeApplications: []string{"payroll"}}
+			p.Grant.StrengthID = "device-bound-only"
+			if change != nil {
+				change(p)
+			}
+		})
+	}
+	type f struct {
+		code  string
+		users []string
+	}
+	dave := f{LintUsersCannotSatisfy, []string{"dave"}} // no synced passkey at all
+	for _, tc := range []struct {
+		name  string
+		saved ConditionalAccessPolicy
+		other ConditionalAccessPolicy
+		want  []f
+	}{
+		{"both apply to payroll: carol cannot meet both with one passkey", saved, other(nil),
+			[]f{dave, {LintUsersCannotSatisfy, []string{"carol"}}}},
+		{"the other one is report-only", saved, other(func(p *ConditionalAccessPolicy) { p.State = CAStateReportOnly }), []f{dave}},
+		{"the other one only on Windows: it may not apply", saved,
+			other(func(p *ConditionalAccessPolicy) { p.Conditions.Platforms.IncludePlatforms = []string{PlatformWindows} }), []f{dave}},
+		{"the other one covers every application but two: they still share the rest", saved,
+			other(func(p *ConditionalAccessPolicy) {
+				p.Applications = Applications{IncludeApplications: []string{All}, ExcludeApplications: []string{"payroll", "wiki"}}
+			}),
+			[]f{dave, {LintUsersCannotSatisfy, []string{"carol"}}}},
+		{"the saved one is for the wiki only and the other for payroll only", func() ConditionalAccessPolicy {
+			p := saved
+			p.Applications = Applications{IncludeApplications: []string{"wiki"}}
+			return p
+		}(), other(nil), []f{dave}},
+		{"the other one demands MFA, which the synced passkey also meets", saved,
+			other(func(p *ConditionalAccessPolicy) { p.Grant.StrengthID = StrengthMFA }), []f{dave}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []f
+			findings := Lint(tc.saved, []ConditionalAccessPolicy{tc.saved, tc.other}, s, dir, 0)
+			for _, x := range findings {
+				got = append(got, f{x.Code, x.Users})
+			}
+			if d := cmp.Diff(got, tc.want, cmp.AllowUnexported(f{})); d != "" {
+				t.Errorf("findings (-got +want):\n%s", d)
+			}
+			if len(findings) == 2 && !strings.Contains(findings[1].Message, `"hardware-for-payroll"`) {
+				t.Errorf("the finding does not name the other policy: %s", findings[1].Message)
 			}
 		})
 	}
