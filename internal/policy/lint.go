@@ -45,6 +45,9 @@ var tapContext = AuthenticationContext{Methods: []string{latchkey.MethodTAP}}
 // Lint examines p as if it were enforced, with the rest of the policies all, and reports:
 //
 //	(a) users_cannot_satisfy: users in scope none of whose registered methods meets p's strength;
+//	    and, in a second finding, users who have such a method but none that also meets the
+//	    strengths other enabled policies demand of them wherever p applies (see alongside): one
+//	    sign-in must meet every enforced policy, so the pair locks them out;
 //	(b) register_security_info_paradox: p covers registerSecurityInformation and blocks, or its
 //	    strength cannot be met with a temporary access pass, so nobody in scope who lacks a
 //	    suitable passkey (a new hire, someone whose phone was replaced) can ever register one;
