@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -84,18 +85,28 @@ func withLockout(out io.Writer, err error) error {
 
 // findCARef finds a policy by id or (case-insensitive) name.
 func findCARef(cfg *policy.ConditionalAccessConfig, ref string) (policy.ConditionalAccessPolicy, error) {
-	for _, p := range cfg.Policies {
-		if p.ID == ref {
-			return p, nil
-		}
-	}
-	for _, p := range cfg.Policies {
-		if strings.EqualFold(p.Name, ref) {
-			return p, nil
-		}
+	id := refID(ref, cfg.Policies, func(p policy.ConditionalAccessPolicy) (string, string) { return p.ID, p.Name })
+	if i := slices.IndexFunc(cfg.Policies, func(p policy.ConditionalAccessPolicy) bool { return p.ID == id }); i >= 0 {
+		return cfg.Policies[i], nil
 	}
 	return policy.ConditionalAccessPolicy{}, latchkey.Errorf(latchkey.ENOTFOUND, "policy_not_found", "No such conditional access policy.",
 		"no conditional access policy with id or name %q; `latchkey policy ca list` shows them", ref)
+}
+
+// refID returns the id of the item that ref names: an item whose id is ref, else one whose name
+// is ref regardless of case, else ref itself (for the service to report as not found).
+func refID[T any](ref string, items []T, idName func(T) (id, name string)) string {
+	for _, x := range items {
+		if id, _ := idName(x); id == ref {
+			return id
+		}
+	}
+	for _, x := range items {
+		if id, name := idName(x); strings.EqualFold(name, ref) {
+			return id
+		}
+	}
+	return ref
 }
 
 func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
@@ -288,12 +299,7 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 			if err != nil {
 				return err
 			}
-			id := c.args[0]
-			for _, s := range sts {
-				if strings.EqualFold(s.Name, c.args[0]) {
-					id = s.ID
-				}
-			}
+			id := refID(c.args[0], sts, func(s policy.Strength) (string, string) { return s.ID, s.Name })
 			if err := svc.DeleteStrength(ctx, id); err != nil {
 				return err
 			}
@@ -351,12 +357,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 			return err
 		}
 		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
-			id := c.args[0]
-			for _, l := range cfg.NamedLocations {
-				if strings.EqualFold(l.Name, c.args[0]) {
-					id = l.ID
-				}
-			}
+			id := refID(c.args[0], cfg.NamedLocations, func(l policy.NamedLocation) (string, string) { return l.ID, l.Name })
 			if err := svc.DeleteNamedLocation(ctx, id); err != nil {
 				return err
 			}
