@@ -5,6 +5,12 @@
 // whose transactions begin IMMEDIATE so they take the write lock up front and never fail to
 // upgrade a read lock, and several reader connections, which WAL lets run alongside the writer.
 // Writes therefore queue in Go rather than spin on SQLITE_BUSY, and reads never wait for them.
+//
+// Every connection runs with synchronous=FULL: a commit returns only after the WAL is synced to
+// the disk, so what Latchkey acknowledges survives a power cut, an operating-system crash or a
+// file system that fails and turns read-only. (NORMAL, which syncs only at checkpoints, lost
+// acknowledged sign-ins that way.) Group commit (batch.go) shares one sync among the sign-ins
+// that arrive together.
 package sqlite
 
 import (
@@ -45,9 +51,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || strings.Contains(path, ":memory:") {
 		return nil, fmt.Errorf("open sqlite: %q is not a plain file name", path)
 	}
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
+	// synchronous(FULL) on the readers too: the last connection to close checkpoints the WAL,
+	// and that may be a reader.
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", busyTimeout.Milliseconds())
 
-	w, err := sql.Open("sqlite", path+"?_txlock=immediate&"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	w, err := sql.Open("sqlite", path+"?_txlock=immediate&"+pragmas+"&_pragma=journal_mode(WAL)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
