@@ -19,6 +19,7 @@ const (
 	ETOOLARGE       = "too_large"    // 413: body too big
 	EUNSUPPORTED    = "unsupported"  // 415: wrong content type
 	EMETHOD         = "method"       // 405: the address exists, not for this method
+	EUNAVAILABLE    = "unavailable"  // 503: the store cannot be reached or written now; temporary
 	EINTERNAL       = "internal"     // 500: our fault, never the caller's input
 )
 
@@ -83,3 +84,14 @@ var (
 	// ErrConflict is returned when a unique value is taken or a single-use item was already used.
 	ErrConflict = &Error{Kind: ECONFLICT, Code: "conflict", Message: "That has changed or was already used. Please try again.", Detail: "unique constraint or single-use item already consumed"}
 )
+
+// UnavailableMessage is what a person reads while the store is out of reach.
+const UnavailableMessage = "Latchkey cannot reach its database right now. This is temporary: try again in a minute."
+
+// Unavailable returns the refusal for a store that cannot be reached or written right now (the
+// database is down or restarting, the disk is full or read-only): kind EUNAVAILABLE, code
+// store_unavailable. cause, the driver's error, is kept for the log and never shown.
+func Unavailable(cause error) *Error {
+	return &Error{Kind: EUNAVAILABLE, Code: "store_unavailable", Message: UnavailableMessage,
+		Detail: "the database cannot be reached or written right now; the server log has the cause", Err: cause}
+}

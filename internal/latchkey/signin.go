@@ -116,6 +116,9 @@ type Store interface {
 	LegacyCredentialStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
+	// Heartbeat records, in one row per node, that node wrote at time at. The health check
+	// calls it to learn whether the store can be written right now.
+	Heartbeat(ctx context.Context, node string, at time.Time) error
 	Close() error
 }
 

@@ -8,11 +8,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,10 +70,15 @@ func (s *Store) Close() error {
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping database: %w", err)
-	}
-	return nil
+	return storeError(s.pool.Ping(ctx), "ping database")
+}
+
+// Heartbeat records that node wrote at time at: a real write, which fails when the database
+// cannot be reached or written.
+func (s *Store) Heartbeat(ctx context.Context, node string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO heartbeats (node, at) VALUES ($1, $2)
+		ON CONFLICT (node) DO UPDATE SET at = excluded.at`, node, dbTime(at))
+	return storeError(err, "write heartbeat")
 }
 
 //go:embed migrations/*.sql
@@ -164,20 +172,54 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // storeError turns a database error into what the latchkey.Store contract promises:
 // ErrNotFound for a missing row or a reference to a missing row, ErrConflict for a taken unique
-// value, and otherwise the error wrapped with what was being done ("find user").
+// value, latchkey.Unavailable when the database cannot be reached or written right now (see
+// unavailable), and otherwise the error wrapped with what was being done ("find user").
 func storeError(err error, doing string) error {
 	var pgErr *pgconn.PgError
+	var done *latchkey.Error
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &done):
+		return err // mapped already
 	case errors.Is(err, pgx.ErrNoRows):
 		return latchkey.ErrNotFound
 	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
 		return latchkey.ErrConflict
 	case errors.As(err, &pgErr) && pgErr.Code == "23503": // foreign_key_violation
 		return latchkey.ErrNotFound
+	case unavailable(err):
+		return latchkey.Unavailable(fmt.Errorf("%s: %w", doing, err))
 	}
 	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// unavailable reports whether err says the database cannot be reached or written right now,
+// rather than that a request or the program is wrong: no connection could be made (refused,
+// timed out, the server starting up or shutting down), the connection broke mid-query, the pool
+// is closed, or the server answered with a connection, shutdown or resource SQLSTATE. A request
+// whose own context was cancelled is not an outage.
+func unavailable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c := pgErr.Code
+		return strings.HasPrefix(c, "08") || // connection_exception
+			strings.HasPrefix(c, "57P") || // admin_shutdown, crash_shutdown, cannot_connect_now, ...
+			c == "53100" || c == "53300" || // disk_full, too_many_connections
+			c == "25006" // read_only_sql_transaction: a standby, or a primary turned read-only
+	}
+	var netErr net.Error
+	return pgconn.SafeToRetry(err) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		strings.Contains(err.Error(), "closed pool")
 }
 
 // dbTime returns t as the database keeps it: in UTC, to the microsecond.
@@ -209,5 +251,5 @@ func nonNil[T any](s []T) []T {
 func (s *Store) exists(ctx context.Context, query, arg string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, query, arg).Scan(&ok)
-	return ok, err
+	return ok, storeError(err, "check existence")
 }

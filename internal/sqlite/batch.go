@@ -18,7 +18,11 @@ type signInBatcher struct {
 	s       *Store
 	queue   chan *signInRequest
 	closing chan struct{}
-	done    sync.WaitGroup
+	// mu makes queueing and closing exclusive: a request is either queued before close (and
+	// answered by the drain) or refused, never queued after the loop has stopped.
+	mu     sync.RWMutex
+	closed bool
+	done   sync.WaitGroup
 }
 
 type signInRequest struct {
@@ -39,11 +43,16 @@ var errStoreClosed = errors.New("sqlite store is closed")
 // do queues c and waits for its batch to commit.
 func (b *signInBatcher) do(ctx context.Context, c *latchkey.PasskeySignIn) error {
 	r := &signInRequest{ctx: ctx, signIn: c, result: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return wrap(completeVerb, errStoreClosed)
+	}
 	select {
 	case b.queue <- r:
-	case <-b.closing:
-		return errStoreClosed
+		b.mu.RUnlock()
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued the request is always answered, even if ctx ends: it may already be written.
@@ -51,7 +60,12 @@ func (b *signInBatcher) do(ctx context.Context, c *latchkey.PasskeySignIn) error
 }
 
 func (b *signInBatcher) close() {
-	close(b.closing)
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.closing)
+	}
+	b.mu.Unlock()
 	b.done.Wait()
 }
 
@@ -84,7 +98,7 @@ func (b *signInBatcher) drain() {
 	for {
 		select {
 		case r := <-b.queue:
-			r.result <- errStoreClosed
+			r.result <- wrap(completeVerb, errStoreClosed)
 		default:
 			return
 		}

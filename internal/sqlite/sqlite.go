@@ -100,8 +100,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes both pools.
 func (s *Store) Close() error {
 	if s.signIns != nil {
-		s.signIns.close()
-		s.signIns = nil
+		s.signIns.close() // later sign-ins are refused as unavailable
 	}
 	var errR error
 	if s.r != nil {
@@ -114,9 +113,17 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("ping sqlite: %w", err)
+		return wrap("ping sqlite", err)
 	}
 	return nil
+}
+
+// Heartbeat records that node wrote at time at: a real write through the writer connection,
+// which fails as every other write does when the file cannot be written.
+func (s *Store) Heartbeat(ctx context.Context, node string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO heartbeats (node, at) VALUES (?, ?)
+		ON CONFLICT (node) DO UPDATE SET at = excluded.at`, node, micros(at))
+	return wrap("write heartbeat", err)
 }
 
 //go:embed migrations/*.sql
@@ -196,7 +203,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", verb, err)
+		return wrap(verb, err)
 	}
 	tx := &txn{Tx: sqlTx, p: s.w}
 	defer tx.Rollback()
@@ -211,14 +218,19 @@ func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) 
 }
 
 // wrap maps a driver error to the store errors: a broken unique or primary key constraint to
-// latchkey.ErrConflict; no row, or a reference to a missing row, to latchkey.ErrNotFound. Any
-// other error is wrapped with verb.
+// latchkey.ErrConflict; no row, or a reference to a missing row, to latchkey.ErrNotFound; a file
+// that cannot be read or written now to latchkey.Unavailable (see unavailable). Any other error
+// is wrapped with verb.
 func wrap(verb string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return latchkey.ErrNotFound
+	}
+	var done *latchkey.Error
+	if errors.As(err, &done) {
+		return err // mapped already
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
@@ -229,7 +241,33 @@ func wrap(verb string, err error) error {
 			return latchkey.ErrNotFound
 		}
 	}
+	if unavailable(err) {
+		return latchkey.Unavailable(fmt.Errorf("%s: %w", verb, err))
+	}
 	return fmt.Errorf("%s: %w", verb, err)
+}
+
+// unavailable reports whether err says the database cannot be reached or written right now,
+// rather than that a request or the program is wrong: an I/O error, a full disk, a read-only or
+// vanished file, a lock another process held past busyTimeout, or a store being closed.
+func unavailable(err error) bool {
+	if errors.Is(err, errStoreClosed) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	// database/sql does not export these two.
+	if msg := err.Error(); strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "sql: statement is closed") {
+		return true
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_BUSY, sqlite3.SQLITE_PERM:
+		return true
+	}
+	return false
 }
 
 // affected returns latchkey.ErrNotFound when res changed no row.

@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, miscTests...)
 	tests = append(tests, oidcTests...)
 	tests = append(tests, legacyTests...)
+	tests = append(tests, healthTests...)
 	runAll(t, tests, newStore)
 }
 
