@@ -41,6 +41,7 @@ type Service struct {
 
 	cache   policyCache // see methods.go
 	caCache caCache     // see conditional.go
+	outage  outage      // see health.go
 }
 
 // New returns a service on store with the relying party wa.
@@ -163,7 +164,7 @@ func (s *Service) signInEvent(e *latchkey.SignInEvent, c Client) *latchkey.SignI
 // full log never locks people out.
 func (s *Service) recordSignIn(ctx context.Context, e *latchkey.SignInEvent, c Client) {
 	if err := s.Store.RecordSignIn(ctx, s.signInEvent(e, c)); err != nil {
-		s.Logger.ErrorContext(ctx, "record sign-in", "err", err, "correlationId", c.CorrelationID)
+		s.logStoreError(ctx, "record sign-in", err, "correlationId", c.CorrelationID)
 	}
 }
 

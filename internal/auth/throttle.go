@@ -96,12 +96,12 @@ func (s *Service) failGuess(ctx context.Context, g guessed, user *latchkey.User,
 	now := s.now()
 	if c.IP != "" {
 		if _, e := s.Store.RecordFailure(ctx, ipKey, now, ipPolicy.drain); e != nil {
-			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
+			s.logStoreError(ctx, "record throttle failure", e)
 		}
 	}
 	if userKey != "" {
 		if _, e := s.Store.RecordFailure(ctx, userKey, now, userPolicy.drain); e != nil {
-			s.Logger.ErrorContext(ctx, "record throttle failure", "err", e)
+			s.logStoreError(ctx, "record throttle failure", e)
 		}
 	}
 	s.recordFailure(ctx, g.method, user, nil, err, c)

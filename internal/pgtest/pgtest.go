@@ -57,7 +57,7 @@ func URL(t testing.TB) string {
 			adminURL = u
 			return
 		}
-		started, startErr = startServer()
+		started, startErr = startServer(false)
 		if started != nil {
 			adminURL = started.url
 		}

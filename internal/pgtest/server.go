@@ -20,10 +20,13 @@ type server struct {
 	pgCtl string
 	cred  *syscall.Credential // the postgres OS user's, when this process runs as root
 	url   string
+	opts  string // the server options it was started with, to start it again on the same port
 }
 
-// startServer runs initdb in a new temporary folder and starts a server on a free loopback port.
-func startServer() (*server, error) {
+// startServer runs initdb in a new temporary folder and starts a server on a free loopback port;
+// durable keeps PostgreSQL's default fsync and synchronous commit, which tests that crash the
+// server need, and which the shared server turns off for speed.
+func startServer(durable bool) (*server, error) {
 	bin, err := findBinDir()
 	if err != nil {
 		return nil, err
@@ -60,12 +63,14 @@ func startServer() (*server, error) {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		// Loopback only, and no durability: the data lives as long as the tests.
-		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s"+
-			" -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=300",
-			port, dir)
+		// Loopback only; the shared server without durability: its data lives as long as the tests.
+		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c max_connections=300", port, dir)
+		if !durable {
+			opts += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+		}
 		logFile := filepath.Join(dir, "postgres.log")
-		err = s.run(s.pgCtl, "start", "-w", "-t", "60", "-D", data, "-l", logFile, "-o", opts)
+		s.opts = opts
+		err = s.start()
 		if err == nil {
 			s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 			return s, nil
@@ -76,6 +81,11 @@ func startServer() (*server, error) {
 			return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
 		}
 	}
+}
+
+// start starts the server (again) with its options, waiting until it accepts connections.
+func (s *server) start() error {
+	return s.run(s.pgCtl, "start", "-w", "-t", "60", "-D", filepath.Join(s.dir, "data"), "-l", filepath.Join(s.dir, "postgres.log"), "-o", s.opts)
 }
 
 // stop shuts the server down at once and removes its folder.

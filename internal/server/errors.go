@@ -30,6 +30,8 @@ func statusOf(kind string) int {
 		return http.StatusUnsupportedMediaType
 	case latchkey.EMETHOD:
 		return http.StatusMethodNotAllowed
+	case latchkey.EUNAVAILABLE:
+		return http.StatusServiceUnavailable // with Retry-After: see statusRecorder
 	}
 	return http.StatusInternalServerError
 }
@@ -42,10 +44,29 @@ type ErrorBody struct {
 	CorrelationID string `json:"correlationId"`
 }
 
-// publicError returns what may be shown for err; internal errors are logged and hidden.
+// StatusClientClosedRequest is what the log shows for a request whose client went away before
+// the answer (nginx's 499): not an error, and not a 5xx.
+const StatusClientClosedRequest = 499
+
+// retryAfterSeconds is the Retry-After of every 503: a store outage is usually over in seconds
+// (a database restart) or needs an admin (a full disk).
+const retryAfterSeconds = "5"
+
+// publicError returns what may be shown for err; internal errors are logged and hidden. A
+// request whose client has gone away is only noted (status 499), whatever failed; an outage of
+// the store is reported once to the service's outage log and answered 503.
 func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
 	cid := correlationID(r)
+	if r.Context().Err() != nil {
+		s.logger.DebugContext(r.Context(), "request cancelled by the client", "err", err, "path", r.URL.Path, "correlationId", cid)
+		return StatusClientClosedRequest, ErrorBody{Error: "request_cancelled", Message: "The request was cancelled before it finished.",
+			Detail: "the client closed the connection before the answer", CorrelationID: cid}
+	}
 	var e *latchkey.Error
+	if errors.As(err, &e) && e.Kind == latchkey.EUNAVAILABLE {
+		s.auth.StoreUnavailable(r.Context(), e)
+		return statusOf(e.Kind), ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
+	}
 	if !errors.As(err, &e) || e.Kind == latchkey.EINTERNAL {
 		s.logger.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path, "correlationId", cid)
 		return http.StatusInternalServerError, ErrorBody{Error: "internal_error",

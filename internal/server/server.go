@@ -179,8 +179,15 @@ func (s *Server) Handler() http.Handler {
 					s.refuse(rec, r, latchkey.Errorf(latchkey.EINTERNAL, "internal_error", "", "panic: %v", p))
 				}
 			}
-			s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			status := rec.status
+			if r.Context().Err() != nil && (status >= 500 || !rec.wrote) {
+				status = StatusClientClosedRequest // the client went away: not our failure
+			}
+			s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", status,
 				"durationMs", float64(time.Since(start).Microseconds())/1000, "correlationId", cid)
+			if status < 500 && r.URL.Path != "/healthz" {
+				s.auth.CheckRecovery()
+			}
 		}()
 		inner.ServeHTTP(rec, r)
 	})
@@ -192,9 +199,14 @@ type statusRecorder struct {
 	wrote  bool
 }
 
+// WriteHeader records the status; every 503 (an outage of the store) tells clients when to
+// try again.
 func (r *statusRecorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
+		if h := r.Header(); code == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+			h.Set("Retry-After", retryAfterSeconds)
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -217,10 +229,15 @@ func isAPI(r *http.Request) bool {
 	return len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/"
 }
 
+// handleHealthz answers 200 when this node can write to its store (a heartbeat write, at most
+// once a second: see auth.Service.Health) and 503 while it cannot. The outage itself is logged
+// by the service, once.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.Ping(r.Context()); err != nil {
-		s.logger.Error("health check", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	if err := s.auth.Health(r.Context()); err != nil {
+		if r.Context().Err() != nil {
+			return // the checker went away
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": latchkey.UnavailableMessage})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
