@@ -45,8 +45,8 @@ type fullLog struct {
 }
 
 func (l *fullLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *fullLog) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *fullLog) WithGroup(string) slog.Handler             { return l }
+func (l *fullLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *fullLog) WithGroup(string) slog.Handler            { return l }
 func (l *fullLog) Handle(_ context.Context, r slog.Record) error {
 	rec := record{level: r.Level, msg: r.Message, attrs: map[string]string{}}
 	r.Attrs(func(a slog.Attr) bool {
