@@ -52,7 +52,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		pids     pidList
 		profile  string
 	)
-	fs.Var(&urls, "url", "server URL; repeat or separate with commas to spread the load over several nodes (default http://localhost:8080)")
+	fs.Var(&urls, "url", "server URL; repeat or separate with commas to spread the load over several nodes; a client whose node is down moves to the next one (default http://localhost:8080)")
 	fs.IntVar(&cfg.Users, "users", 0, "users to create, each with a passkey (default: the concurrency)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "clients running sign-ins at once")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to measure")
@@ -132,6 +132,17 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sort.Strings(codes)
 	for _, c := range codes {
 		fmt.Fprintf(stdout, "    %-30s %d\n", c, res.ErrorsByCode[c])
+	}
+	if len(res.Failovers) > 0 {
+		nodes := make([]string, 0, len(res.Failovers))
+		for n := range res.Failovers {
+			nodes = append(nodes, n)
+		}
+		sort.Strings(nodes)
+		fmt.Fprintf(stdout, "  failovers (clients that left a node that was down):\n")
+		for _, n := range nodes {
+			fmt.Fprintf(stdout, "    %-30s %d\n", n, res.Failovers[n])
+		}
 	}
 	if baseline {
 		fmt.Fprintf(stdout, "  baseline (bare go-webauthn, in-process): %.1f ceremonies/s, p99 %.2f ms\n", res.BaselineCeremoniesPerSecond, res.BaselineP99Ms)

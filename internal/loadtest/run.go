@@ -52,9 +52,13 @@ type Result struct {
 	MaxMs               float64  `json:"maxMs"`
 	// ServerCPUMsPerCeremony is the servers' CPU time (user+system) during the load divided by
 	// the ceremonies, when ServerPIDs were given.
-	ServerCPUMsPerCeremony float64        `json:"serverCpuMsPerCeremony,omitempty"`
-	Errors                 int            `json:"errors"`
-	ErrorsByCode           map[string]int `json:"errorsByCode"`
+	ServerCPUMsPerCeremony float64 `json:"serverCpuMsPerCeremony,omitempty"`
+	// Errors counts failed sign-ins: one per ceremony that failed, however it is retried.
+	Errors       int            `json:"errors"`
+	ErrorsByCode map[string]int `json:"errorsByCode"`
+	// Failovers counts, per node, how often a client left it because it was down (connection
+	// refused or broken, or 502/503/504) and moved on to the next node.
+	Failovers map[string]int `json:"failovers,omitempty"`
 	// Set with a baseline run.
 	BaselineCeremoniesPerSecond float64 `json:"baselineCeremoniesPerSecond,omitempty"`
 	BaselineP99Ms               float64 `json:"baselineP99Ms,omitempty"`
@@ -131,13 +135,24 @@ func setupUser(ctx context.Context, admin *Client, cfg Config, transport *http.T
 	return &user{client: c, auth: a}, nil
 }
 
+// Back-off after a ceremony failed because its node was down: doubled on each such failure in a
+// row, up to maxBackoff, and reset by a sign-in that works.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 2 * time.Second
+)
+
 // Load runs usernameless passkey sign-in ceremonies (options + verify) with cfg.Concurrency
 // clients for cfg.Duration; each client has users of its own (len(users) >= cfg.Concurrency).
+// When a ceremony fails because its node is down, the user's client moves to the next node of
+// cfg.URLs and the worker backs off (exponentially, capped) before its next ceremony, so that a
+// dead node costs one failed sign-in per client rather than one per retry.
 func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 	var (
 		mu        sync.Mutex
 		latencies = make([]time.Duration, 0, 1<<16)
 		byCode    = map[string]int{}
+		failovers = map[string]int{}
 		done      atomic.Int64
 		failed    atomic.Int64
 	)
@@ -152,7 +167,8 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 		go func() {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 4096)
-			localErr := map[string]int{}
+			localErr, localFailover := map[string]int{}, map[string]int{}
+			var backoff time.Duration
 			// Worker w owns users w, w+C, w+2C, ...: an authenticator's sign count must reach
 			// the server in order, so no two workers share one.
 			var mine []*user
@@ -169,8 +185,20 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 				if err != nil {
 					failed.Add(1)
 					localErr[errorCode(err)]++
+					if nodeDown(err) {
+						if from, to := u.client.BaseURL, nextNode(cfg.URLs, u.client.BaseURL); to != from {
+							u.client.BaseURL = to
+							localFailover[from]++
+						}
+						backoff = min(max(2*backoff, minBackoff), maxBackoff)
+						select {
+						case <-time.After(backoff):
+						case <-ctx.Done():
+						}
+					}
 					continue
 				}
+				backoff = 0
 				local = append(local, time.Since(t0))
 				done.Add(1)
 			}
@@ -178,6 +206,9 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 			latencies = append(latencies, local...)
 			for k, v := range localErr {
 				byCode[k] += v
+			}
+			for k, v := range localFailover {
+				failovers[k] += v
 			}
 			mu.Unlock()
 		}()
@@ -187,6 +218,9 @@ func Load(ctx context.Context, cfg Config, users []*user, label string) Result {
 	cpuAfter, cpuErr2 := cpuSeconds(cfg.ServerPIDs)
 	stopProgress()
 	r := summarize(cfg, latencies, byCode, elapsed)
+	if len(failovers) > 0 {
+		r.Failovers = failovers
+	}
 	if len(cfg.ServerPIDs) > 0 && cpuErr == nil && cpuErr2 == nil && r.Ceremonies > 0 {
 		r.ServerCPUMsPerCeremony = round((cpuAfter - cpuBefore) * 1000 / float64(r.Ceremonies))
 	}
@@ -219,6 +253,31 @@ func percentile(sorted []time.Duration, p float64) float64 {
 func ms(d time.Duration) float64 { return round(float64(d.Microseconds()) / 1000) }
 
 func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+// nodeDown reports whether err says the node itself is out of service, rather than refusing
+// the sign-in: no connection, a connection broken mid-request, or a 502, 503 or 504.
+func nodeDown(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status == http.StatusBadGateway || ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusGatewayTimeout
+	}
+	var ue *url.Error
+	return errors.As(err, &ue)
+}
+
+// nextNode returns the node after current in urls (wrapping around); current itself when it is
+// the only one.
+func nextNode(urls []string, current string) string {
+	for i, u := range urls {
+		if u == current {
+			return urls[(i+1)%len(urls)]
+		}
+	}
+	if len(urls) > 0 {
+		return urls[0]
+	}
+	return current
+}
 
 func errorCode(err error) string {
 	var ae *APIError
