@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -18,6 +19,7 @@ const HeartbeatEvery = time.Second
 // it starts (with its cause) and once when it ends (with how long it lasted and how many calls
 // failed), however many requests fail in between.
 type outage struct {
+	isDown    atomic.Bool // down, readable without the lock (every request looks)
 	mu        sync.Mutex
 	down      bool
 	since     time.Time
@@ -44,6 +46,7 @@ func (s *Service) failedLocked(ctx context.Context, err error) {
 		return
 	}
 	o.down, o.since, o.cause, o.failures = true, s.now(), err, 1
+	o.isDown.Store(true)
 	cause := err
 	var e *latchkey.Error
 	if errors.As(err, &e) && e.Err != nil {
@@ -85,6 +88,7 @@ func (s *Service) Health(ctx context.Context) error {
 			s.Logger.InfoContext(ctx, "store available again", "downFor", s.now().Sub(o.since).Round(time.Millisecond).String(),
 				"failedCalls", o.failures)
 			o.down, o.cause, o.failures = false, nil, 0
+			o.isDown.Store(false)
 		}
 		return nil
 	case ctx.Err() != nil:
@@ -114,6 +118,9 @@ func (o *outage) err() error {
 // the health check.
 func (s *Service) CheckRecovery() {
 	o := &s.outage
+	if !o.isDown.Load() {
+		return
+	}
 	o.mu.Lock()
 	d := s.now().Sub(o.lastProbe)
 	due := o.down && (d < 0 || d >= HeartbeatEvery)
