@@ -22,14 +22,17 @@ const (
 
 // MaxConcurrentHashes bounds how many argon2id hashes run at once in this process, whoever asks
 // (sign-ins with a pass or password, and the stand-in hash for an unknown name), so that a burst
-// of guesses cannot take the server's memory: each hash holds argonMemory (19 MiB) while it runs.
-// The budget is 128 MiB: 128 / 19 = 6 hashes, at most 6 × 19 = 114 MiB of argon2 memory live at
-// once. The Go collector lets the heap grow to about twice what is live before it collects
-// (GOGC=100), so argon2 accounts for at most about 230 MiB, and with the rest of the server
-// (some 30–50 MiB) the process stays well under 400 MB however many guesses arrive together.
-// Callers beyond the bound wait their turn (bounded by their request's context), never refused:
-// on 2 cores 6 hashes at once already keep every core busy.
-const MaxConcurrentHashes = (128 << 10) / argonMemory
+// of guesses cannot take the server's memory: each hash holds argonMemory (19 MiB) while it runs
+// and leaves it as garbage when done. The server runs the collector at GOGC=400 (cmd/latchkey,
+// tuneGC), so the heap may grow to 5 times what was live at the last collection before the next.
+// The budget for live argon2 memory is 20 MiB: 20 / 19 = 1 hash at a time, 19 MiB live; with the
+// server's own ~10 MiB live the heap peaks near 5 × (19 + 10) ≈ 145 MiB, well under 400 MB
+// however many guesses arrive together (measured 149 MiB for 200 at once: TestGuessBurstMemory).
+// Two at a time would allow 5 × (38 + 10) ≈ 240 MiB, and measured up to 356 MiB. One at a time
+// checks some 20 passes or passwords a second, far more than people sign in with them (passkey
+// sign-ins never hash). Callers beyond the bound wait their turn, bounded by their request's
+// context, and are never refused.
+const MaxConcurrentHashes = (20 << 10) / argonMemory
 
 // hashSlots holds one token per running hash; it is process-wide, as memory is.
 var hashSlots = make(chan struct{}, MaxConcurrentHashes)
