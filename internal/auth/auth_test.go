@@ -121,7 +121,7 @@ func TestIssueAccessPassDefaultsAndHashing(t *testing.T) {
 	if strings.Contains(stored.Hash, pass) || !strings.HasPrefix(stored.Hash, "$argon2id$") {
 		t.Fatalf("stored hash %q must be an argon2id hash not containing the pass", stored.Hash)
 	}
-	if !checkPass(stored.Hash, pass) || checkPass(stored.Hash, pass+"x") {
+	if !mustCheck(t, svc, stored.Hash, pass) || mustCheck(t, svc, stored.Hash, pass+"x") {
 		t.Fatal("checkPass does not tell the right pass from a wrong one")
 	}
 	// Bounds come from the policy.
@@ -233,7 +233,8 @@ func TestOneTimeTAPRaceHasOneWinner(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := svc.SignInWithTAP(ctx, u.UserPrincipalName, pass, client)
+			// Each from an address of its own, so that the throttle lets every one be checked.
+			_, err := svc.SignInWithTAP(ctx, u.UserPrincipalName, pass, Client{IP: fmt.Sprintf("198.51.100.%d", i)})
 			errs <- err
 		}()
 	}
@@ -265,50 +266,72 @@ func TestTAPGuessingIsSlowedThenStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Guess from different addresses so that only the per-user limit is in play.
-	guess := func(i int, p string) error {
-		_, err := svc.SignInWithTAP(ctx, u.UserPrincipalName, p, Client{IP: "198.51.100." + string(rune('0'+i%10))})
+	attacker := Client{IP: "203.0.113.9"}
+	guess := func(c Client, p string) error {
+		_, err := svc.SignInWithTAP(ctx, u.UserPrincipalName, p, c)
 		return err
 	}
-	for i := 0; i < userPolicy.free; i++ {
-		wantCode(t, guess(i, "wrongpass"), "tap_invalid")
+	for range pairRule.Free {
+		wantCode(t, guess(attacker, "wrongpass"), "tap_invalid")
 	}
-	// The next attempt must wait, even with the right pass, and says so plainly.
-	err = guess(0, pass)
+	// From that address the next attempt must wait, even with the right pass, and says so plainly.
+	err = guess(attacker, pass)
 	wantCode(t, err, "too_many_attempts")
-	if msg := err.(*latchkey.Error).Message; !strings.Contains(msg, "Wait 1 second") {
-		t.Fatalf("throttle message %q does not say how long to wait", msg)
+	if e := err.(*latchkey.Error); !strings.Contains(e.Message, "Wait 1 second") || e.RetryAfter != time.Second {
+		t.Fatalf("throttle message %q, Retry-After %v: does not say how long to wait", e.Message, e.RetryAfter)
 	}
 	if latchkey.ErrorKind(err) != latchkey.ETOOMANYREQUEST {
 		t.Fatalf("throttle kind %s, want too_many", latchkey.ErrorKind(err))
 	}
-	// After the delay the right pass works and resets the count.
+	// After the delay the right pass works and resets the counts.
 	c.Add(time.Second)
-	if err := guess(0, pass); err != nil {
+	if err := guess(attacker, pass); err != nil {
 		t.Fatalf("right pass after the delay: %v", err)
 	}
-	th, _ := svc.Store.FindThrottle(ctx, userThrottleKey(u.ID))
-	if th.Failures != 0 {
-		t.Fatalf("success left %d failures counted", th.Failures)
-	}
-	// Delays double.
-	for i := 0; i < userPolicy.free+2; i++ {
-		c.Add(time.Hour)
-		wantCode(t, guess(i, "wrongpass"), "tap_invalid")
-	}
-	if d := userPolicy.delay(userPolicy.free + 2); d != 4*time.Second {
-		t.Fatalf("delay after %d failures = %v, want 4s", userPolicy.free+2, d)
-	}
-	c.Add(3 * time.Second)
-	wantCode(t, guess(0, pass), "too_many_attempts")
-	// At 100 consecutive failures the pass is stopped for good, right pass or not.
-	for th.Failures < MaxTAPFailures {
-		if th, err = svc.Store.RecordFailure(ctx, userThrottleKey(u.ID), c.Now(), 0); err != nil {
-			t.Fatal(err)
+	for _, key := range []string{userThrottleKey(u.ID), tapGuessed.pairKey(u.UserPrincipalName, attacker.IP)} {
+		if th, _ := svc.Store.FindThrottle(ctx, key); th.Failures != 0 {
+			t.Fatalf("success left %d failures counted on %s", th.Failures, key)
 		}
 	}
+	// Delays double: 1 s, 2 s, then 4 s.
+	for range pairRule.Free {
+		wantCode(t, guess(attacker, "wrongpass"), "tap_invalid")
+	}
+	c.Add(time.Second)
+	wantCode(t, guess(attacker, "wrongpass"), "tap_invalid")
+	c.Add(2 * time.Second)
+	wantCode(t, guess(attacker, "wrongpass"), "tap_invalid")
+	c.Add(3 * time.Second)
+	wantCode(t, guess(attacker, pass), "too_many_attempts")
+	c.Add(time.Second)
+	if err := guess(attacker, pass); err != nil {
+		t.Fatalf("right pass after 4 s: %v", err)
+	}
+
+	// Guesses from many addresses never make the person wait: the right pass from their own
+	// address works up to the 99th consecutive failure...
+	person := Client{IP: "192.0.2.44"}
+	fill := func(n int) {
+		for range n {
+			if _, err := svc.Store.RecordFailure(ctx, userThrottleKey(u.ID), c.Now(), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fill(MaxTAPFailures - 1)
+	if err := guess(person, pass); err != nil {
+		t.Fatalf("right pass after %d failures elsewhere: %v", MaxTAPFailures-1, err)
+	}
+	// ...and at 100 the pass is stopped for good. A wrong guess is still answered as any wrong
+	// guess is (it tells nobody the account exists); the right pass learns it is blocked.
+	fill(MaxTAPFailures - 1)
+	wantCode(t, guess(Client{IP: "198.51.100.1"}, "wrongpass"), "tap_invalid")
+	if th, _ := svc.Store.FindThrottle(ctx, userThrottleKey(u.ID)); th.Failures != MaxTAPFailures {
+		t.Fatalf("%d consecutive failures, want %d", th.Failures, MaxTAPFailures)
+	}
+	wantCode(t, guess(Client{IP: "198.51.100.2"}, "wrongpass"), "tap_invalid")
 	c.Add(24 * time.Hour)
-	err = guess(0, pass)
+	err = guess(person, pass)
 	wantCode(t, err, "tap_locked")
 	if !strings.Contains(err.(*latchkey.Error).Message, "Ask your IT admin for a new one") {
 		t.Fatalf("locked message %q does not tell the person what to do", err.(*latchkey.Error).Message)
@@ -318,7 +341,7 @@ func TestTAPGuessingIsSlowedThenStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := guess(0, pass); err != nil {
+	if err := guess(person, pass); err != nil {
 		t.Fatalf("new pass after lock-out: %v", err)
 	}
 }
@@ -329,7 +352,7 @@ func TestTAPGuessingThrottledPerAddress(t *testing.T) {
 	addUser(t, svc, "alice@example.com")
 	attacker := Client{IP: "203.0.113.9"}
 	// Spraying many accounts from one address: each account sees one failure, the address many.
-	for i := 0; i < ipPolicy.free; i++ {
+	for i := 0; i < ipRule.Free; i++ {
 		_, err := svc.SignInWithTAP(ctx, "nobody"+string(rune('a'+i))+"@example.com", "wrongpass", attacker)
 		wantCode(t, err, "tap_invalid")
 	}
@@ -340,7 +363,7 @@ func TestTAPGuessingThrottledPerAddress(t *testing.T) {
 	wantCode(t, err, "tap_invalid")
 	// The count drains, one failure per drain: after one, the address has one free try again,
 	// and then waits once more.
-	c.Add(ipPolicy.drain)
+	c.Add(ipRule.Drain)
 	_, err = svc.SignInWithTAP(ctx, "alice@example.com", "wrongpass", attacker)
 	wantCode(t, err, "tap_invalid")
 	_, err = svc.SignInWithTAP(ctx, "alice@example.com", "wrongpass", attacker)
@@ -355,8 +378,8 @@ func TestTAPGuessingThrottledPerAddress(t *testing.T) {
 			guesses++
 		}
 	}
-	if perDay := int(24 * time.Hour / ipPolicy.drain); guesses > perDay+ipPolicy.free {
-		t.Errorf("an address trying once a minute for a day got %d guesses, want at most %d", guesses, perDay+ipPolicy.free)
+	if perDay := int(24 * time.Hour / ipRule.Drain); guesses > perDay+ipRule.Free {
+		t.Errorf("an address trying once a minute for a day got %d guesses, want at most %d", guesses, perDay+ipRule.Free)
 	}
 	if guesses == 0 {
 		t.Error("an address held back for a day got no guess at all: the count does not drain")
@@ -365,12 +388,12 @@ func TestTAPGuessingThrottledPerAddress(t *testing.T) {
 	// An office behind one address: a burst of mistakes in the morning, then one every ten
 	// minutes all day, and nobody there is ever asked to wait.
 	office := Client{IP: "198.51.100.80"}
-	for i := range ipPolicy.free - 1 {
+	for i := range ipRule.Free - 1 {
 		_, err := svc.SignInWithTAP(ctx, fmt.Sprintf("typo%d@example.com", i), "wrongpass", office)
 		wantCode(t, err, "tap_invalid")
 	}
 	for i := range 24 * 6 {
-		c.Add(ipPolicy.drain)
+		c.Add(ipRule.Drain)
 		_, err := svc.SignInWithTAP(ctx, fmt.Sprintf("later%d@example.com", i), "wrongpass", office)
 		wantCode(t, err, "tap_invalid")
 	}
@@ -409,4 +432,24 @@ func TestMayRegister(t *testing.T) {
 	}
 	pkSess.AuthenticatedAt = c.Now().Add(-6 * time.Minute)
 	wantCode(t, svc.MayRegister(pkSess), "reauthentication_required")
+}
+
+// mustHash hashes pw as passes and passwords are stored.
+func mustHash(t *testing.T, svc *Service, pw string) string {
+	t.Helper()
+	h, err := svc.hashPass(context.Background(), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// mustCheck reports whether pw matches the stored hash h.
+func mustCheck(t *testing.T, svc *Service, h, pw string) bool {
+	t.Helper()
+	ok, err := svc.checkPass(context.Background(), h, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }

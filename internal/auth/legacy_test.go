@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,9 @@ func tapSession(c *clock, u *latchkey.User) *latchkey.Session {
 const goodPassword = "tangerine velvet orbit 42"
 
 func TestPasswordHashAndVerify(t *testing.T) {
+	svc, _ := newService(t)
+	hashPass := func(pw string) string { return mustHash(t, svc, pw) }
+	checkPass := func(h, pw string) bool { return mustCheck(t, svc, h, pw) }
 	h := hashPass(normalizePassword(goodPassword))
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Errorf("hash %q is not an argon2id PHC string with the TAP parameters", h)
@@ -104,7 +108,7 @@ func TestLegacyMethodsDisabledByDefault(t *testing.T) {
 
 	// A password stored earlier (the method was on, then turned off) no longer signs in; a
 	// wrong one still gets the answer that tells nothing.
-	if err := svc.Store.SetPassword(ctx, u.ID, hashPass(normalizePassword(goodPassword)), c.Now()); err != nil {
+	if err := svc.Store.SetPassword(ctx, u.ID, mustHash(t, svc, normalizePassword(goodPassword)), c.Now()); err != nil {
 		t.Fatal(err)
 	}
 	_, err = svc.SignInWithPassword(ctx, u.UserPrincipalName, goodPassword, client)
@@ -235,9 +239,8 @@ func TestPasswordThrottle(t *testing.T) {
 
 	// Per address: 20 free failures whoever the user, then a wait.
 	for i := range 20 {
-		_, err := svc.SignInWithPassword(ctx, "nobody@example.com", "wrong password here", Client{IP: "203.0.113.9"})
+		_, err := svc.SignInWithPassword(ctx, fmt.Sprintf("nobody%d@example.com", i), "wrong password here", Client{IP: "203.0.113.9"})
 		wantCode(t, err, "password_invalid")
-		_ = i
 	}
 	_, err = svc.SignInWithPassword(ctx, "alice@example.com", "a brand new phrase 9", Client{IP: "203.0.113.9"})
 	wantCode(t, err, "too_many_attempts")
@@ -398,7 +401,8 @@ func TestTOTPSignIn(t *testing.T) {
 	_, err = svc.SignInWithTOTP(ctx, res.TOTPToken, code, client)
 	wantCode(t, err, "signin_expired")
 
-	// Wrong codes are throttled per user like passwords, up to 100.
+	// Wrong codes are counted per user like passwords, up to 100: the 100th is still answered
+	// as a wrong code, and an expired step is no guess.
 	res, _ = svc.SignInWithPassword(ctx, "alice@example.com", goodPassword, client)
 	for range 99 {
 		if _, err := svc.Store.RecordFailure(ctx, totpUserKey(u.ID), c.Now(), 0); err != nil {
@@ -406,13 +410,16 @@ func TestTOTPSignIn(t *testing.T) {
 		}
 	}
 	_, err = svc.SignInWithTOTP(ctx, res.TOTPToken, wrongCode(t, secret, c.Now()), Client{IP: "198.51.100.1"})
-	wantCode(t, err, "too_many_attempts")
+	wantCode(t, err, "totp_invalid")
 	c.Add(time.Hour)
 	_, err = svc.SignInWithTOTP(ctx, res.TOTPToken, wrongCode(t, secret, c.Now()), Client{IP: "198.51.100.1"})
 	wantCode(t, err, "signin_expired")
 	res, _ = svc.SignInWithPassword(ctx, "alice@example.com", goodPassword, Client{IP: "198.51.100.1"})
 	_, err = svc.SignInWithTOTP(ctx, res.TOTPToken, wrongCode(t, secret, c.Now()), Client{IP: "198.51.100.1"})
 	wantCode(t, err, "totp_invalid")
+	if th, _ := svc.Store.FindThrottle(ctx, totpUserKey(u.ID)); th.Failures != MaxTAPFailures {
+		t.Errorf("%d consecutive wrong codes counted, want %d", th.Failures, MaxTAPFailures)
+	}
 	c.Add(time.Hour)
 	code, _ = totp.GenerateCode(secret, c.Now())
 	res, _ = svc.SignInWithPassword(ctx, "alice@example.com", goodPassword, Client{IP: "198.51.100.1"})

@@ -143,7 +143,11 @@ func (s *Service) SetPassword(ctx context.Context, sess *latchkey.Session, user 
 	if err := CheckPasswordRules(password, pol.Password.MinimumLength, user); err != nil {
 		return err
 	}
-	if err := s.Store.SetPassword(ctx, user.ID, hashPass(normalizePassword(password)), s.now()); err != nil {
+	hash, err := s.hashPass(ctx, normalizePassword(password))
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SetPassword(ctx, user.ID, hash, s.now()); err != nil {
 		return err
 	}
 	// A new password starts with a clean slate of wrong guesses.
@@ -188,35 +192,36 @@ func errPasswordInvalid(reason string) error {
 // SignInWithPassword checks a user's password. When it is right and the method is enabled for
 // them, it finishes the sign-in with a session (Methods ["password"]) when they have no
 // authenticator app the policy lets them use, and otherwise returns the token of the TOTP step.
-// Guessing is throttled per user and per address like temporary access passes (throttle.go);
-// a wrong user name and a wrong password get the same answer. Every attempt is logged.
+// Guessing is throttled like temporary access passes, before any hashing (throttle.go); a wrong
+// user name and a wrong password get the same answer. Every attempt is logged.
 func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, c Client) (*PasswordSignIn, error) {
 	upn = strings.TrimSpace(upn)
 	if upn == "" || password == "" {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "missing_field", "Enter your user name and your password.", "username and password are required")
 	}
-	ipKey := passwordIPKey(c.IP)
-	if err := s.checkThrottle(ctx, ipKey, ipPolicy, passwordGuessed); err != nil {
-		return nil, err
-	}
 	if len(upn) > 254 || utf8.RuneCountInString(password) > MaxPasswordLength {
 		err := errPasswordInvalid("username or password longer than allowed")
-		s.failGuess(ctx, passwordGuessed, nil, ipKey, "", err, c)
+		s.recordFailure(ctx, latchkey.MethodPassword, nil, nil, err, c)
+		return nil, err
+	}
+	gs, err := s.reserveGuess(ctx, passwordGuessed, upn, c)
+	if err != nil {
 		return nil, err
 	}
 	password = normalizePassword(password)
 	user, err := s.Store.FindUserByUPN(ctx, upn)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		hashPass(password) // spend the same time as a real check so that timing tells nothing
+		// Spend the same time as a real check so that timing tells nothing.
+		if _, err := s.hashPass(ctx, password); err != nil {
+			return nil, err
+		}
 		err = errPasswordInvalid(fmt.Sprintf("no user %q", upn))
-		s.failGuess(ctx, passwordGuessed, nil, ipKey, "", err, c)
+		gs.wrong(ctx, err)
 		return nil, err
 	} else if err != nil {
 		return nil, err
 	}
-	userKey := passwordUserKey(user.ID)
-	if err := s.checkThrottle(ctx, userKey, userPolicy, passwordGuessed); err != nil {
-		s.recordFailure(ctx, latchkey.MethodPassword, user, nil, err, c)
+	if err := gs.forUser(ctx, user); err != nil {
 		return nil, err
 	}
 	creds, err := s.Store.FindLegacyCredentials(ctx, user.ID)
@@ -224,14 +229,21 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 		return nil, err
 	}
 	if !creds.HasPassword() {
-		hashPass(password)
+		if _, err := s.hashPass(ctx, password); err != nil {
+			return nil, err
+		}
 		err = errPasswordInvalid(fmt.Sprintf("user %s has no password", user.UserPrincipalName))
-		s.failGuess(ctx, passwordGuessed, user, ipKey, userKey, err, c)
+		gs.wrong(ctx, err)
 		return nil, err
 	}
-	if !checkPass(creds.PasswordHash, password) {
+	if ok, err := s.checkPass(ctx, creds.PasswordHash, password); err != nil {
+		return nil, err
+	} else if !ok {
 		err = errPasswordInvalid(fmt.Sprintf("wrong password for %s", user.UserPrincipalName))
-		s.failGuess(ctx, passwordGuessed, user, ipKey, userKey, err, c)
+		gs.wrong(ctx, err)
+		return nil, err
+	}
+	if err := gs.right(ctx); err != nil {
 		return nil, err
 	}
 	// The password is right: from here on the person may be told precisely what is wrong.
@@ -240,15 +252,15 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 		return nil, err
 	}
 	if ok, refusal := policy.MethodEnabledForUser(pol, latchkey.MethodPassword, pu); !ok {
-		s.recordFailure(ctx, latchkey.MethodPassword, user, nil, refusal, c)
+		gs.refused(ctx, refusal)
 		return nil, refusal
 	}
 	if !user.Enabled {
 		err := errAccountDisabled(user)
-		s.recordFailure(ctx, latchkey.MethodPassword, user, nil, err, c)
+		gs.refused(ctx, err)
 		return nil, err
 	}
-	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+	if err := gs.succeeded(ctx); err != nil {
 		return nil, err
 	}
 	if totpOn, _ := policy.MethodEnabledForUser(pol, latchkey.MethodTOTP, pu); totpOn && creds.HasTOTP() {

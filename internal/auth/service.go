@@ -35,6 +35,9 @@ type Service struct {
 	Logger   *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// OnHash, when set, is called as each argon2id hash of this service starts, with how many
+	// run in the process at that moment (at most MaxConcurrentHashes); tests count hashes with it.
+	OnHash func(running int)
 
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go

@@ -3,14 +3,10 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"math/big"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -18,14 +14,6 @@ import (
 
 // tapAlphabet leaves out characters people confuse (0/O, 1/l/I).
 const tapAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-
-// Argon2id parameters for pass hashes (OWASP's minimum: 19 MiB, 2 passes).
-const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
-	argonThreads = 1
-	argonKeyLen  = 32
-)
 
 // IssueOptions are what an admin may choose when issuing a pass; zero values mean the policy default.
 type IssueOptions struct {
@@ -68,10 +56,14 @@ func (s *Service) IssueAccessPass(ctx context.Context, userID string, o IssueOpt
 			"Choose a start date within the next 30 days.", "startDateTime %s is more than 30 days ahead", start.Format(timeFormat))
 	}
 	pass := generatePass(policy.DefaultLength)
+	hash, err := s.hashPass(ctx, pass)
+	if err != nil {
+		return "", nil, err
+	}
 	ap := &latchkey.AccessPass{
 		ID:              latchkey.NewID(),
 		UserID:          user.ID,
-		Hash:            hashPass(pass),
+		Hash:            hash,
 		CreatedAt:       now,
 		StartAt:         start,
 		LifetimeMinutes: lifetime,
@@ -108,7 +100,8 @@ func plural(n int, unit string) string {
 }
 
 // SignInWithTAP checks a user's pass and, when it is right and usable, starts a session that may
-// register security info. Guessing is throttled per user and per address.
+// register security info. Guessing is throttled per user name and address, per address and per
+// user before any hashing (throttle.go).
 func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client) (*SignIn, error) {
 	upn, pass = strings.TrimSpace(upn), strings.TrimSpace(pass)
 	if upn == "" || pass == "" {
@@ -117,36 +110,44 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 	if len(upn) > 254 || len(pass) > MaxTAPLength {
 		return nil, errTAPInvalid("username or tap longer than allowed")
 	}
-	ipKey := ipThrottleKey(c.IP)
-	if err := s.checkThrottle(ctx, ipKey, ipPolicy, tapGuessed); err != nil {
+	gs, err := s.reserveGuess(ctx, tapGuessed, upn, c)
+	if err != nil {
 		return nil, err
 	}
 	user, err := s.Store.FindUserByUPN(ctx, upn)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		hashPass(pass) // spend the same time as a real check so that timing tells nothing
+		// Spend the same time as a real check so that timing tells nothing.
+		if _, err := s.hashPass(ctx, pass); err != nil {
+			return nil, err
+		}
 		err = errTAPInvalid(fmt.Sprintf("no user %q", upn))
-		s.failGuess(ctx, tapGuessed, nil, ipKey, "", err, c)
+		gs.wrong(ctx, err)
 		return nil, err
 	} else if err != nil {
 		return nil, err
 	}
-	userKey := userThrottleKey(user.ID)
-	if err := s.checkThrottle(ctx, userKey, userPolicy, tapGuessed); err != nil {
-		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
+	if err := gs.forUser(ctx, user); err != nil {
 		return nil, err
 	}
 	ap, err := s.Store.FindAccessPassByUser(ctx, user.ID)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		hashPass(pass)
+		if _, err := s.hashPass(ctx, pass); err != nil {
+			return nil, err
+		}
 		err = errTAPInvalid(fmt.Sprintf("user %s has no temporary access pass", user.UserPrincipalName))
-		s.failGuess(ctx, tapGuessed, user, ipKey, userKey, err, c)
+		gs.wrong(ctx, err)
 		return nil, err
 	} else if err != nil {
 		return nil, err
 	}
-	if !checkPass(ap.Hash, pass) {
+	if ok, err := s.checkPass(ctx, ap.Hash, pass); err != nil {
+		return nil, err
+	} else if !ok {
 		err = errTAPInvalid(fmt.Sprintf("wrong temporary access pass for %s", user.UserPrincipalName))
-		s.failGuess(ctx, tapGuessed, user, ipKey, userKey, err, c)
+		gs.wrong(ctx, err)
+		return nil, err
+	}
+	if err := gs.right(ctx); err != nil {
 		return nil, err
 	}
 	// The pass is right: from here on the person may be told precisely what is wrong.
@@ -157,33 +158,33 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 	}
 	if pol.TemporaryAccessPass.State != policy.StateEnabled {
 		err := errTAPState(latchkey.TAPDisabledByPolicy, ap)
-		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
+		gs.refused(ctx, err)
 		return nil, err
 	}
 	if ok, refusal := policy.MethodEnabledForUser(pol, latchkey.MethodTAP, pu); !ok {
-		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, refusal, c)
+		gs.refused(ctx, refusal)
 		return nil, refusal
 	}
 	if state := ap.State(now); state != latchkey.TAPUsable {
 		err := errTAPState(state, ap)
-		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
+		gs.refused(ctx, err)
 		return nil, err
 	}
 	if !user.Enabled {
 		err := errAccountDisabled(user)
-		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
+		gs.refused(ctx, err)
 		return nil, err
 	}
 	if ap.OneTime {
 		if err := s.Store.MarkAccessPassUsed(ctx, ap.ID, now); latchkey.IsKind(err, latchkey.ECONFLICT) {
 			err := errTAPState(latchkey.TAPOneTimeUsed, ap)
-			s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
+			gs.refused(ctx, err)
 			return nil, err
 		} else if err != nil {
 			return nil, err
 		}
 	}
-	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+	if err := gs.succeeded(ctx); err != nil {
 		return nil, err
 	}
 	expires := ap.ExpiresAt()
@@ -215,36 +216,4 @@ func generatePass(length int) string {
 		b.WriteByte(tapAlphabet[n.Int64()])
 	}
 	return b.String()
-}
-
-// hashPass returns the argon2id hash of pass in the PHC string format.
-func hashPass(pass string) string {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		panic("auth: crypto/rand failed: " + err.Error())
-	}
-	key := argon2.IDKey([]byte(pass), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
-}
-
-// checkPass reports whether pass matches a hash made by hashPass.
-func checkPass(hash, pass string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	got := argon2.IDKey([]byte(pass), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
 }

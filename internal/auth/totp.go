@@ -46,16 +46,24 @@ func passwordIPKey(ip string) string       { return "legacy:ip:" + ip }
 
 var (
 	passwordGuessed = guessed{method: latchkey.MethodPassword,
-		locked: func(key string, n int) error {
+		pairKey: func(name, ip string) string { return "password:name-ip:" + latchkey.NormalizeUPN(name) + "|" + ip },
+		ipKey:   passwordIPKey,
+		userKey: passwordUserKey,
+		locked: func(n int) error {
 			return latchkey.Errorf(latchkey.EFORBIDDEN, "password_locked",
 				"Your password is blocked after too many wrong tries. Ask IT for a temporary access pass, then set a new password.",
-				"%s reached %d consecutive failures; setting a new password resets it", key, n)
+				"the password reached %d consecutive wrong guesses; setting a new password resets it", n)
 		}}
+	// The second step's user is known from its token (which only a right password gives), so
+	// its pair is the user and the address.
 	totpGuessed = guessed{method: latchkey.MethodTOTP,
-		locked: func(key string, n int) error {
+		pairKey: func(userID, ip string) string { return "totp:user-ip:" + userID + "|" + ip },
+		ipKey:   passwordIPKey,
+		userKey: totpUserKey,
+		locked: func(n int) error {
 			return latchkey.Errorf(latchkey.EFORBIDDEN, "totp_locked",
 				"Your authenticator app is blocked after too many wrong codes. Ask IT for a temporary access pass, then set up your authenticator app again.",
-				"%s reached %d consecutive failures; setting up the authenticator app again resets it", key, n)
+				"the authenticator app reached %d consecutive wrong codes; setting up the authenticator app again resets it", n)
 		}}
 )
 
@@ -134,16 +142,6 @@ func (s *Service) SignInWithTOTP(ctx context.Context, token, code string, c Clie
 	} else if err != nil {
 		return nil, err
 	}
-	ipKey, userKey := passwordIPKey(c.IP), totpUserKey(user.ID)
-	for _, k := range []struct {
-		key string
-		p   throttlePolicy
-	}{{ipKey, ipPolicy}, {userKey, userPolicy}} {
-		if err := s.checkThrottle(ctx, k.key, k.p, totpGuessed); err != nil {
-			s.recordFailure(ctx, latchkey.MethodTOTP, user, nil, err, c)
-			return nil, err
-		}
-	}
 	pol, pu, err := s.policyFor(ctx, user)
 	if err != nil {
 		return nil, err
@@ -167,25 +165,37 @@ func (s *Service) SignInWithTOTP(ctx context.Context, token, code string, c Clie
 		s.recordFailure(ctx, latchkey.MethodTOTP, user, nil, errSecondStepExpired, c)
 		return nil, errSecondStepExpired
 	}
-	step, err := s.checkCode(creds.TOTPSecret, code, creds.TOTPLastStep)
-	if err == nil {
-		if e := s.Store.AdvanceTOTPStep(ctx, user.ID, step); latchkey.IsKind(e, latchkey.ECONFLICT) {
-			err = errTOTPReused(step) // a racing request took this code first
-		} else if e != nil {
-			return nil, e
-		}
-	}
+	// Counted before the code is checked; the checks above are no guesses.
+	gs, err := s.reserveGuess(ctx, totpGuessed, user.ID, c)
 	if err != nil {
-		s.failGuess(ctx, totpGuessed, user, ipKey, userKey, err, c)
+		return nil, err
+	}
+	if err := gs.forUser(ctx, user); err != nil {
+		return nil, err
+	}
+	step, err := s.checkCode(creds.TOTPSecret, code, creds.TOTPLastStep)
+	if err != nil {
+		gs.wrong(ctx, err)
+		return nil, err
+	}
+	if err := gs.right(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.Store.AdvanceTOTPStep(ctx, user.ID, step); latchkey.IsKind(err, latchkey.ECONFLICT) {
+		// A racing request took this code first.
+		err := errTOTPReused(step)
+		gs.refused(ctx, err)
+		return nil, err
+	} else if err != nil {
 		return nil, err
 	}
 	if err := s.Store.MarkChallengeUsed(ctx, stepID, expires); latchkey.IsKind(err, latchkey.ECONFLICT) {
-		s.recordFailure(ctx, latchkey.MethodTOTP, user, nil, errSecondStepExpired, c)
+		gs.refused(ctx, errSecondStepExpired)
 		return nil, errSecondStepExpired
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+	if err := gs.succeeded(ctx); err != nil {
 		return nil, err
 	}
 	return s.finishLegacySignIn(ctx, user, []string{latchkey.MethodPassword, latchkey.MethodTOTP}, c)

@@ -6,6 +6,7 @@ package latchkey
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error categories. Each maps to exactly one HTTP status in the server package.
@@ -31,6 +32,9 @@ type Error struct {
 	Message string
 	Detail  string
 	Err     error // underlying cause, logged but never shown
+	// RetryAfter, for ETOOMANYREQUEST, is how long to wait before trying again (the
+	// Retry-After header, in whole seconds).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

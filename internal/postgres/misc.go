@@ -46,6 +46,44 @@ func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, dra
 	return t, nil
 }
 
+// pgDrained is the row's count drained to $2 (as Throttle.FailuresAt does): whole drains ($3
+// microseconds) since the last failure, none for drain 0 or a last failure in the future.
+const pgDrained = `GREATEST(0, t.failures - CASE WHEN $3::bigint > 0 AND $2::timestamptz > t.last_failure_at
+	THEN LEAST(t.failures::bigint, (extract(epoch FROM $2::timestamptz - t.last_failure_at) * 1000000)::bigint / $3::bigint)::int
+	ELSE 0 END)`
+
+// reserveAttemptSQL counts one attempt in a single upsert, and only when the rule admits it
+// (AttemptRule.Admits): $4 free, $5 limit (0: none), $6 longest delay in microseconds. The
+// conflicting row is locked while its WHERE is checked, so racing callers are admitted one at a
+// time; a row the rule refuses is not updated, and RETURNING then returns nothing.
+var reserveAttemptSQL = strings.ReplaceAll(`INSERT INTO throttles AS t (key, failures, last_failure_at) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET failures = DRAINED + 1, last_failure_at = excluded.last_failure_at
+		WHERE DRAINED < $4::int OR (($5::int = 0 OR DRAINED < $5::int)
+			AND (extract(epoch FROM $2::timestamptz - t.last_failure_at) * 1000000)::bigint
+				>= LEAST($6::bigint, 1000000::bigint << GREATEST(0, LEAST(DRAINED - $4::int, 30))))
+		RETURNING failures, last_failure_at`, "DRAINED", pgDrained)
+
+// ReserveAttempt counts one attempt against key when rule admits it, in one statement.
+func (s *Store) ReserveAttempt(ctx context.Context, key string, at time.Time, rule latchkey.AttemptRule) (latchkey.Throttle, bool, error) {
+	t := latchkey.Throttle{Key: key}
+	err := s.pool.QueryRow(ctx, reserveAttemptSQL, key, dbTime(at), rule.Drain.Microseconds(),
+		rule.Free, rule.Limit, rule.MaxDelay.Microseconds()).Scan(&t.Failures, &t.LastFailureAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		t, err = s.FindThrottle(ctx, key)
+		return t, false, err
+	}
+	if err != nil {
+		return latchkey.Throttle{}, false, storeError(err, "reserve attempt")
+	}
+	return t, true, nil
+}
+
+// ReleaseAttempt takes one counted attempt back from key.
+func (s *Store) ReleaseAttempt(ctx context.Context, key string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE throttles SET failures = GREATEST(0, failures - 1) WHERE key = $1`, key)
+	return storeError(err, "release attempt")
+}
+
 // ResetThrottle clears key's counter, if any.
 func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM throttles WHERE key = $1`, key)

@@ -387,8 +387,8 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("throttled", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{}) // a new pass clears earlier guesses
-		c := h.newClient()
+		pass := h.issueTAP(alice.ID, auth.IssueOptions{}) // a new pass clears the user's count
+		c := h.newClientAt("127.0.0.2")                   // an address with no guesses yet
 		for i := 0; i < 5; i++ {
 			errorBody(t, c.signInTAP("alice@example.com", "WRONGPASS"), http.StatusUnauthorized, "tap_invalid")
 		}
@@ -398,9 +398,11 @@ func TestTAPRefusals(t *testing.T) {
 			t.Errorf("message %q does not tell the person to wait", e.Message)
 		}
 		checkNoSession(t, c)
-		th, err := h.store.FindThrottle(ctx, "tap:user:"+alice.ID)
-		if err != nil || th.Failures != 5 {
-			t.Errorf("throttle %+v (%v), want 5 failures: the refused attempt is not counted", th, err)
+		for _, key := range []string{"tap:user:" + alice.ID, "tap:name-ip:alice@example.com|127.0.0.2"} {
+			th, err := h.store.FindThrottle(ctx, key)
+			if err != nil || th.Failures != 5 {
+				t.Errorf("throttle %+v (%v), want 5 failures: the refused attempt is not counted", th, err)
+			}
 		}
 
 		h.clock.Advance(2 * time.Second)

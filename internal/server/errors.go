@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -42,6 +44,15 @@ type ErrorBody struct {
 	Message       string `json:"message"`
 	Detail        string `json:"detail"`
 	CorrelationID string `json:"correlationId"`
+	// RetryAfter, for a 429, is what the Retry-After header says (whole seconds); not in the JSON.
+	RetryAfter int `json:"-"`
+}
+
+// setRetryAfter sends the Retry-After header of a throttled answer.
+func setRetryAfter(w http.ResponseWriter, body *ErrorBody) {
+	if body != nil && body.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(body.RetryAfter))
+	}
 }
 
 // StatusClientClosedRequest is what the log shows for a request whose client went away before
@@ -78,12 +89,17 @@ func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
 		attrs = append(attrs, "reason", e.Err.Error())
 	}
 	s.logger.InfoContext(r.Context(), "refused", attrs...)
-	return statusOf(e.Kind), ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
+	body := ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
+	if e.Kind == latchkey.ETOOMANYREQUEST && e.RetryAfter > 0 {
+		body.RetryAfter = int((e.RetryAfter + time.Second - 1) / time.Second)
+	}
+	return statusOf(e.Kind), body
 }
 
 // writeError answers an API request with the error JSON.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.publicError(r, err)
+	setRetryAfter(w, &body)
 	writeJSON(w, status, body)
 }
 

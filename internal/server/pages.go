@@ -105,6 +105,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	askForClientHints(w)
+	setRetryAfter(w, v.Error)
 	if v.Status != 0 {
 		w.WriteHeader(v.Status)
 	}

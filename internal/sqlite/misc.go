@@ -43,6 +43,44 @@ func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, dra
 	return th, nil
 }
 
+// sqliteDrained is a throttle row's count drained to ?2 (as Throttle.FailuresAt does): whole
+// drains (?3 microseconds) since the last failure, none for drain 0 or a last failure in the
+// future (another node's clock).
+const sqliteDrained = `MAX(0, failures - CASE WHEN ?3 > 0 AND ?2 > last_failure_at THEN (?2 - last_failure_at) / ?3 ELSE 0 END)`
+
+// reserveAttemptSQL counts one attempt in a single upsert, and only when the rule admits it
+// (AttemptRule.Admits): ?4 free, ?5 limit (0: none), ?6 longest delay in microseconds. A row
+// the rule refuses is not updated, and RETURNING then returns nothing.
+var reserveAttemptSQL = strings.ReplaceAll(`INSERT INTO throttles (key, failures, last_failure_at) VALUES (?1, 1, ?2)
+		ON CONFLICT (key) DO UPDATE SET failures = DRAINED + 1, last_failure_at = excluded.last_failure_at
+		WHERE DRAINED < ?4 OR ((?5 = 0 OR DRAINED < ?5)
+			AND ?2 - last_failure_at >= MIN(?6, 1000000 << MAX(0, MIN(DRAINED - ?4, 30))))
+		RETURNING failures, last_failure_at`, "DRAINED", sqliteDrained)
+
+// ReserveAttempt counts one attempt against key when rule admits it, in one statement, so that
+// racing callers are admitted one at a time.
+func (s *Store) ReserveAttempt(ctx context.Context, key string, at time.Time, rule latchkey.AttemptRule) (latchkey.Throttle, bool, error) {
+	th := latchkey.Throttle{Key: key}
+	var last int64
+	err := s.w.QueryRowContext(ctx, reserveAttemptSQL, key, micros(at), rule.Drain.Microseconds(),
+		rule.Free, rule.Limit, rule.MaxDelay.Microseconds()).Scan(&th.Failures, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		th, err = s.FindThrottle(ctx, key)
+		return th, false, err
+	}
+	if err != nil {
+		return latchkey.Throttle{}, false, wrap("reserve attempt", err)
+	}
+	th.LastFailureAt = fromMicros(last)
+	return th, true, nil
+}
+
+// ReleaseAttempt takes one counted attempt back from key.
+func (s *Store) ReleaseAttempt(ctx context.Context, key string) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE throttles SET failures = MAX(0, failures - 1) WHERE key = ?`, key)
+	return wrap("release attempt", err)
+}
+
 // ResetThrottle clears key's counter.
 func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 	_, err := s.w.ExecContext(ctx, `DELETE FROM throttles WHERE key = ?`, key)

@@ -20,6 +20,8 @@ var concurrencyTests = []test{
 	{"TakeChallenge", testRaceTakeChallenge},
 	{"RecordPasskeyUse", testRaceRecordPasskeyUse},
 	{"RecordFailure", testRaceRecordFailure},
+	{"ReserveAttempt", testRaceReserveAttempt},
+	{"ReserveAttempt/Limit", testRaceReserveAttemptLimit},
 	{"CreateUser", testRaceCreateUser},
 	{"ReplaceAccessPass", testRaceReplaceAccessPass},
 	{"SignInPath", testRaceSignInPath},
@@ -109,6 +111,52 @@ func testRaceRecordPasskeyUse(t *testing.T, s latchkey.Store) {
 		want.SignCount, want.LastUsedAt, want.LastUsedPlatform = 42, &at, fmt.Sprint("platform ", winner)
 		diff(t, "passkey after race", findPasskey(t, s, p.ID), &want)
 	}
+}
+
+// raceReserve has racers goroutines reserve an attempt against key at once, under rule, and
+// checks that exactly admit of them were admitted, with the counts 1..admit, and that the
+// store kept admit (starting from an empty key).
+func raceReserve(t *testing.T, s latchkey.Store, key string, rule latchkey.AttemptRule, admit int) {
+	t.Helper()
+	counts := make([]int, racers)
+	admitted := make([]bool, racers)
+	errs := race(func(i int) error {
+		th, ok, err := s.ReserveAttempt(t.Context(), key, t0, rule)
+		counts[i], admitted[i] = th.Failures, ok
+		return err
+	})
+	var got []int
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("ReserveAttempt: goroutine %d: %v", i, err)
+		}
+		if admitted[i] {
+			got = append(got, counts[i])
+		}
+	}
+	slices.Sort(got)
+	want := make([]int, admit)
+	for i := range want {
+		want[i] = i + 1
+	}
+	diff(t, fmt.Sprintf("counts of the admitted attempts (%d of %d racers)", len(got), racers), got, want)
+	th, err := s.FindThrottle(t.Context(), key)
+	must(t, "FindThrottle", err)
+	if th.Failures != admit {
+		t.Errorf("FindThrottle after race: Failures = %d, want %d", th.Failures, admit)
+	}
+}
+
+// testRaceReserveAttempt: 20 guesses at once for one user name from one address, 5 free: 5
+// go ahead, the others are refused, not merely counted.
+func testRaceReserveAttempt(t *testing.T, s latchkey.Store) {
+	raceReserve(t, s, "tap:name-ip:alice@example.com|203.0.113.9",
+		latchkey.AttemptRule{Free: 5, MaxDelay: 15 * time.Minute, Drain: 10 * time.Minute}, 5)
+}
+
+// testRaceReserveAttemptLimit: near the limit, only the attempts left go ahead.
+func testRaceReserveAttemptLimit(t *testing.T, s latchkey.Store) {
+	raceReserve(t, s, "tap:user:race", latchkey.AttemptRule{Free: 7, Limit: 7}, 7)
 }
 
 func testRaceRecordFailure(t *testing.T, s latchkey.Store) {

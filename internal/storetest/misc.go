@@ -13,6 +13,10 @@ var miscTests = []test{
 	{"RecordFailure", testRecordFailure},
 	{"RecordFailure/Drain", testRecordFailureDrain},
 	{"ResetThrottle", testResetThrottle},
+	{"ReserveAttempt", testReserveAttempt},
+	{"ReserveAttempt/Limit", testReserveAttemptLimit},
+	{"ReserveAttempt/Drain", testReserveAttemptDrain},
+	{"ReleaseAttempt", testReleaseAttempt},
 	{"ListSignIns", testListSignIns},
 	{"ListSignInsFiltered", testListSignInsFiltered},
 	{"ListSignInsFiltered/Limit", testListSignInsFilteredLimit},
@@ -111,6 +115,112 @@ func testResetThrottle(t *testing.T, s latchkey.Store) {
 	got, err = s.RecordFailure(ctx, "a", t0.Add(time.Hour), 0)
 	must(t, "RecordFailure after reset", err)
 	diff(t, "RecordFailure after reset", got, latchkey.Throttle{Key: "a", Failures: 1, LastFailureAt: t0.Add(time.Hour)})
+}
+
+// reserveStep is one ReserveAttempt call, at t0 + after, and whether it must be admitted.
+type reserveStep struct {
+	after time.Duration
+	admit bool
+}
+
+// checkReserveSteps runs steps against key under rule: each is admitted exactly when the step
+// says, and when the rule's own Admits, on the counter stored before, says; an admitted one
+// counts one more at its time, a refused one changes nothing.
+func checkReserveSteps(t *testing.T, s latchkey.Store, key string, rule latchkey.AttemptRule, steps []reserveStep) {
+	t.Helper()
+	ctx := t.Context()
+	for i, st := range steps {
+		at := t0.Add(st.after)
+		before, err := s.FindThrottle(ctx, key)
+		must(t, "FindThrottle", err)
+		if ok, _ := rule.Admits(before, at); ok != st.admit {
+			t.Fatalf("step %d (+%v): AttemptRule.Admits(%+v) = %v, the test wants %v", i, st.after, before, ok, st.admit)
+		}
+		got, ok, err := s.ReserveAttempt(ctx, key, at, rule)
+		must(t, "ReserveAttempt", err)
+		if ok != st.admit {
+			t.Fatalf("step %d (+%v): ReserveAttempt admitted = %v, want %v (counter before %+v)", i, st.after, ok, st.admit, before)
+		}
+		want := before
+		if ok {
+			want = latchkey.Throttle{Key: key, Failures: before.FailuresAt(at, rule.Drain) + 1, LastFailureAt: at}
+		}
+		diff(t, fmt.Sprintf("step %d (+%v): ReserveAttempt", i, st.after), got, want)
+		stored, err := s.FindThrottle(ctx, key)
+		must(t, "FindThrottle", err)
+		diff(t, fmt.Sprintf("step %d (+%v): stored", i, st.after), stored, want)
+	}
+}
+
+// testReserveAttempt: the free attempts go ahead at once, then one per doubling wait (1 s, 2 s,
+// then capped at MaxDelay) after the last counted one; a refused attempt is not counted.
+func testReserveAttempt(t *testing.T, s latchkey.Store) {
+	rule := latchkey.AttemptRule{Free: 3, MaxDelay: 4 * time.Second}
+	const s1 = time.Second
+	checkReserveSteps(t, s, "tap:name-ip:alice@example.com|192.0.2.1", rule, []reserveStep{
+		{0, true}, {0, true}, {0, true}, // free
+		{0, false}, {999 * time.Millisecond, false}, // wait 1 s after the last
+		{s1, true},
+		{s1 + 1999*time.Millisecond, false}, {3 * s1, true}, // then 2 s
+		{6 * s1, false}, {7 * s1, true}, // then 4 s
+		{10 * s1, false}, {11 * s1, true}, // 8 s capped at 4 s
+		{-time.Hour, false}, // a time before the last counted attempt (another node's clock)
+	})
+	// Keys count apart.
+	got, ok, err := s.ReserveAttempt(t.Context(), "tap:ip:192.0.2.1", t0, rule)
+	must(t, "ReserveAttempt other key", err)
+	if !ok || got.Failures != 1 {
+		t.Errorf("ReserveAttempt other key = %+v, %v; want 1 failure, admitted", got, ok)
+	}
+}
+
+// testReserveAttemptLimit: at the limit nothing goes ahead however long one waits, until a reset.
+func testReserveAttemptLimit(t *testing.T, s latchkey.Store) {
+	const key = "tap:user:alice"
+	rule := latchkey.AttemptRule{Free: 2, Limit: 2}
+	checkReserveSteps(t, s, key, rule, []reserveStep{{0, true}, {time.Second, true}, {2 * time.Second, false}, {24 * time.Hour, false}})
+	must(t, "ResetThrottle", s.ResetThrottle(t.Context(), key))
+	checkReserveSteps(t, s, key, rule, []reserveStep{{25 * time.Hour, true}})
+}
+
+// testReserveAttemptDrain: with a drain, the count is drained to the attempt's time before the
+// rule is applied, as RecordFailure drains it; never for a time before the last attempt.
+func testReserveAttemptDrain(t *testing.T, s latchkey.Store) {
+	const drain = 10 * time.Minute
+	rule := latchkey.AttemptRule{Free: 2, Limit: 2, Drain: drain}
+	checkReserveSteps(t, s, "tap:ip:198.51.100.9", rule, []reserveStep{
+		{0, true}, {0, true},
+		{9 * time.Minute, false},                                    // nothing drained yet
+		{drain, true},                                               // one drained: one more goes ahead, counted at its time
+		{drain + 9*time.Minute, false},                              // less than a drain since it
+		{2*drain + time.Minute, true},                               // whole drains count from the last attempt
+		{time.Minute, false},                                        // a time before the last attempt drains nothing
+		{10 * drain, true}, {10 * drain, true}, {10 * drain, false}, // all drained: both free again
+	})
+}
+
+// testReleaseAttempt: a released attempt is taken back from the count, never below zero, and
+// the next attempt is judged on what is left.
+func testReleaseAttempt(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	const key = "tap:ip:203.0.113.5"
+	rule := latchkey.AttemptRule{Free: 2, MaxDelay: time.Hour}
+	checkReserveSteps(t, s, key, rule, []reserveStep{{0, true}, {0, true}, {0, false}})
+	must(t, "ReleaseAttempt", s.ReleaseAttempt(ctx, key))
+	got, err := s.FindThrottle(ctx, key)
+	must(t, "FindThrottle", err)
+	diff(t, "after release", got, latchkey.Throttle{Key: key, Failures: 1, LastFailureAt: t0})
+	checkReserveSteps(t, s, key, rule, []reserveStep{{0, true}, {0, false}})
+	for range 3 {
+		must(t, "ReleaseAttempt", s.ReleaseAttempt(ctx, key))
+	}
+	got, err = s.FindThrottle(ctx, key)
+	must(t, "FindThrottle", err)
+	diff(t, "after releasing more than counted", got, latchkey.Throttle{Key: key, Failures: 0, LastFailureAt: t0})
+	must(t, "ReleaseAttempt on a missing key", s.ReleaseAttempt(ctx, "tap:ip:never"))
+	if got, err := s.FindThrottle(ctx, "tap:ip:never"); err != nil || got.Failures != 0 {
+		t.Errorf("FindThrottle after releasing a missing key = %+v, %v; want no failures", got, err)
+	}
 }
 
 func newSignIn(userID string, at time.Time) *latchkey.SignInEvent {
