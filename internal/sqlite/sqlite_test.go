@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
@@ -84,12 +85,18 @@ func TestOpenTwice(t *testing.T) {
 	if mode != "wal" {
 		t.Errorf("journal_mode = %q, want wal", mode)
 	}
-	var versions, max int
-	if err := db.QueryRowContext(ctx, "SELECT count(*), max(version) FROM schema_migrations").Scan(&versions, &max); err != nil {
+	// One row per migration file: branches take numbers ahead of each other, so the numbers may
+	// have gaps until they are merged.
+	files, err := os.ReadDir("migrations")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if versions != max {
-		t.Errorf("schema_migrations has %d rows for versions up to %d: a migration ran twice or was skipped", versions, max)
+	var versions, distinct int
+	if err := db.QueryRowContext(ctx, "SELECT count(*), count(DISTINCT name) FROM schema_migrations").Scan(&versions, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if versions != len(files) || distinct != len(files) {
+		t.Errorf("schema_migrations has %d rows (%d names) for %d migrations: a migration ran twice or was skipped", versions, distinct, len(files))
 	}
 }
 

@@ -22,6 +22,7 @@ var concurrencyTests = []test{
 	{"RecordFailure", testRaceRecordFailure},
 	{"CreateUser", testRaceCreateUser},
 	{"ReplaceAccessPass", testRaceReplaceAccessPass},
+	{"ReplaceAccessPass/WithSessions", testRaceTAPSessionsWithReplace},
 	{"SignInPath", testRaceSignInPath},
 	{"CompletePasskeySignIn/SameChallenge", testRaceCompleteSignInSameChallenge},
 	{"CompletePasskeySignIn/SameCount", testRaceCompleteSignInSameCount},
