@@ -91,7 +91,12 @@ type view struct {
 // render writes page name with data; the CSRF token is always present for forms.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
 	v.Title = title
-	v.CSRF = csrfToken(w, r)
+	var err error
+	if v.CSRF, err = s.csrfToken(w, r); err != nil {
+		s.logger.Error("render page: form token", "page", name, "err", err)
+		http.Error(w, "The page could not be shown. Reference: "+correlationID(r), http.StatusInternalServerError)
+		return
+	}
 	if v.User == nil {
 		v.Session, v.User = currentUser(r)
 	}
