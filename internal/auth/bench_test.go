@@ -540,3 +540,26 @@ func benchSessionData(b *testing.B) []byte {
 	}
 	return data
 }
+
+// BenchmarkSessionCheck is the per-request session check as the server runs it for every signed-in
+// page and API call: Authenticate of the cookie's token (FindSession, then FindUserByID), on a
+// session made by a passkey sign-in, on each store.
+func BenchmarkSessionCheck(b *testing.B) {
+	ctx := context.Background()
+	for _, kind := range benchStores {
+		b.Run(kind, func(b *testing.B) {
+			env := newBenchEnv(b, kind)
+			si, err := env.svc.FinishSignIn(ctx, env.answer(b), benchClient)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, _, err := env.svc.Authenticate(ctx, si.Token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -42,6 +42,9 @@ type Service struct {
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go
 
+	formKeyMu    sync.Mutex
+	formKeyBytes []byte // authenticates form tokens; see formtoken.go
+
 	cache   policyCache // see methods.go
 	caCache caCache     // see conditional.go
 	outage  outage      // see health.go

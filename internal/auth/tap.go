@@ -194,7 +194,13 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 	si, err := s.startSession(ctx, user, []string{latchkey.MethodTAP}, expires, c, func(sess *latchkey.Session) {
 		sess.AccessPassID = ap.ID
 	})
-	if err != nil {
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		// The pass was replaced or removed since it was checked: a session made with it would
+		// outlive it, so the store refused to write one.
+		err = errTAPInvalid(fmt.Sprintf("temporary access pass %s of %s was replaced or removed during the sign-in", ap.ID, user.UserPrincipalName))
+		s.recordFailure(ctx, latchkey.MethodTAP, user, nil, err, c)
+		return nil, err
+	} else if err != nil {
 		return nil, err
 	}
 	s.recordSignIn(ctx, &latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName,

@@ -48,13 +48,15 @@ func (p *AccessPass) State(now time.Time) string {
 
 // AccessPassStore persists temporary access passes: at most one per user.
 type AccessPassStore interface {
-	// ReplaceAccessPass stores p as the user's only pass, deleting any earlier one, in one transaction.
+	// ReplaceAccessPass stores p as the user's only pass, deleting any earlier one and ending the
+	// sessions made with it (Session.AccessPassID), in one transaction.
 	ReplaceAccessPass(ctx context.Context, p *AccessPass) error
 	// FindAccessPassByUser returns the user's pass; ErrNotFound when there is none.
 	FindAccessPassByUser(ctx context.Context, userID string) (*AccessPass, error)
 	// MarkAccessPassUsed records the first use of a one-time pass. It returns ErrConflict when the
 	// pass was already used, so of many racing redemptions exactly one wins.
 	MarkAccessPassUsed(ctx context.Context, id string, at time.Time) error
-	// DeleteAccessPass removes the user's pass, if any.
+	// DeleteAccessPass removes the user's pass, if any, and ends the sessions made with it, in one
+	// transaction.
 	DeleteAccessPass(ctx context.Context, userID string) error
 }

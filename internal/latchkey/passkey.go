@@ -69,19 +69,23 @@ type PasskeyStore interface {
 	ListPasskeysByUser(ctx context.Context, userID string) ([]*Passkey, error)
 	// RenamePasskey sets the nickname of the user's passkey; ErrNotFound when it is not theirs.
 	RenamePasskey(ctx context.Context, userID, id, nickname string) error
-	// DeletePasskey removes the user's passkey; ErrNotFound when it is not theirs.
+	// DeletePasskey removes the user's passkey and ends the sessions made with it
+	// (Session.PasskeyID), in one transaction; ErrNotFound when it is not theirs.
 	DeletePasskey(ctx context.Context, userID, id string) error
 	// RecordPasskeyUse atomically moves the sign count from the stored value to newCount and
 	// records the use. It succeeds only if newCount is greater than the stored count, or both are
-	// zero (authenticators without a counter); otherwise it returns ErrConflict and changes nothing,
-	// so of many racing sign-ins with one counter value exactly one wins.
+	// zero (authenticators without a counter), and the passkey is not flagged as possibly cloned;
+	// otherwise it returns ErrConflict and changes nothing, so of many racing sign-ins with one
+	// counter value exactly one wins.
 	RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error
-	// FlagPasskeyPossibleClone marks a passkey whose counter went backwards.
+	// FlagPasskeyPossibleClone marks a passkey whose counter went backwards and ends the sessions
+	// made with it, in one transaction; ErrNotFound when there is no such passkey.
 	FlagPasskeyPossibleClone(ctx context.Context, id string) error
 	// CompletePasskeySignIn writes everything a successful passkey sign-in writes, in one
 	// transaction: the use of its challenge (ErrChallengeUsed when the challenge was used
 	// before), the passkey's sign count and last use (ErrConflict, as RecordPasskeyUse, when the
-	// count does not advance; ErrNotFound for an unknown passkey), the new session and the
+	// count does not advance or the passkey was flagged as possibly cloned; ErrNotFound for an
+	// unknown passkey), the new session and the
 	// sign-in event. On any error nothing is written. Of many racing calls with one challenge,
 	// exactly one succeeds.
 	CompletePasskeySignIn(ctx context.Context, c *PasskeySignIn) error

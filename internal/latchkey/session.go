@@ -39,8 +39,14 @@ func (s *Session) HasMethod(m string) bool {
 	return false
 }
 
-// SessionStore persists sessions.
+// SessionStore persists sessions. A session lasts no longer than the credential it was made
+// with: replacing or deleting a pass, and deleting or flagging a passkey, deletes the sessions
+// made with it in the same transaction (AccessPassStore, PasskeyStore), so FindSession stops
+// returning them at once, on every node.
 type SessionStore interface {
+	// CreateSession stores s. ErrConflict when its ID exists; ErrNotFound when its user does not
+	// exist, or when it was made with a pass (AccessPassID) that no longer exists, so that a
+	// sign-in racing with the pass's replacement leaves no session behind.
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession returns a session that has not expired at now; ErrNotFound otherwise.
 	FindSession(ctx context.Context, id string, now time.Time) (*Session, error)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
 const accessPassColumns = `id, user_id, hash, created_at, start_at, lifetime_minutes, one_time, used_at, created_by`
 
-// ReplaceAccessPass stores p as the user's only pass, assigning ID and CreatedAt when empty. The
-// old pass, if any, is replaced in the same statement: an upsert on the unique user_id, so
-// racing replacements each succeed and leave exactly one pass, the last one's.
+// ReplaceAccessPass stores p as the user's only pass, assigning ID and CreatedAt when empty, and
+// ends the sessions made with the pass it replaces, in one transaction. The old pass, if any, is
+// replaced by an upsert on the unique user_id, so racing replacements each succeed and leave
+// exactly one pass, the last one's.
 func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) error {
 	if p.ID == "" {
 		p.ID = latchkey.NewID()
@@ -20,14 +23,20 @@ func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) e
 		p.CreatedAt = now()
 	}
 	p.CreatedAt, p.StartAt, p.UsedAt = dbTime(p.CreatedAt), dbTime(p.StartAt), dbTimePtr(p.UsedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO access_passes (`+accessPassColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, hash = excluded.hash,
-			created_at = excluded.created_at, start_at = excluded.start_at,
-			lifetime_minutes = excluded.lifetime_minutes, one_time = excluded.one_time,
-			used_at = excluded.used_at, created_by = excluded.created_by`,
-		p.ID, p.UserID, p.Hash, p.CreatedAt, p.StartAt, p.LifetimeMinutes, p.OneTime, p.UsedAt, p.CreatedBy)
-	return storeError(err, "replace access pass")
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO access_passes (`+accessPassColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, hash = excluded.hash,
+				created_at = excluded.created_at, start_at = excluded.start_at,
+				lifetime_minutes = excluded.lifetime_minutes, one_time = excluded.one_time,
+				used_at = excluded.used_at, created_by = excluded.created_by`,
+			p.ID, p.UserID, p.Hash, p.CreatedAt, p.StartAt, p.LifetimeMinutes, p.OneTime, p.UsedAt, p.CreatedBy)
+		if err != nil {
+			return storeError(err, "replace access pass")
+		}
+		_, err = tx.Exec(ctx, endSessionsOfPasses, p.UserID)
+		return storeError(err, "replace access pass")
+	})
 }
 
 // FindAccessPassByUser returns the user's pass; ErrNotFound when there is none.
@@ -64,8 +73,14 @@ func (s *Store) MarkAccessPassUsed(ctx context.Context, id string, at time.Time)
 	return latchkey.ErrConflict
 }
 
-// DeleteAccessPass removes the user's pass, if any.
+// DeleteAccessPass removes the user's pass, if any, and the sessions made with it, in one
+// transaction.
 func (s *Store) DeleteAccessPass(ctx context.Context, userID string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM access_passes WHERE user_id = $1`, userID)
-	return storeError(err, "delete access pass")
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM access_passes WHERE user_id = $1`, userID); err != nil {
+			return storeError(err, "delete access pass")
+		}
+		_, err := tx.Exec(ctx, endSessionsOfPasses, userID)
+		return storeError(err, "delete access pass")
+	})
 }

@@ -138,16 +138,20 @@ func (s *Store) RenamePasskey(ctx context.Context, userID, id, nickname string) 
 	return nil
 }
 
-// DeletePasskey removes the user's passkey; ErrNotFound when the user has no passkey with that ID.
+// DeletePasskey removes the user's passkey and the sessions made with it, in one transaction;
+// ErrNotFound when the user has no passkey with that ID.
 func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID)
-	if err != nil {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID)
+		if err != nil {
+			return storeError(err, "delete passkey")
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.ErrNotFound
+		}
+		_, err = tx.Exec(ctx, endSessionsOfPasskey, userID, id)
 		return storeError(err, "delete passkey")
-	}
-	if tag.RowsAffected() == 0 {
-		return latchkey.ErrNotFound
-	}
-	return nil
+	})
 }
 
 // RecordPasskeyUse moves the sign count to newCount and records the use, in one statement that
@@ -157,7 +161,7 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE passkeys
 		SET sign_count = $2, last_used_at = $3, last_used_platform = $4
-		WHERE id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))`,
+		WHERE id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0)) AND NOT possible_clone`,
 		id, int64(newCount), dbTime(usedAt), platform)
 	if err != nil {
 		return storeError(err, "record passkey use")
@@ -176,16 +180,18 @@ func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32
 	return latchkey.ErrConflict
 }
 
-// FlagPasskeyPossibleClone marks the passkey as possibly cloned; ErrNotFound when there is none.
+// FlagPasskeyPossibleClone marks the passkey as possibly cloned and ends the sessions made with
+// it, in one transaction; ErrNotFound when there is none.
 func (s *Store) FlagPasskeyPossibleClone(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE passkeys SET possible_clone = true WHERE id = $1`, id)
-	if err != nil {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var userID string
+		err := tx.QueryRow(ctx, `UPDATE passkeys SET possible_clone = true WHERE id = $1 RETURNING user_id`, id).Scan(&userID)
+		if err != nil {
+			return storeError(err, "flag passkey")
+		}
+		_, err = tx.Exec(ctx, endSessionsOfPasskey, userID, id)
 		return storeError(err, "flag passkey")
-	}
-	if tag.RowsAffected() == 0 {
-		return latchkey.ErrNotFound
-	}
-	return nil
+	})
 }
 
 // completeSignIn is CompletePasskeySignIn's one statement. The checks that may refuse come
@@ -199,7 +205,7 @@ const completeSignIn = `WITH used_before AS (
 ), passkey AS (
 	UPDATE passkeys SET sign_count = $4::bigint, last_used_at = $5::timestamptz, last_used_platform = $6::text
 	WHERE id = $3::text AND (sign_count < $4::bigint OR (sign_count = 0 AND $4::bigint = 0))
-		AND NOT (SELECT used FROM used_before)
+		AND NOT possible_clone AND NOT (SELECT used FROM used_before)
 	RETURNING id
 ), challenge AS (
 	INSERT INTO used_challenges (id, expires_at)

@@ -7,16 +7,37 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// CreateSession stores sess; ErrConflict when its ID exists.
+// CreateSession stores sess; ErrConflict when its ID exists, ErrNotFound when the user does
+// not exist or when sess was made with a pass (AccessPassID) that is no longer there. The INSERT
+// takes a key-share lock on the pass's row, so it waits for a replacement of the pass in flight
+// (whose UPDATE of the row's key conflicts with it) and then finds the pass gone; a replacement
+// that comes after it waits in turn and then ends the session it wrote (ReplaceAccessPass).
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
 	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = dbTime(sess.CreatedAt), dbTime(sess.AuthenticatedAt), dbTime(sess.ExpiresAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, user_id, methods, passkey_id, access_pass_id,
+	tag, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, user_id, methods, passkey_id, access_pass_id,
 		created_at, authenticated_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		SELECT $1::text, $2::text, $3::text[], $4::text, $5::text, $6::timestamptz, $7::timestamptz,
+			$8::timestamptz, $9::text, $10::text
+		WHERE $5::text = '' OR EXISTS (SELECT 1 FROM access_passes WHERE id = $5::text FOR KEY SHARE)`,
 		sess.ID, sess.UserID, nonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
 		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent)
-	return storeError(err, "create session")
+	if err != nil {
+		return storeError(err, "create session")
+	}
+	if tag.RowsAffected() == 0 {
+		return latchkey.ErrNotFound
+	}
+	return nil
 }
+
+// endSessionsOfPasskey and endSessionsOfPasses delete, within a transaction that revokes a
+// credential, the sessions of a user made with that passkey, or with any pass. They run as their
+// own statements after the one that revokes the credential, so that they see a session that a
+// racing sign-in committed while that statement waited for the credential's row.
+const (
+	endSessionsOfPasskey = `DELETE FROM sessions WHERE user_id = $1 AND passkey_id = $2`
+	endSessionsOfPasses  = `DELETE FROM sessions WHERE user_id = $1 AND access_pass_id <> ''`
+)
 
 // FindSession returns the session if it has not expired at now; ErrNotFound otherwise.
 func (s *Store) FindSession(ctx context.Context, id string, now time.Time) (*latchkey.Session, error) {

@@ -675,10 +675,20 @@ func FuzzIssueTAP(f *testing.F) {
 	})
 }
 
-// csrfPair returns a CSRF cookie and the form field that matches it.
-func csrfPair() (*http.Cookie, string) {
-	tok := auth.NewToken()
-	return &http.Cookie{Name: csrfCookie, Value: tok}, csrfField + "=" + tok + "&"
+// csrfPair returns a pre-session cookie and the form field that a page shown to a browser with
+// it (and with session, when not nil) would carry.
+func (fs *fuzzServer) csrfPair(tb testing.TB, session *http.Cookie) (*http.Cookie, string) {
+	c := &http.Cookie{Name: csrfCookie, Value: auth.NewToken()}
+	r := httptest.NewRequest(http.MethodGet, fs.h.origin+"/", nil)
+	r.AddCookie(c)
+	if session != nil {
+		r.AddCookie(session)
+	}
+	tok, err := fs.h.srv.csrfToken(httptest.NewRecorder(), r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, csrfField + "=" + url.QueryEscape(tok) + "&"
 }
 
 // FuzzTAPForm fuzzes the TAP sign-in form. Every input follows a valid CSRF field, so that the
@@ -687,7 +697,7 @@ func FuzzTAPForm(f *testing.F) {
 	fs := newFuzzServer(f)
 	alice := fs.h.createUser("alice@example.com", false)
 	pass := fs.h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 480})
-	csrf, field := csrfPair()
+	csrf, field := fs.csrfPair(f, nil)
 	for _, body := range []string{
 		"username=alice%40example.com&tap=" + pass,
 		"tap=" + pass + "&username=+ALICE%40example.com+",
@@ -722,7 +732,7 @@ func FuzzAdminForms(f *testing.F) {
 	admin, adminUser := fs.h.signedInClient("admin@example.com", true)
 	cookie := sessionOf(f, admin)
 	bob := fs.h.createUser("bob@example.com", false)
-	csrf, field := csrfPair()
+	csrf, field := fs.csrfPair(f, cookie)
 	for _, form := range []string{
 		"upn=carol%40example.com&displayName=Carol",
 		"upn=dave%40example.com&displayName=+Dave+&givenName=Dave&surname=D&employeeId=42&userType=guest&globalAdmin=yes",

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -92,7 +91,12 @@ type view struct {
 // render writes page name with data; the CSRF token is always present for forms.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
 	v.Title = title
-	v.CSRF = csrfToken(w, r)
+	var err error
+	if v.CSRF, err = s.csrfToken(w, r); err != nil {
+		s.logger.Error("render page: form token", "page", name, "err", err)
+		http.Error(w, "The page could not be shown. Reference: "+correlationID(r), http.StatusInternalServerError)
+		return
+	}
 	if v.User == nil {
 		v.Session, v.User = currentUser(r)
 	}
@@ -137,13 +141,13 @@ func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 		"StepUp": s.stepUpSentence(r.Context(), r.URL.Query().Get("stepup"))}})
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: next when safeLocalTarget accepts it, the
+// person's security info otherwise.
 func safeNext(next string) string {
-	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(next, "//") {
-		return "/my/security-info"
+	if to, ok := safeLocalTarget(next); ok {
+		return to
 	}
-	return next
+	return "/my/security-info"
 }
 
 // continueTo sends the browser on to next after a sign-in form. Where next leads back to an
@@ -152,6 +156,7 @@ func safeNext(next string) string {
 // every redirect that follows a form submission, so a redirect chain from the form to the
 // application would be blocked.
 func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, next string) {
+	next = safeNext(next)
 	if !strings.HasPrefix(next, "/oidc/") {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -162,10 +167,10 @@ func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, next string)
 // nextParam is next when it is a safe place on this site to go after signing in, and "" (the
 // default place) otherwise.
 func nextParam(next string) string {
-	if next == "" || safeNext(next) != next {
-		return ""
+	if to, ok := safeLocalTarget(next); ok {
+		return to
 	}
-	return next
+	return ""
 }
 
 func (s *Server) handleTAPPage(w http.ResponseWriter, r *http.Request) {

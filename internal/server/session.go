@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"mime"
 	"net/http"
@@ -110,18 +109,32 @@ func clearSessionCookie(w http.ResponseWriter) {
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-// csrfToken returns the request's CSRF token, setting the cookie that holds it when missing.
-// Forms carry it in a hidden field; form posts must match the cookie (double submit), on top of
-// the cross-origin protection every state-changing request gets.
-func csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
-		return c.Value
+// csrfBinding returns what the request's form token is bound to: its session cookie, when it
+// has one, and its pre-session cookie otherwise; false when it has neither.
+func csrfBinding(r *http.Request) (string, bool) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && len(c.Value) <= 128 {
+		return auth.SessionFormBinding(c.Value), true
 	}
-	tok := auth.NewToken()
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
-	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
-	return tok
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return auth.PreSessionFormBinding(c.Value), true
+	}
+	return "", false
+}
+
+// csrfToken returns the request's form token, setting the pre-session cookie it is bound to when
+// the request has neither that nor a session. Forms carry the token in a hidden field: an HMAC of
+// the session (or of the pre-session cookie) under a key all nodes share, checked by form on top
+// of the cross-origin protection every state-changing request gets first.
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	binding, ok := csrfBinding(r)
+	if !ok {
+		tok := auth.NewToken()
+		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true,
+			SameSite: http.SameSiteStrictMode})
+		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
+		binding = auth.PreSessionFormBinding(tok)
+	}
+	return s.auth.FormToken(r.Context(), binding)
 }
 
 // form parses a form post and checks its CSRF token.
@@ -142,11 +155,26 @@ func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 			s.errorPage(w, r, latchkey.Errorf(latchkey.EINVALID, "malformed_form", "The form could not be read. Go back and try again.", "parse form: %v", err))
 			return
 		}
-		c, err := r.Cookie(csrfCookie)
+		binding, bound := csrfBinding(r)
 		got := r.PostFormValue(csrfField)
-		if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) != 1 {
+		ok := false
+		if bound && got != "" {
+			var err error
+			if ok, err = s.auth.CheckFormToken(r.Context(), binding, got); err != nil {
+				s.errorPage(w, r, err)
+				return
+			}
+		}
+		if !ok {
+			detail := "CSRF token is not the one of this browser's session or pre-session cookie"
+			switch {
+			case !bound:
+				detail = "no session or pre-session cookie to bind a CSRF token to"
+			case got == "":
+				detail = "CSRF token missing"
+			}
 			s.errorPage(w, r, latchkey.Errorf(latchkey.EFORBIDDEN, "csrf_failed",
-				"This form has expired. Go back, reload the page and try again.", "CSRF token missing or does not match the cookie"))
+				"This form has expired. Go back, reload the page and try again.", "%s", detail))
 			return
 		}
 		h(w, r)

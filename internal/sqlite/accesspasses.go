@@ -23,9 +23,9 @@ func scanAccessPass(row scanner) (*latchkey.AccessPass, error) {
 	return &p, nil
 }
 
-// ReplaceAccessPass stores p as the user's only pass, deleting any earlier one, in one
-// transaction. It assigns ID and CreatedAt when empty, and returns latchkey.ErrNotFound when
-// the user does not exist.
+// ReplaceAccessPass stores p as the user's only pass, deleting any earlier one and the sessions
+// made with it, in one transaction. It assigns ID and CreatedAt when empty, and returns
+// latchkey.ErrNotFound when the user does not exist.
 func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) error {
 	if p.ID == "" {
 		p.ID = latchkey.NewID()
@@ -35,6 +35,9 @@ func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) e
 	}
 	return s.write(ctx, "replace access pass", func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_passes WHERE user_id = ?`, p.UserID); err != nil {
+			return wrap("replace access pass", err)
+		}
+		if _, err := tx.ExecContext(ctx, endSessionsOfPasses, p.UserID); err != nil {
 			return wrap("replace access pass", err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_passes (`+accessPassColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -63,8 +66,14 @@ func (s *Store) MarkAccessPassUsed(ctx context.Context, id string, at time.Time)
 	})
 }
 
-// DeleteAccessPass removes the user's pass, if any.
+// DeleteAccessPass removes the user's pass, if any, and the sessions made with it, in one
+// transaction.
 func (s *Store) DeleteAccessPass(ctx context.Context, userID string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM access_passes WHERE user_id = ?`, userID)
-	return wrap("delete access pass", err)
+	return s.write(ctx, "delete access pass", func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_passes WHERE user_id = ?`, userID); err != nil {
+			return wrap("delete access pass", err)
+		}
+		_, err := tx.ExecContext(ctx, endSessionsOfPasses, userID)
+		return wrap("delete access pass", err)
+	})
 }

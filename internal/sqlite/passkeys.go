@@ -151,10 +151,17 @@ func (s *Store) RenamePasskey(ctx context.Context, userID, id, nickname string) 
 	return affected("rename passkey", res, err)
 }
 
-// DeletePasskey removes the user's passkey; latchkey.ErrNotFound when it is not theirs.
+// DeletePasskey removes the user's passkey and the sessions made with it, in one transaction;
+// latchkey.ErrNotFound when it is not theirs.
 func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID)
-	return affected("delete passkey", res, err)
+	return s.write(ctx, "delete passkey", func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, userID)
+		if err := affected("delete passkey", res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, endSessionsOfPasskey, userID, id)
+		return wrap("delete passkey", err)
+	})
 }
 
 // RecordPasskeyUse moves the sign count to newCount and records the use, if newCount is above
@@ -170,7 +177,7 @@ func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32
 // recordPasskeyUse is RecordPasskeyUse within tx.
 func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount uint32, usedAt time.Time, platform string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
-		WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0))`,
+		WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0)) AND possible_clone = 0`,
 		int64(newCount), micros(usedAt), platform, id)
 	if err := affected(verb, res, err); !errors.Is(err, latchkey.ErrNotFound) {
 		return err
@@ -225,9 +232,16 @@ func completePasskeySignIn(ctx context.Context, tx *txn, c *latchkey.PasskeySign
 	return wrap(completeVerb, err)
 }
 
-// FlagPasskeyPossibleClone marks a passkey whose counter went backwards; latchkey.ErrNotFound
-// when there is no such passkey.
+// FlagPasskeyPossibleClone marks a passkey whose counter went backwards and ends the sessions
+// made with it, in one transaction; latchkey.ErrNotFound when there is no such passkey.
 func (s *Store) FlagPasskeyPossibleClone(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE passkeys SET possible_clone = 1 WHERE id = ?`, id)
-	return affected("flag passkey", res, err)
+	return s.write(ctx, "flag passkey", func(tx *txn) error {
+		var userID string
+		err := tx.QueryRowContext(ctx, `UPDATE passkeys SET possible_clone = 1 WHERE id = ? RETURNING user_id`, id).Scan(&userID)
+		if err != nil {
+			return wrap("flag passkey", err)
+		}
+		_, err = tx.ExecContext(ctx, endSessionsOfPasskey, userID, id)
+		return wrap("flag passkey", err)
+	})
 }

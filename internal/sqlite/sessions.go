@@ -27,11 +27,25 @@ func scanSession(row scanner) (*latchkey.Session, error) {
 }
 
 // CreateSession stores sess. It returns latchkey.ErrConflict when the ID is taken and
-// latchkey.ErrNotFound when the user does not exist.
+// latchkey.ErrNotFound when the user does not exist, or when sess was made with a pass
+// (AccessPassID) that is no longer there: the check is part of the INSERT, and writes are
+// serialized, so a sign-in racing with the pass's replacement cannot leave a session behind it.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
-	_, err := s.w.ExecContext(ctx, insertSession, sessionArgs(sess)...)
-	return wrap("create session", err)
+	res, err := s.w.ExecContext(ctx, createSession, sessionArgs(sess)...)
+	return affected("create session", res, err)
 }
+
+// createSession is insertSession, only while the session's pass, if it names one, exists.
+const createSession = `INSERT INTO sessions (` + sessionColumns + `)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+	WHERE ?5 = '' OR EXISTS (SELECT 1 FROM access_passes WHERE id = ?5)`
+
+// endSessionsOfPasskey and endSessionsOfPasses delete, within a transaction that revokes a
+// credential, the sessions of a user made with that passkey, or with any pass.
+const (
+	endSessionsOfPasskey = `DELETE FROM sessions WHERE user_id = ? AND passkey_id = ?`
+	endSessionsOfPasses  = `DELETE FROM sessions WHERE user_id = ? AND access_pass_id <> ''`
+)
 
 // insertSession stores one session, with the arguments of sessionArgs. CreateSession and
 // CompletePasskeySignIn share it, and so its prepared statement.

@@ -24,6 +24,7 @@ var concurrencyTests = []test{
 	{"ReserveAttempt/Limit", testRaceReserveAttemptLimit},
 	{"CreateUser", testRaceCreateUser},
 	{"ReplaceAccessPass", testRaceReplaceAccessPass},
+	{"ReplaceAccessPass/WithSessions", testRaceTAPSessionsWithReplace},
 	{"SignInPath", testRaceSignInPath},
 	{"CompletePasskeySignIn/SameChallenge", testRaceCompleteSignInSameChallenge},
 	{"CompletePasskeySignIn/SameCount", testRaceCompleteSignInSameCount},

@@ -12,6 +12,13 @@ var sessionTests = []test{
 	{"FindSession/Expired", testFindSessionExpired},
 	{"DeleteSession", testDeleteSession},
 	{"DeleteExpiredSessions", testDeleteExpiredSessions},
+	{"CreateSession/PassGone", testCreateSessionPassGone},
+	{"Sessions/EndWith/ReplaceAccessPass", testReplaceAccessPassEndsSessions},
+	{"Sessions/EndWith/DeleteAccessPass", testDeleteAccessPassEndsSessions},
+	{"Sessions/EndWith/DeletePasskey", testDeletePasskeyEndsSessions},
+	{"Sessions/EndWith/DeletePasskeyRefused", testDeletePasskeyRefusedKeepsSessions},
+	{"Sessions/EndWith/FlagPasskeyPossibleClone", testFlagPasskeyEndsSessions},
+	{"CompletePasskeySignIn/FlaggedPasskey", testCompleteSignInFlaggedPasskey},
 }
 
 var challengeTests = []test{
@@ -46,7 +53,7 @@ func testCreateSession(t *testing.T, s latchkey.Store) {
 	u := mustCreateUser(t, s, "alice@example.com")
 	sess := newSession(u.ID, t0.Add(8*time.Hour))
 	sess.Methods = []string{latchkey.MethodTAP, latchkey.MethodPasskey}
-	sess.AccessPassID = latchkey.NewID()
+	sess.AccessPassID = mustReplaceAccessPass(t, s, u.ID).ID
 	want := *sess
 	must(t, "CreateSession", s.CreateSession(ctx, sess))
 	unchanged(t, "CreateSession argument", sess, &want)

@@ -29,6 +29,30 @@
     el.classList.toggle("hidden", !text);
   }
 
+  // localTarget returns s when it is a safe place on this site to go to, fallback otherwise. It
+  // applies the server's rules (safeLocalTarget in target.go) to the data-next values of the
+  // pages, so that the page never navigates to a value the server did not check: one leading
+  // "/", printable ASCII without spaces or backslashes, no encoded slash, backslash or control
+  // character (decoded up to five times), and the browser's own resolution stays on this origin.
+  function localTarget(s, fallback) {
+    if (typeof s !== "string" || s.length === 0 || s.length > 2048 || s[0] !== "/" || s[1] === "/" || s[1] === "\\") return fallback;
+    let d = s;
+    for (let i = 0; ; i++) {
+      if (!/^[\x21-\x7e]*$/.test(d) || d.includes("\\") || /%2f|%5c/i.test(d) || i === 4) return fallback;
+      let next;
+      try { next = decodeURIComponent(d); } catch (_) { return fallback; }
+      if (next === d) break;
+      d = next;
+    }
+    try {
+      const u = new URL(s, window.location.origin);
+      if (u.origin !== window.location.origin) return fallback;
+    } catch (_) {
+      return fallback;
+    }
+    return s;
+  }
+
   async function api(path, body) {
     const res = await fetch(path, {
       method: "POST",
@@ -105,7 +129,7 @@
 
   function initSignIn(root) {
     const status = $("#signin-status"), error = $("#signin-error");
-    const next = root.dataset.next || "/my/security-info";
+    const next = localTarget(root.dataset.next, "/my/security-info");
     let conditional = null;
     const done = () => { show(status, "Signed in. One moment…"); window.location.assign(next); };
 
@@ -145,7 +169,7 @@
   // after a password sign-in, which goes on to its data-next afterwards.
   function initSecurityInfo(root) {
     const button = $("#add-passkey");
-    const after = (root && root.dataset.next) || "/my/security-info?notice=added";
+    const after = localTarget(root && root.dataset.next, "/my/security-info?notice=added");
     if (!button) return;
     const status = $("#register-status"), error = $("#register-error");
     button.addEventListener("click", async () => {
