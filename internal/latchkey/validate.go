@@ -116,7 +116,9 @@ func validateText(code, kind, s string, limit int) error {
 // brackets, and none of the characters ValidateName refuses. Refusals are EINVALID with code
 // invalid_user.
 func ValidateUserPrincipalName(upn string) error {
-	bad := func(msg, format string, args ...any) error { return Errorf(EINVALID, "invalid_user", msg, format, args...) }
+	bad := func(msg, format string, args ...any) error {
+		return Errorf(EINVALID, "invalid_user", msg, format, args...)
+	}
 	if upn == "" {
 		return bad("Enter a user name such as alice@example.com.", "userPrincipalName is required")
 	}
@@ -141,7 +143,9 @@ func ValidateUserPrincipalName(upn string) error {
 // policy, a strength, a named location): 1 to MaxIDLength letters, digits and the characters
 // - . _ ~, so that the id can stand in an address unchanged. kind says which in the refusal.
 func ValidateID(kind, id string) error {
-	bad := func(msg, format string, args ...any) error { return Errorf(EINVALID, "invalid_id", msg, format, args...) }
+	bad := func(msg, format string, args ...any) error {
+		return Errorf(EINVALID, "invalid_id", msg, format, args...)
+	}
 	if id == "" {
 		return bad("Enter the "+kind+".", "the %s is empty", kind)
 	}

@@ -27,14 +27,7 @@ func (s *Server) listApps(r *http.Request) ([]*latchkey.Client, error) {
 
 // createApp validates and stores a new client and returns it with its secret (empty for a public client).
 func (s *Server) createApp(r *http.Request, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
-	cl, secret, err := oidc.NewClient(name, redirects, postLogout, public)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := s.store.CreateClient(r.Context(), cl); err != nil {
-		return nil, "", err
-	}
-	return cl, secret, nil
+	return oidc.CreateClient(r.Context(), s.store, name, redirects, postLogout, public)
 }
 
 func (s *Server) deleteApp(r *http.Request, id string) error {
