@@ -104,7 +104,12 @@ func lines(v string) []string {
 func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	name, redirects, postLogout := r.PostFormValue("name"), r.PostFormValue("redirectUris"), r.PostFormValue("postLogoutRedirectUris")
 	public := r.PostFormValue("public") == "yes"
-	cl, secret, err := s.createApp(r, name, lines(redirects), lines(postLogout), public)
+	err := checkOffered(r, offered{field: "public", values: yes})
+	var cl *latchkey.Client
+	var secret string
+	if err == nil {
+		cl, secret, err = s.createApp(r, name, lines(redirects), lines(postLogout), public)
+	}
 	if err != nil {
 		status, body := s.publicError(r, err)
 		pub := ""
