@@ -325,8 +325,8 @@ func (m *PasskeyMethod) validateProfiles() *latchkey.Error {
 	ids, names := map[string]bool{}, map[string]bool{}
 	for i := range m.Profiles {
 		pr := &m.Profiles[i]
-		pr.ID, pr.Name = strings.TrimSpace(pr.ID), strings.TrimSpace(pr.Name)
-		if pr.ID == "" || pr.Name == "" {
+		pr.ID = strings.TrimSpace(pr.ID)
+		if pr.ID == "" || strings.TrimSpace(pr.Name) == "" {
 			return invalid("every passkey profile needs an id and a name")
 		}
 		if ids[pr.ID] {
