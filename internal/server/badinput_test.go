@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -732,5 +733,109 @@ func TestGarbageIsNotStored(t *testing.T) {
 	}
 	if len(h.errors.since(0)) > 0 {
 		t.Errorf("the server logged errors: %q", h.errors.since(0))
+	}
+}
+
+// TestFormRefusesUnofferedValues posts forms with a select, radio or checkbox value the page does
+// not offer: each is a 400 page with invalid_choice, not stored as a default. Page addresses with
+// ids that name nothing are a 404 page.
+func TestFormRefusesUnofferedValues(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	admin, adminUser := h.signedInClient("admin@example.com", true)
+	pol, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
+		Grant: policy.Grant{Block: true}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := h.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := h.createUser("bob@example.com", false)
+	methods := url.Values{"passkeyState": {"enabled"}, "tapState": {"enabled"}, "selfService": {"yes"}, "userVerification": {"yes"},
+		"tapDefaultLifetime": {"60"}, "tapMinLifetime": {"60"}, "tapMaxLifetime": {"480"}, "tapLength": {"8"}}
+	with := func(v url.Values, k string, vs ...string) url.Values {
+		out := url.Values{}
+		for kk, vv := range v {
+			out[kk] = vv
+		}
+		out[k] = vs
+		return out
+	}
+	caForm := url.Values{"name": {"New"}, "state": {"disabled"}, "users": {"all"}, "target": {"all"}, "grant": {"block"}}
+	state := storedState(t, h, adminUser.ID)
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+	}{
+		{"user: admin checkbox says true", "/admin/users", url.Values{"upn": {"carol@example.com"}, "globalAdmin": {"true"}}},
+		{"user: empty type", "/admin/users", url.Values{"upn": {"carol@example.com"}, "userType": {""}}},
+		{"pass: one-time says 1", "/admin/users/" + bob.ID + "/tap", url.Values{"oneTime": {"1"}}},
+		{"methods: self-service says no", "/admin/policy/methods", with(methods, "selfService", "no")},
+		{"methods: two states", "/admin/policy/methods", with(methods, "passkeyState", "enabled", "disabled")},
+		{"methods: user verification says off", "/admin/policy/methods", with(methods, "userVerification", "off")},
+		{"profile: attestation says always", "/admin/policy/profiles", url.Values{"name": {"Keys"}, "passkeyTypes": {"both"}, "attestation": {"always"}}},
+		{"profile: default says true", "/admin/policy/profiles", url.Values{"name": {"Keys"}, "passkeyTypes": {"both"}, "default": {"true"}}},
+		{"legacy: campaign says on", "/admin/policy/legacy", url.Values{"passwordState": {"disabled"}, "totpState": {"disabled"}, "passwordMinLength": {"15"},
+			"snoozesAllowed": {"3"}, "campaign": {"on"}}},
+		{"CA: target everything", "/admin/ca", with(caForm, "target", "everything")},
+		{"CA: users nobody", "/admin/ca", with(caForm, "users", "nobody")},
+		{"CA: grant maybe", "/admin/ca", with(caForm, "grant", "maybe")},
+		{"CA: guests checkbox says true", "/admin/ca", with(caForm, "includeGuests", "true")},
+		{"CA: state on", "/admin/ca/" + pol.ID + "/state", url.Values{"state": {"on"}}},
+		{"strength: attestation says true", "/admin/strengths", url.Values{"name": {"Keys"}, "combinations": {"passkey"}, "attestationRequired": {"true"}}},
+		{"location: trusted says 1", "/admin/locations", url.Values{"name": {"Home"}, "ranges": {"192.0.2.0/24"}, "trusted": {"1"}}},
+		{"location edit: trusted says no", "/admin/locations/" + loc.ID, url.Values{"name": {"Office"}, "ranges": {"203.0.113.0/24"}, "trusted": {"no"}}},
+		{"app: public says true", "/admin/apps", url.Values{"name": {"Wiki"}, "redirectUris": {"https://wiki.example/cb"}, "public": {"true"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := admin.postForm(tc.path, tc.form)
+			if r.status != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", r.status)
+			}
+			checkErrorPage(t, r, "invalid_choice")
+		})
+	}
+	if after := storedState(t, h, adminUser.ID); after != state {
+		t.Errorf("a refused form changed what is stored")
+	}
+
+	for _, id := range []string{latchkey.NewID(), "not-an-id", "%00", "%FF"} {
+		for _, path := range []string{"/admin/users/" + id, "/admin/ca/" + id} {
+			if r := admin.get(path); r.status != http.StatusNotFound {
+				t.Errorf("GET %s: %d, want 404", path, r.status)
+			} else {
+				checkErrorPage(t, r, "")
+			}
+		}
+		for _, tc := range []struct {
+			path string
+			form url.Values
+		}{
+			{"/admin/users/" + id + "/tap", nil},
+			{"/admin/ca/" + id, caForm},
+			{"/admin/ca/" + id + "/state", url.Values{"state": {"disabled"}}},
+			{"/admin/ca/" + id + "/delete", nil},
+			{"/admin/strengths/" + id + "/delete", nil},
+			{"/admin/locations/" + id, url.Values{"name": {"Office 2"}, "ranges": {"203.0.113.0/24"}}},
+			{"/admin/locations/" + id + "/delete", nil},
+			{"/admin/apps/" + id + "/delete", nil},
+			{"/admin/policy/profiles/" + id, url.Values{"name": {"X"}, "passkeyTypes": {"both"}}},
+			{"/admin/policy/profiles/" + id + "/delete", nil},
+			{"/my/security-info/passkeys/" + id + "/rename", url.Values{"name": {"X"}}},
+			{"/my/security-info/passkeys/" + id + "/remove", nil},
+		} {
+			r := admin.postForm(tc.path, tc.form)
+			if r.status != http.StatusNotFound {
+				t.Errorf("POST %s: %d, want 404", tc.path, r.status)
+				continue
+			}
+			checkErrorPage(t, r, "")
+		}
+	}
+	if after := storedState(t, h, adminUser.ID); after != state {
+		t.Errorf("a form for an unknown id changed what is stored")
 	}
 }
