@@ -38,12 +38,9 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if len(redirects) == 0 {
 			return usageError("app add: at least one --redirect-uri is required")
 		}
-		cl, secret, err := oidc.NewClient(c.args[0], redirects, logoutRedirects, public)
-		if err != nil {
-			return err
-		}
 		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
-			if err := st.CreateClient(ctx, cl); err != nil {
+			cl, secret, err := oidc.CreateClient(ctx, st, c.args[0], redirects, logoutRedirects, public)
+			if err != nil {
 				return err
 			}
 			if c.json {
@@ -95,7 +92,9 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
-			if err := st.DeleteClient(ctx, c.args[0]); err != nil {
+			if err := st.DeleteClient(ctx, c.args[0]); latchkey.IsKind(err, latchkey.ENOTFOUND) {
+				return latchkey.Errorf(latchkey.ENOTFOUND, "app_not_found", "No such application.", "no client with id %q; `latchkey app list` shows them", c.args[0])
+			} else if err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "Application %s removed.\n", c.args[0])

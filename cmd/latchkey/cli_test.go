@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -191,5 +192,90 @@ func TestServeBootstrapAndTAPSignIn(t *testing.T) {
 				t.Fatalf("second start printed a pass: %q", out2.String())
 			}
 		})
+	}
+}
+
+// TestCLIRefusesGarbage: the command line obeys the same validation as the API and pages. Names
+// with invisible, direction-changing or control characters, padded or over-long names, null and
+// unknown fields in documents, and duplicate names are refused with exit status 1 and a plain
+// sentence, storing nothing; ids and names that name nothing are "not found", exit status 1.
+func TestCLIRefusesGarbage(t *testing.T) {
+	data := t.TempDir()
+	d := "--data=" + data
+	dir := t.TempDir()
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mustRun := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := run(t, append(args, d)...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", args, code, errOut)
+		}
+		return out
+	}
+	mustRun("group", "add", "Sales")
+	mustRun("app", "add", "Intranet", "--redirect-uri", "https://intranet.example/cb")
+	mustRun("policy", "profile", "add", "Keys", "--types", "deviceBound")
+	mustRun("policy", "strength", "add", file("s.json", `{"displayName":"Keys only","allowedCombinations":["passkey"]}`))
+	mustRun("policy", "location", "add", "Office", "203.0.113.0/24")
+	mustRun("policy", "ca", "add", file("ca.json", `{"displayName":"Block","state":"disabled","users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"grantControls":{"block":true}}`))
+	snapshot := func() string {
+		var b strings.Builder
+		for _, args := range [][]string{{"user", "list"}, {"group", "list"}, {"app", "list"}, {"policy", "show"}, {"policy", "strength", "list"},
+			{"policy", "location", "list"}, {"policy", "ca", "list"}} {
+			b.WriteString(mustRun(append(args, "--json")...))
+		}
+		return b.String()
+	}
+	before := snapshot()
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		says string // in the refusal
+	}{
+		{"group with a right-to-left override", []string{"group", "add", "Sales\u202egnp"}, "may not contain"},
+		{"group with a zero-width space", []string{"group", "add", "Sa\u200bles"}, "may not contain"},
+		{"group padded", []string{"group", "add", "Sales "}, "may not end with a space"},
+		{"group of another case", []string{"group", "add", "SALES"}, "already exists"},
+		{"user with CRLF", []string{"user", "add", "a\r\nb@example.com"}, "may not contain"},
+		{"user with invalid UTF-8", []string{"user", "add", "a\xffb@example.com"}, "not valid UTF-8"},
+		{"user display name with a bell", []string{"user", "add", "c@example.com", "--display-name", "C\x07"}, "may not contain"},
+		{"user name of 114 characters", []string{"user", "add", strings.Repeat("u", 102) + "@example.com"}, "at most 113 characters"},
+		{"app of another case", []string{"app", "add", "INTRANET", "--redirect-uri", "https://b.example/cb"}, "already exists"},
+		{"app with a tab", []string{"app", "add", "Wi\tki", "--redirect-uri", "https://b.example/cb"}, "may not contain"},
+		{"profile of 60,000 characters", []string{"policy", "profile", "add", strings.Repeat("p", 60000)}, "at most 256 characters"},
+		{"profile of another case", []string{"policy", "profile", "add", "KEYS"}, "already exists"},
+		{"location padded", []string{"policy", "location", "add", " Office", "192.0.2.0/24"}, "may not begin with a space"},
+		{"policy set null", []string{"policy", "set", file("null.json", "null")}, "JSON object"},
+		{"strength null", []string{"policy", "strength", "add", file("null2.json", "null")}, "JSON object"},
+		{"strength unknown field", []string{"policy", "strength", "add", file("u.json", `{"displayName":"X","allowedCombinations":["passkey"],"colour":"red"}`)}, "unknown field"},
+		{"strength 9,000 levels", []string{"policy", "strength", "add", file("deep.json", `{"x":`+strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)}, "nested too deeply"},
+		{"CA policy of another case", []string{"policy", "ca", "add", file("ca2.json", `{"displayName":"BLOCK","state":"disabled","users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"grantControls":{"block":true}}`)}, "already exists"},
+		{"CA policy id with a slash", []string{"policy", "ca", "add", file("ca3.json", `{"id":"a/b","displayName":"Other","state":"disabled","users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"grantControls":{"block":true}}`)}, "only letters, digits"},
+		// Ids and names that name nothing.
+		{"unknown user", []string{"user", "show", "nobody@example.com"}, "No such user"},
+		{"unknown CA policy", []string{"policy", "ca", "show", "nope"}, "No such conditional access policy"},
+		{"unknown CA policy state", []string{"policy", "ca", "state", "nope", "disabled"}, "No such conditional access policy"},
+		{"unknown strength", []string{"policy", "strength", "remove", "nope"}, "does not exist"},
+		{"unknown location", []string{"policy", "location", "remove", "nope"}, "does not exist"},
+		{"unknown profile", []string{"policy", "profile", "remove", "nope"}, "No such passkey profile"},
+		{"unknown application", []string{"app", "remove", "nope"}, "No such application"},
+		{"unknown group", []string{"group", "add-member", "nope", "nobody@example.com"}, "No such group"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := run(t, append(tc.args, d)...)
+			if code != 1 || !strings.Contains(errOut, tc.says) {
+				t.Errorf("exit %d, stderr %q; want 1 saying %q", code, errOut, tc.says)
+			}
+		})
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("a refused command changed what is stored:\nbefore %s\nafter %s", before, after)
 	}
 }

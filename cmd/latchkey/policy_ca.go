@@ -36,6 +36,9 @@ func readDocument(name string, stdin io.Reader) ([]byte, error) {
 
 // decodeDocument decodes a policy, strength or location document, refusing unknown fields.
 func decodeDocument(b []byte, v any) error {
+	if err := latchkey.CheckJSONObject(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

@@ -78,7 +78,7 @@ func TestCLIPolicy(t *testing.T) {
 	}{
 		{[]string{"policy", "profile", "add", "Ghosts", "--groups", "Nobody"}, "unknown_group"},
 		{[]string{"policy", "profile", "add", "Bad", "--types", "hardware"}, "invalid_policy"},
-		{[]string{"policy", "profile", "add", "workforce"}, "invalid_policy"},
+		{[]string{"policy", "profile", "add", "workforce"}, "profile_exists"},
 		{[]string{"policy", "profile", "add", "Bad", "--block", "yubikey"}, "invalid_policy"},
 		{[]string{"policy", "profile", "remove", "Workforce"}, "invalid_policy"},
 		{[]string{"policy", "profile", "remove", "Nope"}, "profile_not_found"},

@@ -244,13 +244,21 @@ func (s *Service) FindCAPolicy(ctx context.Context, id string) (policy.Condition
 
 // CreateCAPolicy adds p (a new id when p.ID is empty) at the end of the evaluation order.
 func (s *Service) CreateCAPolicy(ctx context.Context, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
-	if p.ID = strings.TrimSpace(p.ID); p.ID == "" {
+	if p.ID == "" {
 		p.ID = latchkey.NewID()
+	} else if err := latchkey.ValidateID("policy id", p.ID); err != nil {
+		return p, nil, err
+	}
+	if err := latchkey.ValidateName("policy name", p.Name); err != nil {
+		return p, nil, err
 	}
 	p.State = NormalizeCAState(p.State)
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if slices.ContainsFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == p.ID }) {
 			return nil, latchkey.Errorf(latchkey.ECONFLICT, "policy_exists", "A conditional access policy with this id already exists.", "conditional access policy id %q is taken", p.ID)
+		}
+		if err := checkCAPolicyName(cfg, p); err != nil {
+			return nil, err
 		}
 		if err := s.resolvePolicyRefs(ctx, cfg, &p); err != nil {
 			return nil, err
@@ -273,6 +281,12 @@ func (s *Service) UpdateCAPolicy(ctx context.Context, id string, p policy.Condit
 		if i < 0 {
 			return nil, errPolicyNotFound(id)
 		}
+		if err := latchkey.ValidateName("policy name", p.Name); err != nil {
+			return nil, err
+		}
+		if err := checkCAPolicyName(cfg, p); err != nil {
+			return nil, err
+		}
 		if err := s.resolvePolicyRefs(ctx, cfg, &p); err != nil {
 			return nil, err
 		}
@@ -283,6 +297,18 @@ func (s *Service) UpdateCAPolicy(ctx context.Context, id string, p policy.Condit
 		return p, nil, err
 	}
 	return findIn(ch.Config, id), ch, nil
+}
+
+// checkCAPolicyName refuses a name that another policy has regardless of case: commands that
+// name a policy by name would otherwise resolve to the older one.
+func checkCAPolicyName(cfg *policy.ConditionalAccessConfig, p policy.ConditionalAccessPolicy) error {
+	for _, o := range cfg.Policies {
+		if o.ID != p.ID && strings.EqualFold(o.Name, p.Name) {
+			return latchkey.Errorf(latchkey.ECONFLICT, "policy_exists", "A conditional access policy with this name already exists. Choose another name.",
+				"conditional access policy %q already has the name %q", o.ID, o.Name)
+		}
+	}
+	return nil
 }
 
 // SetCAPolicyState switches the policy with id on, off or to report-only.

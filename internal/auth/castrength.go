@@ -30,6 +30,12 @@ func AllStrengths(cfg *policy.ConditionalAccessConfig) []policy.Strength {
 }
 
 func checkStrengthName(cfg *policy.ConditionalAccessConfig, st policy.Strength) error {
+	if err := latchkey.ValidateName("strength name", st.Name); err != nil {
+		return err
+	}
+	if err := latchkey.ValidateDescription("strength description", st.Description); err != nil {
+		return err
+	}
 	for _, o := range AllStrengths(cfg) {
 		if o.ID != st.ID && strings.EqualFold(o.Name, strings.TrimSpace(st.Name)) {
 			return latchkey.Errorf(latchkey.ECONFLICT, "strength_exists", "An authentication strength with this name already exists. Choose another name.",
@@ -41,8 +47,10 @@ func checkStrengthName(cfg *policy.ConditionalAccessConfig, st policy.Strength) 
 
 // CreateStrength adds a custom strength (a new id when st.ID is empty).
 func (s *Service) CreateStrength(ctx context.Context, st policy.Strength) (policy.Strength, error) {
-	if st.ID = strings.TrimSpace(st.ID); st.ID == "" {
+	if st.ID == "" {
 		st.ID = latchkey.NewID()
+	} else if err := latchkey.ValidateID("strength id", st.ID); err != nil {
+		return st, err
 	}
 	ch, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := cfg.StrengthMap()[st.ID]; ok {
@@ -114,8 +122,13 @@ func (s *Service) DeleteStrength(ctx context.Context, id string) error {
 
 // CreateNamedLocation adds a named location (a new id when l.ID is empty).
 func (s *Service) CreateNamedLocation(ctx context.Context, l policy.NamedLocation) (policy.NamedLocation, error) {
-	if l.ID = strings.TrimSpace(l.ID); l.ID == "" {
+	if l.ID == "" {
 		l.ID = latchkey.NewID()
+	} else if err := latchkey.ValidateID("location id", l.ID); err != nil {
+		return l, err
+	}
+	if err := latchkey.ValidateName("location name", l.Name); err != nil {
+		return l, err
 	}
 	ch, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		for _, o := range cfg.NamedLocations {
@@ -140,6 +153,9 @@ func (s *Service) UpdateNamedLocation(ctx context.Context, id string, l policy.N
 		i := slices.IndexFunc(cfg.NamedLocations, func(o policy.NamedLocation) bool { return o.ID == id })
 		if i < 0 {
 			return nil, errLocationNotFound(id)
+		}
+		if err := latchkey.ValidateName("location name", l.Name); err != nil {
+			return nil, err
 		}
 		for _, o := range cfg.NamedLocations {
 			if o.ID != id && strings.EqualFold(o.Name, strings.TrimSpace(l.Name)) {

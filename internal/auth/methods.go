@@ -61,6 +61,9 @@ func (s *Service) methodsPolicyFrom(raw []byte) (policy.MethodsPolicy, error) {
 // decodeMethodsPolicy decodes a stored or submitted policy over the default, so that fields
 // it leaves out keep their defaults, and validates it.
 func decodeMethodsPolicy(raw []byte) (policy.MethodsPolicy, error) {
+	if err := latchkey.CheckJSONObject(raw); err != nil {
+		return policy.MethodsPolicy{}, err
+	}
 	p := policy.DefaultMethodsPolicy()
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -97,6 +100,9 @@ func clonePolicy(p policy.MethodsPolicy) policy.MethodsPolicy {
 
 // SetMethodsPolicy validates p, checks that the groups it names exist, and stores it.
 func (s *Service) SetMethodsPolicy(ctx context.Context, p policy.MethodsPolicy) error {
+	if err := p.CheckNames(); err != nil {
+		return err
+	}
 	if err := p.Validate(); err != nil {
 		return err
 	}

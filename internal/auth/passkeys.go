@@ -2,17 +2,15 @@ package auth
 
 import (
 	"context"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// RenamePasskey gives one of the user's passkeys a new nickname.
+// RenamePasskey gives one of the user's passkeys a new nickname, stored as given (see
+// latchkey.ValidateName).
 func (s *Service) RenamePasskey(ctx context.Context, user *latchkey.User, id, name string) error {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 64 {
-		return latchkey.Errorf(latchkey.EINVALID, "invalid_name", "Enter a name of 1 to 64 characters.", "nickname length %d", utf8.RuneCountInString(name))
+	if err := latchkey.ValidateName("passkey name", name); err != nil {
+		return err
 	}
 	return passkeyNotFound(s.Store.RenamePasskey(ctx, user.ID, id, name))
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // User types.
@@ -49,23 +47,26 @@ func (u *User) IsGlobalAdmin() bool { return u.HasRole(RoleGlobalAdmin) }
 // NormalizeUPN returns the form of a user principal name used for uniqueness and look-ups.
 func NormalizeUPN(upn string) string { return strings.ToLower(strings.TrimSpace(upn)) }
 
-// Validate checks a user before it is stored and fills defaults.
+// Validate checks a user before it is stored and fills defaults (display name, user type,
+// roles). It refuses what ValidateUserPrincipalName and ValidateName refuse and never changes
+// what was given.
 func (u *User) Validate() error {
-	u.UserPrincipalName = strings.TrimSpace(u.UserPrincipalName)
+	if err := ValidateUserPrincipalName(u.UserPrincipalName); err != nil {
+		return err
+	}
 	upn := u.UserPrincipalName
-	if upn == "" {
-		return Errorf(EINVALID, "invalid_user", "Enter a user name such as alice@example.com.", "userPrincipalName is required")
-	}
-	if len(upn) > 254 || strings.ContainsAny(upn, " <>\"'") || strings.IndexFunc(upn, unicode.IsControl) >= 0 || !utf8.ValidString(upn) {
-		return Errorf(EINVALID, "invalid_user", "A user name may not contain spaces or quotes and must be shorter than 255 characters.", "userPrincipalName %q is not valid", upn)
-	}
-	for _, name := range []string{u.DisplayName, u.GivenName, u.Surname, u.EmployeeID} {
-		if strings.IndexFunc(name, unicode.IsControl) >= 0 || !utf8.ValidString(name) {
-			return Errorf(EINVALID, "invalid_user", "A name may not contain control characters.", "names must be valid UTF-8 without control characters")
+	for _, f := range []struct{ kind, value string }{{"display name", u.DisplayName}, {"given name", u.GivenName}, {"surname", u.Surname}} {
+		if f.value == "" {
+			continue
+		}
+		if err := ValidateName(f.kind, f.value); err != nil {
+			return err
 		}
 	}
-	if len(u.DisplayName) > 256 || len(u.GivenName) > 256 || len(u.Surname) > 256 || len(u.EmployeeID) > 64 {
-		return Errorf(EINVALID, "invalid_user", "A name is too long.", "names are limited to 256 characters and employee id to 64")
+	if u.EmployeeID != "" {
+		if err := validateText("invalid_name", "employee id", u.EmployeeID, 64); err != nil {
+			return err
+		}
 	}
 	if u.DisplayName == "" {
 		u.DisplayName = strings.TrimSpace(u.GivenName + " " + u.Surname)
@@ -99,13 +100,12 @@ type Group struct {
 	CreatedAt   time.Time `json:"createdDateTime"`
 }
 
-// Validate checks a group before it is stored.
+// Validate checks a group's name and description before it is stored.
 func (g *Group) Validate() error {
-	g.DisplayName = strings.TrimSpace(g.DisplayName)
-	if g.DisplayName == "" || len(g.DisplayName) > 256 {
-		return Errorf(EINVALID, "invalid_group", "Enter a group name of at most 256 characters.", "displayName is required and at most 256 characters")
+	if err := ValidateName("group name", g.DisplayName); err != nil {
+		return err
 	}
-	return nil
+	return ValidateDescription("group description", g.Description)
 }
 
 // UserStore persists users. UPNs are unique regardless of case.

@@ -306,6 +306,18 @@ func normalizeTargets(ts []Target) []Target {
 	return out
 }
 
+// CheckNames refuses profile names that latchkey.ValidateName refuses. It is checked when a
+// policy is saved, not when a stored one is read, so that a name stored before the rule cannot
+// stop sign-ins.
+func (p *MethodsPolicy) CheckNames() error {
+	for _, pr := range p.Passkey.Profiles {
+		if err := latchkey.ValidateName("passkey profile name", pr.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (m *PasskeyMethod) validateProfiles() *latchkey.Error {
 	if len(m.Profiles) == 0 {
 		return invalid("passkeys need at least one profile")
@@ -313,15 +325,16 @@ func (m *PasskeyMethod) validateProfiles() *latchkey.Error {
 	ids, names := map[string]bool{}, map[string]bool{}
 	for i := range m.Profiles {
 		pr := &m.Profiles[i]
-		pr.ID, pr.Name = strings.TrimSpace(pr.ID), strings.TrimSpace(pr.Name)
-		if pr.ID == "" || pr.Name == "" {
+		pr.ID = strings.TrimSpace(pr.ID)
+		if pr.ID == "" || strings.TrimSpace(pr.Name) == "" {
 			return invalid("every passkey profile needs an id and a name")
 		}
 		if ids[pr.ID] {
 			return invalid("two passkey profiles have the id %q", pr.ID)
 		}
 		if names[strings.ToLower(pr.Name)] {
-			return invalid("two passkey profiles are named %q", pr.Name)
+			return latchkey.Errorf(latchkey.ECONFLICT, "profile_exists", "A passkey profile with this name already exists. Choose another name.",
+				"two passkey profiles are named %q", pr.Name)
 		}
 		ids[pr.ID], names[strings.ToLower(pr.Name)] = true, true
 		if err := pr.validate(); err != nil {

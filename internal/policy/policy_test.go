@@ -51,9 +51,6 @@ func TestValidate(t *testing.T) {
 		{"duplicate id", func(p *MethodsPolicy) {
 			p.Passkey.Profiles = append(p.Passkey.Profiles, profile("default", "Other", PasskeyTypesBoth, AttestationEnforcementDisabled))
 		}, `two passkey profiles have the id "default"`},
-		{"duplicate name", func(p *MethodsPolicy) {
-			p.Passkey.Profiles = append(p.Passkey.Profiles, profile("other", "DEFAULT", PasskeyTypesBoth, AttestationEnforcementDisabled))
-		}, `two passkey profiles are named "DEFAULT"`},
 		{"passkey types", func(p *MethodsPolicy) { p.Passkey.Profiles[0].PasskeyTypes = "platform" }, `passkey types must be deviceBound, synced or both, not "platform"`},
 		{"attestation enforcement", func(p *MethodsPolicy) { p.Passkey.Profiles[0].AttestationEnforcement = "always" }, `attestation enforcement must be disabled or registrationOnly, not "always"`},
 		{"enforcement type", func(p *MethodsPolicy) { p.Passkey.Profiles[0].KeyRestrictions.EnforcementType = "deny" }, `must allow or block, not "deny"`},
@@ -103,6 +100,14 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %+v, want invalid_policy mentioning %q", e, tt.want)
 			}
 		})
+	}
+	// A second profile with the name of another, in any case, is a conflict: commands that name
+	// a profile would resolve to the first.
+	p := DefaultMethodsPolicy()
+	p.Passkey.Profiles = append(p.Passkey.Profiles, profile("other", "DEFAULT", PasskeyTypesBoth, AttestationEnforcementDisabled))
+	if err := p.Validate(); !latchkey.IsKind(err, latchkey.ECONFLICT) || latchkey.ErrorCode(err) != "profile_exists" ||
+		!strings.Contains(err.Error(), `two passkey profiles are named "DEFAULT"`) {
+		t.Errorf("duplicate name: Validate() = %v, want conflict profile_exists", err)
 	}
 }
 

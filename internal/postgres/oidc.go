@@ -30,6 +30,9 @@ func (s *Store) CreateClient(ctx context.Context, c *latchkey.Client) error {
 
 // FindClient returns the client; ErrNotFound when there is none.
 func (s *Store) FindClient(ctx context.Context, id string) (*latchkey.Client, error) {
+	if !latchkey.CanNameSomething(id) {
+		return nil, latchkey.ErrNotFound
+	}
 	c, err := scanClient(s.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
 	if err != nil {
 		return nil, storeError(err, "find client")
@@ -53,6 +56,9 @@ func (s *Store) ListClients(ctx context.Context) ([]*latchkey.Client, error) {
 // DeleteClient removes the client and, through their foreign keys, its authorization requests
 // and refresh tokens; ErrNotFound when there is no such client.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	if !latchkey.CanNameSomething(id) {
+		return latchkey.ErrNotFound
+	}
 	tag, err := s.pool.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
 	if err != nil {
 		return storeError(err, "delete client")

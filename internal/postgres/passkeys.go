@@ -102,6 +102,9 @@ func (s *Store) CreatePasskey(ctx context.Context, p *latchkey.Passkey) error {
 
 // FindPasskeyByID returns the passkey with the given ID; ErrNotFound when there is none.
 func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passkey, error) {
+	if !latchkey.CanNameSomething(id) {
+		return nil, latchkey.ErrNotFound
+	}
 	p, err := scanPasskey(s.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE id = $1`, id))
 	return p, storeError(err, "find passkey")
 }
@@ -128,6 +131,9 @@ func (s *Store) ListPasskeysByUser(ctx context.Context, userID string) ([]*latch
 // RenamePasskey sets the nickname of the user's passkey; ErrNotFound when the user has no
 // passkey with that ID.
 func (s *Store) RenamePasskey(ctx context.Context, userID, id, nickname string) error {
+	if !latchkey.CanNameSomething(id) {
+		return latchkey.ErrNotFound
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE passkeys SET nickname = $3 WHERE id = $1 AND user_id = $2`, id, userID, nickname)
 	if err != nil {
 		return storeError(err, "rename passkey")
@@ -141,6 +147,9 @@ func (s *Store) RenamePasskey(ctx context.Context, userID, id, nickname string) 
 // DeletePasskey removes the user's passkey and the sessions made with it, in one transaction;
 // ErrNotFound when the user has no passkey with that ID.
 func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
+	if !latchkey.CanNameSomething(id) {
+		return latchkey.ErrNotFound
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID)
 		if err != nil {

@@ -54,6 +54,9 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 
 // FindUserByID returns the user with the given ID; ErrNotFound when there is none.
 func (s *Store) FindUserByID(ctx context.Context, id string) (*latchkey.User, error) {
+	if !latchkey.CanNameSomething(id) {
+		return nil, latchkey.ErrNotFound
+	}
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	return u, storeError(err, "find user")
 }
@@ -61,6 +64,9 @@ func (s *Store) FindUserByID(ctx context.Context, id string) (*latchkey.User, er
 // FindUserByUPN returns the user with the given principal name in any case; ErrNotFound when
 // there is none.
 func (s *Store) FindUserByUPN(ctx context.Context, upn string) (*latchkey.User, error) {
+	if !latchkey.CanNameSomething(upn) {
+		return nil, latchkey.ErrNotFound
+	}
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE upn_normalized = $1`,
 		latchkey.NormalizeUPN(upn)))
 	return u, storeError(err, "find user")
@@ -146,6 +152,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 
 // FindGroupByID returns the group with the given ID; ErrNotFound when there is none.
 func (s *Store) FindGroupByID(ctx context.Context, id string) (*latchkey.Group, error) {
+	if !latchkey.CanNameSomething(id) {
+		return nil, latchkey.ErrNotFound
+	}
 	g, err := scanGroup(s.pool.QueryRow(ctx, `SELECT `+groupColumns+` FROM groups WHERE id = $1`, id))
 	return g, storeError(err, "find group")
 }
@@ -153,6 +162,9 @@ func (s *Store) FindGroupByID(ctx context.Context, id string) (*latchkey.Group, 
 // FindGroupByName returns the group with the given name in any case; ErrNotFound when there is
 // none.
 func (s *Store) FindGroupByName(ctx context.Context, name string) (*latchkey.Group, error) {
+	if !latchkey.CanNameSomething(name) {
+		return nil, latchkey.ErrNotFound
+	}
 	g, err := scanGroup(s.pool.QueryRow(ctx, `SELECT `+groupColumns+` FROM groups WHERE name_normalized = $1`,
 		latchkey.NormalizeUPN(name)))
 	return g, storeError(err, "find group")

@@ -74,6 +74,9 @@ func decodeCA(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
+	if err := latchkey.CheckJSONObject(body); err != nil {
+		return err
+	}
 	if err := unmarshalStrict(body, v); err != nil {
 		return err
 	}

@@ -256,7 +256,9 @@ func TestMyPasskeysListRenameDelete(t *testing.T) {
 		t.Fatalf("listed %v, want the two registered, oldest first", got)
 	}
 
-	r := c.send(http.MethodPatch, "/api/v1/me/passkeys/"+first.ID, map[string]string{"displayName": "  Work laptop "})
+	// A name is stored as given or refused, never trimmed.
+	errorBody(t, c.send(http.MethodPatch, "/api/v1/me/passkeys/"+first.ID, map[string]string{"displayName": "  Work laptop "}), http.StatusBadRequest, "invalid_name")
+	r := c.send(http.MethodPatch, "/api/v1/me/passkeys/"+first.ID, map[string]string{"displayName": "Work laptop"})
 	if r.status != http.StatusOK {
 		t.Fatalf("rename: %d %s", r.status, r.body)
 	}

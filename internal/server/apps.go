@@ -27,14 +27,7 @@ func (s *Server) listApps(r *http.Request) ([]*latchkey.Client, error) {
 
 // createApp validates and stores a new client and returns it with its secret (empty for a public client).
 func (s *Server) createApp(r *http.Request, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
-	cl, secret, err := oidc.NewClient(name, redirects, postLogout, public)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := s.store.CreateClient(r.Context(), cl); err != nil {
-		return nil, "", err
-	}
-	return cl, secret, nil
+	return oidc.CreateClient(r.Context(), s.store, name, redirects, postLogout, public)
 }
 
 func (s *Server) deleteApp(r *http.Request, id string) error {
@@ -111,7 +104,12 @@ func lines(v string) []string {
 func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	name, redirects, postLogout := r.PostFormValue("name"), r.PostFormValue("redirectUris"), r.PostFormValue("postLogoutRedirectUris")
 	public := r.PostFormValue("public") == "yes"
-	cl, secret, err := s.createApp(r, name, lines(redirects), lines(postLogout), public)
+	err := checkOffered(r, offered{field: "public", values: yes})
+	var cl *latchkey.Client
+	var secret string
+	if err == nil {
+		cl, secret, err = s.createApp(r, name, lines(redirects), lines(postLogout), public)
+	}
 	if err != nil {
 		status, body := s.publicError(r, err)
 		pub := ""

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
 
 // jsonRoute is a route that reads a JSON body, with a well-formed body for it and a body that is
@@ -526,4 +529,315 @@ func TestAPIWrongMethod(t *testing.T) {
 		}
 	}
 	errorBody(t, admin.do("GET", "/api/v1/nothing-here", "", nil), http.StatusNotFound, "not_found")
+}
+
+// storedState is everything a create or rename could have written, for checking that a refusal
+// wrote nothing.
+func storedState(t *testing.T, h *harness, userID string) string {
+	t.Helper()
+	ctx := context.Background()
+	users, err := h.store.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := h.store.ListGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls, err := h.store.ListClients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := h.svc.ConditionalAccess(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := h.svc.MethodsPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(map[string]any{"users": users, "groups": groups, "apps": cls, "ca": ca, "methods": mp, "passkeys": h.passkeys(userID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// nameRoute is an API route that creates or renames something, with a body that gives the
+// thing the name in its JSON (a quoted JSON string, or raw bytes that are not).
+type nameRoute struct {
+	method, path string
+	body         func(name string) string
+	nameCode     string // the code of a refused name
+	fieldCode    string // the code of an unknown field
+}
+
+// TestGarbageIsNotStored sends the literal garbage of the hardening issue (NUL, CR/LF, a
+// zero-width space, a right-to-left override, invalid UTF-8 bytes, an escaped lone surrogate, a
+// 60,000-character name, an unknown field, a null body, 9,000-level nesting) to every route of
+// Latchkey's own API that creates or renames something: each is a 400 with the error JSON, and
+// nothing is stored. Duplicate names are a 409; ids that name nothing, well-formed or not, a 404.
+func TestGarbageIsNotStored(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	admin, adminUser := h.signedInClient("admin@example.com", true)
+	pk := admin.mustRegister(h.newDevice())
+	pol, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Block everyone off", State: policy.CAStateDisabled,
+		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
+		Grant: policy.Grant{Block: true}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Second", State: policy.CAStateDisabled,
+		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
+		Grant: policy.Grant{Block: true}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := h.svc.CreateStrength(ctx, policy.Strength{Name: "Passkey only", AllowedCombinations: []string{"passkey"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := h.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := admin.post("/api/v1/applications", map[string]any{"name": "Intranet", "redirectUris": []string{"https://intranet.example/cb"}}); r.status != http.StatusCreated {
+		t.Fatalf("create application: %d %s", r.status, r.body)
+	}
+
+	caPolicy := func(name string) string {
+		return `{"displayName":` + name + `,"state":"disabled","users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"grantControls":{"block":true}}`
+	}
+	profile := func(name string) string {
+		return `{"passkey":{"passkeyProfiles":[{"id":"default","name":` + name + `,"targetGroupIds":[],"passkeyTypes":"both","attestationEnforcement":"disabled","keyRestrictions":{"isEnforced":false,"enforcementType":"block","aaGuids":[]}}],"defaultPasskeyProfileId":"default"}}`
+	}
+	routes := []nameRoute{
+		{"POST", "/api/v1/users", func(n string) string { return `{"userPrincipalName":` + n + `}` }, "invalid_user", "unknown_field"},
+		{"POST", "/api/v1/users", func(n string) string { return `{"userPrincipalName":"named@example.com","displayName":` + n + `}` }, "invalid_name", "unknown_field"},
+		{"PATCH", "/api/v1/me/passkeys/" + pk.ID, func(n string) string { return `{"displayName":` + n + `}` }, "invalid_name", "unknown_field"},
+		{"POST", caAPI + "/policies", caPolicy, "invalid_name", "invalid_policy"},
+		{"PUT", caAPI + "/policies/" + pol.ID, caPolicy, "invalid_name", "invalid_policy"},
+		{"POST", caAPI + "/authenticationStrength/policies", func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
+		{"PUT", caAPI + "/authenticationStrength/policies/" + st.ID, func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
+		{"POST", caAPI + "/namedLocations", func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
+		{"PUT", caAPI + "/namedLocations/" + loc.ID, func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
+		{"POST", "/api/v1/applications", func(n string) string { return `{"name":` + n + `,"redirectUris":["https://a.example/cb"]}` }, "invalid_name", "unknown_field"},
+		{"PUT", "/api/v1/policies/authenticationMethods", profile, "invalid_name", "invalid_policy"},
+	}
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	garbage := []struct {
+		name, json string // json: the name as it appears in the body
+		code       string // "" for the route's nameCode
+	}{
+		{"NUL", q("a\x00b@example.com"), ""},
+		{"CRLF", q("a\r\nb@example.com"), ""},
+		{"zero-width space", q("a\u200bb@example.com"), ""},
+		{"right-to-left override", q("a\u202eb@example.com"), ""},
+		{"invalid UTF-8 bytes", "\"a\xff\xfeb@example.com\"", "malformed_json"},
+		{"escaped lone surrogate", `"a\ud800b@example.com"`, ""},
+		{"60,000 characters", q(strings.Repeat("n", 60000)), ""},
+		{"trailing space", q("ab@example.com "), ""},
+	}
+	for i, rt := range routes {
+		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
+			// The route's body is right: a good name is not what is refused.
+			if r := admin.do(rt.method, rt.path, "application/json", strings.NewReader(rt.body(q(fmt.Sprintf("Fine-name-%d@example.com", i))))); r.status >= 300 {
+				t.Fatalf("a good name: %d %s", r.status, r.body)
+			}
+			state := storedState(t, h, adminUser.ID)
+			for _, g := range garbage {
+				code := g.code
+				if code == "" {
+					code = rt.nameCode
+				}
+				t.Run(g.name, func(t *testing.T) {
+					e := errorBody(t, admin.do(rt.method, rt.path, "application/json", strings.NewReader(rt.body(g.json))), http.StatusBadRequest, code)
+					if len(e.Detail) > 400 {
+						t.Errorf("a detail of %d bytes repeats the input", len(e.Detail))
+					}
+				})
+			}
+			good := rt.body(q(fmt.Sprintf("Other-name-%d@example.com", i)))
+			for name, tc := range map[string]struct{ body, code string }{
+				"unknown field": {strings.Replace(good, "{", `{"colour":"red",`, 1), rt.fieldCode},
+				"null body":     {"null", "wrong_type"},
+				"array body":    {"[" + good + "]", "wrong_type"},
+				"9,000 levels":  {`{"x":` + strings.Repeat("[", 9000) + strings.Repeat("]", 9000) + "}", "json_too_deep"},
+			} {
+				t.Run(name, func(t *testing.T) {
+					errorBody(t, admin.do(rt.method, rt.path, "application/json", strings.NewReader(tc.body)), http.StatusBadRequest, tc.code)
+				})
+			}
+			if after := storedState(t, h, adminUser.ID); after != state {
+				t.Errorf("a refused request changed what is stored")
+			}
+		})
+	}
+
+	// Duplicate names, in another case, are a 409 on create and on rename; nothing is stored.
+	// (The strength and location the routes above created are named Fine-name-5 and -7.)
+	state := storedState(t, h, adminUser.ID)
+	for _, tc := range []struct {
+		method, path, body, code string
+	}{
+		{"POST", caAPI + "/policies", caPolicy(q("SECOND")), "policy_exists"},
+		{"PUT", caAPI + "/policies/" + pol.ID, caPolicy(q("second")), "policy_exists"},
+		{"POST", caAPI + "/authenticationStrength/policies", `{"displayName":"FINE-NAME-5@EXAMPLE.COM","allowedCombinations":["passkey"]}`, "strength_exists"},
+		{"POST", caAPI + "/namedLocations", `{"displayName":"fine-name-7@example.com","ipRanges":["192.0.2.0/24"]}`, "location_exists"},
+		{"POST", "/api/v1/applications", `{"name":"INTRANET","redirectUris":["https://b.example/cb"]}`, "app_exists"},
+		{"POST", "/api/v1/users", `{"userPrincipalName":"ADMIN@example.com"}`, "user_exists"},
+		{"PUT", "/api/v1/policies/authenticationMethods", `{"passkey":{"passkeyProfiles":[` +
+			`{"id":"a","name":"Keys","passkeyTypes":"both","attestationEnforcement":"disabled"},` +
+			`{"id":"b","name":"KEYS","passkeyTypes":"both","attestationEnforcement":"disabled"}],"defaultPasskeyProfileId":"a"}}`, "profile_exists"},
+	} {
+		errorBody(t, admin.do(tc.method, tc.path, "application/json", strings.NewReader(tc.body)), http.StatusConflict, tc.code)
+	}
+	if after := storedState(t, h, adminUser.ID); after != state {
+		t.Errorf("a refused duplicate changed what is stored")
+	}
+	if got, _ := h.svc.FindCAPolicy(ctx, other.ID); got.Name != "Second" {
+		t.Errorf("policy %s is now named %q", other.ID, got.Name)
+	}
+
+	// Ids that name nothing, well-formed or not, are a 404 on every route that takes one.
+	for _, id := range []string{latchkey.NewID(), "not-an-id", "%00", "%FF", "a%20b", "%E2%80%AE"} {
+		for _, tc := range []struct{ method, path, body string }{
+			{"GET", "/api/v1/users/" + id, ""},
+			{"GET", "/api/v1/users/" + id + "/authentication/fido2Methods", ""},
+			{"POST", "/api/v1/users/" + id + "/authentication/temporaryAccessPassMethods", "{}"},
+			{"PATCH", "/api/v1/me/passkeys/" + id, `{"displayName":"x"}`},
+			{"DELETE", "/api/v1/me/passkeys/" + id, ""},
+			{"GET", caAPI + "/policies/" + id, ""},
+			{"PUT", caAPI + "/policies/" + id, caPolicy(q("Fresh"))},
+			{"PATCH", caAPI + "/policies/" + id, `{"state":"disabled"}`},
+			{"DELETE", caAPI + "/policies/" + id, ""},
+			{"PUT", caAPI + "/authenticationStrength/policies/" + id, `{"displayName":"Fresh","allowedCombinations":["passkey"]}`},
+			{"DELETE", caAPI + "/authenticationStrength/policies/" + id, ""},
+			{"PUT", caAPI + "/namedLocations/" + id, `{"displayName":"Fresh","ipRanges":["192.0.2.0/24"]}`},
+			{"DELETE", caAPI + "/namedLocations/" + id, ""},
+			{"DELETE", "/api/v1/applications/" + id, ""},
+		} {
+			ct := ""
+			if tc.body != "" {
+				ct = "application/json"
+			}
+			r := admin.do(tc.method, tc.path, ct, strings.NewReader(tc.body))
+			if r.status != http.StatusNotFound {
+				t.Errorf("%s %s: %d %s, want 404", tc.method, tc.path, r.status, r.body)
+				continue
+			}
+			checkErrorShape(t, r, "")
+		}
+	}
+	if after := storedState(t, h, adminUser.ID); after != state {
+		t.Errorf("a request for an unknown id changed what is stored")
+	}
+	if len(h.errors.since(0)) > 0 {
+		t.Errorf("the server logged errors: %q", h.errors.since(0))
+	}
+}
+
+// TestFormRefusesUnofferedValues posts forms with a select, radio or checkbox value the page does
+// not offer: each is a 400 page with invalid_choice, not stored as a default. Page addresses with
+// ids that name nothing are a 404 page.
+func TestFormRefusesUnofferedValues(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	admin, adminUser := h.signedInClient("admin@example.com", true)
+	pol, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
+		Grant: policy.Grant{Block: true}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := h.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := h.createUser("bob@example.com", false)
+	methods := url.Values{"passkeyState": {"enabled"}, "tapState": {"enabled"}, "selfService": {"yes"}, "userVerification": {"yes"},
+		"tapDefaultLifetime": {"60"}, "tapMinLifetime": {"60"}, "tapMaxLifetime": {"480"}, "tapLength": {"8"}}
+	with := func(v url.Values, k string, vs ...string) url.Values {
+		out := url.Values{}
+		for kk, vv := range v {
+			out[kk] = vv
+		}
+		out[k] = vs
+		return out
+	}
+	caForm := url.Values{"name": {"New"}, "state": {"disabled"}, "users": {"all"}, "target": {"all"}, "grant": {"block"}}
+	state := storedState(t, h, adminUser.ID)
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+	}{
+		{"user: admin checkbox says true", "/admin/users", url.Values{"upn": {"carol@example.com"}, "globalAdmin": {"true"}}},
+		{"user: empty type", "/admin/users", url.Values{"upn": {"carol@example.com"}, "userType": {""}}},
+		{"pass: one-time says 1", "/admin/users/" + bob.ID + "/tap", url.Values{"oneTime": {"1"}}},
+		{"methods: self-service says no", "/admin/policy/methods", with(methods, "selfService", "no")},
+		{"methods: two states", "/admin/policy/methods", with(methods, "passkeyState", "enabled", "disabled")},
+		{"methods: user verification says off", "/admin/policy/methods", with(methods, "userVerification", "off")},
+		{"profile: attestation says always", "/admin/policy/profiles", url.Values{"name": {"Keys"}, "passkeyTypes": {"both"}, "attestation": {"always"}}},
+		{"profile: default says true", "/admin/policy/profiles", url.Values{"name": {"Keys"}, "passkeyTypes": {"both"}, "default": {"true"}}},
+		{"legacy: campaign says on", "/admin/policy/legacy", url.Values{"passwordState": {"disabled"}, "totpState": {"disabled"}, "passwordMinLength": {"15"},
+			"snoozesAllowed": {"3"}, "campaign": {"on"}}},
+		{"CA: target everything", "/admin/ca", with(caForm, "target", "everything")},
+		{"CA: users nobody", "/admin/ca", with(caForm, "users", "nobody")},
+		{"CA: grant maybe", "/admin/ca", with(caForm, "grant", "maybe")},
+		{"CA: guests checkbox says true", "/admin/ca", with(caForm, "includeGuests", "true")},
+		{"CA: state on", "/admin/ca/" + pol.ID + "/state", url.Values{"state": {"on"}}},
+		{"strength: attestation says true", "/admin/strengths", url.Values{"name": {"Keys"}, "combinations": {"passkey"}, "attestationRequired": {"true"}}},
+		{"location: trusted says 1", "/admin/locations", url.Values{"name": {"Home"}, "ranges": {"192.0.2.0/24"}, "trusted": {"1"}}},
+		{"location edit: trusted says no", "/admin/locations/" + loc.ID, url.Values{"name": {"Office"}, "ranges": {"203.0.113.0/24"}, "trusted": {"no"}}},
+		{"app: public says true", "/admin/apps", url.Values{"name": {"Wiki"}, "redirectUris": {"https://wiki.example/cb"}, "public": {"true"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := admin.postForm(tc.path, tc.form)
+			if r.status != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", r.status)
+			}
+			checkErrorPage(t, r, "invalid_choice")
+		})
+	}
+	if after := storedState(t, h, adminUser.ID); after != state {
+		t.Errorf("a refused form changed what is stored")
+	}
+
+	for _, id := range []string{latchkey.NewID(), "not-an-id", "%00", "%FF"} {
+		for _, path := range []string{"/admin/users/" + id, "/admin/ca/" + id} {
+			if r := admin.get(path); r.status != http.StatusNotFound {
+				t.Errorf("GET %s: %d, want 404", path, r.status)
+			} else {
+				checkErrorPage(t, r, "")
+			}
+		}
+		for _, tc := range []struct {
+			path string
+			form url.Values
+		}{
+			{"/admin/users/" + id + "/tap", nil},
+			{"/admin/ca/" + id, caForm},
+			{"/admin/ca/" + id + "/state", url.Values{"state": {"disabled"}}},
+			{"/admin/ca/" + id + "/delete", nil},
+			{"/admin/strengths/" + id + "/delete", nil},
+			{"/admin/locations/" + id, url.Values{"name": {"Office 2"}, "ranges": {"203.0.113.0/24"}}},
+			{"/admin/locations/" + id + "/delete", nil},
+			{"/admin/apps/" + id + "/delete", nil},
+			{"/admin/policy/profiles/" + id, url.Values{"name": {"X"}, "passkeyTypes": {"both"}}},
+			{"/admin/policy/profiles/" + id + "/delete", nil},
+			{"/my/security-info/passkeys/" + id + "/rename", url.Values{"name": {"X"}}},
+			{"/my/security-info/passkeys/" + id + "/remove", nil},
+		} {
+			r := admin.postForm(tc.path, tc.form)
+			if r.status != http.StatusNotFound {
+				t.Errorf("POST %s: %d, want 404", tc.path, r.status)
+				continue
+			}
+			checkErrorPage(t, r, "")
+		}
+	}
+	if after := storedState(t, h, adminUser.ID); after != state {
+		t.Errorf("a form for an unknown id changed what is stored")
+	}
 }

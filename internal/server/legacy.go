@@ -305,6 +305,10 @@ func (s *Server) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
 // handleAdminPolicyLegacy changes the password and TOTP methods and the registration campaign.
 func (s *Server) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "legacy", func(p *policy.MethodsPolicy) error {
+		if err := checkOffered(r, offered{field: "passwordState", values: methodStates}, offered{field: "totpState", values: methodStates},
+			offered{field: "campaign", values: yes}); err != nil {
+			return err
+		}
 		pw := &p.Password
 		pw.State = r.PostFormValue("passwordState")
 		pw.IncludeTargets = formTargets(r, "passwordInclude")

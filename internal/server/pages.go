@@ -240,7 +240,11 @@ func (s *Server) handleRenameForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
 	_, user := currentUser(r)
 	confirm := r.PostFormValue("confirmLast") == "yes"
-	if err := s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm); err != nil {
+	err := checkOffered(r, offered{field: "confirmLast", values: yes})
+	if err == nil {
+		err = s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm)
+	}
+	if err != nil {
 		status, body := s.publicError(r, err)
 		s.securityInfo(w, r, &body, status)
 		return

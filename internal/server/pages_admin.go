@@ -26,17 +26,20 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, refusal *Err
 func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	u := &latchkey.User{
 		UserPrincipalName: r.PostFormValue("upn"),
-		DisplayName:       strings.TrimSpace(r.PostFormValue("displayName")),
-		GivenName:         strings.TrimSpace(r.PostFormValue("givenName")),
-		Surname:           strings.TrimSpace(r.PostFormValue("surname")),
-		EmployeeID:        strings.TrimSpace(r.PostFormValue("employeeId")),
+		DisplayName:       r.PostFormValue("displayName"),
+		GivenName:         r.PostFormValue("givenName"),
+		Surname:           r.PostFormValue("surname"),
+		EmployeeID:        r.PostFormValue("employeeId"),
 		UserType:          r.PostFormValue("userType"),
 		Enabled:           true,
 	}
 	if r.PostFormValue("globalAdmin") == "yes" {
 		u.Roles = []string{latchkey.RoleGlobalAdmin}
 	}
-	err := u.Validate()
+	err := checkOffered(r, offered{field: "userType", values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, offered{field: "globalAdmin", values: yes})
+	if err == nil {
+		err = u.Validate()
+	}
 	if err == nil {
 		err = userConflict(s.store.CreateUser(r.Context(), u), u.UserPrincipalName)
 	}
@@ -102,6 +105,11 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 	u, err := s.findUser(r)
 	if err != nil {
 		s.errorPage(w, r, err)
+		return
+	}
+	if err := checkOffered(r, offered{field: "oneTime", values: yes}); err != nil {
+		status, body := s.publicError(r, err)
+		s.adminUser(w, r, &body, status, "")
 		return
 	}
 	o := auth.IssueOptions{OneTime: r.PostFormValue("oneTime") == "yes"}

@@ -321,9 +321,16 @@ func (s *Server) lockoutOf(r *http.Request, err error, action string, fields map
 	return &caLockout{Findings: caFindings(le.Policies), Affected: le.Affected, Action: action, Fields: fields}
 }
 
+// caStates are the states the pages offer for a policy.
+var caStates = offered{field: "state", values: []string{policy.CAStateEnabled, policy.CAStateReportOnly, policy.CAStateDisabled}}
+
 func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	id, state := r.PathValue("id"), r.PostFormValue("state")
-	override, err := formOverride(r)
+	err := checkOffered(r, caStates)
+	var override int
+	if err == nil {
+		override, err = formOverride(r)
+	}
 	if err == nil {
 		_, _, err = s.auth.SetCAPolicyState(r.Context(), id, state, override)
 	}
@@ -418,7 +425,16 @@ func (n *caNames) form(p policy.ConditionalAccessPolicy, isNew bool) caForm {
 // exist, the strength) the service checks.
 func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	p := policy.ConditionalAccessPolicy{Name: v("name"), State: v("state")}
+	p := policy.ConditionalAccessPolicy{Name: r.PostFormValue("name"), State: v("state")}
+	if err := checkOffered(r, caStates,
+		offered{field: "users", values: []string{"all", "selected"}}, offered{field: "target", values: []string{"all", "apps", "register"}},
+		offered{field: "grant", values: []string{"block", "strength"}},
+		offered{field: "includeAdmins", values: yes}, offered{field: "includeGuests", values: yes},
+		offered{field: "excludeAdmins", values: yes}, offered{field: "excludeGuests", values: yes},
+		offered{field: "includePlatforms", values: auth.Platforms, many: true}, offered{field: "excludePlatforms", values: auth.Platforms, many: true},
+		offered{field: "clientTypes", values: auth.ClientTypes, many: true}); err != nil {
+		return p, err
+	}
 	u := &p.Users
 	if v("users") == "all" {
 		u.IncludeUsers = []string{policy.All}

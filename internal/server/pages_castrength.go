@@ -90,7 +90,11 @@ func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Reques
 	if len(kinds) > 0 || len(aaguids) > 0 || attest {
 		st.PasskeyConditions = &policy.PasskeyConditions{Kinds: kinds, AllowedAAGUIDs: aaguids, AttestationRequired: attest}
 	}
-	if _, err := s.auth.CreateStrength(r.Context(), st); err != nil {
+	err := checkOffered(r, offered{field: "attestationRequired", values: yes})
+	if err == nil {
+		_, err = s.auth.CreateStrength(r.Context(), st)
+	}
+	if err != nil {
 		status, body := s.publicError(r, err)
 		s.adminStrengths(w, r, &body, status, map[string]any{"Name": st.Name, "Description": st.Description,
 			"Combos": toSet(st.AllowedCombinations), "Kinds": toSet(kinds), "AAGUIDs": strings.Join(aaguids, "\n"), "Attest": attest})
@@ -140,7 +144,11 @@ func locationFromForm(r *http.Request) policy.NamedLocation {
 
 func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
 	l := locationFromForm(r)
-	if _, err := s.auth.CreateNamedLocation(r.Context(), l); err != nil {
+	err := checkOffered(r, offered{field: "trusted", values: yes})
+	if err == nil {
+		_, err = s.auth.CreateNamedLocation(r.Context(), l)
+	}
+	if err != nil {
 		status, body := s.publicError(r, err)
 		s.adminLocations(w, r, &body, status, map[string]any{"Name": l.Name, "Ranges": r.PostFormValue("ranges"), "Trusted": l.IsTrusted})
 		return
@@ -149,7 +157,11 @@ func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.auth.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r)); err != nil {
+	err := checkOffered(r, offered{field: "trusted", values: yes})
+	if err == nil {
+		_, err = s.auth.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
+	}
+	if err != nil {
 		status, body := s.publicError(r, err)
 		s.adminLocations(w, r, &body, status, nil)
 		return

@@ -179,6 +179,11 @@ func formInt(r *http.Request, field, what string) (int, error) {
 
 func (s *Server) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "methods", func(p *policy.MethodsPolicy) error {
+		if err := checkOffered(r, offered{field: "passkeyState", values: methodStates}, offered{field: "tapState", values: methodStates},
+			offered{field: "selfService", values: yes}, offered{field: "userVerification", values: yes},
+			offered{field: "guestRegistration", values: yes}, offered{field: "tapOneTime", values: yes}); err != nil {
+			return err
+		}
 		pm := &p.Passkey
 		pm.State = r.PostFormValue("passkeyState")
 		pm.IncludeTargets = formTargets(r, "passkeyInclude")
@@ -209,9 +214,19 @@ func (s *Server) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request
 	})
 }
 
+// methodStates are the states the policy page offers for a method.
+var methodStates = []string{policy.StateEnabled, policy.StateDisabled}
+
+// profileChoices are the choices of the profile forms.
+var profileChoices = []offered{
+	{field: "passkeyTypes", values: []string{policy.PasskeyTypesDeviceBound, policy.PasskeyTypesSynced, policy.PasskeyTypesBoth}},
+	{field: "attestation", values: yes}, {field: "keyRestrictions", values: yes}, {field: "default", values: yes},
+	{field: "enforcementType", values: []string{policy.EnforcementAllow, policy.EnforcementBlock}},
+}
+
 // profileFromForm fills pr from a profile form.
 func profileFromForm(r *http.Request, pr *policy.PasskeyProfile) {
-	pr.Name = strings.TrimSpace(r.PostFormValue("name"))
+	pr.Name = r.PostFormValue("name")
 	pr.TargetGroupIDs = []string{}
 	for _, g := range r.PostForm["groups"] {
 		if g = strings.TrimSpace(g); g != "" && !slices.Contains(pr.TargetGroupIDs, g) {
@@ -235,6 +250,9 @@ func profileFromForm(r *http.Request, pr *policy.PasskeyProfile) {
 
 func (s *Server) handleAdminPolicyAddProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "added", func(p *policy.MethodsPolicy) error {
+		if err := checkOffered(r, profileChoices...); err != nil {
+			return err
+		}
 		pr := policy.PasskeyProfile{ID: latchkey.NewID()}
 		profileFromForm(r, &pr)
 		p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
@@ -261,6 +279,9 @@ func (s *Server) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Req
 	s.changePolicy(w, r, "saved", func(p *policy.MethodsPolicy) error {
 		i, err := profileIndex(r, p)
 		if err != nil {
+			return err
+		}
+		if err := checkOffered(r, profileChoices...); err != nil {
 			return err
 		}
 		profileFromForm(r, &p.Passkey.Profiles[i])

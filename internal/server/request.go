@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -53,7 +54,8 @@ func clientOf(r *http.Request) auth.Client {
 }
 
 // readJSONBody reads a JSON request body: it must say application/json, be at most MaxBodyBytes,
-// and be one well-formed JSON value. It returns the raw bytes.
+// be UTF-8, nest at most latchkey.MaxJSONDepth deep, and be one well-formed JSON value. It
+// returns the raw bytes.
 func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -68,6 +70,9 @@ func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	} else if err != nil {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "body_unreadable", "The request could not be read. Please try again.", "read body: %v", err)
 	}
+	if err := latchkey.CheckJSONText(body); err != nil {
+		return nil, err
+	}
 	if !json.Valid(body) {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "malformed_json",
 			"The request is not valid JSON.", "the body is not a well-formed JSON document")
@@ -75,13 +80,27 @@ func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// decodeJSON reads a JSON body into v; wrong types and trailing data are refused.
+// decodeJSON reads a JSON object into v; anything but an object, wrong types, trailing data and
+// fields v does not have are refused, so that a misspelt field is not silently dropped.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := readJSONBody(w, r)
 	if err != nil {
 		return err
 	}
-	return unmarshalStrict(body, v)
+	if err := latchkey.CheckJSONObject(body); err != nil {
+		return err
+	}
+	if err := unmarshalStrict(body, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return latchkey.Errorf(latchkey.EINVALID, "unknown_field", "The request has a field this address does not take: "+field+". Check its spelling.",
+			"decode: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
 }
 
 func unmarshalStrict(body []byte, v any) error {

@@ -49,6 +49,9 @@ func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
 func (s *Server) apiSession(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r, err := s.authenticate(r)
+		if err == nil {
+			err = pathIDNamesSomething(r)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -68,6 +71,17 @@ func (s *Server) apiAdmin(h http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+// pathIDNamesSomething refuses, as not found, a route's {id} that cannot name anything stored
+// (not UTF-8, or with a NUL), before it reaches a store whose text columns could not hold it. A
+// well-formed id that names nothing is the store's not found.
+func pathIDNamesSomething(r *http.Request) error {
+	if id := r.PathValue("id"); !latchkey.CanNameSomething(id) {
+		return latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is nothing at this address. Check the link.",
+			"the path's id %q is not UTF-8 text without NUL, so it names nothing", id)
+	}
+	return nil
+}
+
 func errNotAdmin(u *latchkey.User) error {
 	return latchkey.Errorf(latchkey.EFORBIDDEN, "admin_required",
 		"Only administrators can do this. Ask your IT admin if you need it.", "user %s does not hold the globalAdmin role", u.UserPrincipalName)
@@ -80,7 +94,11 @@ func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 		if latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
 			http.Redirect(w, r, "/signin", http.StatusSeeOther)
 			return
-		} else if err != nil {
+		}
+		if err == nil {
+			err = pathIDNamesSomething(r)
+		}
+		if err != nil {
 			s.errorPage(w, r, err)
 			return
 		}

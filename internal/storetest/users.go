@@ -13,6 +13,7 @@ var userTests = []test{
 	{"CreateUser/AssignsIDAndCreatedAt", testCreateUserAssigns},
 	{"CreateUser/UPNConflictIgnoresCase", testCreateUserConflict},
 	{"FindUserByID/NotFound", testFindUserByIDNotFound},
+	{"LookUps/TextNoColumnHolds", testLookUpsOfUnstorableText},
 	{"FindUserByUPN", testFindUserByUPN},
 	{"ListUsers", testListUsers},
 	{"UpdateUser", testUpdateUser},
@@ -344,4 +345,29 @@ func testGroupMembers(t *testing.T, s latchkey.Store) {
 
 	must(t, "AddGroupMember after removal", s.AddGroupMember(ctx, eng.ID, alice.ID))
 	members(eng, alice, bob)
+}
+
+// testLookUpsOfUnstorableText looks up, renames and deletes by ids and names that no text
+// column can hold (a NUL, invalid UTF-8), as an attacker's path or document may carry them: each
+// is ErrNotFound, never another error.
+func testLookUpsOfUnstorableText(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "text@example.com")
+	for _, ref := range []string{"\x00", "a\x00b", "\xff", "text@example.com\x00", "\xc3"} {
+		_, err := s.FindUserByID(ctx, ref)
+		wantErr(t, "FindUserByID", err, latchkey.ErrNotFound)
+		_, err = s.FindUserByUPN(ctx, ref)
+		wantErr(t, "FindUserByUPN", err, latchkey.ErrNotFound)
+		_, err = s.FindGroupByID(ctx, ref)
+		wantErr(t, "FindGroupByID", err, latchkey.ErrNotFound)
+		_, err = s.FindGroupByName(ctx, ref)
+		wantErr(t, "FindGroupByName", err, latchkey.ErrNotFound)
+		_, err = s.FindPasskeyByID(ctx, ref)
+		wantErr(t, "FindPasskeyByID", err, latchkey.ErrNotFound)
+		wantErr(t, "RenamePasskey", s.RenamePasskey(ctx, u.ID, ref, "x"), latchkey.ErrNotFound)
+		wantErr(t, "DeletePasskey", s.DeletePasskey(ctx, u.ID, ref), latchkey.ErrNotFound)
+		_, err = s.FindClient(ctx, ref)
+		wantErr(t, "FindClient", err, latchkey.ErrNotFound)
+		wantErr(t, "DeleteClient", s.DeleteClient(ctx, ref), latchkey.ErrNotFound)
+	}
 }
