@@ -115,7 +115,7 @@ func RefuseMethodsChange(findings []Finding, override int) error {
 	}
 	among := ""
 	if slices.ContainsFunc(findings, func(f Finding) bool { return f.Code == LintLastGlobalAdmin }) {
-		among = ", among them the last global admin who could"
+		among = ", the last global admin among them"
 	}
 	codes := make([]string, 0, len(findings))
 	for _, f := range findings {
