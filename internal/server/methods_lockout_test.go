@@ -128,7 +128,7 @@ func TestMethodsLockoutPage(t *testing.T) {
 		if d := cmp.Diff(l.people, want); d != "" {
 			t.Errorf("people named (-got +want):\n%s", d)
 		}
-		if l.count != "2" || !strings.Contains(string(r.body), "among them the last global admin") {
+		if l.count != "2" || !strings.Contains(string(r.body), "the last global admin among them") {
 			t.Errorf("count %q; page %.2000s", l.count, r.body)
 		}
 		if d := cmp.Diff(e.h.storedPolicy(), before); d != "" {
