@@ -44,11 +44,11 @@ func newLockoutEnv(t *testing.T) *lockoutEnv {
 }
 
 var (
-	lockoutRE      = regexp.MustCompile(`(?s)<div class="card lockout" id="lockout".*?</form>`)
-	findingRE      = regexp.MustCompile(`(?s)<div class="finding" data-code="([a-z_]+)">.*?</div>`)
-	personRE       = regexp.MustCompile(`<li>([^<]+)</li>`)
-	confirmRE      = regexp.MustCompile(`<form id="lockout-confirm" method="post" action="([^"]+)">`)
-	hiddenRE       = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	lockoutRE             = regexp.MustCompile(`(?s)<div class="card lockout" id="lockout".*?</form>`)
+	findingRE             = regexp.MustCompile(`(?s)<div class="finding" data-code="([a-z_]+)">.*?</div>`)
+	personRE              = regexp.MustCompile(`<li>([^<]+)</li>`)
+	confirmRE             = regexp.MustCompile(`<form id="lockout-confirm" method="post" action="([^"]+)">`)
+	hiddenRE              = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 	methodsLockoutCountRE = regexp.MustCompile(`<strong id="lockout-count">(\d+)</strong>`)
 )
 
