@@ -44,12 +44,12 @@ func newLockoutEnv(t *testing.T) *lockoutEnv {
 }
 
 var (
-	lockoutRE             = regexp.MustCompile(`(?s)<div class="card lockout" id="lockout".*?</form>`)
-	findingRE             = regexp.MustCompile(`(?s)<div class="finding" data-code="([a-z_]+)">.*?</div>`)
-	personRE              = regexp.MustCompile(`<li>([^<]+)</li>`)
-	confirmRE             = regexp.MustCompile(`<form id="lockout-confirm" method="post" action="([^"]+)">`)
-	hiddenRE              = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-	methodsLockoutCountRE = regexp.MustCompile(`<strong id="lockout-count">(\d+)</strong>`)
+	mlPanelRE   = regexp.MustCompile(`(?s)<div class="card lockout" id="lockout".*?</form>`)
+	mlFindingRE = regexp.MustCompile(`(?s)<div class="finding" data-code="([a-z_]+)">.*?</div>`)
+	mlPersonRE  = regexp.MustCompile(`<li>([^<]+)</li>`)
+	mlConfirmRE = regexp.MustCompile(`<form id="lockout-confirm" method="post" action="([^"]+)">`)
+	mlHiddenRE  = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	mlCountRE   = regexp.MustCompile(`<strong id="lockout-count">(\d+)</strong>`)
 )
 
 // pageLockout is the lockout panel of a refused policy page.
@@ -67,27 +67,27 @@ func lockoutOfPage(t *testing.T, r *response) pageLockout {
 	if code := checkErrorPage(t, r, policy.CodeLockoutOverrideNeeded); code != policy.CodeLockoutOverrideNeeded {
 		t.Fatalf("refusal %q: %.3000s", code, r.body)
 	}
-	panel := lockoutRE.Find(r.body)
+	panel := mlPanelRE.Find(r.body)
 	if panel == nil {
 		t.Fatalf("no lockout panel: %s", r.body)
 	}
 	out := pageLockout{people: map[string][]string{}, fields: url.Values{}}
-	for _, f := range findingRE.FindAllSubmatch(panel, -1) {
+	for _, f := range mlFindingRE.FindAllSubmatch(panel, -1) {
 		people := []string{}
-		for _, p := range personRE.FindAllSubmatch(f[0], -1) {
+		for _, p := range mlPersonRE.FindAllSubmatch(f[0], -1) {
 			people = append(people, html.UnescapeString(string(p[1])))
 		}
 		out.people[string(f[1])] = people
 	}
-	if m := methodsLockoutCountRE.FindSubmatch(panel); m != nil {
+	if m := mlCountRE.FindSubmatch(panel); m != nil {
 		out.count = string(m[1])
 	}
-	m := confirmRE.FindSubmatch(panel)
+	m := mlConfirmRE.FindSubmatch(panel)
 	if m == nil {
 		t.Fatalf("no confirm form in %s", panel)
 	}
 	out.action = html.UnescapeString(string(m[1]))
-	for _, f := range hiddenRE.FindAllSubmatch(panel, -1) {
+	for _, f := range mlHiddenRE.FindAllSubmatch(panel, -1) {
 		if name := string(f[1]); name != csrfField {
 			out.fields.Add(name, html.UnescapeString(string(f[2])))
 		}
