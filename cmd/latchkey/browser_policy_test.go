@@ -40,13 +40,23 @@ func adminsGroup(t *testing.T, s *testServer) string {
 // setAdminsProfile stores the default policy plus one profile for group groupID.
 func setAdminsProfile(t *testing.T, s *testServer, groupID string, pr policy.PasskeyProfile) {
 	t.Helper()
+	setAdminsProfileOverride(t, s, groupID, pr, 0)
+}
+
+// setAdminsProfileOverride is setAdminsProfile confirming that the change locks out override
+// people (the lockout lint's override).
+func setAdminsProfileOverride(t *testing.T, s *testServer, groupID string, pr policy.PasskeyProfile, override int) {
+	t.Helper()
 	pr.ID, pr.Name, pr.TargetGroupIDs = "admins", "Admins", []string{groupID}
 	if pr.AttestationEnforcement == "" {
 		pr.AttestationEnforcement = policy.AttestationEnforcementDisabled
 	}
 	p := policy.DefaultMethodsPolicy()
 	p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
-	if err := s.Auth.SetMethodsPolicy(context.Background(), p); err != nil {
+	if _, err := s.Auth.ChangeMethodsPolicy(context.Background(), override, func(cur *policy.MethodsPolicy) error {
+		*cur = p
+		return nil
+	}); err != nil {
 		t.Fatalf("set methods policy: %v", err)
 	}
 }
@@ -195,7 +205,8 @@ func TestBrowserPolicyAllowListRemoval(t *testing.T) {
 	}
 	b.removeAuthenticator(platform)
 	b.signOut()
-	setAdminsProfile(t, s, group, allow(otherAAGUID))
+	// The admin's only way in is this passkey: taking its model off the list locks them out.
+	setAdminsProfileOverride(t, s, group, allow(otherAAGUID), 1)
 	b.importCredential(b.addAuthenticator(deviceBound()), cred[0])
 	b.click("#passkey-signin")
 	b.waitVisible("#signin-error")

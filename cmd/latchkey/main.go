@@ -34,9 +34,9 @@ Usage:
   latchkey mds show [--json]
   latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--user USER] [--json]
   latchkey policy show [--json]
-  latchkey policy set FILE
-  latchkey policy profile add NAME [--groups G1,G2] [--types deviceBound|synced|both] [--attestation disabled|registrationOnly] [--allow AAGUID,... | --block AAGUID,...] [--default] [--json]
-  latchkey policy profile remove NAME
+  latchkey policy set FILE [--lockout-override N]
+  latchkey policy profile add NAME [--groups G1,G2] [--types deviceBound|synced|both] [--attestation disabled|registrationOnly] [--allow AAGUID,... | --block AAGUID,...] [--default] [--lockout-override N] [--json]
+  latchkey policy profile remove NAME [--lockout-override N]
   latchkey policy ca list|show ID|remove ID [--json]
   latchkey policy ca add FILE | set ID FILE [--lockout-override N] [--json]
   latchkey policy ca state ID enabled|disabled|reportOnly [--lockout-override N]

@@ -41,6 +41,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 		})
 	case "set":
 		c := newCommand("policy set")
+		override := lockoutOverrideFlag(c)
 		if err := c.parse(args[1:], 1, "one file holding the policy JSON (- for standard input)"); err != nil {
 			return err
 		}
@@ -55,9 +56,9 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 			return fmt.Errorf("read policy: %w", err)
 		}
 		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			p, err := svc.SetMethodsPolicyJSON(ctx, body)
+			p, err := svc.SetMethodsPolicyJSON(ctx, body, *override)
 			if err != nil {
-				return err
+				return withLockout(out, err)
 			}
 			if c.json {
 				return printJSON(out, p)
@@ -87,6 +88,7 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 		return usageError("policy profile: expected add or remove")
 	}
 	c := newCommand("policy profile " + args[0])
+	override := lockoutOverrideFlag(c)
 	switch args[0] {
 	case "add":
 		var groups, types, attestation, allow, block string
@@ -120,16 +122,15 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 				}
 				pr.TargetGroupIDs = append(pr.TargetGroupIDs, g.ID)
 			}
-			p, err := svc.MethodsPolicy(ctx)
+			_, err := svc.ChangeMethodsPolicy(ctx, *override, func(p *policy.MethodsPolicy) error {
+				p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
+				if makeDefault {
+					p.Passkey.DefaultProfileID = pr.ID
+				}
+				return nil
+			})
 			if err != nil {
-				return err
-			}
-			p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
-			if makeDefault {
-				p.Passkey.DefaultProfileID = pr.ID
-			}
-			if err := svc.SetMethodsPolicy(ctx, p); err != nil {
-				return err
+				return withLockout(out, err)
 			}
 			if c.json {
 				return printJSON(out, pr)
@@ -142,26 +143,26 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
-			p, err := svc.MethodsPolicy(ctx)
-			if err != nil {
-				return err
-			}
-			i := slices.IndexFunc(p.Passkey.Profiles, func(pr policy.PasskeyProfile) bool {
-				return strings.EqualFold(pr.Name, c.args[0]) || pr.ID == c.args[0]
+			var pr policy.PasskeyProfile
+			_, err := svc.ChangeMethodsPolicy(ctx, *override, func(p *policy.MethodsPolicy) error {
+				i := slices.IndexFunc(p.Passkey.Profiles, func(pr policy.PasskeyProfile) bool {
+					return strings.EqualFold(pr.Name, c.args[0]) || pr.ID == c.args[0]
+				})
+				if i < 0 {
+					return latchkey.Errorf(latchkey.ENOTFOUND, "profile_not_found", "No such passkey profile.",
+						"no passkey profile named %q; `latchkey policy show` lists them", c.args[0])
+				}
+				pr = p.Passkey.Profiles[i]
+				if pr.ID == p.Passkey.DefaultProfileID {
+					return latchkey.Errorf(latchkey.EINVALID, "invalid_policy",
+						"The authentication methods policy is not valid: profile "+fmt.Sprintf("%q", pr.Name)+" is the default passkey profile; make another profile the default first.",
+						"profile %q (id %s) is defaultPasskeyProfileId", pr.Name, pr.ID)
+				}
+				p.Passkey.Profiles = slices.Delete(p.Passkey.Profiles, i, i+1)
+				return nil
 			})
-			if i < 0 {
-				return latchkey.Errorf(latchkey.ENOTFOUND, "profile_not_found", "No such passkey profile.",
-					"no passkey profile named %q; `latchkey policy show` lists them", c.args[0])
-			}
-			pr := p.Passkey.Profiles[i]
-			if pr.ID == p.Passkey.DefaultProfileID {
-				return latchkey.Errorf(latchkey.EINVALID, "invalid_policy",
-					"The authentication methods policy is not valid: profile "+fmt.Sprintf("%q", pr.Name)+" is the default passkey profile; make another profile the default first.",
-					"profile %q (id %s) is defaultPasskeyProfileId", pr.Name, pr.ID)
-			}
-			p.Passkey.Profiles = slices.Delete(p.Passkey.Profiles, i, i+1)
-			if err := svc.SetMethodsPolicy(ctx, p); err != nil {
-				return err
+			if err != nil {
+				return withLockout(out, err)
 			}
 			if c.json {
 				return printJSON(out, map[string]string{"removed": pr.ID})
@@ -171,6 +172,11 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 		})
 	}
 	return usageError("policy profile: unknown subcommand %q (add, remove)", args[0])
+}
+
+// lockoutOverrideFlag adds --lockout-override to a command that changes the methods policy.
+func lockoutOverrideFlag(c *command) *int {
+	return c.fs.Int("lockout-override", 0, "the number of people the lockout lint says would be left with no way to sign in, to confirm the change anyway")
 }
 
 func splitList(s string) []string {

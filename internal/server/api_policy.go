@@ -15,16 +15,23 @@ func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) 
 }
 
 // handlePutMethodsPolicy replaces the policy; fields left out keep their defaults. A refused
-// policy is not stored, and the answer says which rule it breaks.
+// policy is not stored, and the answer says which rule it breaks. A change that leaves people
+// with no way to sign in is refused with lockout_override_required and the people, as for
+// conditional access, unless ?lockoutOverride=N gives their number.
 func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) {
+	override, err := lockoutOverride(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	body, err := readJSONBody(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.auth.SetMethodsPolicyJSON(r.Context(), body)
+	p, err := s.auth.SetMethodsPolicyJSON(r.Context(), body, override)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeCAError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, p)

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -46,17 +49,74 @@ func passkeyTypesWords(t string) string {
 }
 
 func (s *Server) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
-	s.adminPolicy(w, r, nil, 0)
+	s.adminPolicy(w, r, nil, 0, nil, nil)
+}
+
+// formField is one field of a posted form, to post again.
+type formField struct{ Name, Value string }
+
+// policyLockout is a lockout lint refusal of a methods policy change, shown with the people and
+// a form that posts the same change again with the number typed in.
+type policyLockout struct {
+	Findings []caFinding
+	Affected int
+	Action   string      // where the refused form posted
+	Fields   []formField // everything it posted but the CSRF token and the override
+}
+
+// methodsFindingWords says a methods lint finding in plain words for the page.
+func methodsFindingWords(code string) string {
+	switch code {
+	case policy.LintNoWayToSignIn:
+		return "These people could sign in before this change and could not after it:"
+	case policy.LintLastGlobalAdmin:
+		return "No global admin could sign in after this change, so nobody could change it back here. Global admins it locks out:"
+	case policy.LintBreakGlassLockedOut:
+		return "The break-glass account could not sign in after this change:"
+	}
+	return ""
+}
+
+// policyLockoutOf returns the lockout panel for err, or nil when err is no lint refusal.
+func policyLockoutOf(r *http.Request, err error) *policyLockout {
+	var le *auth.LockoutError
+	if !errors.As(err, &le) {
+		return nil
+	}
+	out := &policyLockout{Affected: le.Affected, Action: r.URL.Path}
+	for _, pl := range le.Policies {
+		for _, f := range pl.Findings {
+			out.Findings = append(out.Findings, caFinding{Code: f.Code, Words: methodsFindingWords(f.Code), Detail: f.Message, PolicyName: pl.Name, People: f.UserPrincipalNames})
+		}
+	}
+	names := make([]string, 0, len(r.PostForm))
+	for k := range r.PostForm {
+		if k != csrfField && k != "lockoutOverride" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range r.PostForm[k] {
+			out.Fields = append(out.Fields, formField{k, v})
+		}
+	}
+	return out
 }
 
 // adminPolicy shows the stored authentication methods policy with its forms, and refusal above
-// them when a change was refused.
-func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int) {
+// them when a change was refused. shown, when not nil, is the refused change: the forms show it
+// (what the admin entered) while the facts show what is stored; lock is the lockout panel.
+func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
 	ctx := r.Context()
 	p, err := s.auth.MethodsPolicy(ctx)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
+	}
+	f := p
+	if shown != nil {
+		f = *shown
 	}
 	groups, err := s.store.ListGroups(ctx)
 	if err != nil {
@@ -89,8 +149,7 @@ func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *Er
 		}
 		return out
 	}
-	profiles := make([]policyProfile, len(p.Passkey.Profiles))
-	for i, pr := range p.Passkey.Profiles {
+	show := func(pr policy.PasskeyProfile) policyProfile {
 		v := policyProfile{PasskeyProfile: pr, Default: pr.ID == p.Passkey.DefaultProfileID,
 			TypesWords: passkeyTypesWords(pr.PasskeyTypes), AAGUIDLines: strings.Join(pr.KeyRestrictions.AAGUIDs, "\n")}
 		for _, g := range pr.TargetGroupIDs {
@@ -99,44 +158,74 @@ func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *Er
 		for _, a := range pr.KeyRestrictions.AAGUIDs {
 			v.AAGUIDs = append(v.AAGUIDs, policyAAGUID{AAGUID: a, Provider: passkey.ProviderName(a)})
 		}
-		profiles[i] = v
+		return v
+	}
+	// profiles are the stored ones (the table); editProfiles the same with the refused change's
+	// version of each (the edit forms); newProfile the refused change's new one (the add form).
+	profiles := make([]policyProfile, len(p.Passkey.Profiles))
+	editProfiles := make([]policyProfile, len(p.Passkey.Profiles))
+	for i, pr := range p.Passkey.Profiles {
+		profiles[i], editProfiles[i] = show(pr), show(pr)
+		if j := slices.IndexFunc(f.Passkey.Profiles, func(o policy.PasskeyProfile) bool { return o.ID == pr.ID }); j >= 0 {
+			editProfiles[i] = show(f.Passkey.Profiles[j])
+		}
+	}
+	var newProfile *policyProfile
+	for _, pr := range f.Passkey.Profiles {
+		if !slices.ContainsFunc(p.Passkey.Profiles, func(o policy.PasskeyProfile) bool { return o.ID == pr.ID }) {
+			v := show(pr)
+			newProfile = &v
+			break
+		}
+	}
+	newSel := map[string]bool{}
+	if newProfile != nil {
+		for _, g := range newProfile.TargetGroupIDs {
+			newSel[g] = true
+		}
 	}
 	s.render(w, r, "admin-policy", "Authentication methods policy", view{Error: refusal, Status: status, Data: map[string]any{
 		"Policy":          p,
+		"Form":            f,
+		"Lockout":         lock,
 		"Groups":          pgs,
 		"Profiles":        profiles,
+		"EditProfiles":    editProfiles,
+		"NewProfile":      newProfile,
+		"NewProfileSel":   newSel,
+		"NewDefault":      newProfile != nil && f.Passkey.DefaultProfileID == newProfile.ID,
 		"PasskeyInclude":  targetNames(p.Passkey.IncludeTargets),
 		"PasskeyExclude":  targetNames(p.Passkey.ExcludeTargets),
 		"TAPInclude":      targetNames(p.TemporaryAccessPass.IncludeTargets),
 		"TAPExclude":      targetNames(p.TemporaryAccessPass.ExcludeTargets),
-		"PasskeyIncIDs":   targetIDs(p.Passkey.IncludeTargets),
-		"PasskeyExcIDs":   targetIDs(p.Passkey.ExcludeTargets),
-		"TAPIncIDs":       targetIDs(p.TemporaryAccessPass.IncludeTargets),
-		"TAPExcIDs":       targetIDs(p.TemporaryAccessPass.ExcludeTargets),
+		"PasskeyIncIDs":   targetIDs(f.Passkey.IncludeTargets),
+		"PasskeyExcIDs":   targetIDs(f.Passkey.ExcludeTargets),
+		"TAPIncIDs":       targetIDs(f.TemporaryAccessPass.IncludeTargets),
+		"TAPExcIDs":       targetIDs(f.TemporaryAccessPass.ExcludeTargets),
 		"PasswordInclude": targetNames(p.Password.IncludeTargets),
 		"PasswordExclude": targetNames(p.Password.ExcludeTargets),
 		"TOTPInclude":     targetNames(p.TOTP.IncludeTargets),
 		"TOTPExclude":     targetNames(p.TOTP.ExcludeTargets),
-		"PasswordIncIDs":  targetIDs(p.Password.IncludeTargets),
-		"PasswordExcIDs":  targetIDs(p.Password.ExcludeTargets),
-		"TOTPIncIDs":      targetIDs(p.TOTP.IncludeTargets),
-		"TOTPExcIDs":      targetIDs(p.TOTP.ExcludeTargets),
+		"PasswordIncIDs":  targetIDs(f.Password.IncludeTargets),
+		"PasswordExcIDs":  targetIDs(f.Password.ExcludeTargets),
+		"TOTPIncIDs":      targetIDs(f.TOTP.IncludeTargets),
+		"TOTPExcIDs":      targetIDs(f.TOTP.ExcludeTargets),
 		"AllUsers":        policy.AllUsers,
 		"Notice":          r.URL.Query().Get("notice"),
 	}})
 }
 
-// changePolicy loads the stored policy, lets change edit it and stores the result. A refusal
-// (from change, Validate or an unknown group) re-renders the page with it; nothing is stored.
+// changePolicy lets change edit the stored policy and stores the result (auth's
+// ChangeMethodsPolicy, with the lockout override the form carries). A refusal (from change,
+// Validate, an unknown group or the lockout lint) re-renders the page with it; nothing is
+// stored. A lockout refusal shows the people and a form to send the same change again with
+// their number, and the forms keep what the admin entered.
 func (s *Server) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
 	ctx := r.Context()
-	p, err := s.auth.MethodsPolicy(ctx)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	if err = change(&p); err == nil {
-		err = s.auth.SetMethodsPolicy(ctx, p)
+	override, err := formOverride(r)
+	var attempted policy.MethodsPolicy
+	if err == nil {
+		attempted, err = s.auth.ChangeMethodsPolicy(ctx, override, change)
 	}
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, err)
@@ -144,7 +233,11 @@ func (s *Server) changePolicy(w http.ResponseWriter, r *http.Request, notice str
 	}
 	if err != nil {
 		status, body := s.publicError(r, err)
-		s.adminPolicy(w, r, &body, status)
+		if lock := policyLockoutOf(r, err); lock != nil {
+			s.adminPolicy(w, r, &body, status, &attempted, lock)
+			return
+		}
+		s.adminPolicy(w, r, &body, status, nil, nil)
 		return
 	}
 	http.Redirect(w, r, "/admin/policy?notice="+notice, http.StatusSeeOther)

@@ -114,7 +114,9 @@ func TestPolicyPage(t *testing.T) {
 	r = admin.postForm("/admin/policy/methods", url.Values{"passkeyState": {"enabled"}, "passkeyInclude": {policy.AllUsers},
 		"passkeyExclude": {admins.ID}, "selfService": {"yes"}, "guestRegistration": {"yes"},
 		"tapState": {"disabled"}, "tapInclude": {admins.ID}, "tapDefaultLifetime": {"30"}, "tapMinLifetime": {"10"},
-		"tapMaxLifetime": {"60"}, "tapLength": {"12"}, "tapOneTime": {"yes"}})
+		"tapMaxLifetime": {"60"}, "tapLength": {"12"}, "tapOneTime": {"yes"},
+		// passes off: the admin, signed in with one and without a passkey, confirms locking themselves out.
+		"lockoutOverride": {"1"}})
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("methods: %d %.800s", r.status, r.body)
 	}
