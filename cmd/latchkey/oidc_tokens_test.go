@@ -383,7 +383,9 @@ func TestOIDCDiscoveryIsTrue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var jwks struct{ Keys []struct{ Kid, Alg, Use string } }
+	var jwks struct {
+		Keys []struct{ Kid, Alg, Use string }
+	}
 	json.NewDecoder(resp.Body).Decode(&jwks)
 	resp.Body.Close()
 	if len(jwks.Keys) != 1 || jwks.Keys[0].Alg != "RS256" || jwks.Keys[0].Kid == "" {
