@@ -126,7 +126,8 @@ func TestOIDCCodeFlowWithPKCE(t *testing.T) {
 		t.Fatalf("userinfo: %v %+v", err, ui)
 	}
 
-	// Refresh tokens rotate: the old one works once.
+	// Refresh tokens rotate: the old one works once, and its reuse revokes the newer one too
+	// (TestOIDCRefreshReuseRevokes).
 	if tok.RefreshToken == "" {
 		t.Fatal("no refresh token")
 	}
@@ -138,8 +139,8 @@ func TestOIDCCodeFlowWithPKCE(t *testing.T) {
 	if _, err := cfg.TokenSource(ctx, old).Token(); err == nil {
 		t.Fatal("an old refresh token worked again")
 	}
-	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err != nil {
-		t.Fatalf("the rotated refresh token: %v", err)
+	if _, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok2.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+		t.Fatal("the rotated refresh token still works after the old one was reused")
 	}
 
 	// The JWKS publishes the signing key.
@@ -283,13 +284,10 @@ func codeFlow(t *testing.T, ctx context.Context, base string, provider *gooidc.P
 		t.Fatalf("callback query %v", q)
 	}
 
-	// The code works once.
+	// (A code works once: TestOIDCCodeReuseRevokes; trying it twice here would revoke tok.)
 	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
-	}
-	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err == nil {
-		t.Fatal("a code worked twice")
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	idt, err := provider.Verifier(&gooidc.Config{ClientID: cfg.ClientID}).Verify(ctx, raw)

@@ -50,7 +50,10 @@ type AuthRequest struct {
 // RefreshToken is a refresh token's record; its ID is a hash of the token, which only the
 // client holds.
 type RefreshToken struct {
-	ID        string
+	ID string
+	// GrantID names the grant the token belongs to: every refresh token descended from one code
+	// exchange shares it, and access tokens carry it, so that the whole grant can be revoked.
+	GrantID   string
 	ClientID  string
 	UserID    string
 	Scopes    []string
@@ -90,15 +93,29 @@ type OIDCStore interface {
 	// SaveAuthCode records the hash of the code issued for a completed request; ErrConflict
 	// when a code was already issued for it.
 	SaveAuthCode(ctx context.Context, id, codeHash string) error
-	// TakeAuthRequestByCode deletes and returns the request a code was issued for, in one step:
-	// a code works once; of many racing callers exactly one gets it, the others ErrNotFound.
-	TakeAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*AuthRequest, error)
+	// FindAuthRequestByCode returns the unexpired request a code was issued for, without using
+	// the code up; ErrNotFound otherwise.
+	FindAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*AuthRequest, error)
+	// RedeemAuthCode uses a code up, in one step: it deletes and returns the unexpired request the
+	// code was issued for, records the code as spent on grant grantID until the request would
+	// have expired, and stores refresh (when not nil) as the grant's first refresh token. A code
+	// works once: of many racing callers exactly one gets it, the others ErrNotFound. When refresh
+	// cannot be stored nothing changes.
+	RedeemAuthCode(ctx context.Context, codeHash, grantID string, refresh *RefreshToken, now time.Time) (*AuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error
 
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RotateRefreshToken replaces the token with id oldID by next in one step, keeping nothing
-	// of the old one: of many racing callers exactly one succeeds, the others get ErrNotFound.
+	// of the old one but a record that oldID is spent on its grant (until it would have
+	// expired): of many racing callers exactly one succeeds, the others get ErrNotFound.
 	RotateRefreshToken(ctx context.Context, oldID string, next *RefreshToken, now time.Time) (*RefreshToken, error)
+	// RevokeSpentGrant answers the reuse of a spent code or refresh token (hash): in one step it
+	// records the grant it was spent on as revoked until until, and deletes every refresh token
+	// of that grant, so that a rotation racing it leaves none behind. It returns the grant's id;
+	// ErrNotFound when hash is not an unexpired spent code or token. Calling it again is harmless.
+	RevokeSpentGrant(ctx context.Context, hash string, now, until time.Time) (string, error)
+	// GrantRevoked reports whether the grant is recorded as revoked at now.
+	GrantRevoked(ctx context.Context, grantID string, now time.Time) (bool, error)
 	// FindRefreshToken returns an unexpired token; ErrNotFound otherwise.
 	FindRefreshToken(ctx context.Context, id string, now time.Time) (*RefreshToken, error)
 	// DeleteRefreshTokens removes the user's tokens for a client (all clients when clientID is "").
@@ -110,6 +127,7 @@ type OIDCStore interface {
 	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
 	// RetireSigningKey sets RetiredAt of a key that has none; ErrNotFound otherwise.
 	RetireSigningKey(ctx context.Context, id string, at time.Time) error
-	// DeleteExpiredOIDC removes expired auth requests and refresh tokens and returns how many.
+	// DeleteExpiredOIDC removes expired auth requests, refresh tokens, spent codes and tokens,
+	// and revoked-grant records, and returns how many.
 	DeleteExpiredOIDC(ctx context.Context, now time.Time) (int, error)
 }

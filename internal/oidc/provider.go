@@ -66,25 +66,33 @@ func New(store latchkey.Store, issuer string, logger *slog.Logger) (*Provider, e
 		return nil, fmt.Errorf("issuer %q: %w", issuer, err)
 	}
 	insecure := u.Scheme == "http" && u.Hostname() == "localhost"
-	st := &storage{store: store, devMode: insecure, now: time.Now, keys: map[string]*rsa.PrivateKey{}}
+	st := &storage{store: store, devMode: insecure, now: time.Now, logger: logger, keys: map[string]*rsa.PrivateKey{}}
+	// The JWKS publishes a key from the first start, before any token is signed.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := st.ensureSigningKey(ctx); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
 	cfg := &op.Config{
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
 		SupportedUILocales:    []language.Tag{language.English},
+		SupportedScopes:       supportedScopes,
+		SupportedClaims:       supportedClaims,
 	}
 	if _, err := rand.Read(cfg.CryptoKey[:]); err != nil {
 		return nil, err
 	}
-	opts := []op.Option{op.WithLogger(logger)}
+	prov := &Provider{store: store, issuer: issuer, storage: st}
+	opts := []op.Option{op.WithLogger(logger), op.WithHttpInterceptors(prov.intercept)}
 	if insecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer), opts...)
-	if err != nil {
+	if prov.op, err = op.NewProvider(cfg, st, op.StaticIssuer(issuer), opts...); err != nil {
 		return nil, err
 	}
-	return &Provider{store: store, issuer: issuer, op: p, storage: st}, nil
+	return prov, nil
 }
 
 // ServeHTTP serves the provider's endpoints.

@@ -5,7 +5,11 @@
 // Secrets and tokens never reach the store in the clear: a confidential client's secret is a
 // 256-bit random value of which the store keeps the SHA-256 (hex); authorization codes and
 // refresh tokens are likewise kept as SHA-256 hashes. Access tokens are JWTs signed with the
-// store's keys, so any node can verify them.
+// store's keys, so any node can verify them; their jti names the grant they were issued on
+// (grantID.tokenID), so that /userinfo and introspection refuse them once the grant is revoked.
+//
+// Errors reach applications as OAuth error codes with plain descriptions; what went wrong inside
+// goes to the log with the request's correlation id.
 package oidc
 
 import (
@@ -19,6 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +66,7 @@ type storage struct {
 	store   latchkey.Store
 	devMode bool
 	now     func() time.Time
+	logger  *slog.Logger
 
 	mu   sync.Mutex
 	keys map[string]*rsa.PrivateKey // parsed signing keys by id
@@ -71,8 +77,41 @@ var _ op.CanSetUserinfoFromRequest = (*storage)(nil)
 
 func isNotFound(err error) bool { return latchkey.IsKind(err, latchkey.ENOTFOUND) }
 
-// serverError wraps a store failure so that op answers server_error.
-func serverError(err error) error { return oidc.ErrServerError().WithParent(err) }
+// correlationKey keys the request's correlation id (the X-Correlation-Id the server gave it) in
+// contexts.
+type correlationKey struct{}
+
+func withCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+func correlationID(ctx context.Context) string {
+	id, _ := ctx.Value(correlationKey{}).(string)
+	return id
+}
+
+// log returns the logger, the slog default when none was given.
+func (s *storage) log() *slog.Logger {
+	if s.logger == nil {
+		return slog.Default()
+	}
+	return s.logger
+}
+
+// internal answers a failure the application cannot fix (the store, a key): server_error in
+// plain words with the request's correlation id; the detail goes to the log with that id.
+func (s *storage) internal(ctx context.Context, doing string, err error) *oidc.Error {
+	cid := correlationID(ctx)
+	s.log().ErrorContext(ctx, "openid connect: "+doing, "err", err, "correlationId", cid)
+	return oidc.ErrServerError().WithDescription(
+		"Something went wrong on our side. Please try again in a moment; if it keeps happening, give IT this reference: %s.", cid)
+}
+
+// Plain descriptions of refusals.
+const (
+	descRequestGone = "This sign-in request has expired or was already used. Go back to the application and start again."
+	descUserGone    = "The account these tokens were issued for is disabled or no longer exists."
+)
 
 // ---- clients ----
 
@@ -119,9 +158,9 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
 	c, err := s.store.FindClient(ctx, clientID)
 	if isNotFound(err) {
-		return nil, fmt.Errorf("unknown client %q", clientID)
+		return nil, oidc.ErrInvalidClient().WithDescription("There is no application with this client_id.")
 	} else if err != nil {
-		return nil, serverError(err)
+		return nil, s.internal(ctx, "find client", err)
 	}
 	return &client{c: c, devMode: s.devMode}, nil
 }
@@ -129,15 +168,15 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, clientSecret string) error {
 	c, err := s.store.FindClient(ctx, clientID)
 	if isNotFound(err) {
-		return fmt.Errorf("unknown client %q", clientID)
+		return oidc.ErrInvalidClient().WithDescription("There is no application with this client_id.")
 	} else if err != nil {
-		return serverError(err)
+		return s.internal(ctx, "find client", err)
 	}
 	if c.Public || c.SecretHash == "" {
-		return errors.New("public client has no secret")
+		return oidc.ErrInvalidClient().WithDescription("This application has no secret: it is a public client.")
 	}
 	if subtle.ConstantTimeCompare([]byte(Hash(clientSecret)), []byte(c.SecretHash)) != 1 {
-		return errors.New("wrong client secret")
+		return oidc.ErrInvalidClient().WithDescription("The client secret is wrong.")
 	}
 	return nil
 }
@@ -178,6 +217,11 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if c.Public && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("this application must use PKCE (code_challenge with S256)")
 	}
+	// form_post's page submits itself with an inline script, which Latchkey's Content Security
+	// Policy forbids: it would leave the person on a blank page.
+	if req.ResponseMode == oidc.ResponseModeFormPost {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode=form_post is not supported: use query (the default) or fragment")
+	}
 	now := s.now()
 	r := &latchkey.AuthRequest{
 		ID: latchkey.NewID(), ClientID: req.ClientID, RedirectURI: req.RedirectURI, Scopes: req.Scopes,
@@ -191,43 +235,116 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		r.MaxAgeSeconds = &m
 	}
 	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
-		return nil, serverError(err)
+		return nil, s.internal(ctx, "create auth request", err)
 	}
 	return &authRequest{r}, nil
 }
 
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	r, err := s.store.FindAuthRequest(ctx, id, s.now())
-	if err != nil {
-		return nil, fmt.Errorf("auth request %q: %w", id, err)
+	if isNotFound(err) {
+		return nil, oidc.ErrInvalidRequest().WithDescription(descRequestGone)
+	} else if err != nil {
+		return nil, s.internal(ctx, "find auth request", err)
 	}
 	return &authRequest{r}, nil
 }
 
-// AuthRequestByCode takes the request out of the store: a code works once.
+// redeemable is the request a code was issued for, as the token endpoint found it: the code is
+// used up only when tokens are issued for it (redeem), after op has checked the client, its
+// secret, the redirect URI and the PKCE verifier, so that a failed exchange does not burn a code
+// its rightful client still holds.
+type redeemable struct {
+	*authRequest
+	codeHash string
+}
+
+// AuthRequestByCode finds the request a code was issued for without using the code up. A code
+// that was used already revokes what was issued with it (refuseSpent).
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	r, err := s.store.TakeAuthRequestByCode(ctx, Hash(code), s.now())
-	if err != nil {
-		return nil, fmt.Errorf("code: %w", err)
+	h := Hash(code)
+	r, err := s.store.FindAuthRequestByCode(ctx, h, s.now())
+	if isNotFound(err) {
+		return nil, s.refuseSpent(ctx, h, "authorization code")
+	} else if err != nil {
+		return nil, s.internal(ctx, "find auth request by code", err)
 	}
-	return &authRequest{r}, nil
+	return &redeemable{authRequest: &authRequest{r}, codeHash: h}, nil
+}
+
+// redeem uses the code of r up for a new grant, storing refresh (when not nil) as its first
+// refresh token. Of racing exchanges one wins; the others are reuses.
+func (s *storage) redeem(ctx context.Context, r *redeemable, grantID string, refresh *latchkey.RefreshToken) error {
+	_, err := s.store.RedeemAuthCode(ctx, r.codeHash, grantID, refresh, s.now())
+	if isNotFound(err) {
+		return s.refuseSpent(ctx, r.codeHash, "authorization code")
+	} else if err != nil {
+		return s.internal(ctx, "redeem auth code", err)
+	}
+	return nil
+}
+
+// refuseSpent refuses a code or refresh token (its hash) that is not live. When it was used
+// already, the grant it was used on is revoked: its refresh tokens are deleted and its access
+// tokens refused from now until they expire (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.14.2).
+func (s *storage) refuseSpent(ctx context.Context, hash, what string) error {
+	now := s.now()
+	grantID, err := s.store.RevokeSpentGrant(ctx, hash, now, now.Add(AccessTokenLifetime))
+	if isNotFound(err) {
+		return oidc.ErrInvalidGrant().WithDescription("This %s is not valid: it has expired or was never issued.", what)
+	} else if err != nil {
+		return s.internal(ctx, "revoke spent grant", err)
+	}
+	s.log().WarnContext(ctx, "openid connect: a used "+what+" came back; its grant is revoked", "grant", grantID,
+		"correlationId", correlationID(ctx))
+	return oidc.ErrInvalidGrant().WithDescription("This %s was already used, so everything issued with it has been revoked. Sign in again.", what)
 }
 
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	return s.store.SaveAuthCode(ctx, id, Hash(code))
+	err := s.store.SaveAuthCode(ctx, id, Hash(code))
+	switch {
+	case err == nil:
+		return nil
+	case latchkey.IsKind(err, latchkey.ECONFLICT):
+		return oidc.ErrInvalidRequest().WithDescription(
+			"This sign-in already gave the application its code. Go back to the application and sign in again.")
+	case isNotFound(err):
+		return oidc.ErrInvalidRequest().WithDescription(descRequestGone)
+	}
+	return s.internal(ctx, "save auth code", err)
 }
 
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	if err := s.store.DeleteAuthRequest(ctx, id); err != nil && !isNotFound(err) {
-		return err
+		return s.internal(ctx, "delete auth request", err)
 	}
 	return nil
 }
 
 // ---- tokens ----
 
-func (s *storage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
-	return latchkey.NewID(), s.now().Add(AccessTokenLifetime), nil
+// accessTokenID returns the jti of a new access token on grant grantID: grantID.tokenID.
+func accessTokenID(grantID string) string { return grantID + "." + latchkey.NewID() }
+
+// grantOf returns the grant an access token's jti names; false when it names none (an ID token
+// has no jti).
+func grantOf(jti string) (string, bool) {
+	grant, id, ok := strings.Cut(jti, ".")
+	return grant, ok && grant != "" && id != ""
+}
+
+// CreateAccessToken issues an access token without a refresh token: only for a code (without
+// offline_access), which it uses up for a new grant.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	r, ok := req.(*redeemable)
+	if !ok {
+		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	grantID := latchkey.NewID()
+	if err := s.redeem(ctx, r, grantID, nil); err != nil {
+		return "", time.Time{}, err
+	}
+	return accessTokenID(grantID), s.now().Add(AccessTokenLifetime), nil
 }
 
 // refreshRequest is a stored refresh token seen as the request for new tokens.
@@ -244,35 +361,41 @@ func (r *refreshRequest) GetScopes() []string          { return r.scopes }
 func (r *refreshRequest) GetSubject() string           { return r.t.UserID }
 func (r *refreshRequest) SetCurrentScopes(sc []string) { r.scopes = sc }
 
+// CreateAccessAndRefreshTokens issues an access token and a refresh token: for a code, which it
+// uses up for a new grant; for a refresh token, which it rotates within its grant. A refresh
+// token that was rotated already revokes its grant (refuseSpent).
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	now := s.now()
 	next := &latchkey.RefreshToken{UserID: req.GetSubject(), Scopes: req.GetScopes(), CreatedAt: now, ExpiresAt: now.Add(RefreshTokenLifetime)}
+	token := NewSecret()
+	next.ID = Hash(token)
 	switch r := req.(type) {
-	case *authRequest:
+	case *redeemable:
+		next.GrantID = latchkey.NewID()
 		next.ClientID, next.AMR, next.ACR, next.AuthTime = r.r.ClientID, r.r.AMR, r.r.ACR, r.r.AuthTime
+		if err := s.redeem(ctx, r, next.GrantID, next); err != nil {
+			return "", "", time.Time{}, err
+		}
 	case *refreshRequest:
+		next.GrantID = r.t.GrantID
 		next.ClientID, next.AMR, next.ACR, next.AuthTime = r.t.ClientID, r.t.AMR, r.t.ACR, r.t.AuthTime
+		if _, err := s.store.RotateRefreshToken(ctx, Hash(current), next, now); isNotFound(err) {
+			return "", "", time.Time{}, s.refuseSpent(ctx, Hash(current), "refresh token")
+		} else if err != nil {
+			return "", "", time.Time{}, s.internal(ctx, "rotate refresh token", err)
+		}
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
-	token := NewSecret()
-	next.ID = Hash(token)
-	if current == "" {
-		if err := s.store.CreateRefreshToken(ctx, next); err != nil {
-			return "", "", time.Time{}, serverError(err)
-		}
-	} else if _, err := s.store.RotateRefreshToken(ctx, Hash(current), next, now); isNotFound(err) {
-		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used or expired")
-	} else if err != nil {
-		return "", "", time.Time{}, serverError(err)
-	}
-	return latchkey.NewID(), token, now.Add(AccessTokenLifetime), nil
+	return accessTokenID(next.GrantID), token, now.Add(AccessTokenLifetime), nil
 }
 
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	t, err := s.store.FindRefreshToken(ctx, Hash(token), s.now())
-	if err != nil {
-		return nil, fmt.Errorf("refresh token: %w", err)
+	if isNotFound(err) {
+		return nil, s.refuseSpent(ctx, Hash(token), "refresh token")
+	} else if err != nil {
+		return nil, s.internal(ctx, "find refresh token", err)
 	}
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
 }
@@ -359,7 +482,7 @@ func (s *storage) parse(k *latchkey.SigningKey) (*rsa.PrivateKey, error) {
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	keys, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.internal(ctx, "list signing keys", err)
 	}
 	for _, k := range keys {
 		if k.RetiredAt == nil && k.Algorithm == string(jose.RS256) {
@@ -368,19 +491,60 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 			}
 			pk, err := s.parse(k)
 			if err != nil {
-				return nil, err
+				return nil, s.internal(ctx, "parse signing key", err)
 			}
 			return &signingKey{k.ID, pk}, nil
 		}
 	}
 	k, pk, err := rotateSigningKey(ctx, s.store, s.now())
 	if err != nil {
-		return nil, err
+		return nil, s.internal(ctx, "rotate signing key", err)
 	}
 	s.mu.Lock()
 	s.keys[k.ID] = pk
 	s.mu.Unlock()
 	return &signingKey{k.ID, pk}, nil
+}
+
+// ensureSigningKey creates an RS256 key when no key is in service (a fresh store), so that the
+// JWKS has a key before the first token is signed. It retires nothing: nodes starting together
+// on a fresh store may each create one, and then all of those keys are published and every node
+// signs with the same one, the newest (SigningKey); the others wait unused until the next
+// rotation retires them.
+func (s *storage) ensureSigningKey(ctx context.Context) error {
+	keys, err := s.store.ListSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.RetiredAt == nil && k.Algorithm == string(jose.RS256) {
+			return nil
+		}
+	}
+	k, pk, err := newSigningKey(s.now())
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateSigningKey(ctx, k); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.keys[k.ID] = pk
+	s.mu.Unlock()
+	return nil
+}
+
+// newSigningKey generates an RS256 (RSA 2048) key.
+func newSigningKey(now time.Time) (*latchkey.SigningKey, *rsa.PrivateKey, error) {
+	pk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(pk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &latchkey.SigningKey{ID: latchkey.NewID(), Algorithm: string(jose.RS256), PrivateKey: der, CreatedAt: now}, pk, nil
 }
 
 // Key rotation. A retired key stays in the JWKS for RetiredKeyPublished, longer than any token
@@ -399,15 +563,10 @@ func RotateSigningKey(ctx context.Context, store latchkey.Store, now time.Time) 
 }
 
 func rotateSigningKey(ctx context.Context, store latchkey.Store, now time.Time) (*latchkey.SigningKey, *rsa.PrivateKey, error) {
-	pk, err := rsa.GenerateKey(rand.Reader, 2048)
+	k, pk, err := newSigningKey(now)
 	if err != nil {
 		return nil, nil, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(pk)
-	if err != nil {
-		return nil, nil, err
-	}
-	k := &latchkey.SigningKey{ID: latchkey.NewID(), Algorithm: string(jose.RS256), PrivateKey: der, CreatedAt: now}
 	if err := store.CreateSigningKey(ctx, k); err != nil {
 		return nil, nil, err
 	}
@@ -436,7 +595,7 @@ func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorith
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	keys, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.internal(ctx, "list signing keys", err)
 	}
 	var out []op.Key
 	for _, k := range keys {
@@ -460,7 +619,7 @@ func (s *storage) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID s
 		return err
 	}
 	if !u.Enabled {
-		return errors.New("user is disabled")
+		return errUserDisabled
 	}
 	info.Subject = u.ID
 	for _, sc := range scopes {
@@ -480,30 +639,39 @@ func (s *storage) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID s
 	return nil
 }
 
+var errUserDisabled = errors.New("user is disabled")
+
 var allScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail}
 
 func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
 	return nil
 }
 
+// SetUserinfoFromRequest fills an ID token's claims. An ID token issued on a refresh token keeps
+// the original's acr (OpenID Connect Core §12.2), which op takes only from authorization
+// requests; auth_time and amr op takes from the refresh token's record.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	return s.setUserinfo(ctx, info, req.GetSubject(), scopes)
-}
-
-// SetUserinfoFromToken answers /userinfo. The JWT access token carries no scopes here, so the
-// profile and email claims are returned.
-func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, _, subject, _ string) error {
-	return s.setUserinfo(ctx, info, subject, allScopes)
-}
-
-func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, _, subject, clientID string) error {
-	info := new(oidc.UserInfo)
-	if err := s.setUserinfo(ctx, info, subject, allScopes); err != nil {
-		return err
+	if err := s.setUserinfo(ctx, info, req.GetSubject(), scopes); isNotFound(err) || errors.Is(err, errUserDisabled) {
+		return oidc.ErrInvalidGrant().WithDescription(descUserGone)
+	} else if err != nil {
+		return s.internal(ctx, "find user", err)
 	}
-	resp.SetUserInfo(info)
-	resp.ClientID = clientID
+	if r, ok := req.(*refreshRequest); ok && r.t.ACR != "" {
+		info.AppendClaims("acr", r.t.ACR)
+	}
 	return nil
+}
+
+// SetUserinfoFromToken and SetIntrospectionFromToken are op's way to answer /userinfo and
+// introspection, which the Provider answers itself (endpoints.go), checking what op cannot see:
+// that the token is an access token, its grant is not revoked, and the caller is entitled to it.
+// Should op ever call them, they refuse.
+func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
+	return oidc.ErrInvalidRequest().WithDescription("not served here")
+}
+
+func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return oidc.ErrInvalidRequest().WithDescription("not served here")
 }
 
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {

@@ -167,14 +167,43 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string) error {
 	return latchkey.ErrConflict
 }
 
-// TakeAuthRequestByCode deletes and returns the unexpired request the code was issued for, in
-// one statement, so of many racing callers exactly one gets it and the others get ErrNotFound.
-// An expired request stays until DeleteExpiredOIDC.
-func (s *Store) TakeAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*latchkey.AuthRequest, error) {
-	r, err := scanAuthRequest(s.pool.QueryRow(ctx, `DELETE FROM auth_requests
-		WHERE code_hash = $1 AND expires_at > $2 RETURNING `+authRequestColumns, codeHash, dbTime(now)))
+// FindAuthRequestByCode returns the unexpired request the code was issued for, leaving it in
+// place; ErrNotFound otherwise.
+func (s *Store) FindAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*latchkey.AuthRequest, error) {
+	r, err := scanAuthRequest(s.pool.QueryRow(ctx, `SELECT `+authRequestColumns+` FROM auth_requests
+		WHERE code_hash = $1 AND expires_at > $2`, codeHash, dbTime(now)))
 	if err != nil {
-		return nil, storeError(err, "take auth request")
+		return nil, storeError(err, "find auth request by code")
+	}
+	return r, nil
+}
+
+// RedeemAuthCode deletes and returns the unexpired request the code was issued for, records the
+// code as spent on grantID until the request's expiry and stores refresh (when not nil), in one
+// transaction. The delete locks the request's row, so of many racing callers exactly one
+// deletes it; the others, once it commits, find no row and get ErrNotFound. When refresh cannot
+// be stored the request stays. An expired request stays until DeleteExpiredOIDC.
+func (s *Store) RedeemAuthCode(ctx context.Context, codeHash, grantID string, refresh *latchkey.RefreshToken, now time.Time) (*latchkey.AuthRequest, error) {
+	const doing = "redeem auth code"
+	var r *latchkey.AuthRequest
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		r, err = scanAuthRequest(tx.QueryRow(ctx, `DELETE FROM auth_requests
+			WHERE code_hash = $1 AND expires_at > $2 RETURNING `+authRequestColumns, codeHash, dbTime(now)))
+		if err != nil {
+			return storeError(err, doing)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO spent_secrets (hash, grant_id, expires_at) VALUES ($1, $2, $3)`,
+			codeHash, grantID, dbTime(r.ExpiresAt)); err != nil {
+			return storeError(err, doing)
+		}
+		if refresh != nil {
+			_, err = tx.Exec(ctx, insertRefreshToken, refreshTokenArgs(refresh)...)
+		}
+		return storeError(err, doing)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -185,11 +214,11 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 	return storeError(err, "delete auth request")
 }
 
-const refreshTokenColumns = `id, client_id, user_id, scopes, amr, acr, auth_time, created_at, expires_at`
+const refreshTokenColumns = `id, grant_id, client_id, user_id, scopes, amr, acr, auth_time, created_at, expires_at`
 
 func scanRefreshToken(row pgx.Row) (*latchkey.RefreshToken, error) {
 	t := &latchkey.RefreshToken{}
-	if err := row.Scan(&t.ID, &t.ClientID, &t.UserID, &t.Scopes, &t.AMR, &t.ACR, &t.AuthTime, &t.CreatedAt,
+	if err := row.Scan(&t.ID, &t.GrantID, &t.ClientID, &t.UserID, &t.Scopes, &t.AMR, &t.ACR, &t.AuthTime, &t.CreatedAt,
 		&t.ExpiresAt); err != nil {
 		return nil, err
 	}
@@ -199,10 +228,10 @@ func scanRefreshToken(row pgx.Row) (*latchkey.RefreshToken, error) {
 
 // insertRefreshToken stores one token, with the arguments of refreshTokenArgs.
 const insertRefreshToken = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 func refreshTokenArgs(t *latchkey.RefreshToken) []any {
-	return []any{t.ID, t.ClientID, t.UserID, nonNil(t.Scopes), nonNil(t.AMR), t.ACR, dbTime(t.AuthTime),
+	return []any{t.ID, t.GrantID, t.ClientID, t.UserID, nonNil(t.Scopes), nonNil(t.AMR), t.ACR, dbTime(t.AuthTime),
 		dbTime(t.CreatedAt), dbTime(t.ExpiresAt)}
 }
 
@@ -213,26 +242,88 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken
 	return storeError(err, "create refresh token")
 }
 
-// RotateRefreshToken deletes the unexpired token oldID and stores next, in one transaction, and
-// returns the token it deleted. The delete locks the old row, so of many racing callers exactly
-// one deletes it; the others, once it commits, find no row and get ErrNotFound, storing nothing.
-// When next cannot be stored (its ID is taken: ErrConflict) the old token stays.
+// RotateRefreshToken deletes the unexpired token oldID, records it as spent on its grant until
+// its expiry and stores next, in one transaction, and returns the token it deleted. The delete
+// locks the old row, so of many racing callers exactly one deletes it; the others, once it
+// commits, find no row and get ErrNotFound, storing nothing. When next cannot be stored (its ID
+// is taken: ErrConflict) the old token stays. It holds its grant's lock (grantLock) from before
+// the delete, so a RevokeSpentGrant racing it either deletes next or leaves no old token.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *latchkey.RefreshToken, now time.Time) (*latchkey.RefreshToken, error) {
+	const doing = "rotate refresh token"
 	var old *latchkey.RefreshToken
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var grantID string
+		if err := tx.QueryRow(ctx, `SELECT grant_id FROM refresh_tokens WHERE id = $1`, oldID).Scan(&grantID); err != nil {
+			return storeError(err, doing)
+		}
+		if err := grantLock(ctx, tx, grantID); err != nil {
+			return storeError(err, doing)
+		}
 		var err error
 		old, err = scanRefreshToken(tx.QueryRow(ctx, `DELETE FROM refresh_tokens WHERE id = $1 AND expires_at > $2
 			RETURNING `+refreshTokenColumns, oldID, dbTime(now)))
 		if err != nil {
-			return storeError(err, "rotate refresh token")
+			return storeError(err, doing)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO spent_secrets (hash, grant_id, expires_at) VALUES ($1, $2, $3)`,
+			old.ID, old.GrantID, dbTime(old.ExpiresAt)); err != nil {
+			return storeError(err, doing)
 		}
 		_, err = tx.Exec(ctx, insertRefreshToken, refreshTokenArgs(next)...)
-		return storeError(err, "rotate refresh token")
+		return storeError(err, doing)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return old, nil
+}
+
+// grantLock takes, until the end of tx, the advisory lock of one grant, which rotations and
+// revocations of that grant hold: under READ COMMITTED a revocation's delete would otherwise
+// miss a token that a racing rotation inserts after the delete began.
+func grantLock(ctx context.Context, tx pgx.Tx, grantID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('latchkey grant ' || $1, 0))`, grantID)
+	return err
+}
+
+// RevokeSpentGrant records the grant the unexpired spent code or token hash was spent on as
+// revoked until until (keeping a later time already recorded) and deletes the grant's refresh
+// tokens, in one transaction holding the grant's lock, and returns the grant's id; ErrNotFound
+// when hash is not spent.
+func (s *Store) RevokeSpentGrant(ctx context.Context, hash string, now, until time.Time) (string, error) {
+	const doing = "revoke spent grant"
+	var grantID string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT grant_id FROM spent_secrets WHERE hash = $1 AND expires_at > $2`,
+			hash, dbTime(now)).Scan(&grantID); err != nil {
+			return storeError(err, doing)
+		}
+		if err := grantLock(ctx, tx, grantID); err != nil {
+			return storeError(err, doing)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO revoked_grants (grant_id, expires_at) VALUES ($1, $2)
+			ON CONFLICT (grant_id) DO UPDATE SET expires_at = greatest(revoked_grants.expires_at, excluded.expires_at)`,
+			grantID, dbTime(until)); err != nil {
+			return storeError(err, doing)
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE grant_id = $1`, grantID)
+		return storeError(err, doing)
+	})
+	if err != nil {
+		return "", err
+	}
+	return grantID, nil
+}
+
+// GrantRevoked reports whether the grant is recorded as revoked at now.
+func (s *Store) GrantRevoked(ctx context.Context, grantID string, now time.Time) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_grants WHERE grant_id = $1 AND expires_at > $2)`,
+		grantID, dbTime(now)).Scan(&ok)
+	if err != nil {
+		return false, storeError(err, "grant revoked")
+	}
+	return ok, nil
 }
 
 // FindRefreshToken returns the token if it has not expired at now; ErrNotFound otherwise.
@@ -303,16 +394,22 @@ func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) e
 	return nil
 }
 
-// DeleteExpiredOIDC removes the authorization requests and refresh tokens that expired at or
-// before now, those the Find methods no longer return, in one statement, and returns how many.
+// DeleteExpiredOIDC removes the authorization requests, refresh tokens, spent codes and tokens
+// and revoked-grant records that expired at or before now, those the other methods no longer
+// see, in one statement, and returns how many.
 func (s *Store) DeleteExpiredOIDC(ctx context.Context, now time.Time) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `WITH requests AS (
 			DELETE FROM auth_requests WHERE expires_at <= $1 RETURNING 1
 		), tokens AS (
 			DELETE FROM refresh_tokens WHERE expires_at <= $1 RETURNING 1
+		), spent AS (
+			DELETE FROM spent_secrets WHERE expires_at <= $1 RETURNING 1
+		), revoked AS (
+			DELETE FROM revoked_grants WHERE expires_at <= $1 RETURNING 1
 		)
-		SELECT (SELECT count(*) FROM requests) + (SELECT count(*) FROM tokens)`, dbTime(now)).Scan(&n)
+		SELECT (SELECT count(*) FROM requests) + (SELECT count(*) FROM tokens) + (SELECT count(*) FROM spent) +
+			(SELECT count(*) FROM revoked)`, dbTime(now)).Scan(&n)
 	if err != nil {
 		return 0, storeError(err, "delete expired oidc")
 	}

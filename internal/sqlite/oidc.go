@@ -146,13 +146,42 @@ func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string) error {
 	})
 }
 
-// TakeAuthRequestByCode deletes and returns the unexpired request the code was issued for, in
-// one statement, so of many racing callers exactly one gets it and the others get
-// latchkey.ErrNotFound. An expired request stays until DeleteExpiredOIDC.
-func (s *Store) TakeAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*latchkey.AuthRequest, error) {
-	r, err := scanAuthRequest(s.w.QueryRowContext(ctx, `DELETE FROM auth_requests
-		WHERE code_hash = ? AND expires_at > ? RETURNING `+authRequestColumns, codeHash, micros(now)))
-	return r, wrap("take auth request", err)
+// FindAuthRequestByCode returns the unexpired request the code was issued for, leaving it in
+// place; latchkey.ErrNotFound otherwise.
+func (s *Store) FindAuthRequestByCode(ctx context.Context, codeHash string, now time.Time) (*latchkey.AuthRequest, error) {
+	r, err := scanAuthRequest(s.r.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests
+		WHERE code_hash = ? AND expires_at > ?`, codeHash, micros(now)))
+	return r, wrap("find auth request by code", err)
+}
+
+// RedeemAuthCode deletes and returns the unexpired request the code was issued for, records the
+// code as spent on grantID until the request's expiry and stores refresh (when not nil), in one
+// transaction: of many racing callers exactly one gets the request and the others get
+// latchkey.ErrNotFound. When refresh cannot be stored the request stays. An expired request
+// stays until DeleteExpiredOIDC.
+func (s *Store) RedeemAuthCode(ctx context.Context, codeHash, grantID string, refresh *latchkey.RefreshToken, now time.Time) (*latchkey.AuthRequest, error) {
+	const verb = "redeem auth code"
+	var r *latchkey.AuthRequest
+	err := s.write(ctx, verb, func(tx *txn) error {
+		var err error
+		r, err = scanAuthRequest(tx.QueryRowContext(ctx, `DELETE FROM auth_requests
+			WHERE code_hash = ? AND expires_at > ? RETURNING `+authRequestColumns, codeHash, micros(now)))
+		if err != nil {
+			return wrap(verb, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO spent_secrets (hash, grant_id, expires_at) VALUES (?, ?, ?)`,
+			codeHash, grantID, micros(r.ExpiresAt)); err != nil {
+			return wrap(verb, err)
+		}
+		if refresh != nil {
+			_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(refresh)...)
+		}
+		return wrap(verb, err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // DeleteAuthRequest removes the request, if it exists.
@@ -161,13 +190,13 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 	return wrap("delete auth request", err)
 }
 
-const refreshTokenColumns = `id, client_id, user_id, scopes, amr, acr, auth_time, created_at, expires_at`
+const refreshTokenColumns = `id, grant_id, client_id, user_id, scopes, amr, acr, auth_time, created_at, expires_at`
 
 func scanRefreshToken(row scanner) (*latchkey.RefreshToken, error) {
 	var t latchkey.RefreshToken
 	var scopes, amr string
 	var authTime, created, expires int64
-	if err := row.Scan(&t.ID, &t.ClientID, &t.UserID, &scopes, &amr, &t.ACR, &authTime, &created, &expires); err != nil {
+	if err := row.Scan(&t.ID, &t.GrantID, &t.ClientID, &t.UserID, &scopes, &amr, &t.ACR, &authTime, &created, &expires); err != nil {
 		return nil, err
 	}
 	var err error
@@ -182,10 +211,10 @@ func scanRefreshToken(row scanner) (*latchkey.RefreshToken, error) {
 }
 
 // insertRefreshToken stores one token, with the arguments of refreshTokenArgs.
-const insertRefreshToken = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertRefreshToken = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func refreshTokenArgs(t *latchkey.RefreshToken) []any {
-	return []any{t.ID, t.ClientID, t.UserID, jsonList(t.Scopes), jsonList(t.AMR), t.ACR, micros(t.AuthTime),
+	return []any{t.ID, t.GrantID, t.ClientID, t.UserID, jsonList(t.Scopes), jsonList(t.AMR), t.ACR, micros(t.AuthTime),
 		micros(t.CreatedAt), micros(t.ExpiresAt)}
 }
 
@@ -196,10 +225,12 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken
 	return wrap("create refresh token", err)
 }
 
-// RotateRefreshToken deletes the unexpired token oldID and stores next, in one transaction, and
-// returns the token it deleted. Of many racing callers exactly one finds the old token; the
-// others get latchkey.ErrNotFound and store nothing. When next cannot be stored (its ID is taken:
-// ErrConflict) the old token stays.
+// RotateRefreshToken deletes the unexpired token oldID, records it as spent on its grant until
+// its expiry and stores next, in one transaction, and returns the token it deleted. Of many
+// racing callers exactly one finds the old token; the others get latchkey.ErrNotFound and store
+// nothing. When next cannot be stored (its ID is taken: ErrConflict) the old token stays. The
+// writer's transactions run one at a time, so a RevokeSpentGrant racing it either deletes next
+// or leaves no old token to rotate.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *latchkey.RefreshToken, now time.Time) (*latchkey.RefreshToken, error) {
 	var old *latchkey.RefreshToken
 	err := s.write(ctx, "rotate refresh token", func(tx *txn) error {
@@ -207,6 +238,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, next *latc
 		old, err = scanRefreshToken(tx.QueryRowContext(ctx, `DELETE FROM refresh_tokens WHERE id = ? AND expires_at > ?
 			RETURNING `+refreshTokenColumns, oldID, micros(now)))
 		if err != nil {
+			return wrap("rotate refresh token", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO spent_secrets (hash, grant_id, expires_at) VALUES (?, ?, ?)`,
+			old.ID, old.GrantID, micros(old.ExpiresAt)); err != nil {
 			return wrap("rotate refresh token", err)
 		}
 		_, err = tx.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(next)...)
@@ -234,6 +269,43 @@ func (s *Store) DeleteRefreshTokens(ctx context.Context, userID, clientID string
 	}
 	res, err := s.w.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE user_id = ? AND client_id = ?`, userID, clientID)
 	return rowsAffected("delete refresh tokens", res, err)
+}
+
+// RevokeSpentGrant records the grant the unexpired spent code or token hash was spent on as
+// revoked until until (keeping a later time already recorded) and deletes the grant's refresh
+// tokens, in one transaction, and returns the grant's id; latchkey.ErrNotFound when hash is not
+// spent.
+func (s *Store) RevokeSpentGrant(ctx context.Context, hash string, now, until time.Time) (string, error) {
+	const verb = "revoke spent grant"
+	var grantID string
+	err := s.write(ctx, verb, func(tx *txn) error {
+		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM spent_secrets WHERE hash = ? AND expires_at > ?`,
+			hash, micros(now)).Scan(&grantID); err != nil {
+			return wrap(verb, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO revoked_grants (grant_id, expires_at) VALUES (?, ?)
+			ON CONFLICT (grant_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+			grantID, micros(until)); err != nil {
+			return wrap(verb, err)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, grantID)
+		return wrap(verb, err)
+	})
+	if err != nil {
+		return "", err
+	}
+	return grantID, nil
+}
+
+// GrantRevoked reports whether the grant is recorded as revoked at now.
+func (s *Store) GrantRevoked(ctx context.Context, grantID string, now time.Time) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM revoked_grants WHERE grant_id = ? AND expires_at > ?`,
+		grantID, micros(now)).Scan(&n)
+	if err != nil {
+		return false, wrap("grant revoked", err)
+	}
+	return n > 0, nil
 }
 
 const signingKeyColumns = `id, algorithm, private_key, created_at, retired_at`
@@ -270,8 +342,9 @@ func (s *Store) RetireSigningKey(ctx context.Context, id string, at time.Time) e
 	return affected("retire signing key", res, err)
 }
 
-// DeleteExpiredOIDC removes the authorization requests and refresh tokens that expired at or
-// before now, those the Find methods no longer return, in one transaction, and returns how many.
+// DeleteExpiredOIDC removes the authorization requests, refresh tokens, spent codes and tokens
+// and revoked-grant records that expired at or before now, those the other methods no longer
+// see, in one transaction, and returns how many.
 func (s *Store) DeleteExpiredOIDC(ctx context.Context, now time.Time) (int, error) {
-	return s.deleteExpired(ctx, "delete expired oidc", now, "auth_requests", "refresh_tokens")
+	return s.deleteExpired(ctx, "delete expired oidc", now, "auth_requests", "refresh_tokens", "spent_secrets", "revoked_grants")
 }

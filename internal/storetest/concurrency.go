@@ -28,7 +28,8 @@ var concurrencyTests = []test{
 	{"SignInPath", testRaceSignInPath},
 	{"CompletePasskeySignIn/SameChallenge", testRaceCompleteSignInSameChallenge},
 	{"CompletePasskeySignIn/SameCount", testRaceCompleteSignInSameCount},
-	{"TakeAuthRequestByCode", testRaceTakeAuthRequestByCode},
+	{"RedeemAuthCode", testRaceRedeemAuthCode},
+	{"RevokeSpentGrant", testRaceRevokeSpentGrant},
 	{"RotateRefreshToken", testRaceRotateRefreshToken},
 }
 

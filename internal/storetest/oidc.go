@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -16,8 +17,9 @@ var oidcTests = []test{
 	{"FindAuthRequest/Expired", testFindAuthRequestExpired},
 	{"CompleteAuthRequest", testCompleteAuthRequest},
 	{"SaveAuthCode", testSaveAuthCode},
-	{"TakeAuthRequestByCode", testTakeAuthRequestByCode},
-	{"TakeAuthRequestByCode/Expired", testTakeAuthRequestByCodeExpired},
+	{"RedeemAuthCode", testRedeemAuthCode},
+	{"RedeemAuthCode/Expired", testRedeemAuthCodeExpired},
+	{"RevokeSpentGrant", testRevokeSpentGrant},
 	{"DeleteAuthRequest", testDeleteAuthRequest},
 	{"CreateRefreshToken/RoundTrip", testCreateRefreshToken},
 	{"FindRefreshToken/Expired", testFindRefreshTokenExpired},
@@ -278,7 +280,7 @@ func testSaveAuthCode(t *testing.T, s latchkey.Store) {
 	wantErr(t, "SaveAuthCode unknown", s.SaveAuthCode(ctx, latchkey.NewID(), "code-4"), latchkey.ErrNotFound)
 }
 
-func testTakeAuthRequestByCode(t *testing.T, s latchkey.Store) {
+func testRedeemAuthCode(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	c := mustCreateClient(t, s, "Wiki")
 	u := mustCreateUser(t, s, "alice@example.com")
@@ -291,41 +293,154 @@ func testTakeAuthRequestByCode(t *testing.T, s latchkey.Store) {
 	want := *r
 	want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done, want.CodeHash = u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa", true, "code-r"
 
-	got, err := s.TakeAuthRequestByCode(ctx, "code-r", t0)
-	must(t, "TakeAuthRequestByCode", err)
-	diff(t, "TakeAuthRequestByCode", got, &want)
-	_, err = s.TakeAuthRequestByCode(ctx, "code-r", t0)
-	wantErr(t, "TakeAuthRequestByCode again", err, latchkey.ErrNotFound)
+	// Finding a request by its code leaves it in place.
+	for range 2 {
+		got, err := s.FindAuthRequestByCode(ctx, "code-r", t0)
+		must(t, "FindAuthRequestByCode", err)
+		diff(t, "FindAuthRequestByCode", got, &want)
+	}
+
+	// Redeeming uses the code up and stores the grant's first refresh token.
+	tok := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+	wantTok := *tok
+	got, err := s.RedeemAuthCode(ctx, "code-r", tok.GrantID, tok, t0)
+	must(t, "RedeemAuthCode", err)
+	diff(t, "RedeemAuthCode", got, &want)
+	unchanged(t, "RedeemAuthCode refresh argument", tok, &wantTok)
+	diff(t, "refresh token of the redeemed code", findRefreshToken(t, s, tok.ID), &wantTok)
+	_, err = s.RedeemAuthCode(ctx, "code-r", "grant-again", nil, t0)
+	wantErr(t, "RedeemAuthCode again", err, latchkey.ErrNotFound)
+	_, err = s.FindAuthRequestByCode(ctx, "code-r", t0)
+	wantErr(t, "FindAuthRequestByCode redeemed", err, latchkey.ErrNotFound)
 	_, err = s.FindAuthRequest(ctx, r.ID, t0)
-	wantErr(t, "FindAuthRequest taken", err, latchkey.ErrNotFound)
+	wantErr(t, "FindAuthRequest redeemed", err, latchkey.ErrNotFound)
+	revoked, err := s.GrantRevoked(ctx, tok.GrantID, t0)
+	if err != nil || revoked {
+		t.Errorf("GrantRevoked of a redeemed code's grant = %v, %v; want false", revoked, err)
+	}
 
 	// No code is not a code.
-	_, err = s.TakeAuthRequestByCode(ctx, "", t0)
-	wantErr(t, "TakeAuthRequestByCode empty code", err, latchkey.ErrNotFound)
-	_, err = s.TakeAuthRequestByCode(ctx, "code-unknown", t0)
-	wantErr(t, "TakeAuthRequestByCode unknown", err, latchkey.ErrNotFound)
+	_, err = s.FindAuthRequestByCode(ctx, "", t0)
+	wantErr(t, "FindAuthRequestByCode empty code", err, latchkey.ErrNotFound)
+	_, err = s.RedeemAuthCode(ctx, "", "grant-empty", nil, t0)
+	wantErr(t, "RedeemAuthCode empty code", err, latchkey.ErrNotFound)
+	_, err = s.RedeemAuthCode(ctx, "code-unknown", "grant-unknown", nil, t0)
+	wantErr(t, "RedeemAuthCode unknown", err, latchkey.ErrNotFound)
 
 	diff(t, "request without code kept", findAuthRequest(t, s, noCode.ID), noCode)
 	wantOther := *other
 	wantOther.CodeHash = "code-other"
 	diff(t, "other request kept", findAuthRequest(t, s, other.ID), &wantOther)
+
+	// A refresh token that cannot be stored leaves the code unused, and nothing spent.
+	orphan := newRefreshToken(c.ID, latchkey.NewID(), t0.Add(time.Hour))
+	_, err = s.RedeemAuthCode(ctx, "code-other", orphan.GrantID, orphan, t0)
+	wantErr(t, "RedeemAuthCode with a token for an unknown user", err, latchkey.ErrNotFound)
+	clash := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+	clash.ID = tok.ID
+	_, err = s.RedeemAuthCode(ctx, "code-other", clash.GrantID, clash, t0)
+	wantErr(t, "RedeemAuthCode with a token of a taken id", err, latchkey.ErrConflict)
+	diff(t, "request after refused redemptions", findAuthRequest(t, s, other.ID), &wantOther)
+	_, err = s.RevokeSpentGrant(ctx, "code-other", t0, t0.Add(time.Hour))
+	wantErr(t, "RevokeSpentGrant of a code whose redemption was refused", err, latchkey.ErrNotFound)
+	// Without a refresh token.
+	got, err = s.RedeemAuthCode(ctx, "code-other", "grant-other", nil, t0)
+	must(t, "RedeemAuthCode without a refresh token", err)
+	diff(t, "RedeemAuthCode without a refresh token", got, &wantOther)
 }
 
-func testTakeAuthRequestByCodeExpired(t *testing.T, s latchkey.Store) {
+func testRedeemAuthCodeExpired(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	c := mustCreateClient(t, s, "Wiki")
 	exp := t0.Add(10 * time.Minute)
 	r := mustCreateAuthRequest(t, s, c.ID, exp)
 	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, "code-r"))
-	_, err := s.TakeAuthRequestByCode(ctx, "code-r", exp)
-	wantErr(t, "TakeAuthRequestByCode at expiry", err, latchkey.ErrNotFound)
-	_, err = s.TakeAuthRequestByCode(ctx, "code-r", exp.Add(time.Hour))
-	wantErr(t, "TakeAuthRequestByCode after expiry", err, latchkey.ErrNotFound)
-	got, err := s.TakeAuthRequestByCode(ctx, "code-r", exp.Add(-time.Microsecond))
-	must(t, "TakeAuthRequestByCode a microsecond before expiry", err)
-	if got.ID != r.ID {
-		t.Errorf("TakeAuthRequestByCode = request %s, want %s", got.ID, r.ID)
+	_, err := s.FindAuthRequestByCode(ctx, "code-r", exp)
+	wantErr(t, "FindAuthRequestByCode at expiry", err, latchkey.ErrNotFound)
+	_, err = s.RedeemAuthCode(ctx, "code-r", "grant-1", nil, exp)
+	wantErr(t, "RedeemAuthCode at expiry", err, latchkey.ErrNotFound)
+	_, err = s.RedeemAuthCode(ctx, "code-r", "grant-1", nil, exp.Add(time.Hour))
+	wantErr(t, "RedeemAuthCode after expiry", err, latchkey.ErrNotFound)
+	if got, err := s.FindAuthRequestByCode(ctx, "code-r", exp.Add(-time.Microsecond)); err != nil || got.ID != r.ID {
+		t.Errorf("FindAuthRequestByCode a microsecond before expiry = %v, %v; want request %s", got, err, r.ID)
 	}
+	got, err := s.RedeemAuthCode(ctx, "code-r", "grant-1", nil, exp.Add(-time.Microsecond))
+	must(t, "RedeemAuthCode a microsecond before expiry", err)
+	if got.ID != r.ID {
+		t.Errorf("RedeemAuthCode = request %s, want %s", got.ID, r.ID)
+	}
+	// The spent code is known until the request would have expired.
+	if g, err := s.RevokeSpentGrant(ctx, "code-r", exp.Add(-time.Microsecond), exp.Add(time.Hour)); err != nil || g != "grant-1" {
+		t.Errorf("RevokeSpentGrant a microsecond before the code's expiry = %q, %v; want grant-1", g, err)
+	}
+	_, err = s.RevokeSpentGrant(ctx, "code-r", exp, exp.Add(time.Hour))
+	wantErr(t, "RevokeSpentGrant at the code's expiry", err, latchkey.ErrNotFound)
+}
+
+// testRevokeSpentGrant: reusing a spent code or refresh token revokes its grant: every refresh
+// token of the grant goes, other grants' stay, and the grant is recorded as revoked until the
+// time given.
+func testRevokeSpentGrant(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, "code-r"))
+	first := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+	_, err := s.RedeemAuthCode(ctx, "code-r", first.GrantID, first, t0)
+	must(t, "RedeemAuthCode", err)
+	second := newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+	second.GrantID = first.GrantID
+	_, err = s.RotateRefreshToken(ctx, first.ID, second, t0.Add(time.Minute))
+	must(t, "RotateRefreshToken", err)
+	third := newRefreshToken(c.ID, u.ID, t0.Add(3*time.Hour))
+	third.GrantID = first.GrantID
+	_, err = s.RotateRefreshToken(ctx, second.ID, third, t0.Add(2*time.Minute))
+	must(t, "RotateRefreshToken second", err)
+	other := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+
+	_, err = s.RevokeSpentGrant(ctx, third.ID, t0, t0.Add(time.Hour))
+	wantErr(t, "RevokeSpentGrant of a live token", err, latchkey.ErrNotFound)
+	_, err = s.RevokeSpentGrant(ctx, "unknown", t0, t0.Add(time.Hour))
+	wantErr(t, "RevokeSpentGrant unknown", err, latchkey.ErrNotFound)
+	diff(t, "live token after refused revocations", findRefreshToken(t, s, third.ID), third)
+
+	// The rotated first token comes back: the grant is revoked.
+	until := t0.Add(15 * time.Minute)
+	g, err := s.RevokeSpentGrant(ctx, first.ID, t0.Add(3*time.Minute), until)
+	must(t, "RevokeSpentGrant", err)
+	if g != first.GrantID {
+		t.Errorf("RevokeSpentGrant = grant %q, want %q", g, first.GrantID)
+	}
+	_, err = s.FindRefreshToken(ctx, third.ID, t0)
+	wantErr(t, "FindRefreshToken of the revoked grant's newest token", err, latchkey.ErrNotFound)
+	diff(t, "other grant's token kept", findRefreshToken(t, s, other.ID), other)
+	for _, at := range []time.Time{t0, until.Add(-time.Microsecond)} {
+		if revoked, err := s.GrantRevoked(ctx, g, at); err != nil || !revoked {
+			t.Errorf("GrantRevoked at %v = %v, %v; want true", at, revoked, err)
+		}
+	}
+	if revoked, err := s.GrantRevoked(ctx, g, until); err != nil || revoked {
+		t.Errorf("GrantRevoked at the end of the record = %v, %v; want false", revoked, err)
+	}
+	if revoked, err := s.GrantRevoked(ctx, other.GrantID, t0); err != nil || revoked {
+		t.Errorf("GrantRevoked of another grant = %v, %v; want false", revoked, err)
+	}
+
+	// Again, with the code and the second token: the same grant, and an earlier end does not
+	// shorten the record.
+	for _, hash := range []string{"code-r", second.ID} {
+		g2, err := s.RevokeSpentGrant(ctx, hash, t0.Add(4*time.Minute), t0.Add(5*time.Minute))
+		if err != nil || g2 != g {
+			t.Errorf("RevokeSpentGrant(%s) again = %q, %v; want %q", hash, g2, err, g)
+		}
+	}
+	if revoked, err := s.GrantRevoked(ctx, g, until.Add(-time.Microsecond)); err != nil || !revoked {
+		t.Errorf("GrantRevoked after a shorter revocation = %v, %v; want true until %v", revoked, err, until)
+	}
+	// The revoked grant's token rotates no more.
+	_, err = s.RotateRefreshToken(ctx, third.ID, newRefreshToken(c.ID, u.ID, t0.Add(4*time.Hour)), t0.Add(5*time.Minute))
+	wantErr(t, "RotateRefreshToken of a revoked grant's token", err, latchkey.ErrNotFound)
 }
 
 func testDeleteAuthRequest(t *testing.T, s latchkey.Store) {
@@ -337,8 +452,8 @@ func testDeleteAuthRequest(t *testing.T, s latchkey.Store) {
 	must(t, "DeleteAuthRequest", s.DeleteAuthRequest(ctx, a.ID))
 	_, err := s.FindAuthRequest(ctx, a.ID, t0)
 	wantErr(t, "FindAuthRequest deleted", err, latchkey.ErrNotFound)
-	_, err = s.TakeAuthRequestByCode(ctx, "code-a", t0)
-	wantErr(t, "TakeAuthRequestByCode deleted", err, latchkey.ErrNotFound)
+	_, err = s.RedeemAuthCode(ctx, "code-a", "grant-a", nil, t0)
+	wantErr(t, "RedeemAuthCode deleted", err, latchkey.ErrNotFound)
 	must(t, "DeleteAuthRequest again", s.DeleteAuthRequest(ctx, a.ID))
 	diff(t, "other request kept", findAuthRequest(t, s, b.ID), b)
 }
@@ -346,6 +461,7 @@ func testDeleteAuthRequest(t *testing.T, s latchkey.Store) {
 func newRefreshToken(clientID, userID string, expiresAt time.Time) *latchkey.RefreshToken {
 	return &latchkey.RefreshToken{
 		ID:        "rt-" + latchkey.NewID(),
+		GrantID:   "grant-" + latchkey.NewID(),
 		ClientID:  clientID,
 		UserID:    userID,
 		Scopes:    []string{"openid", "profile", "offline_access"},
@@ -587,11 +703,25 @@ func testDeleteExpiredOIDC(t *testing.T, s latchkey.Store) {
 	liveTok := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
 	key := newSigningKey(t0.Add(-365 * 24 * time.Hour))
 	must(t, "CreateSigningKey", s.CreateSigningKey(ctx, key))
+	// A spent token whose record ends now, one whose record lives on; a revoked-grant record that
+	// ends now and one that lives on (the revocations delete the tokens the rotations stored).
+	before := t0.Add(-time.Minute)
+	spentOld, spentLive := mustCreateRefreshToken(t, s, c.ID, u.ID, t0), mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	for _, old := range []*latchkey.RefreshToken{spentOld, spentLive} {
+		next := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+		next.GrantID = old.GrantID
+		_, err := s.RotateRefreshToken(ctx, old.ID, next, before)
+		must(t, "RotateRefreshToken", err)
+	}
+	_, err := s.RevokeSpentGrant(ctx, spentLive.ID, before, t0)
+	must(t, "RevokeSpentGrant ending now", err)
+	_, err = s.RevokeSpentGrant(ctx, spentOld.ID, before, t0.Add(time.Hour))
+	must(t, "RevokeSpentGrant", err)
 
 	n, err := s.DeleteExpiredOIDC(ctx, t0)
 	must(t, "DeleteExpiredOIDC", err)
-	if n != 5 {
-		t.Errorf("DeleteExpiredOIDC = %d, want 5 (2 requests, 3 tokens)", n)
+	if n != 7 {
+		t.Errorf("DeleteExpiredOIDC = %d, want 7 (2 requests, 3 tokens, 1 spent token, 1 revoked grant)", n)
 	}
 	n, err = s.DeleteExpiredOIDC(ctx, t0)
 	must(t, "DeleteExpiredOIDC again", err)
@@ -607,25 +737,91 @@ func testDeleteExpiredOIDC(t *testing.T, s latchkey.Store) {
 	if n, err := s.DeleteRefreshTokens(ctx, u.ID, ""); err != nil || n != 1 {
 		t.Errorf("DeleteRefreshTokens after DeleteExpiredOIDC = %d, %v; want 1, nil", n, err)
 	}
+	if revoked, err := s.GrantRevoked(ctx, spentOld.GrantID, before); err != nil || !revoked {
+		t.Errorf("GrantRevoked of the live record after DeleteExpiredOIDC = %v, %v; want true", revoked, err)
+	}
+	if revoked, err := s.GrantRevoked(ctx, spentLive.GrantID, before); err != nil || revoked {
+		t.Errorf("GrantRevoked of the deleted record = %v, %v; want false", revoked, err)
+	}
+	_, err = s.RevokeSpentGrant(ctx, spentOld.ID, before, t0.Add(time.Hour))
+	wantErr(t, "RevokeSpentGrant of a deleted spent record", err, latchkey.ErrNotFound)
+	_, err = s.RevokeSpentGrant(ctx, spentLive.ID, before, t0.Add(time.Hour))
+	must(t, "RevokeSpentGrant of a kept spent record", err)
 }
 
-func testRaceTakeAuthRequestByCode(t *testing.T, s latchkey.Store) {
+func testRaceRedeemAuthCode(t *testing.T, s latchkey.Store) {
 	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
 	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
 	must(t, "SaveAuthCode", s.SaveAuthCode(t.Context(), r.ID, "code-race"))
 	want := *r
 	want.CodeHash = "code-race"
 	got := make([]*latchkey.AuthRequest, racers)
+	toks := make([]*latchkey.RefreshToken, racers)
+	for i := range toks {
+		toks[i] = newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+	}
 	errs := race(func(i int) error {
 		var err error
-		got[i], err = s.TakeAuthRequestByCode(t.Context(), "code-race", t0)
+		got[i], err = s.RedeemAuthCode(t.Context(), "code-race", toks[i].GrantID, toks[i], t0)
 		return err
 	})
-	if winner := checkOneWinner(t, "TakeAuthRequestByCode", errs, latchkey.ErrNotFound); winner >= 0 {
+	winner := checkOneWinner(t, "RedeemAuthCode", errs, latchkey.ErrNotFound)
+	if winner >= 0 {
 		diff(t, "request won", got[winner], &want)
 	}
 	_, err := s.FindAuthRequest(t.Context(), r.ID, t0)
 	wantErr(t, "FindAuthRequest after race", err, latchkey.ErrNotFound)
+	// Only the winner's refresh token is stored, and the code is spent on its grant.
+	if n, err := s.DeleteRefreshTokens(t.Context(), u.ID, ""); err != nil || n != 1 {
+		t.Errorf("tokens after race = %d, %v; want 1, nil", n, err)
+	}
+	if g, err := s.RevokeSpentGrant(t.Context(), "code-race", t0, t0.Add(time.Hour)); winner >= 0 && (err != nil || g != toks[winner].GrantID) {
+		t.Errorf("RevokeSpentGrant of the raced code = %q, %v; want the winner's grant %q", g, err, toks[winner].GrantID)
+	}
+}
+
+// testRaceRevokeSpentGrant: the rotated first token of a grant comes back while the client
+// rotates the newest one, from many goroutines at once. However they interleave, no refresh
+// token of the grant is left, and every revocation succeeds.
+func testRaceRevokeSpentGrant(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	c := mustCreateClient(t, s, "Wiki")
+	u := mustCreateUser(t, s, "alice@example.com")
+	first := mustCreateRefreshToken(t, s, c.ID, u.ID, t0.Add(time.Hour))
+	newest := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
+	newest.GrantID = first.GrantID
+	_, err := s.RotateRefreshToken(ctx, first.ID, newest, t0)
+	must(t, "RotateRefreshToken", err)
+	next := make([]*latchkey.RefreshToken, racers)
+	for i := range next {
+		next[i] = newRefreshToken(c.ID, u.ID, t0.Add(2*time.Hour))
+		next[i].GrantID = first.GrantID
+	}
+	errs := race(func(i int) error {
+		if i%2 == 0 {
+			_, err := s.RevokeSpentGrant(ctx, first.ID, t0, t0.Add(time.Hour))
+			return err
+		}
+		_, err := s.RotateRefreshToken(ctx, newest.ID, next[i], t0)
+		if errors.Is(err, latchkey.ErrNotFound) {
+			return nil // lost to another rotation or to the revocation
+		}
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("racer %d: %v", i, err)
+		}
+	}
+	for i, tok := range append([]*latchkey.RefreshToken{newest}, next...) {
+		if _, err := s.FindRefreshToken(ctx, tok.ID, t0); !errors.Is(err, latchkey.ErrNotFound) {
+			t.Errorf("token %d of the revoked grant after the race: %v, want ErrNotFound", i, err)
+		}
+	}
+	if revoked, err := s.GrantRevoked(ctx, first.GrantID, t0); err != nil || !revoked {
+		t.Errorf("GrantRevoked after the race = %v, %v; want true", revoked, err)
+	}
 }
 
 func testRaceRotateRefreshToken(t *testing.T, s latchkey.Store) {
