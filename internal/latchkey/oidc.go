@@ -42,10 +42,10 @@ type AuthRequest struct {
 	// its code goes only to a browser that holds that session and the binding cookie.
 	SessionID string
 	UserID    string
-	AuthTime time.Time
-	AMR      []string
-	ACR      string
-	Done     bool
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	Done      bool
 	// CodeHash is the hash of the authorization code issued for it, once issued.
 	CodeHash  string
 	CreatedAt time.Time
