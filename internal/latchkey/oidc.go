@@ -35,21 +35,22 @@ type AuthRequest struct {
 	Prompt              []string
 	MaxAgeSeconds       *int
 	LoginHint           string
-	// BrowserHash is the hash of the binding cookie of the browser that started the request:
-	// only that browser may sign in for it.
-	BrowserHash string
-	// Set when the person has signed in. SessionID is the session that completed the request:
-	// its code goes only to a browser that holds that session and the binding cookie.
-	SessionID string
-	UserID    string
-	AuthTime  time.Time
-	AMR       []string
-	ACR       string
-	Done      bool
+	// Set when the person has signed in.
+	UserID   string
+	AuthTime time.Time
+	AMR      []string
+	ACR      string
+	Done     bool
 	// CodeHash is the hash of the authorization code issued for it, once issued.
 	CodeHash  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// BrowserHash is the hash of the binding cookie of the browser that started the request:
+	// only that browser may sign in for it.
+	BrowserHash string
+	// SessionID is the session that completed the request: its code goes only to a browser that
+	// holds that session and the binding cookie.
+	SessionID string
 }
 
 // RefreshToken is a refresh token's record; its ID is a hash of the token, which only the
