@@ -53,12 +53,12 @@ func (a *attacker) authorize(clientID, redirectURI, challenge string) string {
 }
 
 // poll asks for the request's callback once, as the attacker keeps doing, and records whether
-// Latchkey answered with a code.
-func (a *attacker) poll(id string) {
+// Latchkey answered with a code. It reports whether Latchkey answered at all.
+func (a *attacker) poll(id string) bool {
 	resp, err := a.http.Get(a.base + "/authorize/callback?id=" + url.QueryEscape(id))
 	if err != nil {
-		a.t.Error(err)
-		return
+		a.t.Errorf("attacker's poll: %v", err)
+		return false
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -72,9 +72,11 @@ func (a *attacker) poll(id string) {
 	if loc, err := resp.Location(); err == nil && loc.Query().Get("code") != "" {
 		a.codes = append(a.codes, loc.Query().Get("code"))
 	}
+	return true
 }
 
-// keepPolling polls the callback until the returned function is called.
+// keepPolling polls the callback until the returned function is called (at the latest when the
+// test ends) or Latchkey stops answering.
 func (a *attacker) keepPolling(id string) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -84,11 +86,16 @@ func (a *attacker) keepPolling(id string) (stop func()) {
 			case <-done:
 				return
 			default:
-				a.poll(id)
+				if !a.poll(id) {
+					return
+				}
 			}
 		}
 	}()
-	return func() { close(done); <-stopped }
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done); <-stopped }) }
+	a.t.Cleanup(stop)
+	return stop
 }
 
 var dataCode = regexp.MustCompile(`id="page-error" data-code="([a-z_]+)"`)
