@@ -225,3 +225,46 @@ func TestOIDCRPInitiatedLogout(t *testing.T) {
 		t.Fatal("still signed in after confirming")
 	}
 }
+
+// TestOIDCSessionRoutesBadInput: the routes that now answer with the browser's session take bad
+// input with a clear 4xx page, never a 5xx or a redirect to an application.
+func TestOIDCSessionRoutesBadInput(t *testing.T) {
+	e := startOIDC(t)
+	a := newAttacker(t, e.base, nil)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/authorize/callback", 400, "missing_auth_request"},
+		{"GET", "/authorize/callback?id=no-such-request", 404, "auth_request_expired"},
+		{"POST", "/authorize/callback?id=no-such-request", 404, "auth_request_expired"},
+		{"GET", "/authorize/callback?id=%zz", 400, "malformed_callback"},
+		{"GET", "/oidc/login/back", 404, "auth_request_expired"},
+		{"GET", "/oidc/login/back?authRequestID=no-such-request", 404, "auth_request_expired"},
+		{"PUT", "/end_session", 405, "method_not_allowed"},
+		{"GET", "/end_session?client_id=no-such-app&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F", 400, "unknown_application"},
+		{"GET", "/end_session?ui_locales=%zz", 400, "invalid_logout_request"},
+		{"POST", "/end_session/confirm", 403, "csrf_failed"},
+	} {
+		req, _ := http.NewRequest(tc.method, e.base+tc.path, nil)
+		resp, err := a.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readBody(t, resp)
+		if resp.StatusCode != tc.status || resp.Header.Get("Location") != "" || !strings.Contains(body, `data-code="`+tc.code+`"`) {
+			t.Errorf("%s %s: %d Location %q, want %d %s:\n%s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.code, body)
+		}
+	}
+	// A hint Latchkey did not sign, from a browser with no session: nothing to end, and no
+	// application to return to, so the signed-out page.
+	resp, err := a.http.Get(e.base + "/end_session?id_token_hint=not.a.token&state=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/signin?signedout=1" {
+		t.Errorf("end_session with a garbage hint and no session: %d Location %q", resp.StatusCode, loc)
+	}
+}
