@@ -218,6 +218,19 @@ func TestOIDCCallbackOnlyForItsBrowserAndSession(t *testing.T) {
 		for _, a := range []*attacker{bare, withCookie, withSession} {
 			a.poll(req.URL.Query().Get("id"))
 		}
+		// Other spellings of the callback's path, and POST, get no code either.
+		for _, v := range []struct{ method, path string }{{"GET", "/authorize/callback/"}, {"GET", "/authorize//callback"},
+			{"GET", "/authorize/%63allback"}, {"POST", "/authorize/callback"}} {
+			r, _ := http.NewRequest(v.method, e.base+v.path+"?id="+url.QueryEscape(req.URL.Query().Get("id")), nil)
+			resp, err := bare.http.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if loc := resp.Header.Get("Location"); resp.StatusCode < 300 || resp.StatusCode >= 500 || strings.Contains(loc, "code=") {
+				t.Errorf("%s %s: %d Location %q, want a 4xx (or a redirect to a refused path) and no code", v.method, v.path, resp.StatusCode, loc)
+			}
+		}
 	}
 	victim.http.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
 		if req.URL.Path == "/authorize/callback" {
