@@ -45,6 +45,12 @@ type AuthRequest struct {
 	CodeHash  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// BrowserHash is the hash of the binding cookie of the browser that started the request:
+	// only that browser may sign in for it.
+	BrowserHash string
+	// SessionID is the session that completed the request: its code goes only to a browser that
+	// holds that session and the binding cookie.
+	SessionID string
 }
 
 // RefreshToken is a refresh token's record; its ID is a hash of the token, which only the
@@ -88,8 +94,9 @@ type OIDCStore interface {
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	// FindAuthRequest returns an unexpired request; ErrNotFound otherwise.
 	FindAuthRequest(ctx context.Context, id string, now time.Time) (*AuthRequest, error)
-	// CompleteAuthRequest records who signed in and how; ErrNotFound for an unknown request.
-	CompleteAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, acr string) error
+	// CompleteAuthRequest records who signed in (in session sessionID) and how; ErrNotFound for
+	// an unknown request.
+	CompleteAuthRequest(ctx context.Context, id, sessionID, userID string, authTime time.Time, amr []string, acr string) error
 	// SaveAuthCode records the hash of the code issued for a completed request; ErrConflict
 	// when a code was already issued for it.
 	SaveAuthCode(ctx context.Context, id, codeHash string) error
@@ -130,4 +137,29 @@ type OIDCStore interface {
 	// DeleteExpiredOIDC removes expired auth requests, refresh tokens, spent codes and tokens,
 	// and revoked-grant records, and returns how many.
 	DeleteExpiredOIDC(ctx context.Context, now time.Time) (int, error)
+}
+
+// LogoutRequest is an application's request to sign a person out (OpenID Connect RP-Initiated
+// Logout 1.0), as the provider checked it.
+type LogoutRequest struct {
+	// UserID is the subject of a valid id_token_hint (one Latchkey signed; it may have
+	// expired); "" when the request had none.
+	UserID string
+	// ClientID is the application (the hint's azp, or client_id); "" when unknown. ClientName is
+	// its name.
+	ClientID, ClientName string
+	// RedirectURI is where the browser goes afterwards: the application's registered
+	// post_logout_redirect_uri with state added; "" when it gave none, or none Latchkey could
+	// check against a registration, and then the person stays at Latchkey.
+	RedirectURI string
+	// PostLogoutRedirectURI and State are the parameters as sent, for a confirmation form to
+	// send again.
+	PostLogoutRedirectURI, State string
+}
+
+// EndsSessionWithoutAsking reports whether the request may end sess, the session of the browser
+// it came in, without asking the person: only when a valid id_token_hint names sess's person.
+// Anyone can send a browser to the logout endpoint, so without that proof the person is asked.
+func (l *LogoutRequest) EndsSessionWithoutAsking(sess *Session) bool {
+	return sess != nil && l.UserID != "" && l.UserID == sess.UserID
 }

@@ -58,6 +58,27 @@ func (p *Provider) LoginRequired(w http.ResponseWriter, r *http.Request, req *la
 	op.AuthRequestError(w, r, &authRequest{req}, oidc.ErrLoginRequired(), p.op)
 }
 
+// UnmetAuthenticationRequirements is the OpenID Connect error code (Core 1.0 §3.1.2.6, "Unmet
+// Authentication Requirements") for a person who cannot sign in as the application's acr_values ask.
+const UnmetAuthenticationRequirements = "unmet_authentication_requirements"
+
+// GiveUp answers req, which the person has given up on, by sending the browser back to the
+// application's registered redirect URI with the request's state and
+// error=unmet_authentication_requirements when the application asked for acr_values, or
+// error=access_denied otherwise. The request is deleted first, so it cannot be completed later.
+func (p *Provider) GiveUp(w http.ResponseWriter, r *http.Request, req *latchkey.AuthRequest) error {
+	if err := p.store.DeleteAuthRequest(r.Context(), req.ID); err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return err
+	}
+	e := oidc.ErrAccessDenied().WithDescription("The person went back to the application without signing in.")
+	if len(req.ACRValues) > 0 {
+		e = &oidc.Error{ErrorType: UnmetAuthenticationRequirements,
+			Description: "The person cannot sign in with what the requested acr_values ask for."}
+	}
+	op.AuthRequestError(w, r, &authRequest{req}, e, p.op)
+	return nil
+}
+
 // New returns a provider whose issuer is the public URL. An http:// issuer is allowed only for
 // localhost, for development.
 func New(store latchkey.Store, issuer string, logger *slog.Logger) (*Provider, error) {
@@ -95,13 +116,10 @@ func New(store latchkey.Store, issuer string, logger *slog.Logger) (*Provider, e
 	return prov, nil
 }
 
-// ServeHTTP serves the provider's endpoints.
-func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.op.ServeHTTP(w, r) }
-
 // CompleteLogin records that the session's person signed in for the authorization request, with
 // acr and amr from how they signed in (ac, with used the passkey it used, if any; DESIGN §5),
-// and returns where to send the browser next: the provider's callback, which redirects to the
-// application with a code. When the request's acr_values are not met it returns a *StepUpError
+// and that sess completed it, and returns where to send the browser next: the provider's
+// callback, which redirects to the application with a code (ReleaseCode). When the request's acr_values are not met it returns a *StepUpError
 // and leaves the request open.
 func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session, ac policy.AuthenticationContext, used *latchkey.Passkey) (string, error) {
 	req, err := p.store.FindAuthRequest(ctx, authRequestID, time.Now())
@@ -113,7 +131,7 @@ func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess
 		return "", err
 	}
 	acr, amr := policy.AssuranceOf(ac)
-	if err := p.store.CompleteAuthRequest(ctx, authRequestID, sess.UserID, sess.AuthenticatedAt, amr, acr); err != nil {
+	if err := p.store.CompleteAuthRequest(ctx, authRequestID, sess.ID, sess.UserID, sess.AuthenticatedAt, amr, acr); err != nil {
 		return "", err
 	}
 	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(ctx, p.issuer), authRequestID), nil

@@ -222,12 +222,18 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if req.ResponseMode == oidc.ResponseModeFormPost {
 		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode=form_post is not supported: use query (the default) or fragment")
 	}
+	// The browser binding (Provider.ServeHTTP puts it in the request's context, which op passes
+	// on): without it no browser could ever be given the code.
+	browser := browserHashFrom(ctx)
+	if browser == "" {
+		return nil, oidc.ErrServerError().WithDescription("the authorization request is not bound to a browser")
+	}
 	now := s.now()
 	r := &latchkey.AuthRequest{
 		ID: latchkey.NewID(), ClientID: req.ClientID, RedirectURI: req.RedirectURI, Scopes: req.Scopes,
 		State: req.State, Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
-		ACRValues: req.ACRValues, Prompt: req.Prompt, LoginHint: req.LoginHint,
+		ACRValues: req.ACRValues, Prompt: req.Prompt, LoginHint: req.LoginHint, BrowserHash: browser,
 		CreatedAt: now, ExpiresAt: now.Add(AuthRequestLifetime),
 	}
 	if req.MaxAge != nil {

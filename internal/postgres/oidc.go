@@ -71,7 +71,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
 	code_challenge, code_challenge_method, acr_values, prompt, max_age_seconds, login_hint, user_id, auth_time,
-	amr, acr, done, code_hash, created_at, expires_at`
+	amr, acr, done, code_hash, created_at, expires_at, browser_hash, session_id`
 
 func scanAuthRequest(row pgx.Row) (*latchkey.AuthRequest, error) {
 	r := &latchkey.AuthRequest{}
@@ -79,7 +79,8 @@ func scanAuthRequest(row pgx.Row) (*latchkey.AuthRequest, error) {
 	var code *string
 	if err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.Scopes, &r.State, &r.Nonce, &r.ResponseType,
 		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, &r.ACRValues, &r.Prompt, &r.MaxAgeSeconds,
-		&r.LoginHint, &r.UserID, &authTime, &r.AMR, &r.ACR, &r.Done, &code, &r.CreatedAt, &r.ExpiresAt); err != nil {
+		&r.LoginHint, &r.UserID, &authTime, &r.AMR, &r.ACR, &r.Done, &code, &r.CreatedAt, &r.ExpiresAt,
+		&r.BrowserHash, &r.SessionID); err != nil {
 		return nil, err
 	}
 	r.Scopes, r.ACRValues, r.Prompt, r.AMR = nonNil(r.Scopes), nonNil(r.ACRValues), nonNil(r.Prompt), nonNil(r.AMR)
@@ -113,11 +114,11 @@ func optString(s string) *string {
 // not exist.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 		r.ID, r.ClientID, r.RedirectURI, nonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
 		r.CodeChallenge, r.CodeChallengeMethod, nonNil(r.ACRValues), nonNil(r.Prompt), r.MaxAgeSeconds, r.LoginHint,
 		r.UserID, optTime(r.AuthTime), nonNil(r.AMR), r.ACR, r.Done, optString(r.CodeHash),
-		dbTime(r.CreatedAt), dbTime(r.ExpiresAt))
+		dbTime(r.CreatedAt), dbTime(r.ExpiresAt), r.BrowserHash, r.SessionID)
 	return storeError(err, "create auth request")
 }
 
@@ -131,11 +132,11 @@ func (s *Store) FindAuthRequest(ctx context.Context, id string, now time.Time) (
 	return r, nil
 }
 
-// CompleteAuthRequest records who signed in and how, and marks the request done; ErrNotFound
-// for an unknown request.
-func (s *Store) CompleteAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, acr string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE auth_requests SET user_id = $2, auth_time = $3, amr = $4, acr = $5, done = true
-		WHERE id = $1`, id, userID, optTime(authTime), nonNil(amr), acr)
+// CompleteAuthRequest records who signed in (in session sessionID) and how, and marks the
+// request done; ErrNotFound for an unknown request.
+func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID string, authTime time.Time, amr []string, acr string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE auth_requests SET session_id = $6, user_id = $2, auth_time = $3, amr = $4, acr = $5, done = true
+		WHERE id = $1`, id, userID, optTime(authTime), nonNil(amr), acr, sessionID)
 	if err != nil {
 		return storeError(err, "complete auth request")
 	}

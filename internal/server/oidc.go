@@ -19,6 +19,20 @@ type OIDCProvider interface {
 	http.Handler
 	// AuthRequest returns a pending authorization request; ENOTFOUND once expired or used.
 	AuthRequest(ctx context.Context, id string) (*latchkey.AuthRequest, error)
+	// CheckBrowser returns nil when r comes from the browser that started req, and a refusal
+	// otherwise.
+	CheckBrowser(r *http.Request, req *latchkey.AuthRequest) error
+	// ReleaseCode serves the provider's callback, which gives the browser the code, when r comes
+	// from the browser that started the request holding sess, the session that completed it;
+	// otherwise it returns a refusal and changes nothing.
+	ReleaseCode(w http.ResponseWriter, r *http.Request, sess *latchkey.Session) error
+	// GiveUp sends the browser back to the application with an error for a request the person
+	// cannot complete (unmet_authentication_requirements when it asked for acr_values).
+	GiveUp(w http.ResponseWriter, r *http.Request, req *latchkey.AuthRequest) error
+	// Logout checks an application's RP-initiated logout request.
+	Logout(r *http.Request) (*latchkey.LogoutRequest, error)
+	// EndApplicationSession removes the person's refresh tokens for the application.
+	EndApplicationSession(r *http.Request, userID, clientID string) error
 	// CompleteLogin finishes an authorization request for the session's person, who signed in
 	// as ac says (with passkey used, if any), and returns where to send the browser.
 	CompleteLogin(ctx context.Context, authRequestID string, sess *latchkey.Session, ac policy.AuthenticationContext, used *latchkey.Passkey) (string, error)
@@ -26,17 +40,33 @@ type OIDCProvider interface {
 	LoginRequired(w http.ResponseWriter, r *http.Request, req *latchkey.AuthRequest)
 }
 
+// Paths of the provider's endpoints the server answers itself, because they need the browser's
+// session: the callback that releases a code, and RP-initiated logout.
+const (
+	oidcCallbackPath = "/authorize/callback"
+	endSessionPath   = "/end_session"
+)
+
 // MountOIDC serves the provider at paths (its endpoints, relative to the issuer, which is the
 // public URL) and GET /oidc/login, where the provider sends a person to sign in. Paths in
 // crossOrigin take cross-origin POSTs from applications (the token endpoint above all) and are
-// exempt from cross-origin protection. Call it before Handler.
+// exempt from cross-origin protection. The callback goes through the provider only for the
+// browser and session that may have its code, and logout (endSessionPath) is the server's: it
+// ends the browser's session. Call it before Handler.
 func (s *Server) MountOIDC(p OIDCProvider, paths, crossOrigin []string) {
 	for _, path := range paths {
+		if path == endSessionPath {
+			continue
+		}
 		s.mux.Handle(path, p)
 	}
 	s.oidcBypass = append(s.oidcBypass, crossOrigin...)
 	s.oidc = p
 	s.mux.HandleFunc("GET /oidc/login", s.handleOIDCLogin)
+	s.mux.HandleFunc("GET /oidc/login/back", s.handleOIDCGiveUp)
+	s.mux.HandleFunc(oidcCallbackPath, s.handleOIDCCallback)
+	s.mux.HandleFunc(endSessionPath, s.handleEndSession)
+	s.mux.HandleFunc("POST "+endSessionPath+"/confirm", s.form(s.handleEndSessionConfirm))
 }
 
 // handleOIDCLogin completes the authorization request when the person is signed in, and sends
@@ -57,6 +87,12 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, errAuthRequestExpired(id, err))
 		return
 	} else if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	// Only the browser that started the request may sign in for it: a link to it opened
+	// anywhere else would hand this person's code to whoever started it.
+	if err := s.oidc.CheckBrowser(r, req); err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
@@ -108,11 +144,67 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, errAuthRequestExpired(id, err))
 		return
+	} else if su != nil {
+		// The person cannot meet the application's acr_values: say so, and offer the way back.
+		s.errorPageBack(w, r, err, req)
+		return
 	} else if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// errorPageBack shows a refusal of req with a "Back to <application>" link, which returns the
+// browser to the application with an error it can act on (handleOIDCGiveUp).
+func (s *Server) errorPageBack(w http.ResponseWriter, r *http.Request, err error, req *latchkey.AuthRequest) {
+	name := "the application"
+	if c, cerr := s.store.FindClient(r.Context(), req.ClientID); cerr == nil {
+		name = c.Name
+	}
+	status, body := s.publicError(r, err)
+	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status, Data: map[string]any{
+		"Back": "/oidc/login/back?authRequestID=" + url.QueryEscape(req.ID), "BackTo": name}})
+}
+
+// handleOIDCGiveUp sends the browser back to the application of an authorization request the
+// person could not complete, with error=unmet_authentication_requirements and the request's
+// state, at the application's registered redirect URI. Only the browser that started the
+// request may do so.
+func (s *Server) handleOIDCGiveUp(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("authRequestID")
+	req, err := s.oidc.AuthRequest(r.Context(), id)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		s.errorPage(w, r, errAuthRequestExpired(id, err))
+		return
+	} else if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	if err := s.oidc.CheckBrowser(r, req); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	if err := s.oidc.GiveUp(w, r, req); err != nil {
+		s.errorPage(w, r, err)
+	}
+}
+
+// handleOIDCCallback releases an authorization request's code through the provider to the
+// browser that started the request and holds the session that completed it, and refuses
+// everyone else (an attacker polling the callback with a request id) without using it up.
+func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
+	r, err := s.authenticate(r)
+	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
+		s.errorPage(w, r, err)
+		return
+	}
+	sess, _ := currentUser(r)
+	if err := s.oidc.ReleaseCode(w, r, sess); latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		s.errorPage(w, r, errAuthRequestExpired(r.Form.Get("id"), err))
+	} else if err != nil {
+		s.errorPage(w, r, err)
+	}
 }
 
 func errAuthRequestExpired(id string, err error) error {

@@ -56,7 +56,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
 	code_challenge, code_challenge_method, acr_values, prompt, max_age_seconds, login_hint, user_id, auth_time,
-	amr, acr, done, code_hash, created_at, expires_at`
+	amr, acr, done, code_hash, created_at, expires_at, browser_hash, session_id`
 
 func scanAuthRequest(row scanner) (*latchkey.AuthRequest, error) {
 	var r latchkey.AuthRequest
@@ -66,7 +66,7 @@ func scanAuthRequest(row scanner) (*latchkey.AuthRequest, error) {
 	var created, expires int64
 	if err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.ResponseType,
 		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, &acrValues, &prompt, &maxAge, &r.LoginHint,
-		&r.UserID, &authTime, &amr, &r.ACR, &r.Done, &code, &created, &expires); err != nil {
+		&r.UserID, &authTime, &amr, &r.ACR, &r.Done, &code, &created, &expires, &r.BrowserHash, &r.SessionID); err != nil {
 		return nil, err
 	}
 	var err error
@@ -109,11 +109,11 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) 
 		maxAge = sql.NullInt64{Int64: int64(*r.MaxAgeSeconds), Valid: true}
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.ClientID, r.RedirectURI, jsonList(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
 		r.CodeChallenge, r.CodeChallengeMethod, jsonList(r.ACRValues), jsonList(r.Prompt), maxAge, r.LoginHint,
 		r.UserID, optMicros(r.AuthTime), jsonList(r.AMR), r.ACR, r.Done, optString(r.CodeHash),
-		micros(r.CreatedAt), micros(r.ExpiresAt))
+		micros(r.CreatedAt), micros(r.ExpiresAt), r.BrowserHash, r.SessionID)
 	return wrap("create auth request", err)
 }
 
@@ -124,11 +124,11 @@ func (s *Store) FindAuthRequest(ctx context.Context, id string, now time.Time) (
 	return r, wrap("find auth request", err)
 }
 
-// CompleteAuthRequest records who signed in and how, and marks the request done;
-// latchkey.ErrNotFound for an unknown request.
-func (s *Store) CompleteAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, acr string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE auth_requests SET user_id = ?, auth_time = ?, amr = ?, acr = ?, done = 1
-		WHERE id = ?`, userID, optMicros(authTime), jsonList(amr), acr, id)
+// CompleteAuthRequest records who signed in (in session sessionID) and how, and marks the
+// request done; latchkey.ErrNotFound for an unknown request.
+func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID string, authTime time.Time, amr []string, acr string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE auth_requests SET session_id = ?, user_id = ?, auth_time = ?, amr = ?, acr = ?, done = 1
+		WHERE id = ?`, sessionID, userID, optMicros(authTime), jsonList(amr), acr, id)
 	return affected("complete auth request", res, err)
 }
 

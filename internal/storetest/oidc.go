@@ -157,6 +157,7 @@ func newAuthRequest(clientID string, expiresAt time.Time) *latchkey.AuthRequest 
 		ACRValues:           []string{"urn:latchkey:acr:phishing-resistant"},
 		Prompt:              []string{"login", "consent"},
 		LoginHint:           "alice@example.com",
+		BrowserHash:         "browser-" + latchkey.NewID(),
 		CreatedAt:           t0,
 		ExpiresAt:           expiresAt,
 	}
@@ -185,13 +186,13 @@ func testCreateAuthRequest(t *testing.T, s latchkey.Store) {
 	maxAge := 3600
 	r.MaxAgeSeconds = &maxAge
 	r.UserID, r.AuthTime, r.AMR, r.ACR, r.Done = latchkey.NewID(), t0.Add(time.Minute), []string{"hwk", "user"}, "urn:latchkey:acr:mfa", true
-	r.CodeHash = "code-" + latchkey.NewID()
+	r.CodeHash, r.SessionID = "code-"+latchkey.NewID(), "session-"+latchkey.NewID()
 	want := *r
 	must(t, "CreateAuthRequest", s.CreateAuthRequest(ctx, r))
 	unchanged(t, "CreateAuthRequest argument", r, &want)
 	diff(t, "FindAuthRequest", findAuthRequest(t, s, r.ID), &want)
 
-	// Nothing optional: nil lists, no max age, not signed in, no code.
+	// Nothing optional: nil lists, no max age, no browser binding, not signed in, no code.
 	bare := &latchkey.AuthRequest{ID: latchkey.NewID(), ClientID: c.ID, RedirectURI: "https://app.example.com/callback",
 		ResponseType: "code", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
 	must(t, "CreateAuthRequest bare", s.CreateAuthRequest(ctx, bare))
@@ -242,20 +243,21 @@ func testCompleteAuthRequest(t *testing.T, s latchkey.Store) {
 	other := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
 
 	authTime := t0.Add(90 * time.Second)
-	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, u.ID, authTime, []string{"hwk", "pin"}, "urn:latchkey:acr:phishing-resistant"))
+	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, "session-1", u.ID, authTime, []string{"hwk", "pin"}, "urn:latchkey:acr:phishing-resistant"))
 	want := *r
-	want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done = u.ID, authTime, []string{"hwk", "pin"}, "urn:latchkey:acr:phishing-resistant", true
+	want.SessionID, want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done = "session-1", u.ID, authTime, []string{"hwk", "pin"}, "urn:latchkey:acr:phishing-resistant", true
 	diff(t, "request after CompleteAuthRequest", findAuthRequest(t, s, r.ID), &want)
 	diff(t, "other request untouched", findAuthRequest(t, s, other.ID), other)
 
-	// Completing again (a second sign-in on the same request) records the later one.
-	must(t, "CompleteAuthRequest again", s.CompleteAuthRequest(ctx, r.ID, u.ID, authTime.Add(time.Minute), nil, ""))
-	want.AuthTime, want.AMR, want.ACR = authTime.Add(time.Minute), []string{}, ""
+	// Completing again (a second sign-in on the same request, in a new session) records the
+	// later one; the browser binding stays.
+	must(t, "CompleteAuthRequest again", s.CompleteAuthRequest(ctx, r.ID, "session-2", u.ID, authTime.Add(time.Minute), nil, ""))
+	want.SessionID, want.AuthTime, want.AMR, want.ACR = "session-2", authTime.Add(time.Minute), []string{}, ""
 	got := findAuthRequest(t, s, r.ID)
 	diff(t, "request completed again", got, &want)
 	nonNilLists(t, "request completed again", map[string][]string{"AMR": got.AMR})
 
-	wantErr(t, "CompleteAuthRequest unknown", s.CompleteAuthRequest(ctx, latchkey.NewID(), u.ID, authTime, []string{"hwk"}, ""), latchkey.ErrNotFound)
+	wantErr(t, "CompleteAuthRequest unknown", s.CompleteAuthRequest(ctx, latchkey.NewID(), "session-3", u.ID, authTime, []string{"hwk"}, ""), latchkey.ErrNotFound)
 }
 
 func testSaveAuthCode(t *testing.T, s latchkey.Store) {
@@ -287,11 +289,11 @@ func testRedeemAuthCode(t *testing.T, s latchkey.Store) {
 	r := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
 	other := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
 	noCode := mustCreateAuthRequest(t, s, c.ID, t0.Add(10*time.Minute))
-	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa"))
+	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, "session-r", u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa"))
 	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, "code-r"))
 	must(t, "SaveAuthCode other", s.SaveAuthCode(ctx, other.ID, "code-other"))
 	want := *r
-	want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done, want.CodeHash = u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa", true, "code-r"
+	want.SessionID, want.UserID, want.AuthTime, want.AMR, want.ACR, want.Done, want.CodeHash = "session-r", u.ID, t0.Add(time.Minute), []string{"hwk"}, "urn:latchkey:acr:mfa", true, "code-r"
 
 	// Finding a request by its code leaves it in place.
 	for range 2 {
