@@ -82,17 +82,8 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	req, err := s.oidc.AuthRequest(ctx, id)
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		s.errorPage(w, r, errAuthRequestExpired(id, err))
-		return
-	} else if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	// Only the browser that started the request may sign in for it: a link to it opened
-	// anywhere else would hand this person's code to whoever started it.
-	if err := s.oidc.CheckBrowser(r, req); err != nil {
+	req, err := s.authRequestOfThisBrowser(r, id)
+	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
@@ -173,15 +164,8 @@ func (s *Server) errorPageBack(w http.ResponseWriter, r *http.Request, err error
 // request may do so.
 func (s *Server) handleOIDCGiveUp(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
-	req, err := s.oidc.AuthRequest(r.Context(), id)
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		s.errorPage(w, r, errAuthRequestExpired(id, err))
-		return
-	} else if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	if err := s.oidc.CheckBrowser(r, req); err != nil {
+	req, err := s.authRequestOfThisBrowser(r, id)
+	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
@@ -205,6 +189,22 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	} else if err != nil {
 		s.errorPage(w, r, err)
 	}
+}
+
+// authRequestOfThisBrowser returns the pending authorization request id when the browser of r
+// started it. Only that browser may sign in for it or give it up: a link to it opened anywhere
+// else would hand this person's code to whoever started it.
+func (s *Server) authRequestOfThisBrowser(r *http.Request, id string) (*latchkey.AuthRequest, error) {
+	req, err := s.oidc.AuthRequest(r.Context(), id)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, errAuthRequestExpired(id, err)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.oidc.CheckBrowser(r, req); err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 func errAuthRequestExpired(id string, err error) error {
