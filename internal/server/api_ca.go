@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -67,29 +65,15 @@ func lockoutOverride(r *http.Request) (int, error) {
 	return n, nil
 }
 
-// decodeCA reads a JSON body into v like decodeJSON, and also refuses unknown fields, so that
-// a misspelt condition is not silently dropped.
+// decodeCA reads a JSON body into v like decodeJSON; a field v does not have is refused as
+// invalid_policy, so that a misspelt condition is not silently dropped.
 func decodeCA(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := readJSONBody(w, r)
-	if err != nil {
-		return err
+	err := decodeJSON(w, r, v)
+	var le *latchkey.Error
+	if errors.As(err, &le) && le.Code == "unknown_field" {
+		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The request could not be read: "+strings.TrimPrefix(le.Detail, "decode: ")+".", "%s", le.Detail)
 	}
-	if err := latchkey.CheckJSONObject(body); err != nil {
-		return err
-	}
-	if err := unmarshalStrict(body, v); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "json: ")
-		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The request could not be read: "+msg+".", "decode: %s", msg)
-	}
-	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
-		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The request is empty.", "the body is null")
-	}
-	return nil
+	return err
 }
 
 // caPolicyJSON is a policy as the API answers a change: the policy and the lint's warnings.

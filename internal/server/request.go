@@ -90,22 +90,17 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := latchkey.CheckJSONObject(body); err != nil {
 		return err
 	}
-	if err := unmarshalStrict(body, v); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return latchkey.Errorf(latchkey.EINVALID, "unknown_field", "The request has a field this address does not take: "+field+". Check its spelling.",
-			"decode: %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return nil
+	return unmarshalStrict(body, v)
 }
 
 func unmarshalStrict(body []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return latchkey.Errorf(latchkey.EINVALID, "unknown_field", "The request has a field this address does not take: "+field+". Check its spelling.",
+				"decode: unknown field %s", field)
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			if te.Field == "" {
