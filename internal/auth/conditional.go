@@ -162,15 +162,29 @@ func Contexts(ms []RegisteredMethod) []policy.AuthenticationContext {
 // LintDirectory returns every enabled user with their registered methods, as the lockout lint
 // sees the directory, and every user's UPN by id, to name them in findings.
 func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
-	users, err := s.Store.ListUsers(ctx)
-	if err != nil {
-		return policy.LintDirectory{}, nil, err
-	}
 	mp, err := s.MethodsPolicy(ctx)
 	if err != nil {
 		return policy.LintDirectory{}, nil, err
 	}
-	dir := policy.LintDirectory{Users: make([]policy.DirectoryUser, 0, len(users))}
+	dir := policy.LintDirectory{Users: []policy.DirectoryUser{}}
+	upns, err := s.eachEnabledUser(ctx, func(u *latchkey.User, pr policy.Principal) error {
+		ms, err := s.RegisteredMethods(ctx, u, policy.User{ID: u.ID, GroupIDs: pr.GroupIDs, IsGuest: pr.IsGuest}, mp)
+		if err != nil {
+			return err
+		}
+		dir.Users = append(dir.Users, policy.DirectoryUser{Principal: pr, Registered: Contexts(ms)})
+		return nil
+	})
+	return dir, upns, err
+}
+
+// eachEnabledUser calls f with every enabled user and their principal, and returns every user's
+// UPN by id (disabled ones included), to name people in lint findings.
+func (s *Service) eachEnabledUser(ctx context.Context, f func(*latchkey.User, policy.Principal) error) (map[string]string, error) {
+	users, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
 	upns := make(map[string]string, len(users))
 	for _, u := range users {
 		upns[u.ID] = u.UserPrincipalName
@@ -179,13 +193,11 @@ func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[
 		}
 		pr, err := s.Principal(ctx, u)
 		if err != nil {
-			return policy.LintDirectory{}, nil, err
+			return nil, err
 		}
-		ms, err := s.RegisteredMethods(ctx, u, policy.User{ID: u.ID, GroupIDs: pr.GroupIDs, IsGuest: pr.IsGuest}, mp)
-		if err != nil {
-			return policy.LintDirectory{}, nil, err
+		if err := f(u, pr); err != nil {
+			return nil, err
 		}
-		dir.Users = append(dir.Users, policy.DirectoryUser{Principal: pr, Registered: Contexts(ms)})
 	}
-	return dir, upns, nil
+	return upns, nil
 }

@@ -59,10 +59,6 @@ func (s *Service) lintMethodsChange(ctx context.Context, before, after policy.Me
 // user's UPN by id. A global admin whom a conditional access policy excludes by user id is
 // marked as a break-glass account.
 func (s *Service) signInDirectory(ctx context.Context) ([]policy.SignInUser, map[string]string, error) {
-	users, err := s.Store.ListUsers(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
 	cfg, err := s.ConditionalAccess(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -78,27 +74,18 @@ func (s *Service) signInDirectory(ctx context.Context) ([]policy.SignInUser, map
 		return nil, nil, err
 	}
 	now := s.now()
-	out := make([]policy.SignInUser, 0, len(users))
-	upns := make(map[string]string, len(users))
-	for _, u := range users {
-		upns[u.ID] = u.UserPrincipalName
-		if !u.Enabled {
-			continue
-		}
-		pr, err := s.Principal(ctx, u)
-		if err != nil {
-			return nil, nil, err
-		}
+	out := []policy.SignInUser{}
+	upns, err := s.eachEnabledUser(ctx, func(u *latchkey.User, pr policy.Principal) error {
 		su := policy.SignInUser{Principal: pr,
 			BreakGlass: excluded[u.ID] && slices.Contains(u.Roles, latchkey.RoleGlobalAdmin)}
 		pks, err := s.Store.ListPasskeysByUser(ctx, u.ID)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for _, pk := range pks {
 			f := policy.PasskeyOf(pk, true)
 			if revoked, err := s.revokedNow(ctx, pk, mdsVersion); err != nil {
-				return nil, nil, err
+				return err
 			} else if revoked {
 				f.Attestation = policy.AttestationRevoked
 			}
@@ -108,15 +95,16 @@ func (s *Service) signInDirectory(ctx context.Context) ([]policy.SignInUser, map
 		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 			ap = nil
 		} else if err != nil {
-			return nil, nil, err
+			return err
 		}
 		su.PassUsable = ap != nil && ap.State(now) == latchkey.TAPUsable
 		creds, err := s.Store.FindLegacyCredentials(ctx, u.ID)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		su.HasPassword = creds.HasPassword()
 		out = append(out, su)
-	}
-	return out, upns, nil
+		return nil
+	})
+	return out, upns, err
 }
