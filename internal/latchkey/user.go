@@ -19,16 +19,19 @@ const (
 
 // User is a person who signs in: a member (employee) or a guest.
 type User struct {
-	ID                string    `json:"id"`
-	UserPrincipalName string    `json:"userPrincipalName"`
-	DisplayName       string    `json:"displayName"`
-	GivenName         string    `json:"givenName,omitempty"`
-	Surname           string    `json:"surname,omitempty"`
-	EmployeeID        string    `json:"employeeId,omitempty"`
-	Enabled           bool      `json:"accountEnabled"`
-	UserType          string    `json:"userType"`
-	Roles             []string  `json:"roles"`
-	CreatedAt         time.Time `json:"createdDateTime"`
+	ID                string   `json:"id"`
+	UserPrincipalName string   `json:"userPrincipalName"`
+	DisplayName       string   `json:"displayName"`
+	GivenName         string   `json:"givenName,omitempty"`
+	Surname           string   `json:"surname,omitempty"`
+	EmployeeID        string   `json:"employeeId,omitempty"`
+	Enabled           bool     `json:"accountEnabled"`
+	UserType          string   `json:"userType"`
+	Roles             []string `json:"roles"`
+	// ManagerID is the id of the person's manager ("" when none): the manager may help them on
+	// My Staff (DESIGN §5).
+	ManagerID string    `json:"managerId,omitempty"`
+	CreatedAt time.Time `json:"createdDateTime"`
 }
 
 // HasRole reports whether u holds role.
@@ -82,7 +85,7 @@ func (u *User) Validate() error {
 		return Errorf(EINVALID, "invalid_user", "A user is either a member or a guest.", "userType %q is not member or guest", u.UserType)
 	}
 	for _, r := range u.Roles {
-		if r != RoleGlobalAdmin {
+		if !IsRole(r) {
 			return Errorf(EINVALID, "invalid_user", "That role does not exist.", "unknown role %q", r)
 		}
 	}

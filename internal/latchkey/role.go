@@ -1,0 +1,99 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Roles (DESIGN §5), named as the CLI and the audit log name them: Entra's built-in roles of
+// the same names. RoleGlobalAdmin is declared in user.go.
+const (
+	RolePrivilegedAuthenticationAdmin = "privilegedAuthenticationAdmin"
+	RoleAuthenticationPolicyAdmin     = "authenticationPolicyAdmin"
+	RoleAuthenticationAdmin           = "authenticationAdmin"
+	RoleReportsReader                 = "reportsReader"
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []string{RoleGlobalAdmin, RolePrivilegedAuthenticationAdmin, RoleAuthenticationPolicyAdmin,
+	RoleAuthenticationAdmin, RoleReportsReader}
+
+// IsRole reports whether name is one of Roles.
+func IsRole(name string) bool {
+	for _, r := range Roles {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RoleAssignment gives a person a role, over the whole directory (UnitID "") or over the members
+// of one administrative unit. A global admin is always assigned globally.
+type RoleAssignment struct {
+	ID     string `json:"id"`
+	UserID string `json:"principalId"`
+	Role   string `json:"roleDefinitionId"`
+	// UnitID is the administrative unit the role is scoped to; "" for the whole directory.
+	UnitID    string    `json:"directoryScopeId,omitempty"`
+	CreatedAt time.Time `json:"createdDateTime"`
+}
+
+// AdministrativeUnit is a set of users and groups that roles can be scoped to. A user is in the
+// unit when they are a member directly or through a group that is a member.
+type AdministrativeUnit struct {
+	ID          string    `json:"id"`
+	DisplayName string    `json:"displayName"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"createdDateTime"`
+}
+
+// Member kinds of an administrative unit.
+const (
+	UnitMemberUser  = "user"
+	UnitMemberGroup = "group"
+)
+
+// UnitMember is one member of an administrative unit: a user or a group.
+type UnitMember struct {
+	UnitID string `json:"unitId"`
+	// Kind is UnitMemberUser or UnitMemberGroup.
+	Kind     string `json:"kind"`
+	MemberID string `json:"id"`
+}
+
+// RoleStore persists role assignments and administrative units.
+//
+// The store keeps User.Roles (the distinct role names a person holds, at any scope) in step with
+// the assignments, in the same transaction, so that readers of a user (conditional access, lint)
+// see the roles without another query.
+type RoleStore interface {
+	// AssignRole stores a, assigning ID and CreatedAt when empty, and adds a.Role to the user's
+	// Roles. ErrConflict when the user already holds that role at that scope; ErrNotFound when
+	// the user or the unit does not exist.
+	AssignRole(ctx context.Context, a *RoleAssignment) error
+	// RemoveRole removes the user's assignment of role at unitID ("" for global) and recomputes
+	// the user's Roles; ErrNotFound when there is no such assignment.
+	RemoveRole(ctx context.Context, userID, role, unitID string) error
+	// ListRoleAssignments returns the assignments of one user, or of everyone when userID is "",
+	// ordered by user, role and unit.
+	ListRoleAssignments(ctx context.Context, userID string) ([]*RoleAssignment, error)
+
+	// CreateUnit stores u, assigning ID and CreatedAt when empty; ErrConflict when the name is
+	// taken (case-insensitively).
+	CreateUnit(ctx context.Context, u *AdministrativeUnit) error
+	// FindUnitByID and FindUnitByName return a unit; ErrNotFound when there is none.
+	FindUnitByID(ctx context.Context, id string) (*AdministrativeUnit, error)
+	FindUnitByName(ctx context.Context, name string) (*AdministrativeUnit, error)
+	// ListUnits returns every unit ordered by name.
+	ListUnits(ctx context.Context) ([]*AdministrativeUnit, error)
+	// AddUnitMember adds a user or group to a unit (adding one twice is harmless); ErrNotFound
+	// when the unit or the member does not exist.
+	AddUnitMember(ctx context.Context, m UnitMember) error
+	// RemoveUnitMember removes a member; ErrNotFound when it was not a member.
+	RemoveUnitMember(ctx context.Context, m UnitMember) error
+	// ListUnitMembers returns a unit's direct members (users and groups).
+	ListUnitMembers(ctx context.Context, unitID string) ([]UnitMember, error)
+	// ListUserUnits returns the ids of the units the user is in, directly or through a group.
+	ListUserUnits(ctx context.Context, userID string) ([]string, error)
+}
