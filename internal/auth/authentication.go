@@ -160,7 +160,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	})
 	err = s.Store.CompletePasskeySignIn(ctx, &latchkey.PasskeySignIn{
 		ChallengeID: sd.Challenge, ChallengeExpiresAt: ch.Expires,
-		PasskeyID: pk.ID, SignCount: cred.Authenticator.SignCount, UsedAt: now, Platform: platformOf(c.UserAgent),
+		PasskeyID: pk.ID, SignCount: cred.Authenticator.SignCount, UsedAt: now, Platform: c.platformName(),
 		Session: si.Session,
 		Event: s.signInEvent(&latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName, Method: latchkey.MethodPasskey,
 			PasskeyID: pk.ID, PasskeyKind: pk.Kind, AAGUID: pk.AAGUID, Result: latchkey.SignInSuccess, ACR: acr, AMR: amr}, c),

@@ -443,7 +443,7 @@ func benchStoreRoundTrips(b *testing.B, kind string) {
 		}
 	})
 	count := pk.SignCount // rises across the runs of the leaves below
-	platform := platformOf(benchClient.UserAgent)
+	platform := benchClient.platformName()
 	newSession := func(now time.Time) *latchkey.Session {
 		return &latchkey.Session{ID: SessionID(NewToken()), UserID: user.ID, Methods: []string{latchkey.MethodPasskey},
 			PasskeyID: pk.ID, CreatedAt: now, AuthenticatedAt: now, ExpiresAt: now.Add(SessionLifetime),

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/device"
+
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -69,6 +71,16 @@ type Client struct {
 	// User-Agent string; for conditional access and the sign-in log.
 	Platform        string
 	PlatformVersion string
+}
+
+// platformName names the caller's platform for people ("Windows"), from the client hints already
+// read into Platform, else from the User-Agent string.
+func (c Client) platformName() string {
+	p := c.Platform
+	if p == "" {
+		p, _ = device.Platform(c.UserAgent, device.Hints{})
+	}
+	return device.Name(p)
 }
 
 // SignIn is the result of a successful sign-in: the session and its secret cookie token.

@@ -332,9 +332,9 @@ func TestWrongOrigin(t *testing.T) {
 
 	d := h.newDevice()
 	c.mustRegister(d)
-	for name, edit := range map[string]func(*device){
-		"origin": func(d *device) { d.rp.Origin = "https://evil.example" },
-		"RP ID":  func(d *device) { d.rp.ID = "evil.example" },
+	for name, edit := range map[string]func(*authenticator){
+		"origin": func(d *authenticator) { d.rp.Origin = "https://evil.example" },
+		"RP ID":  func(d *authenticator) { d.rp.ID = "evil.example" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			wrong := *d

@@ -244,7 +244,7 @@ func (fs *fuzzServer) challengeFor(t *testing.T, path string, body []byte, cooki
 
 // signed returns the device's signature over authData and the hash of clientDataJSON, as
 // WebAuthn assertions and packed self-attestation sign.
-func (d *device) signed(t *testing.T, authData, clientDataJSON []byte) []byte {
+func (d *authenticator) signed(t *testing.T, authData, clientDataJSON []byte) []byte {
 	cdHash := sha256.Sum256(clientDataJSON)
 	digest := sha256.Sum256(append(bytes.Clone(authData), cdHash[:]...))
 	sig, err := d.cred.Key.Sign(digest[:])
@@ -256,7 +256,7 @@ func (d *device) signed(t *testing.T, authData, clientDataJSON []byte) []byte {
 
 // authData returns authenticator data for the harness's relying party: flags, sign count and,
 // when attested is set, the device's AAGUID, credential id and COSE public key.
-func (d *device) authData(flags byte, count uint32, attested bool) []byte {
+func (d *authenticator) authData(flags byte, count uint32, attested bool) []byte {
 	rpIDHash := sha256.Sum256([]byte(d.rp.ID))
 	b := append(rpIDHash[:], flags, byte(count>>24), byte(count>>16), byte(count>>8), byte(count))
 	if attested {
@@ -464,7 +464,7 @@ func FuzzAuthenticationOptions(f *testing.F) {
 type authenticationFuzz struct {
 	fs       *fuzzServer
 	user     *latchkey.User
-	d        *device
+	d        *authenticator
 	pristine *latchkey.Passkey
 	good     string
 }

@@ -320,25 +320,25 @@ func (h *harness) signedInClient(upn string, admin bool) (*client, *latchkey.Use
 	return c, u
 }
 
-// device is a software authenticator holding one credential.
-type device struct {
+// authenticator is a software authenticator holding one credential.
+type authenticator struct {
 	auth virtualwebauthn.Authenticator
 	cred virtualwebauthn.Credential
 	rp   virtualwebauthn.RelyingParty
 }
 
 // newDevice returns a device-bound authenticator (BE=0) for the harness's relying party.
-func (h *harness) newDevice() *device {
+func (h *harness) newDevice() *authenticator {
 	return h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{})
 }
 
 // newSyncedDevice returns an authenticator whose credentials are backed up (BE=1, BS=1).
-func (h *harness) newSyncedDevice() *device {
+func (h *harness) newSyncedDevice() *authenticator {
 	return h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{BackupEligible: true, BackupState: true})
 }
 
-func (h *harness) newDeviceWith(o virtualwebauthn.AuthenticatorOptions) *device {
-	return &device{auth: virtualwebauthn.NewAuthenticatorWithOptions(o), cred: newCredential(h.t), rp: h.rp}
+func (h *harness) newDeviceWith(o virtualwebauthn.AuthenticatorOptions) *authenticator {
+	return &authenticator{auth: virtualwebauthn.NewAuthenticatorWithOptions(o), cred: newCredential(h.t), rp: h.rp}
 }
 
 // newCredential returns a P-256 credential (loadtest.NewCredential works around virtualwebauthn
@@ -354,7 +354,7 @@ func newCredential(t testing.TB) virtualwebauthn.Credential {
 
 // attest answers creation options (the server's JSON) as navigator.credentials.create would,
 // and remembers the user handle for later discoverable sign-ins.
-func (d *device) attest(t testing.TB, options []byte) string {
+func (d *authenticator) attest(t testing.TB, options []byte) string {
 	t.Helper()
 	o, err := virtualwebauthn.ParseAttestationOptions(string(options))
 	if err != nil {
@@ -365,7 +365,7 @@ func (d *device) attest(t testing.TB, options []byte) string {
 }
 
 // assert answers request options with the credential's current sign count.
-func (d *device) assert(t testing.TB, options []byte) string {
+func (d *authenticator) assert(t testing.TB, options []byte) string {
 	t.Helper()
 	o, err := virtualwebauthn.ParseAssertionOptions(string(options))
 	if err != nil {
@@ -385,13 +385,13 @@ func (c *client) registrationOptions() []byte {
 }
 
 // register runs a whole registration with d and returns the verify answer.
-func (c *client) register(d *device) *response {
+func (c *client) register(d *authenticator) *response {
 	c.h.t.Helper()
 	return c.post("/api/v1/webauthn/registration/verify", d.attest(c.h.t, c.registrationOptions()))
 }
 
 // mustRegister registers d and returns the new passkey as the server described it.
-func (c *client) mustRegister(d *device) passkeyJSON {
+func (c *client) mustRegister(d *authenticator) passkeyJSON {
 	c.h.t.Helper()
 	r := c.register(d)
 	if r.status != http.StatusOK {
@@ -418,7 +418,7 @@ func (c *client) authenticationOptions(username string) []byte {
 
 // signIn runs a passkey sign-in with d, advancing its sign count first as a real
 // authenticator does, and returns the verify answer.
-func (c *client) signIn(d *device, username string) *response {
+func (c *client) signIn(d *authenticator, username string) *response {
 	c.h.t.Helper()
 	d.cred.Counter++
 	return c.post("/api/v1/webauthn/authentication/verify", d.assert(c.h.t, c.authenticationOptions(username)))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/device"
+
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 )
@@ -17,7 +19,7 @@ var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin
 
 var templateFuncs = template.FuncMap{
 	"describe": passkey.Description,
-	"platform": platformName,
+	"platform": device.Name,
 	"when": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:

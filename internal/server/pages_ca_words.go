@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/device"
+
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -138,7 +140,7 @@ func (n *caNames) what(p policy.ConditionalAccessPolicy) string {
 	if pl := c.Platforms; len(pl.IncludePlatforms) > 0 || len(pl.ExcludePlatforms) > 0 {
 		var parts []string
 		for _, x := range pl.IncludePlatforms {
-			w := platformName(x)
+			w := device.Name(x)
 			if v := pl.MinimumVersions[x]; v != "" {
 				w += " " + v + " or later"
 			}
@@ -151,7 +153,7 @@ func (n *caNames) what(p policy.ConditionalAccessPolicy) string {
 		if len(pl.ExcludePlatforms) > 0 {
 			var names []string
 			for _, x := range pl.ExcludePlatforms {
-				names = append(names, platformName(x))
+				names = append(names, device.Name(x))
 			}
 			w += " but not " + strings.Join(names, ", ")
 		}

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/device"
+
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -49,7 +51,8 @@ func clientOf(r *http.Request) auth.Client {
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	platform, version := platformOf(r)
+	platform, version := device.Platform(r.UserAgent(),
+		device.Hints{Platform: r.Header.Get("Sec-CH-UA-Platform"), PlatformVersion: r.Header.Get("Sec-CH-UA-Platform-Version")})
 	return auth.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r), Platform: platform, PlatformVersion: version}
 }
 
@@ -119,4 +122,9 @@ func unmarshalStrict(body []byte, v any) error {
 			"The request has a value of the wrong kind.", "decode: %v", err)
 	}
 	return nil
+}
+
+// askForClientHints adds Accept-CH to a page response.
+func askForClientHints(w http.ResponseWriter) {
+	w.Header().Set("Accept-CH", device.AcceptCH)
 }

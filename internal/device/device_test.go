@@ -1,13 +1,12 @@
-package server
+package device
 
 import (
-	"net/http/httptest"
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
-func TestPlatformOf(t *testing.T) {
+func TestPlatform(t *testing.T) {
 	for _, tc := range []struct {
 		name, ua, hint, hintVersion string
 		platform, version           string
@@ -27,18 +26,26 @@ func TestPlatformOf(t *testing.T) {
 		{"Firefox on Linux", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "", "", policy.PlatformLinux, ""},
 		{"nothing at all", "", "", "", "", ""},
 		{"a bot", "curl/8.5.0", "", "", policy.PlatformOther, ""},
+		{"the hint wins over the User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0", `"Android"`, `"14.0.0"`, policy.PlatformAndroid, "14.0.0"},
+		{"ChromeOS by User-Agent is other", "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 Chrome/131.0.0.0", "", "", policy.PlatformOther, ""},
+		{"Windows without NT in the string", "Mozilla/4.0 (compatible; Windows 98)", "", "", policy.PlatformWindows, ""},
+		{"hint with spaces and no quotes", "", ` macOS `, ` 13.0.0 `, policy.PlatformMacOS, "13.0.0"},
 	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("User-Agent", tc.ua)
-		if tc.hint != "" {
-			r.Header.Set("Sec-CH-UA-Platform", tc.hint)
-		}
-		if tc.hintVersion != "" {
-			r.Header.Set("Sec-CH-UA-Platform-Version", tc.hintVersion)
-		}
-		p, v := platformOf(r)
+		p, v := Platform(tc.ua, Hints{Platform: tc.hint, PlatformVersion: tc.hintVersion})
 		if p != tc.platform || v != tc.version {
-			t.Errorf("%s: platformOf = %q %q, want %q %q", tc.name, p, v, tc.platform, tc.version)
+			t.Errorf("%s: Platform = %q %q, want %q %q", tc.name, p, v, tc.platform, tc.version)
+		}
+	}
+}
+
+func TestName(t *testing.T) {
+	for p, want := range map[string]string{
+		policy.PlatformWindows: "Windows", policy.PlatformMacOS: "macOS", policy.PlatformIOS: "iOS",
+		policy.PlatformAndroid: "Android", policy.PlatformLinux: "Linux", policy.PlatformOther: "Other",
+		"beos": "beos", "": "",
+	} {
+		if got := Name(p); got != want {
+			t.Errorf("Name(%q) = %q, want %q", p, got, want)
 		}
 	}
 }

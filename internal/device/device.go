@@ -1,7 +1,9 @@
-package server
+// Package device reads what a browser says about the device it runs on: the User-Agent string and
+// UA client hints, turned into a conditional access platform and the version observed. It is the
+// only parser of these headers (DESIGN §3, §5); it does no I/O.
+package device
 
 import (
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -9,14 +11,16 @@ import (
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
-// acceptCH asks Chromium-based browsers for the high-entropy platform version hint on the
+// AcceptCH asks Chromium-based browsers for the high-entropy platform version hint on the
 // requests that follow (the platform itself is sent unasked). Only they send UA client hints;
 // Safari and Firefox are judged by their User-Agent string (DESIGN §5).
-const acceptCH = "Sec-CH-UA-Platform-Version"
+const AcceptCH = "Sec-CH-UA-Platform-Version"
 
-// askForClientHints adds Accept-CH to a page response.
-func askForClientHints(w http.ResponseWriter) {
-	w.Header().Set("Accept-CH", acceptCH)
+// Hints are the UA client-hint headers a request carried, as sent (structured-header strings,
+// quotes included): Sec-CH-UA-Platform and Sec-CH-UA-Platform-Version.
+type Hints struct {
+	Platform        string
+	PlatformVersion string
 }
 
 // hintPlatforms maps Sec-CH-UA-Platform values to conditional access platforms.
@@ -40,8 +44,8 @@ var platformNames = map[string]string{
 	policy.PlatformOther:   "Other",
 }
 
-// platformName returns how a platform is written for people; the value itself if unknown.
-func platformName(p string) string {
+// Name returns how a platform is written for people; the value itself if unknown.
+func Name(p string) string {
 	if n, ok := platformNames[p]; ok {
 		return n
 	}
@@ -54,20 +58,21 @@ var (
 	uaWindows = regexp.MustCompile(`Windows NT \d+\.\d+`)
 )
 
-// platformOf returns the device platform and its version: from UA client hints when the browser
-// sends them (Sec-CH-UA-Platform, and Sec-CH-UA-Platform-Version once asked for), otherwise from
-// the User-Agent string. Versions are what was observed, not guessed: Windows' hint is "13" or
-// more on Windows 11 and below 13 on Windows 10; its User-Agent says "10.0" on both; macOS
-// browsers freeze the User-Agent at 10.15.7, so a Mac without hints has no version.
-func platformOf(r *http.Request) (platform, version string) {
-	if h := unquote(r.Header.Get("Sec-CH-UA-Platform")); h != "" {
-		platform = hintPlatforms[h]
+// Platform returns the device platform (policy.PlatformWindows, ...) and its version: from UA
+// client hints when the browser sends them (Sec-CH-UA-Platform, and Sec-CH-UA-Platform-Version
+// once asked for), otherwise from the User-Agent string. Versions are what was observed, not
+// guessed: Windows' hint is "13" or more on Windows 11 and below 13 on Windows 10; its User-Agent
+// says "10.0" on both; macOS browsers freeze the User-Agent at 10.15.7, so a Mac without hints
+// has no version. Both empty when nothing was sent.
+func Platform(userAgent string, h Hints) (platform, version string) {
+	if hp := unquote(h.Platform); hp != "" {
+		platform = hintPlatforms[hp]
 		if platform == "" {
 			platform = policy.PlatformOther
 		}
-		return platform, unquote(r.Header.Get("Sec-CH-UA-Platform-Version"))
+		return platform, unquote(h.PlatformVersion)
 	}
-	ua := r.UserAgent()
+	ua := userAgent
 	switch {
 	case ua == "":
 		return "", ""
@@ -77,7 +82,7 @@ func platformOf(r *http.Request) (platform, version string) {
 		return policy.PlatformAndroid, "" // Chrome's reduced User-Agent: the version is frozen
 	case uaAndroid.MatchString(ua):
 		return policy.PlatformAndroid, uaAndroid.FindStringSubmatch(ua)[1]
-	case uaWindows.MatchString(ua):
+	case uaWindows.MatchString(ua), strings.Contains(ua, "Windows"):
 		return policy.PlatformWindows, "" // "Windows NT 10.0" on both Windows 10 and 11
 	case strings.Contains(ua, "Macintosh"), strings.Contains(ua, "Mac OS X"):
 		return policy.PlatformMacOS, ""
