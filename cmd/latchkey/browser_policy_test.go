@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/passkey/passkeytest"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // otherAAGUID is an authenticator model that is not Chromium's virtual authenticator.
@@ -120,7 +120,7 @@ func TestBrowserPolicyDeviceBoundOnly(t *testing.T) {
 	if pks := s.passkeys(t, "admin"); len(pks) != 0 {
 		t.Fatalf("store has %d passkeys after the refusal, want 0", len(pks))
 	}
-	ev := lastFailure(t, s, auth.MethodPasskeyRegistration, policy.CodeKindNotAllowed)
+	ev := lastFailure(t, s, signin.MethodPasskeyRegistration, policy.CodeKindNotAllowed)
 	if !strings.Contains(msg, ev.CorrelationID) || ev.PasskeyKind != latchkey.KindSynced || ev.AAGUID != chromiumAAGUID {
 		t.Errorf("logged refusal %+v does not match the page's %q", ev, msg)
 	}
@@ -147,7 +147,7 @@ func TestBrowserPolicyBlockedModel(t *testing.T) {
 	if pks := s.passkeys(t, "admin"); len(pks) != 0 {
 		t.Fatalf("store has %d passkeys after the refusal, want 0", len(pks))
 	}
-	if ev := lastFailure(t, s, auth.MethodPasskeyRegistration, policy.CodeAAGUIDBlocked); !strings.Contains(ev.Detail, "block-list") {
+	if ev := lastFailure(t, s, signin.MethodPasskeyRegistration, policy.CodeAAGUIDBlocked); !strings.Contains(ev.Detail, "block-list") {
 		t.Errorf("logged detail %q does not mention the block-list", ev.Detail)
 	}
 }
@@ -170,7 +170,7 @@ func TestBrowserPolicyAttestationRequired(t *testing.T) {
 	if pks := s.passkeys(t, "admin"); len(pks) != 0 {
 		t.Fatalf("store has %d passkeys after the refusal, want 0", len(pks))
 	}
-	ev := lastFailure(t, s, auth.MethodPasskeyRegistration, policy.CodeAttestationRequired)
+	ev := lastFailure(t, s, signin.MethodPasskeyRegistration, policy.CodeAttestationRequired)
 	for _, want := range []string{"attestation untrusted", "not listed in metadata BLOB 7"} {
 		if !strings.Contains(ev.Detail, want) {
 			t.Errorf("logged detail %q does not say %q", ev.Detail, want)

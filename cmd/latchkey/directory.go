@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // command is a subcommand's parsed flags, positional arguments and open store.
@@ -44,13 +44,13 @@ func (c *command) parse(args []string, n int, what string) error {
 }
 
 // withStore runs fn with the opened store and an auth service on it.
-func (c *command) withStore(ctx context.Context, fn func(latchkey.Store, *auth.Service) error) error {
+func (c *command) withStore(ctx context.Context, fn func(latchkey.Store, *signin.Service) error) error {
 	st, err := c.store.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return fn(st, auth.New(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return fn(st, signin.New(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -96,7 +96,7 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if admin {
 			u.Roles = []string{latchkey.RoleGlobalAdmin}
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			if err := u.Validate(); err != nil {
 				return err
 			}
@@ -115,7 +115,7 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			users, err := st.ListUsers(ctx)
 			if err != nil {
 				return err
@@ -134,7 +134,7 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 1, "one user (UPN or id)"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			return showUser(ctx, st, c, out)
 		})
 	}
@@ -194,7 +194,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		g.DisplayName = c.args[0]
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			if err := g.Validate(); err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 2, "GROUP USER"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			g, err := st.FindGroupByName(ctx, c.args[0])
 			if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 				g, err = st.FindGroupByID(ctx, c.args[0])
@@ -240,7 +240,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			groups, err := st.ListGroups(ctx)
 			if err != nil {
 				return err

@@ -15,12 +15,12 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Serve is the `latchkey serve` command: ParseFlags, then Run starts listening and returns,
@@ -35,7 +35,7 @@ type Serve struct {
 	Logger      *slog.Logger
 
 	Store    latchkey.Store
-	Auth     *auth.Service
+	Auth     *signin.Service
 	listener net.Listener
 	http     *http.Server
 	stop     context.CancelFunc
@@ -94,7 +94,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		s.listener.Close()
 		return err
 	}
-	s.Auth = auth.New(s.Store, wa, s.Logger)
+	s.Auth = signin.New(s.Store, wa, s.Logger)
 	srv, err := server.New(s.Auth, s.Logger)
 	if err != nil {
 		s.listener.Close()
@@ -121,7 +121,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if pass != "" {
 		// Printed, never logged: the pass is a secret and shown only this once.
 		fmt.Fprintf(s.Stdout, "Temporary Access Pass: %s (user %q, one-time, valid 60 minutes). Sign in at %s/signin/tap with user name %q and this pass, then add your passkey.\n",
-			pass, auth.BootstrapUPN, s.PublicURL, auth.BootstrapUPN)
+			pass, signin.BootstrapUPN, s.PublicURL, signin.BootstrapUPN)
 	}
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 func (s *Server) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +100,7 @@ func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	pass, ap, err := s.issueTAP(r, u, auth.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
+	pass, ap, err := s.issueTAP(r, u, signin.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -110,7 +110,7 @@ func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 }
 
 // issueTAP issues a pass on behalf of the signed-in admin, who may not issue one for themself.
-func (s *Server) issueTAP(r *http.Request, target *latchkey.User, o auth.IssueOptions) (string, *latchkey.AccessPass, error) {
+func (s *Server) issueTAP(r *http.Request, target *latchkey.User, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
 	_, admin := currentUser(r)
 	if admin.ID == target.ID {
 		return "", nil, latchkey.Errorf(latchkey.EFORBIDDEN, "tap_for_self",

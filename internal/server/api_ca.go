@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Conditional access for global admins, at Graph's paths under /api/v1/identity/conditionalAccess:
@@ -19,20 +19,20 @@ const caAPI = "/api/v1/identity/conditionalAccess"
 // lockoutBody is the error JSON of a lint refusal, with each finding and the people it names.
 type lockoutBody struct {
 	ErrorBody
-	AffectedUsers int               `json:"affectedUsers"`
-	Findings      []lockoutFinding  `json:"findings"`
-	Policies      []auth.PolicyLint `json:"policies"`
+	AffectedUsers int                 `json:"affectedUsers"`
+	Findings      []lockoutFinding    `json:"findings"`
+	Policies      []signin.PolicyLint `json:"policies"`
 }
 
 type lockoutFinding struct {
 	PolicyID   string `json:"policyId"`
 	PolicyName string `json:"policyName"`
-	auth.LintFinding
+	signin.LintFinding
 }
 
 // writeCAError answers err, adding the findings when it is a lint refusal.
 func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error) {
-	var le *auth.LockoutError
+	var le *signin.LockoutError
 	if !errors.As(err, &le) {
 		s.writeError(w, r, err)
 		return
@@ -41,7 +41,7 @@ func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error)
 	writeJSON(w, status, lockoutBodyOf(body, le))
 }
 
-func lockoutBodyOf(body ErrorBody, le *auth.LockoutError) lockoutBody {
+func lockoutBodyOf(body ErrorBody, le *signin.LockoutError) lockoutBody {
 	out := lockoutBody{ErrorBody: body, AffectedUsers: le.Affected, Findings: []lockoutFinding{}, Policies: le.Policies}
 	for _, p := range le.Policies {
 		for _, f := range p.Findings {
@@ -79,7 +79,7 @@ func decodeCA(w http.ResponseWriter, r *http.Request, v any) error {
 // caPolicyJSON is a policy as the API answers a change: the policy and the lint's warnings.
 type caPolicyJSON struct {
 	policy.ConditionalAccessPolicy
-	LintWarnings []auth.PolicyLint `json:"lintWarnings,omitempty"`
+	LintWarnings []signin.PolicyLint `json:"lintWarnings,omitempty"`
 }
 
 func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
@@ -101,13 +101,13 @@ func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
-	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *auth.CAChange, error) {
+	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *signin.CAChange, error) {
 		return s.auth.CreateCAPolicy(r.Context(), p, override)
 	})
 }
 
 func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
-	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *auth.CAChange, error) {
+	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *signin.CAChange, error) {
 		if p.ID != "" && p.ID != r.PathValue("id") {
 			return p, nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The policy's id cannot be changed.",
 				"the body's id %q differs from the path's %q", p.ID, r.PathValue("id"))
@@ -117,7 +117,7 @@ func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
-	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *auth.CAChange, error)) {
+	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *signin.CAChange, error)) {
 	override, err := lockoutOverride(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -262,7 +262,7 @@ func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
-	var in auth.WhatIfInput
+	var in signin.WhatIfInput
 	if err := decodeCA(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return

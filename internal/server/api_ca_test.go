@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // caEnv is a small directory behind a server: the signed-in admin (a pass only), a break-glass
@@ -190,7 +190,7 @@ func TestCAPoliciesAPI(t *testing.T) {
 
 	// Only global admins.
 	bob := e.h.newClient()
-	bob.mustSignInTAP("bob@example.com", e.h.issueTAP(e.bob, auth.IssueOptions{}))
+	bob.mustSignInTAP("bob@example.com", e.h.issueTAP(e.bob, signin.IssueOptions{}))
 	for _, p := range []string{base, caAPI + "/lint", caAPI + "/namedLocations", caAPI + "/authenticationStrength/policies"} {
 		errorBody(t, bob.get(p), 403, "admin_required")
 	}

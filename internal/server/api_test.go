@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 func TestHealthz(t *testing.T) {
@@ -28,7 +28,7 @@ func TestHealthz(t *testing.T) {
 func TestTAPSignInSetsSecureSessionCookie(t *testing.T) {
 	h := newHarness(t)
 	u := h.createUser("alice@example.com", false)
-	pass := h.issueTAP(u.ID, auth.IssueOptions{})
+	pass := h.issueTAP(u.ID, signin.IssueOptions{})
 	c := h.newClient()
 	r := c.signInTAP("alice@example.com", pass)
 	if r.status != http.StatusOK {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // jsonRoute is a route that reads a JSON body, with a well-formed body for it and a body that is
@@ -38,7 +38,7 @@ func TestBadJSONInput(t *testing.T) {
 	admin, adminUser := h.signedInClient("admin@example.com", true)
 	pk := admin.mustRegister(h.newDevice())
 	target := h.createUser("bob@example.com", false)
-	h.issueTAP(target.ID, auth.IssueOptions{})
+	h.issueTAP(target.ID, signin.IssueOptions{})
 	ctx := context.Background()
 	tapBefore, err := h.store.FindAccessPassByUser(ctx, target.ID)
 	if err != nil {
@@ -353,7 +353,7 @@ func TestTAPRefusals(t *testing.T) {
 	alice := h.createUser("alice@example.com", false)
 
 	t.Run("expired", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 60})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{LifetimeMinutes: 60})
 		h.clock.Advance(61 * time.Minute)
 		c := h.newClient()
 		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_expired")
@@ -361,14 +361,14 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("not yet valid", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{StartAt: h.clock.Now().Add(time.Hour)})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{StartAt: h.clock.Now().Add(time.Hour)})
 		c := h.newClient()
 		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_not_yet_valid")
 		checkNoSession(t, c)
 	})
 
 	t.Run("one-time used", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{OneTime: true})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{OneTime: true})
 		h.newClient().mustSignInTAP("alice@example.com", pass)
 		c := h.newClient()
 		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_used")
@@ -376,7 +376,7 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("guessed", func(t *testing.T) {
-		h.issueTAP(alice.ID, auth.IssueOptions{})
+		h.issueTAP(alice.ID, signin.IssueOptions{})
 		c := h.newClient()
 		wrong := errorBody(t, c.signInTAP("alice@example.com", "ABCDEFGH"), http.StatusUnauthorized, "tap_invalid")
 		checkNoSession(t, c)
@@ -390,8 +390,8 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("throttled", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{}) // a new pass clears the user's count
-		c := h.newClientAt("127.0.0.2")                   // an address with no guesses yet
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{}) // a new pass clears the user's count
+		c := h.newClientAt("127.0.0.2")                     // an address with no guesses yet
 		for i := 0; i < 5; i++ {
 			errorBody(t, c.signInTAP("alice@example.com", "WRONGPASS"), http.StatusUnauthorized, "tap_invalid")
 		}
@@ -416,7 +416,7 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("disabled account", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{})
 		if _, err := h.store.UpdateUser(ctx, alice.ID, func(u *latchkey.User) error { u.Enabled = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -429,7 +429,7 @@ func TestTAPRefusals(t *testing.T) {
 func TestCrossOriginRequestsRefused(t *testing.T) {
 	h := newHarness(t)
 	alice := h.createUser("alice@example.com", false)
-	pass := h.issueTAP(alice.ID, auth.IssueOptions{})
+	pass := h.issueTAP(alice.ID, signin.IssueOptions{})
 	body := `{"username":"alice@example.com","tap":"` + pass + `"}`
 
 	for name, header := range map[string][]string{

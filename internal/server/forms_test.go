@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 var pageErrorRE = regexp.MustCompile(`(?s)<div[^>]*\bid="page-error"[^>]*>.*?</div>`)
@@ -80,7 +80,7 @@ func TestBadFormInput(t *testing.T) {
 	token := admin.formCSRF()
 	pk := admin.mustRegister(h.newDevice())
 	bob := h.createUser("bob@example.com", false)
-	bobPass := h.issueTAP(bob.ID, auth.IssueOptions{})
+	bobPass := h.issueTAP(bob.ID, signin.IssueOptions{})
 	bobTAP, err := h.store.FindAccessPassByUser(ctx, bob.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +142,7 @@ func TestBadFormInput(t *testing.T) {
 			}{
 				{"missing CSRF field", rt.c, form, rt.fields.Encode(), nil, 403, "csrf_failed"},
 				{"empty CSRF field", rt.c, form, withCSRF(rt.fields, ""), nil, 403, "csrf_failed"},
-				{"wrong CSRF", rt.c, form, withCSRF(rt.fields, auth.NewToken()), nil, 403, "csrf_failed"},
+				{"wrong CSRF", rt.c, form, withCSRF(rt.fields, signin.NewToken()), nil, 403, "csrf_failed"},
 				{"CSRF in the query only", rt.c, form, rt.fields.Encode(), nil, 403, "csrf_failed"},
 				{"no CSRF cookie", noCookie, form, withCSRF(rt.fields, rt.token), nil, 403, "csrf_failed"},
 				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", MaxBodyBytes), nil, 413, "form_too_large"},

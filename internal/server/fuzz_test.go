@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // The fuzz targets below send every input through the real handler (Server.Handler, with its
@@ -146,7 +146,7 @@ var brokenJSON = []string{
 func FuzzTAPSignIn(f *testing.F) {
 	fs := newFuzzServer(f)
 	alice := fs.h.createUser("alice@example.com", false)
-	pass := fs.h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 480})
+	pass := fs.h.issueTAP(alice.ID, signin.IssueOptions{LifetimeMinutes: 480})
 	fs.h.createUser("bob@example.com", false) // a user without a pass
 
 	// Valid first, so that the per-user throttle has not started when it runs.
@@ -678,7 +678,7 @@ func FuzzIssueTAP(f *testing.F) {
 // csrfPair returns a pre-session cookie and the form field that a page shown to a browser with
 // it (and with session, when not nil) would carry.
 func (fs *fuzzServer) csrfPair(tb testing.TB, session *http.Cookie) (*http.Cookie, string) {
-	c := &http.Cookie{Name: csrfCookie, Value: auth.NewToken()}
+	c := &http.Cookie{Name: csrfCookie, Value: signin.NewToken()}
 	r := httptest.NewRequest(http.MethodGet, fs.h.origin+"/", nil)
 	r.AddCookie(c)
 	if session != nil {
@@ -696,7 +696,7 @@ func (fs *fuzzServer) csrfPair(tb testing.TB, session *http.Cookie) (*http.Cooki
 func FuzzTAPForm(f *testing.F) {
 	fs := newFuzzServer(f)
 	alice := fs.h.createUser("alice@example.com", false)
-	pass := fs.h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 480})
+	pass := fs.h.issueTAP(alice.ID, signin.IssueOptions{LifetimeMinutes: 480})
 	csrf, field := fs.csrfPair(f, nil)
 	for _, body := range []string{
 		"username=alice%40example.com&tap=" + pass,

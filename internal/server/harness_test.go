@@ -23,9 +23,9 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
@@ -75,7 +75,7 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 type harness struct {
 	t      testing.TB // a *testing.F for fuzz targets, which build one harness for all inputs
 	store  *sqlite.Store
-	svc    *auth.Service
+	svc    *signin.Service
 	srv    *Server
 	ts     *httptest.Server
 	origin string // http://localhost:PORT: the WebAuthn origin and the base of every request
@@ -111,7 +111,7 @@ func newHarness(t testing.TB) *harness {
 	elog := &errorLog{}
 	logger := slog.New(elog)
 	clock := &testClock{}
-	svc := auth.New(store, wa, logger)
+	svc := signin.New(store, wa, logger)
 	svc.Now = clock.Now
 	srv, err := New(svc, logger)
 	if err != nil {
@@ -148,7 +148,7 @@ func (h *harness) createUser(upn string, admin bool) *latchkey.User {
 }
 
 // issueTAP issues a pass for user and returns it.
-func (h *harness) issueTAP(userID string, o auth.IssueOptions) string {
+func (h *harness) issueTAP(userID string, o signin.IssueOptions) string {
 	h.t.Helper()
 	pass, _, err := h.svc.IssueAccessPass(context.Background(), userID, o)
 	if err != nil {
@@ -316,7 +316,7 @@ func (h *harness) signedInClient(upn string, admin bool) (*client, *latchkey.Use
 	h.t.Helper()
 	u := h.createUser(upn, admin)
 	c := h.newClient()
-	c.mustSignInTAP(upn, h.issueTAP(u.ID, auth.IssueOptions{}))
+	c.mustSignInTAP(upn, h.issueTAP(u.ID, signin.IssueOptions{}))
 	return c, u
 }
 

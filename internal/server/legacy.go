@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // The legacy methods' pages (DESIGN §2): system-preferred sign-in ("Sign in another way"), the
@@ -56,7 +56,7 @@ type signInOption struct {
 }
 
 // handleSignInMethodsForm offers the person's ways to sign in in the system-preferred order
-// (auth.PreferredMethods): straight to the pass page when they have an active pass, otherwise a
+// (signin.PreferredMethods): straight to the pass page when they have an active pass, otherwise a
 // list whose first entry is the prominent one.
 func (s *Server) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request) {
 	username, next := r.PostFormValue("username"), nextParam(r.PostFormValue("next"))
@@ -137,7 +137,7 @@ func (s *Server) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
 
 // afterLegacySignIn sets the session cookie and goes on to next, through the nudge to create a
 // passkey when the registration campaign offers one.
-func (s *Server) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *auth.SignIn, next string) {
+func (s *Server) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *signin.SignIn, next string) {
 	s.setSessionCookie(w, si)
 	nudge, err := s.auth.RegistrationNudge(r.Context(), si.Session, si.User)
 	if err != nil {
@@ -261,7 +261,7 @@ func (s *Server) handleRemovePasswordForm(w http.ResponseWriter, r *http.Request
 func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) {
 	sess, user := currentUser(r)
 	err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, clientOf(r))
-	var e *auth.TOTPEnrollment
+	var e *signin.TOTPEnrollment
 	if err == nil {
 		e, err = s.auth.BeginTOTPEnrollment(r.Context(), sess, user)
 	}
@@ -273,7 +273,7 @@ func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // totpSetupData is what the setup page shows; the QR code is a data: URI of our own making.
-func totpSetupData(e *auth.TOTPEnrollment) map[string]any {
+func totpSetupData(e *signin.TOTPEnrollment) map[string]any {
 	return map[string]any{"Enrollment": e, "QRCode": template.URL(e.QRCode)}
 }
 

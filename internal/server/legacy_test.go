@@ -12,9 +12,9 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 const legacyPassword = "tangerine velvet orbit 42"
@@ -75,7 +75,7 @@ func legacyFormRoutes(t *testing.T, h *harness, admin *client, adminUser *latchk
 	// Quinn has a password and an app: the code step needs a token from a right password.
 	quinn := h.createUser("quinn@example.com", false)
 	secret := h.withLegacyCredentials(quinn, true)
-	res, err := h.svc.SignInWithPassword(ctx, "quinn@example.com", legacyPassword, auth.Client{IP: "192.0.2.50"})
+	res, err := h.svc.SignInWithPassword(ctx, "quinn@example.com", legacyPassword, signin.Client{IP: "192.0.2.50"})
 	if err != nil || res.TOTPToken == "" {
 		t.Fatalf("quinn's password step: %+v, %v", res, err)
 	}
@@ -278,7 +278,7 @@ func TestSystemPreferredSignIn(t *testing.T) {
 	}
 	h.withLegacyCredentials(pia, false)
 	tap := h.createUser("tom@example.com", false)
-	h.issueTAP(tap.ID, auth.IssueOptions{})
+	h.issueTAP(tap.ID, signin.IssueOptions{})
 	pat := h.createUser("pat@example.com", false)
 	h.withLegacyCredentials(pat, false)
 

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -104,7 +104,7 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := clientOf(r)
-	access, err := s.auth.EvaluateAccess(ctx, sess, user, auth.Target{App: req.ClientID}, c)
+	access, err := s.auth.EvaluateAccess(ctx, sess, user, signin.Target{App: req.ClientID}, c)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return

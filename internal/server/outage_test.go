@@ -23,11 +23,11 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/postgres"
+	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
@@ -94,7 +94,7 @@ func newOutageHarness(t *testing.T, store latchkey.Store) (*harness, *fullLog) {
 	logs := &fullLog{}
 	logger := slog.New(logs)
 	clock := &testClock{}
-	svc := auth.New(store, wa, logger)
+	svc := signin.New(store, wa, logger)
 	svc.Now = clock.Now
 	srv, err := New(svc, logger)
 	if err != nil {
@@ -117,7 +117,7 @@ func outageAdmin(t *testing.T, h *harness) (*client, string) {
 	if err := h.svc.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, auth.IssueOptions{})
+	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, signin.IssueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func runOutage(t *testing.T, h *harness, logs *fullLog, page func(c *client, csr
 		wantUnavailable(t, "POST /api/v1/users", admin.post("/api/v1/users", map[string]any{"userPrincipalName": fmt.Sprintf("during%d@example.com", i)}), false)
 	}
 	wantUnavailable(t, "the admin page", page(admin, csrf, 0), true)
-	h.clock.Advance(auth.HeartbeatEvery)
+	h.clock.Advance(signin.HeartbeatEvery)
 	r := health.get("/healthz")
 	wantUnavailable(t, "/healthz", r, true) // JSON with the sentence
 	if errs := logs.errors(); len(errs) != 1 || !strings.HasPrefix(errs[0].msg, "store unavailable") ||
@@ -195,7 +195,7 @@ func runOutage(t *testing.T, h *harness, logs *fullLog, page func(c *client, csr
 	}
 
 	mendStore()
-	h.clock.Advance(auth.HeartbeatEvery)
+	h.clock.Advance(signin.HeartbeatEvery)
 	if r := health.get("/healthz"); r.status != http.StatusOK {
 		t.Fatalf("/healthz after the outage: %d %s", r.status, r.body)
 	}
@@ -285,7 +285,7 @@ func TestOutagePostgresStopped(t *testing.T) {
 	pg.Stop(t, "immediate")
 	wantUnavailable(t, "POST /api/v1/users after a crash", admin.post("/api/v1/users", map[string]any{"userPrincipalName": "crash@example.com"}), false)
 	pg.Start(t)
-	h.clock.Advance(auth.HeartbeatEvery)
+	h.clock.Advance(signin.HeartbeatEvery)
 	if r := h.newClient().get("/healthz"); r.status != http.StatusOK {
 		t.Fatalf("/healthz after the crash recovery: %d %s", r.status, r.body)
 	}
@@ -310,7 +310,7 @@ func outageAdmin2(t *testing.T, h *harness) (*client, *latchkey.User) {
 	if err := h.svc.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, auth.IssueOptions{})
+	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, signin.IssueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

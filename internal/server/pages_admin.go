@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +112,7 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 		s.adminUser(w, r, &body, status, "")
 		return
 	}
-	o := auth.IssueOptions{OneTime: r.PostFormValue("oneTime") == "yes"}
+	o := signin.IssueOptions{OneTime: r.PostFormValue("oneTime") == "yes"}
 	if v := strings.TrimSpace(r.PostFormValue("lifetime")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Conditional access pages for global admins: the policies with their lint (/admin/ca), a form
@@ -25,7 +25,7 @@ type caFinding struct {
 	People                          []string
 }
 
-func findingWords(f auth.LintFinding, strengthName string) string {
+func findingWords(f signin.LintFinding, strengthName string) string {
 	switch f.Code {
 	case policy.LintUsersCannotSatisfy:
 		return fmt.Sprintf("These people have no sign-in method that meets %q, so they would be locked out:", strengthName)
@@ -39,7 +39,7 @@ func findingWords(f auth.LintFinding, strengthName string) string {
 	return f.Message
 }
 
-func caFindings(pls []auth.PolicyLint) []caFinding {
+func caFindings(pls []signin.PolicyLint) []caFinding {
 	var out []caFinding
 	for _, pl := range pls {
 		for _, f := range pl.Findings {
@@ -90,7 +90,7 @@ func (s *Server) adminCA(w http.ResponseWriter, r *http.Request, refusal *ErrorB
 		rows[i] = caRow{ID: p.ID, Name: p.Name, State: p.State, StateWords: stateWords(p.State), Who: n.who(p), What: n.what(p), Grant: n.grant(p)}
 		for _, pl := range lints {
 			if pl.PolicyID == p.ID {
-				rows[i].Findings, rows[i].Affected = caFindings([]auth.PolicyLint{pl}), pl.Affected
+				rows[i].Findings, rows[i].Affected = caFindings([]signin.PolicyLint{pl}), pl.Affected
 			}
 		}
 	}
@@ -115,7 +115,7 @@ func formOverride(r *http.Request) (int, error) {
 
 // lockoutOf returns the page's lockout panel for err, or nil when err is no lint refusal.
 func (s *Server) lockoutOf(r *http.Request, err error, action string, fields map[string]string) *caLockout {
-	var le *auth.LockoutError
+	var le *signin.LockoutError
 	if !errors.As(err, &le) {
 		return nil
 	}
@@ -232,8 +232,8 @@ func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 		offered{field: "grant", values: []string{"block", "strength"}},
 		offered{field: "includeAdmins", values: yes}, offered{field: "includeGuests", values: yes},
 		offered{field: "excludeAdmins", values: yes}, offered{field: "excludeGuests", values: yes},
-		offered{field: "includePlatforms", values: auth.Platforms, many: true}, offered{field: "excludePlatforms", values: auth.Platforms, many: true},
-		offered{field: "clientTypes", values: auth.ClientTypes, many: true}); err != nil {
+		offered{field: "includePlatforms", values: signin.Platforms, many: true}, offered{field: "excludePlatforms", values: signin.Platforms, many: true},
+		offered{field: "clientTypes", values: signin.ClientTypes, many: true}); err != nil {
 		return p, err
 	}
 	u := &p.Users
@@ -266,7 +266,7 @@ func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 	}
 	pl := &p.Conditions.Platforms
 	pl.IncludePlatforms, pl.ExcludePlatforms = r.PostForm["includePlatforms"], r.PostForm["excludePlatforms"]
-	for _, name := range auth.Platforms {
+	for _, name := range signin.Platforms {
 		if mv := v("minVersion_" + name); mv != "" {
 			if pl.MinimumVersions == nil {
 				pl.MinimumVersions = map[string]string{}
@@ -321,7 +321,7 @@ func (s *Server) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.Co
 		title = "New conditional access policy"
 	}
 	s.render(w, r, "admin-ca-edit", title, view{Error: refusal, Status: status, Data: map[string]any{
-		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": auth.Platforms,
+		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": signin.Platforms,
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}},
 	}})
 }

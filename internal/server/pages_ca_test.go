@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 var lockoutCountRE = regexp.MustCompile(`id="lockout-count">(\d+)<`)
@@ -236,7 +236,7 @@ func caFormRoutes(t *testing.T, h *harness, c *client, token string) []caFormRou
 // caSnapshot is the stored conditional access document, to check that refused posts wrote nothing.
 func caSnapshot(t *testing.T, h *harness) string {
 	t.Helper()
-	raw, err := h.store.GetSetting(context.Background(), auth.ConditionalAccessKey)
+	raw, err := h.store.GetSetting(context.Background(), signin.ConditionalAccessKey)
 	if err != nil {
 		t.Fatal(err)
 	}

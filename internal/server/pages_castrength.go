@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Authentication strengths, named locations and what-if pages (see pages_ca.go).
@@ -51,7 +51,7 @@ func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal 
 		return
 	}
 	var rows []strengthRow
-	for _, st := range auth.AllStrengths(cfg) {
+	for _, st := range signin.AllStrengths(cfg) {
 		row := strengthRow{Strength: st, UsedBy: cfg.StrengthUsedBy(st.ID)}
 		for _, c := range st.AllowedCombinations {
 			row.Combinations = append(row.Combinations, combinationWord(c))
@@ -179,11 +179,11 @@ func (s *Server) handleAdminLocationDelete(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
-	s.adminWhatIf(w, r, auth.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
+	s.adminWhatIf(w, r, signin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
 }
 
 func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
-	in := auth.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
+	in := signin.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
 		PlatformVersion: r.PostFormValue("platformVersion"), IP: r.PostFormValue("ip"), ClientType: r.PostFormValue("clientType")}
 	if t := r.PostFormValue("target"); t == "action:"+policy.UserActionRegisterSecurityInfo {
 		in.UserAction = policy.UserActionRegisterSecurityInfo
@@ -199,7 +199,7 @@ func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	s.adminWhatIf(w, r, in, rep, nil, http.StatusOK)
 }
 
-func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in auth.WhatIfInput, rep *auth.WhatIfReport, refusal *ErrorBody, status int) {
+func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in signin.WhatIfInput, rep *signin.WhatIfReport, refusal *ErrorBody, status int) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -214,7 +214,7 @@ func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in auth.Wha
 	if in.UserAction != "" {
 		target = "action:" + in.UserAction
 	}
-	data := map[string]any{"In": in, "Target": target, "Names": n, "Report": rep, "Platforms": auth.Platforms,
+	data := map[string]any{"In": in, "Target": target, "Names": n, "Report": rep, "Platforms": signin.Platforms,
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}}}
 	if rep != nil {
 		var demanded, reportOnly []string

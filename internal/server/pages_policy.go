@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // policyGroup is a group as the policy page offers it: a checkbox per form.
@@ -79,7 +79,7 @@ func methodsFindingWords(code string) string {
 
 // policyLockoutOf returns the lockout panel for err, or nil when err is no lint refusal.
 func policyLockoutOf(r *http.Request, err error) *policyLockout {
-	var le *auth.LockoutError
+	var le *signin.LockoutError
 	if !errors.As(err, &le) {
 		return nil
 	}

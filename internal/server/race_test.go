@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // racers is how many requests each race sends at once.
@@ -145,7 +145,7 @@ func TestRaceOneAssertionManyTimes(t *testing.T) {
 func TestRaceOneTimeTAP(t *testing.T) {
 	h := newHarness(t)
 	u := h.createUser("alice@example.com", false)
-	pass := h.issueTAP(u.ID, auth.IssueOptions{OneTime: true})
+	pass := h.issueTAP(u.ID, signin.IssueOptions{OneTime: true})
 
 	// Each from an address of its own: from one address only the 5 free attempts would be checked.
 	cs := make([]*client, racers)

@@ -15,8 +15,8 @@ import (
 
 	"github.com/latchkey/latchkey/internal/device"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // MaxBodyBytes bounds every request body; a WebAuthn response with a long certificate chain
@@ -46,14 +46,14 @@ func withCorrelationID(r *http.Request, id string) *http.Request {
 }
 
 // clientOf describes the caller for sessions and the sign-in log.
-func clientOf(r *http.Request) auth.Client {
+func clientOf(r *http.Request) signin.Client {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
 	platform, version := device.Platform(r.UserAgent(),
 		device.Hints{Platform: r.Header.Get("Sec-CH-UA-Platform"), PlatformVersion: r.Header.Get("Sec-CH-UA-Platform-Version")})
-	return auth.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r), Platform: platform, PlatformVersion: version}
+	return signin.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r), Platform: platform, PlatformVersion: version}
 }
 
 // readJSONBody reads a JSON request body: it must say application/json, be at most MaxBodyBytes,

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 //go:embed templates/*.html
@@ -23,7 +23,7 @@ var staticFS embed.FS
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	auth   *auth.Service
+	auth   *signin.Service
 	store  latchkey.Store
 	logger *slog.Logger
 	pages  map[string]*template.Template
@@ -34,7 +34,7 @@ type Server struct {
 }
 
 // New returns a server for svc.
-func New(svc *auth.Service, logger *slog.Logger) (*Server, error) {
+func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 	s := &Server{auth: svc, store: svc.Store, logger: logger, mux: http.NewServeMux()}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func isAPI(r *http.Request) bool {
 }
 
 // handleHealthz answers 200 when this node can write to its store (a heartbeat write, at most
-// once a second: see auth.Service.Health) and 503 while it cannot. The outage itself is logged
+// once a second: see signin.Service.Health) and 503 while it cannot. The outage itself is logged
 // by the service, once.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.auth.Health(r.Context()); err != nil {

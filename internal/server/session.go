@@ -6,8 +6,8 @@ import (
 	"mime"
 	"net/http"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Cookie names. Both cookies are Secure (browsers treat http://localhost as secure), HttpOnly
@@ -117,7 +117,7 @@ func (s *Server) adminPage(h http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
-func (s *Server) setSessionCookie(w http.ResponseWriter, si *auth.SignIn) {
+func (s *Server) setSessionCookie(w http.ResponseWriter, si *signin.SignIn) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: si.Token, Path: "/", Expires: si.Session.ExpiresAt,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
@@ -131,10 +131,10 @@ func clearSessionCookie(w http.ResponseWriter) {
 // has one, and its pre-session cookie otherwise; false when it has neither.
 func csrfBinding(r *http.Request) (string, bool) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" && len(c.Value) <= 128 {
-		return auth.SessionFormBinding(c.Value), true
+		return signin.SessionFormBinding(c.Value), true
 	}
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
-		return auth.PreSessionFormBinding(c.Value), true
+		return signin.PreSessionFormBinding(c.Value), true
 	}
 	return "", false
 }
@@ -146,11 +146,11 @@ func csrfBinding(r *http.Request) (string, bool) {
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) (string, error) {
 	binding, ok := csrfBinding(r)
 	if !ok {
-		tok := auth.NewToken()
+		tok := signin.NewToken()
 		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true,
 			SameSite: http.SameSiteStrictMode})
 		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
-		binding = auth.PreSessionFormBinding(tok)
+		binding = signin.PreSessionFormBinding(tok)
 	}
 	return s.auth.FormToken(r.Context(), binding)
 }

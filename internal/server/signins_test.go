@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // signInLog sets up an admin client and a few sign-ins: the admin's and alice's TAP sign-ins,
@@ -23,7 +23,7 @@ func signInLog(t *testing.T) (*harness, *client, *latchkey.User) {
 	if r := ac.signInTAP("alice@example.com", "WRONGPASS123"); r.status < 400 {
 		t.Fatalf("wrong TAP sign-in: %d %s", r.status, r.body)
 	}
-	ac.mustSignInTAP("alice@example.com", h.issueTAP(alice.ID, auth.IssueOptions{}))
+	ac.mustSignInTAP("alice@example.com", h.issueTAP(alice.ID, signin.IssueOptions{}))
 	evil := &latchkey.SignInEvent{UPN: "mallory@example.com", Method: latchkey.MethodPasskey, Result: latchkey.SignInFailure,
 		ErrorCode: "passkey_unknown", Detail: "=HYPERLINK(\"http://evil.example\")", IP: "203.0.113.9", CorrelationID: latchkey.NewID()}
 	if err := h.store.RecordSignIn(context.Background(), evil); err != nil {

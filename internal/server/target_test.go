@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // targetSpellings are the ways of writing "somewhere else" that a post-sign-in target must not
@@ -184,7 +184,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 
 	// The pass form goes to the default place.
 	c := h.newClient()
-	r := c.postForm("/signin/tap", url.Values{"username": {"tia@example.com"}, "tap": {h.issueTAP(tia.ID, auth.IssueOptions{})}, "next": {`/\evil.example/phish`}})
+	r := c.postForm("/signin/tap", url.Values{"username": {"tia@example.com"}, "tap": {h.issueTAP(tia.ID, signin.IssueOptions{})}, "next": {`/\evil.example/phish`}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/my/security-info" {
 		t.Errorf("pass sign-in with the attacker's next: %d %q", r.status, r.header.Get("Location"))
 	}

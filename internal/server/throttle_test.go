@@ -20,8 +20,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // newClientAt is newClient whose connections come from ip, a loopback address other than
@@ -68,7 +68,7 @@ func (h *harness) stopServiceClock() *stopClock {
 // hashCount counts the argon2id hashes the service runs, and the most running at once.
 type hashCount struct{ calls, peak atomic.Int64 }
 
-func countHashes(svc *auth.Service) *hashCount {
+func countHashes(svc *signin.Service) *hashCount {
 	hc := &hashCount{}
 	svc.OnHash = func(running int) {
 		hc.calls.Add(1)
@@ -220,7 +220,7 @@ var guessMethods = []guessMethod{
 		name: "tap", invalid: "tap_invalid", unknownNames: true,
 		prepare: func(h *harness) (guessTarget, func() string) {
 			u := h.createUser("alice@example.com", false)
-			pass := h.issueTAP(u.ID, auth.IssueOptions{})
+			pass := h.issueTAP(u.ID, signin.IssueOptions{})
 			return guessTarget{name: u.UserPrincipalName, user: u}, func() string { return pass }
 		},
 		others: func(h *harness, n int) []guessTarget {
@@ -271,7 +271,7 @@ var guessMethods = []guessMethod{
 		},
 		// The attacker knows the password: each target is a user whose password step is done.
 		begin: func(h *harness, tg guessTarget, ip string) guessTarget {
-			res, err := h.svc.SignInWithPassword(context.Background(), tg.name, legacyPassword, auth.Client{IP: ip})
+			res, err := h.svc.SignInWithPassword(context.Background(), tg.name, legacyPassword, signin.Client{IP: ip})
 			if err != nil || res.TOTPToken == "" {
 				h.t.Fatalf("password step of %s: %+v, %v", tg.name, res, err)
 			}
