@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -51,6 +52,13 @@ func (c *command) withStore(ctx context.Context, fn func(latchkey.Store, *signin
 	}
 	defer st.Close()
 	return fn(st, signin.New(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
+}
+
+// withPolicyAdmin is withStore for commands that change policies.
+func (c *command) withPolicyAdmin(ctx context.Context, fn func(latchkey.Store, *policyadmin.Service) error) error {
+	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
+		return fn(st, policyadmin.New(svc))
+	})
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -34,8 +35,10 @@ type Serve struct {
 	Stdout      io.Writer
 	Logger      *slog.Logger
 
-	Store    latchkey.Store
-	Auth     *signin.Service
+	Store latchkey.Store
+	Auth  *signin.Service
+	// Policies changes policies (lint on save) over Auth.
+	Policies *policyadmin.Service
 	listener net.Listener
 	http     *http.Server
 	stop     context.CancelFunc
@@ -95,6 +98,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return err
 	}
 	s.Auth = signin.New(s.Store, wa, s.Logger)
+	s.Policies = policyadmin.New(s.Auth)
 	srv, err := server.New(s.Auth, s.Logger)
 	if err != nil {
 		s.listener.Close()

@@ -8,7 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
-	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 // Conditional access for global admins, at Graph's paths under /api/v1/identity/conditionalAccess:
@@ -19,20 +19,20 @@ const caAPI = "/api/v1/identity/conditionalAccess"
 // lockoutBody is the error JSON of a lint refusal, with each finding and the people it names.
 type lockoutBody struct {
 	ErrorBody
-	AffectedUsers int                 `json:"affectedUsers"`
-	Findings      []lockoutFinding    `json:"findings"`
-	Policies      []signin.PolicyLint `json:"policies"`
+	AffectedUsers int                      `json:"affectedUsers"`
+	Findings      []lockoutFinding         `json:"findings"`
+	Policies      []policyadmin.PolicyLint `json:"policies"`
 }
 
 type lockoutFinding struct {
 	PolicyID   string `json:"policyId"`
 	PolicyName string `json:"policyName"`
-	signin.LintFinding
+	policyadmin.LintFinding
 }
 
 // writeCAError answers err, adding the findings when it is a lint refusal.
 func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error) {
-	var le *signin.LockoutError
+	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
 		s.writeError(w, r, err)
 		return
@@ -41,7 +41,7 @@ func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error)
 	writeJSON(w, status, lockoutBodyOf(body, le))
 }
 
-func lockoutBodyOf(body ErrorBody, le *signin.LockoutError) lockoutBody {
+func lockoutBodyOf(body ErrorBody, le *policyadmin.LockoutError) lockoutBody {
 	out := lockoutBody{ErrorBody: body, AffectedUsers: le.Affected, Findings: []lockoutFinding{}, Policies: le.Policies}
 	for _, p := range le.Policies {
 		for _, f := range p.Findings {
@@ -79,7 +79,7 @@ func decodeCA(w http.ResponseWriter, r *http.Request, v any) error {
 // caPolicyJSON is a policy as the API answers a change: the policy and the lint's warnings.
 type caPolicyJSON struct {
 	policy.ConditionalAccessPolicy
-	LintWarnings []signin.PolicyLint `json:"lintWarnings,omitempty"`
+	LintWarnings []policyadmin.PolicyLint `json:"lintWarnings,omitempty"`
 }
 
 func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
@@ -92,7 +92,7 @@ func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
-	p, err := s.auth.FindCAPolicy(r.Context(), r.PathValue("id"))
+	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -101,23 +101,23 @@ func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
-	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *signin.CAChange, error) {
-		return s.auth.CreateCAPolicy(r.Context(), p, override)
+	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error) {
+		return s.policies.CreateCAPolicy(r.Context(), p, override)
 	})
 }
 
 func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
-	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *signin.CAChange, error) {
+	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error) {
 		if p.ID != "" && p.ID != r.PathValue("id") {
 			return p, nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The policy's id cannot be changed.",
 				"the body's id %q differs from the path's %q", p.ID, r.PathValue("id"))
 		}
-		return s.auth.UpdateCAPolicy(r.Context(), r.PathValue("id"), p, override)
+		return s.policies.UpdateCAPolicy(r.Context(), r.PathValue("id"), p, override)
 	})
 }
 
 func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
-	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *signin.CAChange, error)) {
+	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error)) {
 	override, err := lockoutOverride(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -150,7 +150,7 @@ func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	got, ch, err := s.auth.SetCAPolicyState(r.Context(), r.PathValue("id"), req.State, override)
+	got, ch, err := s.policies.SetCAPolicyState(r.Context(), r.PathValue("id"), req.State, override)
 	if err != nil {
 		s.writeCAError(w, r, err)
 		return
@@ -159,7 +159,7 @@ func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -167,7 +167,7 @@ func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
-	sts, err := s.auth.Strengths(r.Context())
+	sts, err := s.policies.Strengths(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -181,7 +181,7 @@ func (s *Server) handleAPICreateStrength(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	got, err := s.auth.CreateStrength(r.Context(), st)
+	got, err := s.policies.CreateStrength(r.Context(), st)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -200,7 +200,7 @@ func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	got, ch, err := s.auth.UpdateStrength(r.Context(), r.PathValue("id"), st, override)
+	got, ch, err := s.policies.UpdateStrength(r.Context(), r.PathValue("id"), st, override)
 	if err != nil {
 		s.writeCAError(w, r, err)
 		return
@@ -209,7 +209,7 @@ func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -231,7 +231,7 @@ func (s *Server) handleAPICreateLocation(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	got, err := s.auth.CreateNamedLocation(r.Context(), l)
+	got, err := s.policies.CreateNamedLocation(r.Context(), l)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -245,7 +245,7 @@ func (s *Server) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	got, err := s.auth.UpdateNamedLocation(r.Context(), r.PathValue("id"), l)
+	got, err := s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), l)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -254,7 +254,7 @@ func (s *Server) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -262,12 +262,12 @@ func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
-	var in signin.WhatIfInput
+	var in policyadmin.WhatIfInput
 	if err := decodeCA(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	rep, err := s.auth.WhatIf(r.Context(), in)
+	rep, err := s.policies.WhatIf(r.Context(), in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -276,7 +276,7 @@ func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPILintCA(w http.ResponseWriter, r *http.Request) {
-	lints, err := s.auth.LintAll(r.Context())
+	lints, err := s.policies.LintAll(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -29,7 +29,7 @@ func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.auth.SetMethodsPolicyJSON(r.Context(), body, override)
+	p, err := s.policies.SetMethodsPolicyJSON(r.Context(), body, override)
 	if err != nil {
 		s.writeCAError(w, r, err)
 		return

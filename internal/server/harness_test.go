@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/loadtest"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 
 	"github.com/descope/virtualwebauthn"
 
@@ -73,15 +74,17 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 
 // harness is a Latchkey server on a real SQLite store, reached at http://localhost:PORT.
 type harness struct {
-	t      testing.TB // a *testing.F for fuzz targets, which build one harness for all inputs
-	store  *sqlite.Store
-	svc    *signin.Service
-	srv    *Server
-	ts     *httptest.Server
-	origin string // http://localhost:PORT: the WebAuthn origin and the base of every request
-	clock  *testClock
-	rp     virtualwebauthn.RelyingParty
-	errors *errorLog
+	t     testing.TB // a *testing.F for fuzz targets, which build one harness for all inputs
+	store *sqlite.Store
+	svc   *signin.Service
+	// policies changes policies as the admin surfaces do (lint on save).
+	policies *policyadmin.Service
+	srv      *Server
+	ts       *httptest.Server
+	origin   string // http://localhost:PORT: the WebAuthn origin and the base of every request
+	clock    *testClock
+	rp       virtualwebauthn.RelyingParty
+	errors   *errorLog
 }
 
 func newHarness(t testing.TB) *harness {
@@ -119,7 +122,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	handler = srv.Handler()
 
-	h := &harness{t: t, store: store, svc: svc, srv: srv, ts: ts, origin: origin, clock: clock, errors: elog,
+	h := &harness{t: t, store: store, svc: svc, policies: policyadmin.New(svc), srv: srv, ts: ts, origin: origin, clock: clock, errors: elog,
 		rp: virtualwebauthn.RelyingParty{ID: "localhost", Name: "Latchkey test", Origin: origin}}
 	t.Cleanup(func() {
 		elog.mu.Lock()

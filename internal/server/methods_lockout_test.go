@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -223,7 +224,7 @@ func TestMethodsLockoutAPI(t *testing.T) {
 			t.Errorf("refusal %+v", a)
 		}
 		for _, f := range a.Findings {
-			if f.PolicyName != signin.MethodsPolicyLintName {
+			if f.PolicyName != policyadmin.MethodsPolicyLintName {
 				t.Errorf("finding %s names policy %q", f.Code, f.PolicyName)
 			}
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
-	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 // Conditional access pages for global admins: the policies with their lint (/admin/ca), a form
@@ -25,7 +25,7 @@ type caFinding struct {
 	People                          []string
 }
 
-func findingWords(f signin.LintFinding, strengthName string) string {
+func findingWords(f policyadmin.LintFinding, strengthName string) string {
 	switch f.Code {
 	case policy.LintUsersCannotSatisfy:
 		return fmt.Sprintf("These people have no sign-in method that meets %q, so they would be locked out:", strengthName)
@@ -39,7 +39,7 @@ func findingWords(f signin.LintFinding, strengthName string) string {
 	return f.Message
 }
 
-func caFindings(pls []signin.PolicyLint) []caFinding {
+func caFindings(pls []policyadmin.PolicyLint) []caFinding {
 	var out []caFinding
 	for _, pl := range pls {
 		for _, f := range pl.Findings {
@@ -80,7 +80,7 @@ func (s *Server) adminCA(w http.ResponseWriter, r *http.Request, refusal *ErrorB
 		s.errorPage(w, r, err)
 		return
 	}
-	lints, err := s.auth.LintAll(ctx)
+	lints, err := s.policies.LintAll(ctx)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -90,7 +90,7 @@ func (s *Server) adminCA(w http.ResponseWriter, r *http.Request, refusal *ErrorB
 		rows[i] = caRow{ID: p.ID, Name: p.Name, State: p.State, StateWords: stateWords(p.State), Who: n.who(p), What: n.what(p), Grant: n.grant(p)}
 		for _, pl := range lints {
 			if pl.PolicyID == p.ID {
-				rows[i].Findings, rows[i].Affected = caFindings([]signin.PolicyLint{pl}), pl.Affected
+				rows[i].Findings, rows[i].Affected = caFindings([]policyadmin.PolicyLint{pl}), pl.Affected
 			}
 		}
 	}
@@ -115,7 +115,7 @@ func formOverride(r *http.Request) (int, error) {
 
 // lockoutOf returns the page's lockout panel for err, or nil when err is no lint refusal.
 func (s *Server) lockoutOf(r *http.Request, err error, action string, fields map[string]string) *caLockout {
-	var le *signin.LockoutError
+	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
 		return nil
 	}
@@ -133,7 +133,7 @@ func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 		override, err = formOverride(r)
 	}
 	if err == nil {
-		_, _, err = s.auth.SetCAPolicyState(r.Context(), id, state, override)
+		_, _, err = s.policies.SetCAPolicyState(r.Context(), id, state, override)
 	}
 	if err != nil {
 		status, body := s.publicError(r, err)
@@ -144,7 +144,7 @@ func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
 		status, body := s.publicError(r, err)
 		s.adminCA(w, r, &body, status, nil)
 		return
@@ -232,8 +232,8 @@ func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 		offered{field: "grant", values: []string{"block", "strength"}},
 		offered{field: "includeAdmins", values: yes}, offered{field: "includeGuests", values: yes},
 		offered{field: "excludeAdmins", values: yes}, offered{field: "excludeGuests", values: yes},
-		offered{field: "includePlatforms", values: signin.Platforms, many: true}, offered{field: "excludePlatforms", values: signin.Platforms, many: true},
-		offered{field: "clientTypes", values: signin.ClientTypes, many: true}); err != nil {
+		offered{field: "includePlatforms", values: policyadmin.Platforms, many: true}, offered{field: "excludePlatforms", values: policyadmin.Platforms, many: true},
+		offered{field: "clientTypes", values: policyadmin.ClientTypes, many: true}); err != nil {
 		return p, err
 	}
 	u := &p.Users
@@ -266,7 +266,7 @@ func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 	}
 	pl := &p.Conditions.Platforms
 	pl.IncludePlatforms, pl.ExcludePlatforms = r.PostForm["includePlatforms"], r.PostForm["excludePlatforms"]
-	for _, name := range signin.Platforms {
+	for _, name := range policyadmin.Platforms {
 		if mv := v("minVersion_" + name); mv != "" {
 			if pl.MinimumVersions == nil {
 				pl.MinimumVersions = map[string]string{}
@@ -321,7 +321,7 @@ func (s *Server) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.Co
 		title = "New conditional access policy"
 	}
 	s.render(w, r, "admin-ca-edit", title, view{Error: refusal, Status: status, Data: map[string]any{
-		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": signin.Platforms,
+		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": policyadmin.Platforms,
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}},
 	}})
 }
@@ -335,7 +335,7 @@ func (s *Server) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
-	p, err := s.auth.FindCAPolicy(r.Context(), r.PathValue("id"))
+	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -345,19 +345,19 @@ func (s *Server) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
 	s.saveCAForm(w, r, true, func(p policy.ConditionalAccessPolicy, override int) error {
-		_, _, err := s.auth.CreateCAPolicy(r.Context(), p, override)
+		_, _, err := s.policies.CreateCAPolicy(r.Context(), p, override)
 		return err
 	})
 }
 
 func (s *Server) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := s.auth.FindCAPolicy(r.Context(), id); err != nil {
+	if _, err := s.policies.FindCAPolicy(r.Context(), id); err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	s.saveCAForm(w, r, false, func(p policy.ConditionalAccessPolicy, override int) error {
-		_, _, err := s.auth.UpdateCAPolicy(r.Context(), id, p, override)
+		_, _, err := s.policies.UpdateCAPolicy(r.Context(), id, p, override)
 		return err
 	})
 }

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/device"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
-	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // A conditional access policy in the words an admin reads on /admin/ca: names instead of ids,
@@ -35,7 +35,7 @@ type caNames struct {
 
 func (s *Server) caNames(ctx context.Context, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
 	n := &caNames{users: map[string]string{}, groups: map[string]string{}, apps: map[string]string{}, locations: map[string]string{},
-		strengths: cfg.StrengthMap(), Strengths: signin.AllStrengths(cfg)}
+		strengths: cfg.StrengthMap(), Strengths: policyadmin.AllStrengths(cfg)}
 	users, err := s.store.ListUsers(ctx)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
-	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 // Authentication strengths, named locations and what-if pages (see pages_ca.go).
@@ -51,7 +51,7 @@ func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal 
 		return
 	}
 	var rows []strengthRow
-	for _, st := range signin.AllStrengths(cfg) {
+	for _, st := range policyadmin.AllStrengths(cfg) {
 		row := strengthRow{Strength: st, UsedBy: cfg.StrengthUsedBy(st.ID)}
 		for _, c := range st.AllowedCombinations {
 			row.Combinations = append(row.Combinations, combinationWord(c))
@@ -92,7 +92,7 @@ func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Reques
 	}
 	err := checkOffered(r, offered{field: "attestationRequired", values: yes})
 	if err == nil {
-		_, err = s.auth.CreateStrength(r.Context(), st)
+		_, err = s.policies.CreateStrength(r.Context(), st)
 	}
 	if err != nil {
 		status, body := s.publicError(r, err)
@@ -104,7 +104,7 @@ func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
 		status, body := s.publicError(r, err)
 		s.adminStrengths(w, r, &body, status, nil)
 		return
@@ -146,7 +146,7 @@ func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Reques
 	l := locationFromForm(r)
 	err := checkOffered(r, offered{field: "trusted", values: yes})
 	if err == nil {
-		_, err = s.auth.CreateNamedLocation(r.Context(), l)
+		_, err = s.policies.CreateNamedLocation(r.Context(), l)
 	}
 	if err != nil {
 		status, body := s.publicError(r, err)
@@ -159,7 +159,7 @@ func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Reques
 func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
 	err := checkOffered(r, offered{field: "trusted", values: yes})
 	if err == nil {
-		_, err = s.auth.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
+		_, err = s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
 	}
 	if err != nil {
 		status, body := s.publicError(r, err)
@@ -170,7 +170,7 @@ func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
 		status, body := s.publicError(r, err)
 		s.adminLocations(w, r, &body, status, nil)
 		return
@@ -179,18 +179,18 @@ func (s *Server) handleAdminLocationDelete(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
-	s.adminWhatIf(w, r, signin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
+	s.adminWhatIf(w, r, policyadmin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
 }
 
 func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
-	in := signin.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
+	in := policyadmin.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
 		PlatformVersion: r.PostFormValue("platformVersion"), IP: r.PostFormValue("ip"), ClientType: r.PostFormValue("clientType")}
 	if t := r.PostFormValue("target"); t == "action:"+policy.UserActionRegisterSecurityInfo {
 		in.UserAction = policy.UserActionRegisterSecurityInfo
 	} else {
 		in.App = strings.TrimPrefix(t, "app:")
 	}
-	rep, err := s.auth.WhatIf(r.Context(), in)
+	rep, err := s.policies.WhatIf(r.Context(), in)
 	if err != nil {
 		status, body := s.publicError(r, err)
 		s.adminWhatIf(w, r, in, nil, &body, status)
@@ -199,7 +199,7 @@ func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	s.adminWhatIf(w, r, in, rep, nil, http.StatusOK)
 }
 
-func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in signin.WhatIfInput, rep *signin.WhatIfReport, refusal *ErrorBody, status int) {
+func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *ErrorBody, status int) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -214,7 +214,7 @@ func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in signin.W
 	if in.UserAction != "" {
 		target = "action:" + in.UserAction
 	}
-	data := map[string]any{"In": in, "Target": target, "Names": n, "Report": rep, "Platforms": signin.Platforms,
+	data := map[string]any{"In": in, "Target": target, "Names": n, "Report": rep, "Platforms": policyadmin.Platforms,
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}}}
 	if rep != nil {
 		var demanded, reportOnly []string

@@ -55,7 +55,7 @@ func (s *Server) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, r, err)
 			return
 		}
-		if err := s.auth.EvaluateInspection(r.Context(), u, body, in); err != nil {
+		if err := s.policies.EvaluateInspection(r.Context(), u, body, in); err != nil {
 			s.errorPage(w, r, err)
 			return
 		}

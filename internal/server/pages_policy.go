@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
-	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 // policyGroup is a group as the policy page offers it: a checkbox per form.
@@ -79,7 +79,7 @@ func methodsFindingWords(code string) string {
 
 // policyLockoutOf returns the lockout panel for err, or nil when err is no lint refusal.
 func policyLockoutOf(r *http.Request, err error) *policyLockout {
-	var le *signin.LockoutError
+	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
 		return nil
 	}
@@ -225,7 +225,7 @@ func (s *Server) changePolicy(w http.ResponseWriter, r *http.Request, notice str
 	override, err := formOverride(r)
 	var attempted policy.MethodsPolicy
 	if err == nil {
-		attempted, err = s.auth.ChangeMethodsPolicy(ctx, override, change)
+		attempted, err = s.policies.ChangeMethodsPolicy(ctx, override, change)
 	}
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, err)

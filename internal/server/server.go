@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -23,11 +24,12 @@ var staticFS embed.FS
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	auth   *signin.Service
-	store  latchkey.Store
-	logger *slog.Logger
-	pages  map[string]*template.Template
-	mux    *http.ServeMux
+	auth     *signin.Service
+	policies *policyadmin.Service
+	store    latchkey.Store
+	logger   *slog.Logger
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
 
 	oidc       OIDCProvider
 	oidcBypass []string
@@ -35,7 +37,7 @@ type Server struct {
 
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
-	s := &Server{auth: svc, store: svc.Store, logger: logger, mux: http.NewServeMux()}
+	s := &Server{auth: svc, policies: policyadmin.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func enableLegacy(t *testing.T, svc *Service, minLength int) {
 	t.Helper()
 	p := policy.DefaultMethodsPolicy()
 	p.Password.State, p.TOTP.State, p.Password.MinimumLength = policy.StateEnabled, policy.StateEnabled, minLength
-	if err := svc.SetMethodsPolicy(context.Background(), p); err != nil {
+	if err := setMethodsPolicy(context.Background(), svc, p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -429,7 +429,7 @@ func TestTOTPSignIn(t *testing.T) {
 	// TOTP turned off for the person: the password alone signs in again.
 	p, _ := svc.MethodsPolicy(ctx)
 	p.TOTP.State = policy.StateDisabled
-	if err := svc.SetMethodsPolicy(ctx, p); err != nil {
+	if err := setMethodsPolicy(ctx, svc, p); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := svc.SignInWithPassword(ctx, "alice@example.com", goodPassword, Client{IP: "198.51.100.2"}); err != nil || res.Done == nil {

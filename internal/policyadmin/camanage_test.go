@@ -1,4 +1,4 @@
-package signin
+package policyadmin
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // caDirectory is a small realistic directory: a break-glass admin and a day-to-day admin with
@@ -48,7 +49,7 @@ func newCADirectory(t *testing.T) *caDirectory {
 	d.alice = addUser(t, svc, "alice@example.com")
 	addPasskey(t, svc, d.alice, latchkey.KindSynced, latchkey.AttestationNone)
 	d.newHire = addUser(t, svc, "newhire@example.com")
-	if _, _, err := svc.IssueAccessPass(ctx, d.newHire.ID, IssueOptions{}); err != nil {
+	if _, _, err := svc.IssueAccessPass(ctx, d.newHire.ID, signin.IssueOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	leaver := addUser(t, svc, "leaver@example.com")

@@ -1,4 +1,4 @@
-package signin
+package policyadmin
 
 import (
 	"context"
@@ -84,7 +84,7 @@ func (s *Service) signInDirectory(ctx context.Context) ([]policy.SignInUser, map
 		}
 		for _, pk := range pks {
 			f := policy.PasskeyOf(pk, true)
-			if revoked, err := s.revokedNow(ctx, pk, mdsVersion); err != nil {
+			if revoked, err := s.RevokedNow(ctx, pk, mdsVersion); err != nil {
 				return err
 			} else if revoked {
 				f.Attestation = policy.AttestationRevoked

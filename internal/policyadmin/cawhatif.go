@@ -1,4 +1,4 @@
-package signin
+package policyadmin
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // WhatIfInput is a sign-in to imagine: who, to what, from where.
@@ -142,7 +143,7 @@ func (s *Service) WhatIf(ctx context.Context, in WhatIfInput) (*WhatIfReport, er
 	if err != nil {
 		return nil, err
 	}
-	pu, err := s.policyUser(ctx, u)
+	pu, err := s.PolicyUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +153,7 @@ func (s *Service) WhatIf(ctx context.Context, in WhatIfInput) (*WhatIfReport, er
 	}
 	req.NamedLocations = cfg.LocationMap()
 	strengths := cfg.StrengthMap()
-	res := policy.WhatIf(cfg.Policies, strengths, req, Contexts(methods))
+	res := policy.WhatIf(cfg.Policies, strengths, req, signin.Contexts(methods))
 	rep := &WhatIfReport{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, Target: target, Result: res,
 		Policies: []WhatIfPolicy{}, Strengths: map[string]string{}, Methods: []WhatIfMethod{}}
 	for _, r := range res.Applied {
@@ -188,7 +189,7 @@ func (s *Service) WhatIf(ctx context.Context, in WhatIfInput) (*WhatIfReport, er
 }
 
 // whatIfVerdict sums the report up in one or two sentences.
-func whatIfVerdict(rep *WhatIfReport, upn string, methods []RegisteredMethod) string {
+func whatIfVerdict(rep *WhatIfReport, upn string, methods []signin.RegisteredMethod) string {
 	res := rep.Result
 	names := func(ids []string) string {
 		out := make([]string, len(ids))

@@ -1,4 +1,4 @@
-package signin
+package policyadmin
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Managing conditional access: policies, custom strengths and named locations, each change read
@@ -102,7 +103,7 @@ func invalidCAPolicy(format string, args ...any) error {
 func (s *Service) changeCA(ctx context.Context, override int, change func(*policy.ConditionalAccessConfig) (lint []string, err error)) (*CAChange, error) {
 	caWriteMu.Lock()
 	defer caWriteMu.Unlock()
-	raw, err := s.Store.GetSetting(ctx, ConditionalAccessKey)
+	raw, err := s.Store.GetSetting(ctx, signin.ConditionalAccessKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		raw = nil
 	} else if err != nil {
@@ -112,7 +113,7 @@ func (s *Service) changeCA(ctx context.Context, override int, change func(*polic
 	if doc == nil {
 		doc = []byte("{}")
 	}
-	cfg, err := DecodeConditionalAccess(doc)
+	cfg, err := signin.DecodeConditionalAccess(doc)
 	if err != nil {
 		return nil, fmt.Errorf("stored conditional access configuration: %w", err)
 	}
@@ -127,7 +128,7 @@ func (s *Service) changeCA(ctx context.Context, override int, change func(*polic
 	if err != nil {
 		return nil, err
 	}
-	now, err := s.Store.GetSetting(ctx, ConditionalAccessKey)
+	now, err := s.Store.GetSetting(ctx, signin.ConditionalAccessKey)
 	if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return nil, err
 	}

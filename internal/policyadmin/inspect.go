@@ -1,4 +1,4 @@
-package signin
+package policyadmin
 
 import (
 	"context"
@@ -18,11 +18,11 @@ import (
 // some (passkey.Trust on a credential rebuilt from the response), as registration does; without
 // metadata it is the inspection's own result.
 func (s *Service) EvaluateInspection(ctx context.Context, u *latchkey.User, body []byte, in *passkey.Inspection) error {
-	p, pu, err := s.policyFor(ctx, u)
+	p, pu, err := s.PolicyFor(ctx, u)
 	if err != nil {
 		return err
 	}
-	md, err := s.metadata(ctx)
+	md, err := s.Metadata(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package signin
+package policyadmin
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // TestMethodsLintPassUsableNow: a pass counts as a way in only while it is usable; a disabled
@@ -20,7 +21,7 @@ func TestMethodsLintPassUsableNow(t *testing.T) {
 	carol := addUser(t, svc, "carol@example.com")
 	off := addUser(t, svc, "off@example.com")
 	for _, u := range []*latchkey.User{carol, off} {
-		if _, _, err := svc.IssueAccessPass(ctx, u.ID, IssueOptions{LifetimeMinutes: 60}); err != nil {
+		if _, _, err := svc.IssueAccessPass(ctx, u.ID, signin.IssueOptions{LifetimeMinutes: 60}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,10 +54,10 @@ func TestChangeMethodsPolicyChangedMeanwhile(t *testing.T) {
 	_, err := svc.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
 		p.RegistrationCampaign.SnoozesAllowed = 5
 		// Another node writes the policy while this change is being made.
-		return svc.Store.PutSetting(ctx, methodsPolicyKey, other)
+		return svc.Store.PutSetting(ctx, signin.MethodsPolicyKey, other)
 	})
 	wantCode(t, err, "policy_changed_meanwhile")
-	if stored, err := svc.Store.GetSetting(ctx, methodsPolicyKey); err != nil || !bytes.Equal(stored, other) {
+	if stored, err := svc.Store.GetSetting(ctx, signin.MethodsPolicyKey); err != nil || !bytes.Equal(stored, other) {
 		t.Errorf("stored %s (%v), want the other node's policy", stored, err)
 	}
 }
