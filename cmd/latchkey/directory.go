@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -52,6 +53,13 @@ func (c *command) withStore(ctx context.Context, fn func(latchkey.Store, *signin
 	}
 	defer st.Close()
 	return fn(st, signin.New(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
+}
+
+// withDirectory is withStore for commands that change users and groups.
+func (c *command) withDirectory(ctx context.Context, fn func(latchkey.Store, *directory.Service) error) error {
+	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
+		return fn(st, directory.New(svc))
+	})
 }
 
 // withPolicyAdmin is withStore for commands that change policies.
@@ -104,13 +112,8 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if admin {
 			u.Roles = []string{latchkey.RoleGlobalAdmin}
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			if err := u.Validate(); err != nil {
-				return err
-			}
-			if err := st.CreateUser(ctx, u); latchkey.IsKind(err, latchkey.ECONFLICT) {
-				return latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", u.UserPrincipalName)
-			} else if err != nil {
+		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+			if err := dir.CreateUser(ctx, u); err != nil {
 				return err
 			}
 			if c.json {
@@ -202,13 +205,8 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		g.DisplayName = c.args[0]
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			if err := g.Validate(); err != nil {
-				return err
-			}
-			if err := st.CreateGroup(ctx, g); latchkey.IsKind(err, latchkey.ECONFLICT) {
-				return latchkey.Errorf(latchkey.ECONFLICT, "group_exists", "A group with that name already exists.", "group %q exists", g.DisplayName)
-			} else if err != nil {
+		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+			if err := dir.CreateGroup(ctx, g); err != nil {
 				return err
 			}
 			if c.json {
@@ -221,7 +219,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 2, "GROUP USER"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
+		return c.withDirectory(ctx, func(st latchkey.Store, dir *directory.Service) error {
 			g, err := st.FindGroupByName(ctx, c.args[0])
 			if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 				g, err = st.FindGroupByID(ctx, c.args[0])
@@ -235,7 +233,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if err := st.AddGroupMember(ctx, g.ID, u.ID); err != nil {
+			if err := dir.AddGroupMember(ctx, g.ID, u.ID); err != nil {
 				return err
 			}
 			if c.json {

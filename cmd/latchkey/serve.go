@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
@@ -39,10 +40,12 @@ type Serve struct {
 	Auth  *signin.Service
 	// Policies changes policies (lint on save) over Auth.
 	Policies *policyadmin.Service
-	listener net.Listener
-	http     *http.Server
-	stop     context.CancelFunc
-	done     chan struct{}
+	// Directory manages users and groups over Auth.
+	Directory *directory.Service
+	listener  net.Listener
+	http      *http.Server
+	stop      context.CancelFunc
+	done      chan struct{}
 }
 
 // ParseFlags reads the serve flags.
@@ -99,6 +102,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	}
 	s.Auth = signin.New(s.Store, wa, s.Logger)
 	s.Policies = policyadmin.New(s.Auth)
+	s.Directory = directory.New(s.Auth)
 	srv, err := server.New(s.Auth, s.Logger)
 	if err != nil {
 		s.listener.Close()
@@ -117,7 +121,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
-	pass, err := s.Auth.Bootstrap(ctx)
+	pass, err := s.Directory.Bootstrap(ctx)
 	if err != nil {
 		s.listener.Close()
 		return fmt.Errorf("bootstrap: %w", err)
@@ -125,7 +129,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if pass != "" {
 		// Printed, never logged: the pass is a secret and shown only this once.
 		fmt.Fprintf(s.Stdout, "Temporary Access Pass: %s (user %q, one-time, valid 60 minutes). Sign in at %s/signin/tap with user name %q and this pass, then add your passkey.\n",
-			pass, signin.BootstrapUPN, s.PublicURL, signin.BootstrapUPN)
+			pass, directory.BootstrapUPN, s.PublicURL, directory.BootstrapUPN)
 	}
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -40,7 +41,7 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 		}
 		o.StartAt = t
 	}
-	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
+	return c.withDirectory(ctx, func(st latchkey.Store, svc *directory.Service) error {
 		u, err := findUser(ctx, st, c.args[0])
 		if err != nil {
 			return err

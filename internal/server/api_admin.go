@@ -24,23 +24,11 @@ func (s *Server) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u.ID, u.CreatedAt = "", time.Time{}
-	if err := u.Validate(); err != nil {
+	if err := s.dir.CreateUser(r.Context(), &u); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.store.CreateUser(r.Context(), &u); err != nil {
-		s.writeError(w, r, userConflict(err, u.UserPrincipalName))
-		return
-	}
 	writeJSON(w, http.StatusCreated, &u)
-}
-
-func userConflict(err error, upn string) error {
-	if latchkey.IsKind(err, latchkey.ECONFLICT) {
-		return latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", upn)
-	}
-	return err
 }
 
 func (s *Server) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
@@ -118,5 +106,5 @@ func (s *Server) issueTAP(r *http.Request, target *latchkey.User, o signin.Issue
 			"admins may not issue a temporary access pass for their own account")
 	}
 	o.CreatedBy = admin.UserPrincipalName
-	return s.auth.IssueAccessPass(r.Context(), target.ID, o)
+	return s.dir.IssueAccessPass(r.Context(), target.ID, o)
 }

@@ -38,10 +38,7 @@ func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	err := checkOffered(r, offered{field: "userType", values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, offered{field: "globalAdmin", values: yes})
 	if err == nil {
-		err = u.Validate()
-	}
-	if err == nil {
-		err = userConflict(s.store.CreateUser(r.Context(), u), u.UserPrincipalName)
+		err = s.dir.CreateUser(r.Context(), u)
 	}
 	if err != nil {
 		status, body := s.publicError(r, err)

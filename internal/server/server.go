@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -26,6 +27,7 @@ var staticFS embed.FS
 type Server struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
+	dir      *directory.Service
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
@@ -37,7 +39,7 @@ type Server struct {
 
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
-	s := &Server{auth: svc, policies: policyadmin.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
+	s := &Server{auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}

@@ -401,27 +401,6 @@ func TestTAPGuessingThrottledPerAddress(t *testing.T) {
 	}
 }
 
-func TestBootstrapOnce(t *testing.T) {
-	svc, _ := newService(t)
-	ctx := context.Background()
-	pass, err := svc.Bootstrap(ctx)
-	if err != nil || len(pass) != 8 {
-		t.Fatalf("Bootstrap = %q, %v", pass, err)
-	}
-	admin, err := svc.Store.FindUserByUPN(ctx, BootstrapUPN)
-	if err != nil || !admin.IsGlobalAdmin() || !admin.Enabled {
-		t.Fatalf("bootstrap admin %+v, %v", admin, err)
-	}
-	ap, err := svc.Store.FindAccessPassByUser(ctx, admin.ID)
-	if err != nil || !ap.OneTime || ap.LifetimeMinutes != 60 {
-		t.Fatalf("bootstrap pass %+v, %v; want one-time, 60 minutes", ap, err)
-	}
-	again, err := svc.Bootstrap(ctx)
-	if err != nil || again != "" {
-		t.Fatalf("second Bootstrap = %q, %v; want nothing", again, err)
-	}
-}
-
 func TestMayRegister(t *testing.T) {
 	svc, c := newService(t)
 	tapSess := &latchkey.Session{Methods: []string{latchkey.MethodTAP}, AuthenticatedAt: c.Now().Add(-time.Hour)}

@@ -1,9 +1,10 @@
-package signin
+package directory
 
 import (
 	"context"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // BootstrapUPN is the first administrator of a fresh store.
@@ -19,14 +20,11 @@ func (s *Service) Bootstrap(ctx context.Context) (string, error) {
 	}
 	admin := &latchkey.User{UserPrincipalName: BootstrapUPN, DisplayName: "Administrator", Enabled: true,
 		Roles: []string{latchkey.RoleGlobalAdmin}}
-	if err := admin.Validate(); err != nil {
-		return "", err
-	}
-	if err := s.Store.CreateUser(ctx, admin); latchkey.IsKind(err, latchkey.ECONFLICT) {
+	if err := s.CreateUser(ctx, admin); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return "", nil
 	} else if err != nil {
 		return "", err
 	}
-	pass, _, err := s.IssueAccessPass(ctx, admin.ID, IssueOptions{LifetimeMinutes: 60, OneTime: true, CreatedBy: "bootstrap"})
+	pass, _, err := s.IssueAccessPass(ctx, admin.ID, signin.IssueOptions{LifetimeMinutes: 60, OneTime: true, CreatedBy: "bootstrap"})
 	return pass, err
 }
