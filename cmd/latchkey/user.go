@@ -2,78 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 )
-
-// command is a subcommand's parsed flags, positional arguments and open store.
-type command struct {
-	fs    *flag.FlagSet
-	store storeFlags
-	json  bool
-	args  []string
-}
-
-func newCommand(name string) *command {
-	c := &command{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
-	c.store.register(c.fs)
-	c.fs.BoolVar(&c.json, "json", false, "print JSON")
-	return c
-}
-
-// parse parses args and requires exactly n positional arguments.
-func (c *command) parse(args []string, n int, what string) error {
-	rest, err := parseArgs(c.fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != n {
-		return usageError("%s: expected %s", c.fs.Name(), what)
-	}
-	c.args = rest
-	return nil
-}
-
-// withStore runs fn with the opened store and an auth service on it.
-func (c *command) withStore(ctx context.Context, fn func(latchkey.Store, *signin.Service) error) error {
-	st, err := c.store.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fn(st, signin.New(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
-}
-
-// withDirectory is withStore for commands that change users and groups.
-func (c *command) withDirectory(ctx context.Context, fn func(latchkey.Store, *directory.Service) error) error {
-	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
-		return fn(st, directory.New(svc))
-	})
-}
-
-// withPolicyAdmin is withStore for commands that change policies.
-func (c *command) withPolicyAdmin(ctx context.Context, fn func(latchkey.Store, *policyadmin.Service) error) error {
-	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
-		return fn(st, policyadmin.New(svc))
-	})
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 // findUser finds a user by UPN or id.
 func findUser(ctx context.Context, st latchkey.Store, ref string) (*latchkey.User, error) {
@@ -190,81 +128,4 @@ func showUser(ctx context.Context, st latchkey.Store, c *command, out io.Writer)
 		fmt.Fprintf(out, "  temporary access pass: %s, expires %s\n", tap.State(time.Now()), tap.ExpiresAt().Format(time.RFC3339))
 	}
 	return nil
-}
-
-func runGroup(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		return usageError("group: expected add, add-member or list")
-	}
-	c := newCommand("group " + args[0])
-	switch args[0] {
-	case "add":
-		g := &latchkey.Group{}
-		c.fs.StringVar(&g.Description, "description", "", "what the group is for")
-		if err := c.parse(args[1:], 1, "one group name"); err != nil {
-			return err
-		}
-		g.DisplayName = c.args[0]
-		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
-			if err := dir.CreateGroup(ctx, g); err != nil {
-				return err
-			}
-			if c.json {
-				return printJSON(out, g)
-			}
-			fmt.Fprintf(out, "Created group %s (id %s).\n", g.DisplayName, g.ID)
-			return nil
-		})
-	case "add-member":
-		if err := c.parse(args[1:], 2, "GROUP USER"); err != nil {
-			return err
-		}
-		return c.withDirectory(ctx, func(st latchkey.Store, dir *directory.Service) error {
-			g, err := st.FindGroupByName(ctx, c.args[0])
-			if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-				g, err = st.FindGroupByID(ctx, c.args[0])
-			}
-			if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-				return latchkey.Errorf(latchkey.ENOTFOUND, "group_not_found", "No such group.", "no group named %q; `latchkey group list` shows them", c.args[0])
-			} else if err != nil {
-				return err
-			}
-			u, err := findUser(ctx, st, c.args[1])
-			if err != nil {
-				return err
-			}
-			if err := dir.AddGroupMember(ctx, g.ID, u.ID); err != nil {
-				return err
-			}
-			if c.json {
-				return printJSON(out, map[string]string{"groupId": g.ID, "userId": u.ID})
-			}
-			fmt.Fprintf(out, "Added %s to %s.\n", u.UserPrincipalName, g.DisplayName)
-			return nil
-		})
-	case "list":
-		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
-			return err
-		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			groups, err := st.ListGroups(ctx)
-			if err != nil {
-				return err
-			}
-			if c.json {
-				return printJSON(out, groups)
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "GROUP\tMEMBERS\tDESCRIPTION\tID")
-			for _, g := range groups {
-				members, err := st.ListGroupMembers(ctx, g.ID)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", g.DisplayName, len(members), g.Description, g.ID)
-			}
-			return tw.Flush()
-		})
-	}
-	return usageError("group: unknown subcommand %q (add, add-member, list)", args[0])
 }
