@@ -29,7 +29,7 @@ var (
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
 		"internal/scim", "internal/passkey"}
 	// httpPkgs are the packages that serve HTTP; services never import them.
-	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/oidc", "internal/scim", "internal/httperr"}
+	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/oidc", "internal/scim", "internal/httpedge"}
 	// testOnly are linked only by `latchkey loadtest` and by tests.
 	testOnly = []string{"internal/loadtest", "internal/passkey/passkeytest"}
 	// mayLinkTestOnly are the packages allowed to depend on testOnly ones.
@@ -175,7 +175,7 @@ func TestViolationsFindEachBrokenRule(t *testing.T) {
 		{path: "internal/latchkey"},
 		{path: "internal/policy", imports: []string{"internal/latchkey"}, deps: []string{"internal/latchkey"}},
 		{path: "internal/signin", imports: []string{"internal/passkey"}, deps: []string{"internal/passkey", "internal/latchkey"}},
-		{path: "internal/api", imports: []string{"internal/signin", "internal/httperr"}, deps: []string{"internal/signin", "internal/httperr", "internal/passkey"}},
+		{path: "internal/api", imports: []string{"internal/signin", "internal/httpedge"}, deps: []string{"internal/signin", "internal/httpedge", "internal/passkey"}},
 		{path: "cmd/latchkey", deps: []string{"internal/loadtest", "internal/api"}},
 	}
 	if v := violations(good); len(v) != 0 {
@@ -186,7 +186,7 @@ func TestViolationsFindEachBrokenRule(t *testing.T) {
 		"pure imports an adapter":      {path: "internal/device", deps: []string{"internal/sqlite"}},
 		"adapter imports adapter":      {path: "internal/web", imports: []string{"internal/api"}, deps: []string{"internal/api"}},
 		"store imports store":          {path: "internal/sqlite", imports: []string{"internal/postgres"}, deps: []string{"internal/postgres"}},
-		"service imports HTTP":         {path: "internal/directory", imports: []string{"internal/httperr"}, deps: []string{"internal/httperr"}},
+		"service imports HTTP":         {path: "internal/directory", imports: []string{"internal/httpedge"}, deps: []string{"internal/httpedge"}},
 		"signin imports policyadmin":   {path: "internal/signin", imports: []string{"internal/policyadmin"}, deps: []string{"internal/policyadmin"}},
 		"server links loadtest":        {path: "internal/server", deps: []string{"internal/passkey", "internal/loadtest"}},
 		"oidc links the test passkeys": {path: "internal/oidc", deps: []string{"internal/passkey/passkeytest"}},

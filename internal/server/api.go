@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 )
@@ -44,65 +45,65 @@ func (s *Server) handleAPISignInTAP(w http.ResponseWriter, r *http.Request) {
 		Username string `json:"username"`
 		TAP      string `json:"tap"`
 	}
-	if err := decodeJSON(w, r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpedge.DecodeJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
-	si, err := s.auth.SignInWithTAP(r.Context(), req.Username, req.TAP, clientOf(r))
+	si, err := s.auth.SignInWithTAP(r.Context(), req.Username, req.TAP, httpedge.ClientOf(r))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	s.setSessionCookie(w, si)
-	writeJSON(w, http.StatusOK, map[string]any{"user": userView(si.User),
+	httpedge.SetSessionCookie(w, si)
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(si.User),
 		"session": sessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
 }
 
 func (s *Server) handleAPISignOut(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
-			s.writeError(w, r, err)
+			s.WriteError(w, r, err)
 			return
 		}
 	}
-	clearSessionCookie(w)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
+	httpedge.ClearSessionCookie(w)
+	httpedge.WriteJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
 }
 
 func (s *Server) handleRegistrationOptions(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 {
 		// The body is optional; when present it must still be JSON.
-		if _, err := readJSONBody(w, r); err != nil {
-			s.writeError(w, r, err)
+		if _, err := httpedge.ReadJSONBody(w, r); err != nil {
+			s.WriteError(w, r, err)
 			return
 		}
 	}
-	sess, user := currentUser(r)
-	if err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, clientOf(r)); err != nil {
-		s.writeError(w, r, err)
+	sess, user := httpedge.CurrentUser(r)
+	if err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, httpedge.ClientOf(r)); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
 	creation, err := s.auth.BeginRegistration(r.Context(), sess, user)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"publicKey": creation.Response})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"publicKey": creation.Response})
 }
 
 func (s *Server) handleRegistrationVerify(w http.ResponseWriter, r *http.Request) {
-	body, err := readJSONBody(w, r)
+	body, err := httpedge.ReadJSONBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	sess, user := currentUser(r)
-	pk, err := s.auth.FinishRegistration(r.Context(), sess, user, body, clientOf(r))
+	sess, user := httpedge.CurrentUser(r)
+	pk, err := s.auth.FinishRegistration(r.Context(), sess, user, body, httpedge.ClientOf(r))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyView(pk))
+	httpedge.WriteJSON(w, http.StatusOK, passkeyView(pk))
 }
 
 func (s *Server) handleAuthenticationOptions(w http.ResponseWriter, r *http.Request) {
@@ -110,85 +111,85 @@ func (s *Server) handleAuthenticationOptions(w http.ResponseWriter, r *http.Requ
 		Username string `json:"username"`
 	}
 	if r.ContentLength != 0 {
-		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
+		if err := httpedge.DecodeJSON(w, r, &req); err != nil {
+			s.WriteError(w, r, err)
 			return
 		}
 	}
 	assertion, err := s.auth.BeginSignIn(r.Context(), req.Username)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"publicKey": assertion.Response})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"publicKey": assertion.Response})
 }
 
 func (s *Server) handleAuthenticationVerify(w http.ResponseWriter, r *http.Request) {
-	body, err := readJSONBody(w, r)
+	body, err := httpedge.ReadJSONBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	si, err := s.auth.FinishSignIn(r.Context(), body, clientOf(r))
+	si, err := s.auth.FinishSignIn(r.Context(), body, httpedge.ClientOf(r))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	s.setSessionCookie(w, si)
-	writeJSON(w, http.StatusOK, map[string]any{"user": userView(si.User), "passkey": passkeyView(si.Passkey),
+	httpedge.SetSessionCookie(w, si)
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(si.User), "passkey": passkeyView(si.Passkey),
 		"session": sessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
-	writeJSON(w, http.StatusOK, map[string]any{"user": userView(user),
+	sess, user := httpedge.CurrentUser(r)
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(user),
 		"session": sessionJSON{Methods: sess.Methods, ExpiresAt: sess.ExpiresAt}})
 }
 
 func (s *Server) handleMyPasskeys(w http.ResponseWriter, r *http.Request) {
-	_, user := currentUser(r)
+	_, user := httpedge.CurrentUser(r)
 	s.writePasskeys(w, r, user.ID)
 }
 
 func (s *Server) writePasskeys(w http.ResponseWriter, r *http.Request, userID string) {
 	pks, err := s.store.ListPasskeysByUser(r.Context(), userID)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	views := make([]passkeyJSON, len(pks))
 	for i, p := range pks {
 		views[i] = passkeyView(p)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": views})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": views})
 }
 
 func (s *Server) handleRenameMyPasskey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		DisplayName string `json:"displayName"`
 	}
-	if err := decodeJSON(w, r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpedge.DecodeJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
-	_, user := currentUser(r)
+	_, user := httpedge.CurrentUser(r)
 	if err := s.auth.RenamePasskey(r.Context(), user, r.PathValue("id"), req.DisplayName); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	pk, err := s.store.FindPasskeyByID(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passkeyView(pk))
+	httpedge.WriteJSON(w, http.StatusOK, passkeyView(pk))
 }
 
 func (s *Server) handleDeleteMyPasskey(w http.ResponseWriter, r *http.Request) {
-	_, user := currentUser(r)
+	_, user := httpedge.CurrentUser(r)
 	confirm := r.URL.Query().Get("confirmLast") == "true"
 	if err := s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -11,33 +12,33 @@ import (
 func (s *Server) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
 	users, err := s.store.ListUsers(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": users})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": users})
 }
 
 func (s *Server) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 	var u latchkey.User
 	u.Enabled = true
-	if err := decodeJSON(w, r, &u); err != nil {
-		s.writeError(w, r, err)
+	if err := httpedge.DecodeJSON(w, r, &u); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
 	if err := s.dir.CreateUser(r.Context(), &u); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, &u)
+	httpedge.WriteJSON(w, http.StatusCreated, &u)
 }
 
 func (s *Server) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.findUser(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	httpedge.WriteJSON(w, http.StatusOK, u)
 }
 
 // findUser loads the user named by the {id} path value: an id or a UPN.
@@ -56,7 +57,7 @@ func (s *Server) findUser(r *http.Request) (*latchkey.User, error) {
 func (s *Server) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
 	u, err := s.findUser(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	s.writePasskeys(w, r, u.ID)
@@ -78,28 +79,28 @@ func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 		StartDateTime     time.Time `json:"startDateTime"`
 	}
 	if r.ContentLength != 0 {
-		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
+		if err := httpedge.DecodeJSON(w, r, &req); err != nil {
+			s.WriteError(w, r, err)
 			return
 		}
 	}
 	u, err := s.findUser(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	pass, ap, err := s.issueTAP(r, u, signin.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	state := ap.State(s.auth.Now())
-	writeJSON(w, http.StatusCreated, tapJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
+	httpedge.WriteJSON(w, http.StatusCreated, tapJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
 }
 
 // issueTAP issues a pass on behalf of the signed-in admin, who may not issue one for themself.
 func (s *Server) issueTAP(r *http.Request, target *latchkey.User, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
-	_, admin := currentUser(r)
+	_, admin := httpedge.CurrentUser(r)
 	if admin.ID == target.ID {
 		return "", nil, latchkey.Errorf(latchkey.EFORBIDDEN, "tap_for_self",
 			"You can't issue a pass for yourself. Ask another administrator, or run `latchkey tap issue` on the server.",

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
@@ -18,7 +19,7 @@ const caAPI = "/api/v1/identity/conditionalAccess"
 
 // lockoutBody is the error JSON of a lint refusal, with each finding and the people it names.
 type lockoutBody struct {
-	ErrorBody
+	httpedge.ErrorBody
 	AffectedUsers int                      `json:"affectedUsers"`
 	Findings      []lockoutFinding         `json:"findings"`
 	Policies      []policyadmin.PolicyLint `json:"policies"`
@@ -34,14 +35,14 @@ type lockoutFinding struct {
 func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error) {
 	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	status, body := s.publicError(r, err)
-	writeJSON(w, status, lockoutBodyOf(body, le))
+	status, body := s.PublicError(r, err)
+	httpedge.WriteJSON(w, status, lockoutBodyOf(body, le))
 }
 
-func lockoutBodyOf(body ErrorBody, le *policyadmin.LockoutError) lockoutBody {
+func lockoutBodyOf(body httpedge.ErrorBody, le *policyadmin.LockoutError) lockoutBody {
 	out := lockoutBody{ErrorBody: body, AffectedUsers: le.Affected, Findings: []lockoutFinding{}, Policies: le.Policies}
 	for _, p := range le.Policies {
 		for _, f := range p.Findings {
@@ -65,10 +66,10 @@ func lockoutOverride(r *http.Request) (int, error) {
 	return n, nil
 }
 
-// decodeCA reads a JSON body into v like decodeJSON; a field v does not have is refused as
+// decodeCA reads a JSON body into v like httpedge.DecodeJSON; a field v does not have is refused as
 // invalid_policy, so that a misspelt condition is not silently dropped.
 func decodeCA(w http.ResponseWriter, r *http.Request, v any) error {
-	err := decodeJSON(w, r, v)
+	err := httpedge.DecodeJSON(w, r, v)
 	var le *latchkey.Error
 	if errors.As(err, &le) && le.Code == "unknown_field" {
 		return latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The request could not be read: "+strings.TrimPrefix(le.Detail, "decode: ")+".", "%s", le.Detail)
@@ -85,19 +86,19 @@ type caPolicyJSON struct {
 func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": cfg.Policies})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": cfg.Policies})
 }
 
 func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	httpedge.WriteJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
@@ -120,12 +121,12 @@ func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int
 	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error)) {
 	override, err := lockoutOverride(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	var p policy.ConditionalAccessPolicy
 	if err := decodeCA(w, r, &p); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	got, ch, err := save(p, override)
@@ -133,21 +134,21 @@ func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int
 		s.writeCAError(w, r, err)
 		return
 	}
-	writeJSON(w, status, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
+	httpedge.WriteJSON(w, status, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
 }
 
 // handleAPIPatchCAPolicy changes a policy's state only: {"state": "enabled"}.
 func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
 	override, err := lockoutOverride(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	var req struct {
 		State string `json:"state"`
 	}
 	if err := decodeCA(w, r, &req); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	got, ch, err := s.policies.SetCAPolicyState(r.Context(), r.PathValue("id"), req.State, override)
@@ -155,12 +156,12 @@ func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) 
 		s.writeCAError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
+	httpedge.WriteJSON(w, http.StatusOK, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
 }
 
 func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -169,35 +170,35 @@ func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request)
 func (s *Server) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
 	sts, err := s.policies.Strengths(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": sts})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": sts})
 }
 
 func (s *Server) handleAPICreateStrength(w http.ResponseWriter, r *http.Request) {
 	var st policy.Strength
 	if err := decodeCA(w, r, &st); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	got, err := s.policies.CreateStrength(r.Context(), st)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, got)
+	httpedge.WriteJSON(w, http.StatusCreated, got)
 }
 
 func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 	override, err := lockoutOverride(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	var st policy.Strength
 	if err := decodeCA(w, r, &st); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	got, ch, err := s.policies.UpdateStrength(r.Context(), r.PathValue("id"), st, override)
@@ -205,12 +206,12 @@ func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 		s.writeCAError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"strength": got, "lintWarnings": ch.Warnings})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"strength": got, "lintWarnings": ch.Warnings})
 }
 
 func (s *Server) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -219,43 +220,43 @@ func (s *Server) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request)
 func (s *Server) handleAPIListLocations(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": cfg.NamedLocations})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": cfg.NamedLocations})
 }
 
 func (s *Server) handleAPICreateLocation(w http.ResponseWriter, r *http.Request) {
 	var l policy.NamedLocation
 	if err := decodeCA(w, r, &l); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	got, err := s.policies.CreateNamedLocation(r.Context(), l)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, got)
+	httpedge.WriteJSON(w, http.StatusCreated, got)
 }
 
 func (s *Server) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
 	var l policy.NamedLocation
 	if err := decodeCA(w, r, &l); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	got, err := s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), l)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, got)
+	httpedge.WriteJSON(w, http.StatusOK, got)
 }
 
 func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -264,22 +265,22 @@ func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request)
 func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
 	var in policyadmin.WhatIfInput
 	if err := decodeCA(w, r, &in); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	rep, err := s.policies.WhatIf(r.Context(), in)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	httpedge.WriteJSON(w, http.StatusOK, rep)
 }
 
 func (s *Server) handleAPILintCA(w http.ResponseWriter, r *http.Request) {
 	lints, err := s.policies.LintAll(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": lints})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": lints})
 }

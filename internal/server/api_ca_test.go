@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -42,7 +43,7 @@ func newCAEnv(t *testing.T) *caEnv {
 
 // lockoutAnswer is a lint refusal as the API sends it.
 type lockoutAnswer struct {
-	ErrorBody
+	httpedge.ErrorBody
 	AffectedUsers int `json:"affectedUsers"`
 	Findings      []struct {
 		PolicyName         string   `json:"policyName"`

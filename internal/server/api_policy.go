@@ -2,16 +2,18 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/latchkey/latchkey/internal/httpedge"
 )
 
 // handleGetMethodsPolicy answers the authentication methods policy, Graph-shaped.
 func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.auth.MethodsPolicy(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	httpedge.WriteJSON(w, http.StatusOK, p)
 }
 
 // handlePutMethodsPolicy replaces the policy; fields left out keep their defaults. A refused
@@ -21,12 +23,12 @@ func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) 
 func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) {
 	override, err := lockoutOverride(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	body, err := readJSONBody(w, r)
+	body, err := httpedge.ReadJSONBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	p, err := s.policies.SetMethodsPolicyJSON(r.Context(), body, override)
@@ -34,5 +36,5 @@ func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) 
 		s.writeCAError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	httpedge.WriteJSON(w, http.StatusOK, p)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -55,7 +56,7 @@ func TestTAPSignInSetsSecureSessionCookie(t *testing.T) {
 func checkSessionCookie(t *testing.T, r *response) {
 	t.Helper()
 	for _, ck := range r.resp.Cookies() {
-		if ck.Name != sessionCookie {
+		if ck.Name != httpedge.SessionCookie {
 			continue
 		}
 		if ck.Value == "" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
@@ -73,7 +74,7 @@ func TestRegistrationOptionsNeedSession(t *testing.T) {
 	errorBody(t, c.post("/api/v1/webauthn/registration/verify", "{}"), http.StatusUnauthorized, "not_signed_in")
 	errorBody(t, c.get("/api/v1/me"), http.StatusUnauthorized, "not_signed_in")
 	// A forged or stale cookie is no session either.
-	c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: sessionCookie, Value: "forged"}})
+	c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: httpedge.SessionCookie, Value: "forged"}})
 	errorBody(t, c.post("/api/v1/webauthn/registration/options", nil), http.StatusUnauthorized, "not_signed_in")
 }
 
@@ -230,7 +231,7 @@ func TestSignOutEndsSession(t *testing.T) {
 	errorBody(t, c.get("/api/v1/me"), http.StatusUnauthorized, "not_signed_in")
 	// The session is gone on the server too, not only from the browser.
 	stale := h.newClient()
-	stale.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: sessionCookie, Value: token}})
+	stale.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: httpedge.SessionCookie, Value: token}})
 	errorBody(t, stale.get("/api/v1/me"), http.StatusUnauthorized, "not_signed_in")
 }
 

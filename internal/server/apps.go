@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 )
@@ -41,10 +42,10 @@ func (s *Server) deleteApp(r *http.Request, id string) error {
 func (s *Server) handleAPIListApps(w http.ResponseWriter, r *http.Request) {
 	cls, err := s.listApps(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": cls})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": cls})
 }
 
 func (s *Server) handleAPICreateApp(w http.ResponseWriter, r *http.Request) {
@@ -54,21 +55,21 @@ func (s *Server) handleAPICreateApp(w http.ResponseWriter, r *http.Request) {
 		PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
 		Public                 bool     `json:"public"`
 	}
-	if err := decodeJSON(w, r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpedge.DecodeJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
 	cl, secret, err := s.createApp(r, req.Name, req.RedirectURIs, req.PostLogoutRedirectURIs, req.Public)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, appJSON{Client: cl, ClientSecret: secret})
+	httpedge.WriteJSON(w, http.StatusCreated, appJSON{Client: cl, ClientSecret: secret})
 }
 
 func (s *Server) handleAPIDeleteApp(w http.ResponseWriter, r *http.Request) {
 	if err := s.deleteApp(r, r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -80,7 +81,7 @@ func (s *Server) handleAdminApps(w http.ResponseWriter, r *http.Request) {
 
 // adminApps renders the applications page; created, when set, is the client just added with its
 // secret, shown in this answer only.
-func (s *Server) adminApps(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, form map[string]string, created map[string]any) {
+func (s *Server) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string, created map[string]any) {
 	cls, err := s.listApps(r)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -111,7 +112,7 @@ func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 		cl, secret, err = s.createApp(r, name, lines(redirects), lines(postLogout), public)
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		pub := ""
 		if public {
 			pub = "yes"
@@ -126,7 +127,7 @@ func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
 	if err := s.deleteApp(r, r.PathValue("id")); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminApps(w, r, &body, status, nil, nil)
 		return
 	}

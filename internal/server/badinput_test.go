@@ -13,6 +13,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -82,7 +83,7 @@ func TestBadJSONInput(t *testing.T) {
 				{"not JSON at all", "application/json", `username=bob`, 400, "malformed_json"},
 				{"truncated", "application/json", rt.valid[:len(rt.valid)/2], 400, "malformed_json"},
 				{"trailing data", "application/json", rt.valid + `{}`, 400, "malformed_json"},
-				{"oversized", "application/json", `{"username":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "body_too_large"},
+				{"oversized", "application/json", `{"username":"` + strings.Repeat("a", httpedge.MaxBodyBytes) + `"}`, 413, "body_too_large"},
 				{"text/plain", "text/plain", rt.valid, 415, "unsupported_media_type"},
 				{"form", "application/x-www-form-urlencoded", "username=bob&tap=abcdefgh", 415, "unsupported_media_type"},
 				{"multipart", "multipart/form-data; boundary=x", "--x--", 415, "unsupported_media_type"},

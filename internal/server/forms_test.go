@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -46,7 +47,7 @@ func checkErrorPage(t *testing.T, r *response, code string) string {
 		t.Errorf("#page-error does not show the correlation id %q: %s", cid, box)
 	}
 	for _, ck := range r.resp.Cookies() {
-		if ck.Name == sessionCookie && ck.Value != "" {
+		if ck.Name == httpedge.SessionCookie && ck.Value != "" {
 			t.Errorf("a refusal set a session cookie")
 		}
 	}
@@ -145,7 +146,7 @@ func TestBadFormInput(t *testing.T) {
 				{"wrong CSRF", rt.c, form, withCSRF(rt.fields, signin.NewToken()), nil, 403, "csrf_failed"},
 				{"CSRF in the query only", rt.c, form, rt.fields.Encode(), nil, 403, "csrf_failed"},
 				{"no CSRF cookie", noCookie, form, withCSRF(rt.fields, rt.token), nil, 403, "csrf_failed"},
-				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", MaxBodyBytes), nil, 413, "form_too_large"},
+				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", httpedge.MaxBodyBytes), nil, 413, "form_too_large"},
 				{"malformed urlencoding", rt.c, form, withCSRF(rt.fields, rt.token) + "&x=%zz", nil, 400, "malformed_form"},
 				{"semicolon separator", rt.c, form, withCSRF(rt.fields, rt.token) + ";x=y", nil, 400, "malformed_form"},
 				{"JSON", rt.c, "application/json", `{"csrf":"` + rt.token + `","name":"x","upn":"x@example.com"}`, nil, 403, "csrf_failed"},

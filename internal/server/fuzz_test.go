@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -114,7 +115,7 @@ func sessionOf(f *testing.F, c *client) *http.Cookie {
 	if ck == nil {
 		f.Fatal("the client holds no session")
 	}
-	return &http.Cookie{Name: sessionCookie, Value: ck.Value}
+	return &http.Cookie{Name: httpedge.SessionCookie, Value: ck.Value}
 }
 
 // count and since let a fuzz call see what the server logged while serving it.
@@ -170,7 +171,7 @@ func FuzzTAPSignIn(f *testing.F) {
 		req := fs.request(http.MethodPost, "/api/v1/signin/tap", "application/json", body)
 		fs.freshAddress(req)
 		r := fs.serveAPI(t, req)
-		if r.status == http.StatusOK && !hasCookie(r, sessionCookie) {
+		if r.status == http.StatusOK && !hasCookie(r, httpedge.SessionCookie) {
 			t.Errorf("a TAP sign-in answered 200 without a session cookie: %s", r.body)
 		}
 	})
@@ -485,7 +486,7 @@ func newAuthenticationFuzz(f *testing.F) *authenticationFuzz {
 
 func (af *authenticationFuzz) verify(t *testing.T, body []byte) *response {
 	r := af.fs.serveAPI(t, af.fs.request(http.MethodPost, "/api/v1/webauthn/authentication/verify", "application/json", body))
-	if r.status == http.StatusOK && !hasCookie(r, sessionCookie) {
+	if r.status == http.StatusOK && !hasCookie(r, httpedge.SessionCookie) {
 		t.Errorf("a passkey sign-in answered 200 without a session cookie: %s", r.body)
 	}
 	ctx := context.Background()
@@ -719,7 +720,7 @@ func FuzzTAPForm(f *testing.F) {
 		req := fs.request(http.MethodPost, "/signin/tap", "application/x-www-form-urlencoded", []byte(field+form), csrf)
 		fs.freshAddress(req)
 		r := fs.servePage(t, req)
-		if r.status == http.StatusSeeOther && !hasCookie(r, sessionCookie) {
+		if r.status == http.StatusSeeOther && !hasCookie(r, httpedge.SessionCookie) {
 			t.Errorf("a TAP form sign-in redirected without a session cookie")
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/loadtest"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 
@@ -290,7 +291,7 @@ func (h *harness) originURL() *url.URL {
 // sessionCookie returns the session cookie the jar would send, or nil.
 func (c *client) sessionCookie() *http.Cookie {
 	for _, ck := range c.jar.Cookies(c.h.originURL()) {
-		if ck.Name == sessionCookie {
+		if ck.Name == httpedge.SessionCookie {
 			return ck
 		}
 	}
@@ -429,7 +430,7 @@ func (c *client) signIn(d *authenticator, username string) *response {
 
 // errorBody checks that r is a refusal with the given status and code in the documented JSON
 // shape (DESIGN §4), every field filled, and returns it.
-func errorBody(t *testing.T, r *response, status int, code string) ErrorBody {
+func errorBody(t *testing.T, r *response, status int, code string) httpedge.ErrorBody {
 	t.Helper()
 	if r.status != status {
 		t.Errorf("status %d, want %d (body %s)", r.status, status, r.body)
@@ -438,7 +439,7 @@ func errorBody(t *testing.T, r *response, status int, code string) ErrorBody {
 }
 
 // checkErrorShape checks a 4xx refusal's JSON shape and, when code is not empty, its code.
-func checkErrorShape(t *testing.T, r *response, code string) ErrorBody {
+func checkErrorShape(t *testing.T, r *response, code string) httpedge.ErrorBody {
 	t.Helper()
 	if r.status < 400 || r.status > 499 {
 		t.Errorf("status %d, want a 4xx (body %s)", r.status, r.body)
@@ -446,7 +447,7 @@ func checkErrorShape(t *testing.T, r *response, code string) ErrorBody {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q, want application/json (body %s)", ct, r.body)
 	}
-	var e ErrorBody
+	var e httpedge.ErrorBody
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
@@ -462,7 +463,7 @@ func checkErrorShape(t *testing.T, r *response, code string) ErrorBody {
 		t.Errorf("error code %q, want %q (message %q, detail %q)", e.Error, code, e.Message, e.Detail)
 	}
 	for _, ck := range r.resp.Cookies() {
-		if ck.Name == sessionCookie && ck.Value != "" {
+		if ck.Name == httpedge.SessionCookie && ck.Value != "" {
 			t.Errorf("a refusal set a session cookie")
 		}
 	}

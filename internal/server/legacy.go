@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -62,7 +63,7 @@ func (s *Server) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request)
 	username, next := r.PostFormValue("username"), nextParam(r.PostFormValue("next"))
 	data := map[string]any{"Next": next, "Username": username}
 	if username == "" || len(username) > 254 {
-		status, body := s.publicError(r, latchkey.Errorf(latchkey.EINVALID, "missing_field", "Enter your user name.", "username is required and at most 254 characters"))
+		status, body := s.PublicError(r, latchkey.Errorf(latchkey.EINVALID, "missing_field", "Enter your user name.", "username is required and at most 254 characters"))
 		s.render(w, r, "signin-methods", "Sign in another way", view{Error: &body, Status: status, Data: data})
 		return
 	}
@@ -104,9 +105,9 @@ func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 	username, next := r.PostFormValue("username"), nextParam(r.PostFormValue("next"))
-	res, err := s.auth.SignInWithPassword(r.Context(), username, r.PostFormValue("password"), clientOf(r))
+	res, err := s.auth.SignInWithPassword(r.Context(), username, r.PostFormValue("password"), httpedge.ClientOf(r))
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.render(w, r, "signin-password", "Sign in with your password", view{Error: &body, Status: status,
 			Data: map[string]any{"Username": username, "Next": next}})
 		return
@@ -120,9 +121,9 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
 	token, next := r.PostFormValue("token"), nextParam(r.PostFormValue("next"))
-	si, err := s.auth.SignInWithTOTP(r.Context(), token, r.PostFormValue("code"), clientOf(r))
+	si, err := s.auth.SignInWithTOTP(r.Context(), token, r.PostFormValue("code"), httpedge.ClientOf(r))
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		if latchkey.ErrorCode(err) == "signin_expired" {
 			s.render(w, r, "signin-password", "Sign in with your password", view{Error: &body, Status: status,
 				Data: map[string]any{"Next": next}})
@@ -138,7 +139,7 @@ func (s *Server) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
 // afterLegacySignIn sets the session cookie and goes on to next, through the nudge to create a
 // passkey when the registration campaign offers one.
 func (s *Server) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *signin.SignIn, next string) {
-	s.setSessionCookie(w, si)
+	httpedge.SetSessionCookie(w, si)
 	nudge, err := s.auth.RegistrationNudge(r.Context(), si.Session, si.User)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -152,7 +153,7 @@ func (s *Server) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *s
 }
 
 func (s *Server) handleNudgePage(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	next := nextParam(r.URL.Query().Get("next"))
 	nudge, err := s.auth.RegistrationNudge(r.Context(), sess, user)
 	if err != nil {
@@ -168,10 +169,10 @@ func (s *Server) handleNudgePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleNudgeSnooze(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	next := nextParam(r.PostFormValue("next"))
 	if err := s.auth.SnoozeRegistrationNudge(r.Context(), sess, user); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		nudge, nerr := s.auth.RegistrationNudge(r.Context(), sess, user)
 		if nerr != nil || nudge == nil {
 			s.errorPage(w, r, err)
@@ -226,19 +227,19 @@ func (s *Server) legacySecurityInfo(r *http.Request, user *latchkey.User) (*lega
 
 // securityInfoRefused shows My security info with a refusal of one of its forms.
 func (s *Server) securityInfoRefused(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := s.publicError(r, err)
+	status, body := s.PublicError(r, err)
 	s.securityInfo(w, r, &body, status)
 }
 
 func (s *Server) handleSetPasswordForm(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	pw := r.PostFormValue("password")
 	if pw != r.PostFormValue("confirm") {
 		s.securityInfoRefused(w, r, latchkey.Errorf(latchkey.EINVALID, "password_mismatch",
 			"The two passwords are not the same. Type the new password twice, exactly the same way.", "password and confirm differ"))
 		return
 	}
-	err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, clientOf(r))
+	err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, httpedge.ClientOf(r))
 	if err == nil {
 		err = s.auth.SetPassword(r.Context(), sess, user, pw)
 	}
@@ -250,7 +251,7 @@ func (s *Server) handleSetPasswordForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRemovePasswordForm(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	if err := s.auth.RemovePassword(r.Context(), sess, user); err != nil {
 		s.securityInfoRefused(w, r, err)
 		return
@@ -259,8 +260,8 @@ func (s *Server) handleRemovePasswordForm(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
-	err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, clientOf(r))
+	sess, user := httpedge.CurrentUser(r)
+	err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, httpedge.ClientOf(r))
 	var e *signin.TOTPEnrollment
 	if err == nil {
 		e, err = s.auth.BeginTOTPEnrollment(r.Context(), sess, user)
@@ -278,7 +279,7 @@ func totpSetupData(e *signin.TOTPEnrollment) map[string]any {
 }
 
 func (s *Server) handleTOTPConfirmForm(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	err := s.auth.ConfirmTOTPEnrollment(r.Context(), sess, user, r.PostFormValue("code"))
 	if err == nil {
 		http.Redirect(w, r, "/my/security-info?notice=totp", http.StatusSeeOther)
@@ -289,12 +290,12 @@ func (s *Server) handleTOTPConfirmForm(w http.ResponseWriter, r *http.Request) {
 		s.securityInfoRefused(w, r, err)
 		return
 	}
-	status, body := s.publicError(r, err)
+	status, body := s.PublicError(r, err)
 	s.render(w, r, "totp-setup", "Set up your authenticator app", view{Error: &body, Status: status, Data: totpSetupData(e)})
 }
 
 func (s *Server) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	if err := s.auth.RemoveTOTP(r.Context(), sess, user); err != nil {
 		s.securityInfoRefused(w, r, err)
 		return

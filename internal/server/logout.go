@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
@@ -28,12 +29,12 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	r, err = s.authenticate(r)
+	r, err = s.Authenticate(r)
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
 		s.errorPage(w, r, err)
 		return
 	}
-	sess, _ := currentUser(r)
+	sess, _ := httpedge.CurrentUser(r)
 	switch {
 	case sess == nil: // nobody is signed in to Latchkey here
 		s.afterSignOut(w, r, lo.RedirectURI, false)
@@ -61,12 +62,12 @@ func (s *Server) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request)
 		s.errorPage(w, r, err)
 		return
 	}
-	r, err = s.authenticate(r)
+	r, err = s.Authenticate(r)
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
 		s.errorPage(w, r, err)
 		return
 	}
-	if sess, _ := currentUser(r); sess != nil {
+	if sess, _ := httpedge.CurrentUser(r); sess != nil {
 		if err := s.oidc.EndApplicationSession(r, sess.UserID, lo.ClientID); err != nil {
 			s.errorPage(w, r, err)
 			return
@@ -81,12 +82,12 @@ func (s *Server) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request)
 
 // endBrowserSession ends the session of the request's cookie and removes the cookie.
 func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request) error {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
-	clearSessionCookie(w)
+	httpedge.ClearSessionCookie(w)
 	return nil
 }
 

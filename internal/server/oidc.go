@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
 
@@ -88,13 +89,13 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/oidc/login?authRequestID=" + url.QueryEscape(id)
-	r, err = s.authenticate(r)
+	r, err = s.Authenticate(r)
 	signedIn := err == nil
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
 		s.errorPage(w, r, err)
 		return
 	}
-	sess, user := currentUser(r)
+	sess, user := httpedge.CurrentUser(r)
 	if !signedIn || needsFreshSignIn(req, sess, s.auth.Now()) {
 		if slices.Contains(req.Prompt, "none") {
 			s.oidc.LoginRequired(w, r, req)
@@ -103,7 +104,7 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
 		return
 	}
-	c := clientOf(r)
+	c := httpedge.ClientOf(r)
 	access, err := s.auth.EvaluateAccess(ctx, sess, user, signin.Target{App: req.ClientID}, c)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -153,7 +154,7 @@ func (s *Server) errorPageBack(w http.ResponseWriter, r *http.Request, err error
 	if c, cerr := s.store.FindClient(r.Context(), req.ClientID); cerr == nil {
 		name = c.Name
 	}
-	status, body := s.publicError(r, err)
+	status, body := s.PublicError(r, err)
 	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status, Data: map[string]any{
 		"Back": "/oidc/login/back?authRequestID=" + url.QueryEscape(req.ID), "BackTo": name}})
 }
@@ -178,12 +179,12 @@ func (s *Server) handleOIDCGiveUp(w http.ResponseWriter, r *http.Request) {
 // browser that started the request and holds the session that completed it, and refuses
 // everyone else (an attacker polling the callback with a request id) without using it up.
 func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
-	r, err := s.authenticate(r)
+	r, err := s.Authenticate(r)
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
 		s.errorPage(w, r, err)
 		return
 	}
-	sess, _ := currentUser(r)
+	sess, _ := httpedge.CurrentUser(r)
 	if err := s.oidc.ReleaseCode(w, r, sess); latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, errAuthRequestExpired(r.Form.Get("id"), err))
 	} else if err != nil {

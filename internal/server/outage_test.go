@@ -23,6 +23,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/pgtest"
@@ -144,8 +145,8 @@ func wantUnavailable(t *testing.T, what string, r *response, page bool) {
 		t.Errorf("%s during the outage: %d %.300s, want 503", what, r.status, r.body)
 		return
 	}
-	if got := r.header.Get("Retry-After"); got != retryAfterSeconds {
-		t.Errorf("%s: Retry-After %q, want %q", what, got, retryAfterSeconds)
+	if got := r.header.Get("Retry-After"); got != httpedge.RetryAfterSeconds {
+		t.Errorf("%s: Retry-After %q, want %q", what, got, httpedge.RetryAfterSeconds)
 	}
 	if page {
 		if !strings.Contains(string(r.body), latchkey.UnavailableMessage) {
@@ -153,7 +154,7 @@ func wantUnavailable(t *testing.T, what string, r *response, page bool) {
 		}
 		return
 	}
-	var b ErrorBody
+	var b httpedge.ErrorBody
 	r.decode(t, &b)
 	if b.Error != "store_unavailable" || b.Message != latchkey.UnavailableMessage {
 		t.Errorf("%s: %+v, want store_unavailable with %q", what, b, latchkey.UnavailableMessage)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/device"
+	"github.com/latchkey/latchkey/internal/httpedge"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
@@ -86,7 +87,7 @@ type view struct {
 	Session *latchkey.Session
 	User    *latchkey.User
 	Data    map[string]any
-	Error   *ErrorBody
+	Error   *httpedge.ErrorBody
 	Status  int
 }
 
@@ -96,22 +97,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	var err error
 	if v.CSRF, err = s.csrfToken(w, r); err != nil {
 		s.logger.Error("render page: form token", "page", name, "err", err)
-		http.Error(w, "The page could not be shown. Reference: "+correlationID(r), http.StatusInternalServerError)
+		http.Error(w, "The page could not be shown. Reference: "+httpedge.CorrelationID(r), http.StatusInternalServerError)
 		return
 	}
 	if v.User == nil {
-		v.Session, v.User = currentUser(r)
+		v.Session, v.User = httpedge.CurrentUser(r)
 	}
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.logger.Error("render page", "page", name, "err", err)
-		http.Error(w, "The page could not be shown. Reference: "+correlationID(r), http.StatusInternalServerError)
+		http.Error(w, "The page could not be shown. Reference: "+httpedge.CorrelationID(r), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	askForClientHints(w)
-	setRetryAfter(w, v.Error)
+	httpedge.SetRetryAfter(w, v.Error)
 	if v.Status != 0 {
 		w.WriteHeader(v.Status)
 	}
@@ -120,18 +121,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 
 // errorPage shows a refusal as a plain sentence with the correlation id.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := s.publicError(r, err)
+	status, body := s.PublicError(r, err)
 	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status})
 }
 
 // formError re-renders a form page with the refusal shown above the form.
-func (s *Server) formError(r *http.Request, err error) *ErrorBody {
-	_, body := s.publicError(r, err)
+func (s *Server) formError(r *http.Request, err error) *httpedge.ErrorBody {
+	_, body := s.PublicError(r, err)
 	return &body
 }
 
 func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authenticate(r); err == nil {
+	if _, err := s.Authenticate(r); err == nil {
 		http.Redirect(w, r, "/my/security-info", http.StatusSeeOther)
 		return
 	}
@@ -182,25 +183,25 @@ func (s *Server) handleTAPPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleTAPForm(w http.ResponseWriter, r *http.Request) {
 	username := r.PostFormValue("username")
-	si, err := s.auth.SignInWithTAP(r.Context(), username, r.PostFormValue("tap"), clientOf(r))
+	si, err := s.auth.SignInWithTAP(r.Context(), username, r.PostFormValue("tap"), httpedge.ClientOf(r))
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.render(w, r, "tap", "Sign in with a temporary access pass", view{Error: &body, Status: status,
 			Data: map[string]any{"Username": username, "Next": nextParam(r.PostFormValue("next"))}})
 		return
 	}
-	s.setSessionCookie(w, si)
+	httpedge.SetSessionCookie(w, si)
 	s.continueTo(w, r, safeNext(r.PostFormValue("next")))
 }
 
 func (s *Server) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
 			s.errorPage(w, r, err)
 			return
 		}
 	}
-	clearSessionCookie(w)
+	httpedge.ClearSessionCookie(w)
 	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
 }
 
@@ -208,8 +209,8 @@ func (s *Server) handleSecurityInfo(w http.ResponseWriter, r *http.Request) {
 	s.securityInfo(w, r, nil, 0)
 }
 
-func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int) {
-	sess, user := currentUser(r)
+func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int) {
+	sess, user := httpedge.CurrentUser(r)
 	pks, err := s.store.ListPasskeysByUser(r.Context(), user.ID)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -230,9 +231,9 @@ func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *E
 }
 
 func (s *Server) handleRenameForm(w http.ResponseWriter, r *http.Request) {
-	_, user := currentUser(r)
+	_, user := httpedge.CurrentUser(r)
 	if err := s.auth.RenamePasskey(r.Context(), user, r.PathValue("id"), r.PostFormValue("name")); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.securityInfo(w, r, &body, status)
 		return
 	}
@@ -240,16 +241,21 @@ func (s *Server) handleRenameForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
-	_, user := currentUser(r)
+	_, user := httpedge.CurrentUser(r)
 	confirm := r.PostFormValue("confirmLast") == "yes"
 	err := checkOffered(r, offered{field: "confirmLast", values: yes})
 	if err == nil {
 		err = s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm)
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.securityInfo(w, r, &body, status)
 		return
 	}
 	http.Redirect(w, r, "/my/security-info?notice=removed", http.StatusSeeOther)
+}
+
+// askForClientHints adds Accept-CH to a page response.
+func askForClientHints(w http.ResponseWriter) {
+	w.Header().Set("Accept-CH", device.AcceptCH)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -14,7 +15,7 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 	s.adminUsers(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, form map[string]string) {
+func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string) {
 	users, err := s.store.ListUsers(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -41,7 +42,7 @@ func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 		err = s.dir.CreateUser(r.Context(), u)
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminUsers(w, r, &body, status, map[string]string{"upn": u.UserPrincipalName, "displayName": u.DisplayName,
 			"givenName": u.GivenName, "surname": u.Surname, "employeeId": u.EmployeeID})
 		return
@@ -53,7 +54,7 @@ func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) {
 	s.adminUser(w, r, nil, 0, "")
 }
 
-func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, newPass string) {
+func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, newPass string) {
 	u, err := s.findUser(r)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -105,7 +106,7 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkOffered(r, offered{field: "oneTime", values: yes}); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminUser(w, r, &body, status, "")
 		return
 	}
@@ -113,7 +114,7 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 	if v := strings.TrimSpace(r.PostFormValue("lifetime")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			status, body := s.publicError(r, latchkey.Errorf(latchkey.EINVALID, "invalid_lifetime", "Enter the lifetime as a whole number of minutes.", "lifetime %q is not a positive integer", v))
+			status, body := s.PublicError(r, latchkey.Errorf(latchkey.EINVALID, "invalid_lifetime", "Enter the lifetime as a whole number of minutes.", "lifetime %q is not a positive integer", v))
 			s.adminUser(w, r, &body, status, "")
 			return
 		}
@@ -122,7 +123,7 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 	if v := strings.TrimSpace(r.PostFormValue("start")); v != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, time.Local)
 		if err != nil {
-			status, body := s.publicError(r, latchkey.Errorf(latchkey.EINVALID, "invalid_start", "Enter the start as a date and time.", "start %q is not YYYY-MM-DDTHH:MM", v))
+			status, body := s.PublicError(r, latchkey.Errorf(latchkey.EINVALID, "invalid_start", "Enter the start as a date and time.", "start %q is not YYYY-MM-DDTHH:MM", v))
 			s.adminUser(w, r, &body, status, "")
 			return
 		}
@@ -130,7 +131,7 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 	}
 	pass, _, err := s.issueTAP(r, u, o)
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminUser(w, r, &body, status, "")
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
@@ -68,7 +69,7 @@ func (s *Server) handleAdminCA(w http.ResponseWriter, r *http.Request) {
 	s.adminCA(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminCA(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, lock *caLockout) {
+func (s *Server) adminCA(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
 	cfg, err := s.auth.ConditionalAccess(ctx)
 	if err != nil {
@@ -136,7 +137,7 @@ func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 		_, _, err = s.policies.SetCAPolicyState(r.Context(), id, state, override)
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminCA(w, r, &body, status, s.lockoutOf(r, err, "/admin/ca/"+url.PathEscape(id)+"/state", map[string]string{"state": state}))
 		return
 	}
@@ -145,7 +146,7 @@ func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminCA(w, r, &body, status, nil)
 		return
 	}
@@ -304,7 +305,7 @@ func invalidCAForm(format string, args ...any) error {
 }
 
 // adminCAEdit renders the edit form for p.
-func (s *Server) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.ConditionalAccessPolicy, isNew bool, refusal *ErrorBody, status int, lock *caLockout) {
+func (s *Server) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
 	cfg, err := s.auth.ConditionalAccess(ctx)
 	if err != nil {
@@ -373,7 +374,7 @@ func (s *Server) saveCAForm(w http.ResponseWriter, r *http.Request, isNew bool, 
 		}
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		p.ID = r.PathValue("id")
 		s.adminCAEdit(w, r, p, isNew, &body, status, s.lockoutOf(r, err, "", nil))
 		return

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -44,7 +45,7 @@ func (s *Server) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
 	s.adminStrengths(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, form map[string]any) {
+func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -95,7 +96,7 @@ func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Reques
 		_, err = s.policies.CreateStrength(r.Context(), st)
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminStrengths(w, r, &body, status, map[string]any{"Name": st.Name, "Description": st.Description,
 			"Combos": toSet(st.AllowedCombinations), "Kinds": toSet(kinds), "AAGUIDs": strings.Join(aaguids, "\n"), "Attest": attest})
 		return
@@ -105,7 +106,7 @@ func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Reques
 
 func (s *Server) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminStrengths(w, r, &body, status, nil)
 		return
 	}
@@ -123,7 +124,7 @@ func (s *Server) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
 	s.adminLocations(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminLocations(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, form map[string]any) {
+func (s *Server) adminLocations(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -149,7 +150,7 @@ func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Reques
 		_, err = s.policies.CreateNamedLocation(r.Context(), l)
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminLocations(w, r, &body, status, map[string]any{"Name": l.Name, "Ranges": r.PostFormValue("ranges"), "Trusted": l.IsTrusted})
 		return
 	}
@@ -162,7 +163,7 @@ func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Reques
 		_, err = s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminLocations(w, r, &body, status, nil)
 		return
 	}
@@ -171,7 +172,7 @@ func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Reques
 
 func (s *Server) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminLocations(w, r, &body, status, nil)
 		return
 	}
@@ -192,14 +193,14 @@ func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := s.policies.WhatIf(r.Context(), in)
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		s.adminWhatIf(w, r, in, nil, &body, status)
 		return
 	}
 	s.adminWhatIf(w, r, in, rep, nil, http.StatusOK)
 }
 
-func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *ErrorBody, status int) {
+func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 )
@@ -25,14 +26,14 @@ func (s *Server) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 	}
 	body := []byte(form["response"])
 	if f, _, err := r.FormFile("file"); err == nil {
-		b, rerr := io.ReadAll(io.LimitReader(f, MaxBodyBytes))
+		b, rerr := io.ReadAll(io.LimitReader(f, httpedge.MaxBodyBytes))
 		f.Close()
 		if rerr == nil && len(bytes.TrimSpace(b)) > 0 {
 			body = b
 		}
 	}
 	refuse := func(err error) {
-		status, e := s.publicError(r, err)
+		status, e := s.PublicError(r, err)
 		s.render(w, r, "admin-inspect", "Inspect a passkey registration", view{Error: &e, Status: status, Data: map[string]any{"Form": form}})
 	}
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -107,7 +108,7 @@ func policyLockoutOf(r *http.Request, err error) *policyLockout {
 // adminPolicy shows the stored authentication methods policy with its forms, and refusal above
 // them when a change was refused. shown, when not nil, is the refused change: the forms show it
 // (what the admin entered) while the facts show what is stored; lock is the lockout panel.
-func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
+func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
 	ctx := r.Context()
 	p, err := s.auth.MethodsPolicy(ctx)
 	if err != nil {
@@ -232,7 +233,7 @@ func (s *Server) changePolicy(w http.ResponseWriter, r *http.Request, notice str
 		return
 	}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		if lock := policyLockoutOf(r, err); lock != nil {
 			s.adminPolicy(w, r, &body, status, &attempted, lock)
 			return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/directory"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -25,6 +26,7 @@ var staticFS embed.FS
 
 // Server holds the handlers' dependencies.
 type Server struct {
+	*httpedge.Base
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
@@ -39,7 +41,7 @@ type Server struct {
 
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
-	s := &Server{auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
+	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -167,8 +169,8 @@ func (s *Server) Handler() http.Handler {
 	inner := cop.Handler(s.mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cid := newCorrelationID()
-		r = withCorrelationID(r, cid)
+		cid := httpedge.NewCorrelationID()
+		r = httpedge.WithCorrelationID(r, cid)
 		h := w.Header()
 		h.Set("X-Correlation-Id", cid)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -185,7 +187,7 @@ func (s *Server) Handler() http.Handler {
 			}
 			status := rec.status
 			if r.Context().Err() != nil && (status >= 500 || !rec.wrote) {
-				status = StatusClientClosedRequest // the client went away: not our failure
+				status = httpedge.StatusClientClosedRequest // the client went away: not our failure
 			}
 			s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", status,
 				"durationMs", float64(time.Since(start).Microseconds())/1000, "correlationId", cid)
@@ -209,7 +211,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
 		if h := r.Header(); code == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
-			h.Set("Retry-After", retryAfterSeconds)
+			h.Set("Retry-After", httpedge.RetryAfterSeconds)
 		}
 	}
 	r.ResponseWriter.WriteHeader(code)
@@ -223,7 +225,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // refuse answers with the error JSON on API paths and an error page elsewhere.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if isAPI(r) {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	s.errorPage(w, r, err)
@@ -241,10 +243,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return // the checker went away
 		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": latchkey.UnavailableMessage})
+		httpedge.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "message": latchkey.UnavailableMessage})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
@@ -260,10 +262,10 @@ func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		s.writeError(w, r, latchkey.Errorf(latchkey.EMETHOD, "method_not_allowed",
+		s.WriteError(w, r, latchkey.Errorf(latchkey.EMETHOD, "method_not_allowed",
 			"This address does not take that kind of request.", "%s %s: this route takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 		return
 	}
-	s.writeError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is nothing at this address.",
+	s.WriteError(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is nothing at this address.",
 		"no API route %s %s", r.Method, r.URL.Path))
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 )
@@ -129,16 +130,16 @@ func parseFilterTime(name, v string, endOfDay bool) (time.Time, error) {
 func (s *Server) handleAPISignIns(w http.ResponseWriter, r *http.Request) {
 	f, err := s.signInFilter(r, readSignInQuery(r))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
 	q := readSignInQuery(r)
 	events, err := s.store.ListSignInsFiltered(r.Context(), f)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": withPolicyResult(events, q.PolicyResult)})
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": withPolicyResult(events, q.PolicyResult)})
 }
 
 // handleAdminSignIns is the sign-in log page.
@@ -159,7 +160,7 @@ func (s *Server) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
 	}
 	v := view{Data: data}
 	if err != nil {
-		status, body := s.publicError(r, err)
+		status, body := s.PublicError(r, err)
 		v.Error, v.Status = &body, status
 	}
 	s.render(w, r, "admin-signins", "Sign-ins", v)

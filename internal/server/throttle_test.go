@@ -20,6 +20,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -104,7 +105,7 @@ func readAnswer(resp *http.Response) (answer, error) {
 	}
 	a := answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body}
 	for _, ck := range resp.Cookies() {
-		if ck.Name == sessionCookie && ck.Value != "" {
+		if ck.Name == httpedge.SessionCookie && ck.Value != "" {
 			a.cookie = true
 		}
 	}
@@ -112,7 +113,7 @@ func readAnswer(resp *http.Response) (answer, error) {
 		return a, nil
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		var e ErrorBody
+		var e httpedge.ErrorBody
 		if err := json.Unmarshal(body, &e); err != nil {
 			return a, fmt.Errorf("status %d: not the error JSON: %s", resp.StatusCode, body)
 		}

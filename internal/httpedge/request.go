@@ -1,4 +1,4 @@
-package server
+package httpedge
 
 import (
 	"bytes"
@@ -27,39 +27,39 @@ type ctxKey int
 
 const correlationKey ctxKey = iota
 
-func newCorrelationID() string {
+func NewCorrelationID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-// correlationID returns the id the middleware gave this request.
-func correlationID(r *http.Request) string {
+// CorrelationID returns the id the middleware gave this request.
+func CorrelationID(r *http.Request) string {
 	if id, ok := r.Context().Value(correlationKey).(string); ok {
 		return id
 	}
 	return ""
 }
 
-func withCorrelationID(r *http.Request, id string) *http.Request {
+func WithCorrelationID(r *http.Request, id string) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), correlationKey, id))
 }
 
-// clientOf describes the caller for sessions and the sign-in log.
-func clientOf(r *http.Request) signin.Client {
+// ClientOf describes the caller for sessions and the sign-in log.
+func ClientOf(r *http.Request) signin.Client {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
 	platform, version := device.Platform(r.UserAgent(),
 		device.Hints{Platform: r.Header.Get("Sec-CH-UA-Platform"), PlatformVersion: r.Header.Get("Sec-CH-UA-Platform-Version")})
-	return signin.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: correlationID(r), Platform: platform, PlatformVersion: version}
+	return signin.Client{IP: ip, UserAgent: r.UserAgent(), CorrelationID: CorrelationID(r), Platform: platform, PlatformVersion: version}
 }
 
-// readJSONBody reads a JSON request body: it must say application/json, be at most MaxBodyBytes,
+// ReadJSONBody reads a JSON request body: it must say application/json, be at most MaxBodyBytes,
 // be UTF-8, nest at most latchkey.MaxJSONDepth deep, and be one well-formed JSON value. It
 // returns the raw bytes.
-func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func ReadJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, latchkey.Errorf(latchkey.EUNSUPPORTED, "unsupported_media_type",
@@ -83,20 +83,20 @@ func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// decodeJSON reads a JSON object into v; anything but an object, wrong types, trailing data and
+// DecodeJSON reads a JSON object into v; anything but an object, wrong types, trailing data and
 // fields v does not have are refused, so that a misspelt field is not silently dropped.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := readJSONBody(w, r)
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := ReadJSONBody(w, r)
 	if err != nil {
 		return err
 	}
 	if err := latchkey.CheckJSONObject(body); err != nil {
 		return err
 	}
-	return unmarshalStrict(body, v)
+	return UnmarshalStrict(body, v)
 }
 
-func unmarshalStrict(body []byte, v any) error {
+func UnmarshalStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -122,9 +122,4 @@ func unmarshalStrict(body []byte, v any) error {
 			"The request has a value of the wrong kind.", "decode: %v", err)
 	}
 	return nil
-}
-
-// askForClientHints adds Accept-CH to a page response.
-func askForClientHints(w http.ResponseWriter) {
-	w.Header().Set("Accept-CH", device.AcceptCH)
 }

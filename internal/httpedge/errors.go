@@ -1,4 +1,8 @@
-package server
+// Package httpedge is what Latchkey's HTTP handlers (the JSON API, the pages and the OpenID
+// glue) share at the edge: the one mapping of refusals to status codes and error bodies, the
+// cookie session lookup, JSON request bodies, correlation ids and the caller's client info. It
+// holds no routes.
+package httpedge
 
 import (
 	"encoding/json"
@@ -9,10 +13,18 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
-// statusOf maps an error kind to its HTTP status: the one place this happens.
-func statusOf(kind string) int {
+// Base is what every handler group needs to answer: a logger for refusals and internal errors,
+// and the sign-in service for sessions and the store's outage log. Handler groups embed it.
+type Base struct {
+	Logger *slog.Logger
+	Auth   *signin.Service
+}
+
+// StatusOf maps an error kind to its HTTP status: the one place this happens.
+func StatusOf(kind string) int {
 	switch kind {
 	case latchkey.EINVALID:
 		return http.StatusBadRequest
@@ -48,8 +60,8 @@ type ErrorBody struct {
 	RetryAfter int `json:"-"`
 }
 
-// setRetryAfter sends the Retry-After header of a throttled answer.
-func setRetryAfter(w http.ResponseWriter, body *ErrorBody) {
+// SetRetryAfter sends the Retry-After header of a throttled answer.
+func SetRetryAfter(w http.ResponseWriter, body *ErrorBody) {
 	if body != nil && body.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(body.RetryAfter))
 	}
@@ -59,27 +71,27 @@ func setRetryAfter(w http.ResponseWriter, body *ErrorBody) {
 // the answer (nginx's 499): not an error, and not a 5xx.
 const StatusClientClosedRequest = 499
 
-// retryAfterSeconds is the Retry-After of every 503: a store outage is usually over in seconds
+// RetryAfterSeconds is the Retry-After of every 503: a store outage is usually over in seconds
 // (a database restart) or needs an admin (a full disk).
-const retryAfterSeconds = "5"
+const RetryAfterSeconds = "5"
 
 // publicError returns what may be shown for err; internal errors are logged and hidden. A
 // request whose client has gone away is only noted (status 499), whatever failed; an outage of
 // the store is reported once to the service's outage log and answered 503.
-func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
-	cid := correlationID(r)
+func (s *Base) PublicError(r *http.Request, err error) (int, ErrorBody) {
+	cid := CorrelationID(r)
 	if r.Context().Err() != nil {
-		s.logger.DebugContext(r.Context(), "request cancelled by the client", "err", err, "path", r.URL.Path, "correlationId", cid)
+		s.Logger.DebugContext(r.Context(), "request cancelled by the client", "err", err, "path", r.URL.Path, "correlationId", cid)
 		return StatusClientClosedRequest, ErrorBody{Error: "request_cancelled", Message: "The request was cancelled before it finished.",
 			Detail: "the client closed the connection before the answer", CorrelationID: cid}
 	}
 	var e *latchkey.Error
 	if errors.As(err, &e) && e.Kind == latchkey.EUNAVAILABLE {
-		s.auth.StoreUnavailable(r.Context(), e)
-		return statusOf(e.Kind), ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
+		s.Auth.StoreUnavailable(r.Context(), e)
+		return StatusOf(e.Kind), ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
 	}
 	if !errors.As(err, &e) || e.Kind == latchkey.EINTERNAL {
-		s.logger.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path, "correlationId", cid)
+		s.Logger.ErrorContext(r.Context(), "internal error", "err", err, "path", r.URL.Path, "correlationId", cid)
 		return http.StatusInternalServerError, ErrorBody{Error: "internal_error",
 			Message: "Something went wrong on our side. Please try again in a moment; if it keeps happening, give IT this reference: " + cid + ".",
 			Detail:  "internal error; see the server log for correlation id " + cid, CorrelationID: cid}
@@ -88,22 +100,22 @@ func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
 	if e.Err != nil {
 		attrs = append(attrs, "reason", e.Err.Error())
 	}
-	s.logger.InfoContext(r.Context(), "refused", attrs...)
+	s.Logger.InfoContext(r.Context(), "refused", attrs...)
 	body := ErrorBody{Error: e.Code, Message: e.Message, Detail: e.Detail, CorrelationID: cid}
 	if e.Kind == latchkey.ETOOMANYREQUEST && e.RetryAfter > 0 {
 		body.RetryAfter = int((e.RetryAfter + time.Second - 1) / time.Second)
 	}
-	return statusOf(e.Kind), body
+	return StatusOf(e.Kind), body
 }
 
 // writeError answers an API request with the error JSON.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, body := s.publicError(r, err)
-	setRetryAfter(w, &body)
-	writeJSON(w, status, body)
+func (s *Base) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.PublicError(r, err)
+	SetRetryAfter(w, &body)
+	WriteJSON(w, status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
