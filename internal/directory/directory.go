@@ -64,3 +64,28 @@ func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) er
 func (s *Service) IssueAccessPass(ctx context.Context, userID string, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
 	return s.Signin.IssueAccessPass(ctx, userID, o)
 }
+
+// FindUser finds the user that ref names: an id or a UPN.
+func (s *Service) FindUser(ctx context.Context, ref string) (*latchkey.User, error) {
+	u, err := s.Store.FindUserByID(ctx, ref)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		u, err = s.Store.FindUserByUPN(ctx, ref)
+	}
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "That user does not exist.", "no user with id or UPN %q", ref)
+	}
+	return u, err
+}
+
+// IssueAccessPassFor issues a pass to target on behalf of the signed-in admin issuer, who may not
+// issue one for themself (the break-glass path is `latchkey tap issue` on the server, which
+// calls IssueAccessPass).
+func (s *Service) IssueAccessPassFor(ctx context.Context, issuer, target *latchkey.User, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
+	if issuer.ID == target.ID {
+		return "", nil, latchkey.Errorf(latchkey.EFORBIDDEN, "tap_for_self",
+			"You can't issue a pass for yourself. Ask another administrator, or run `latchkey tap issue` on the server.",
+			"admins may not issue a temporary access pass for their own account")
+	}
+	o.CreatedBy = issuer.UserPrincipalName
+	return s.IssueAccessPass(ctx, target.ID, o)
+}

@@ -108,3 +108,35 @@ func TestCreateGroupAndMember(t *testing.T) {
 		t.Errorf("members = %v, %v; want bob once", members, err)
 	}
 }
+
+// TestIssueAccessPassFor: an admin may not issue a pass for themself; for someone else the pass
+// records who issued it. FindUser takes an id or a UPN.
+func TestIssueAccessPassFor(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	admin := &latchkey.User{UserPrincipalName: "admin@example.com", Enabled: true, Roles: []string{latchkey.RoleGlobalAdmin}}
+	bob := &latchkey.User{UserPrincipalName: "bob@example.com", Enabled: true}
+	for _, u := range []*latchkey.User{admin, bob} {
+		if err := svc.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := svc.IssueAccessPassFor(ctx, admin, admin, signin.IssueOptions{}); latchkey.ErrorCode(err) != "tap_for_self" {
+		t.Errorf("pass for oneself: %v; want tap_for_self", err)
+	}
+	if _, err := svc.Store.FindAccessPassByUser(ctx, admin.ID); !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		t.Errorf("a refused pass was stored: %v", err)
+	}
+	pass, ap, err := svc.IssueAccessPassFor(ctx, admin, bob, signin.IssueOptions{})
+	if err != nil || pass == "" || ap.CreatedBy != "admin@example.com" {
+		t.Fatalf("pass for bob = %q, %+v, %v; want one created by the admin", pass, ap, err)
+	}
+	for _, ref := range []string{bob.ID, "bob@example.com"} {
+		if u, err := svc.FindUser(ctx, ref); err != nil || u.ID != bob.ID {
+			t.Errorf("FindUser(%q) = %v, %v; want bob", ref, u, err)
+		}
+	}
+	if _, err := svc.FindUser(ctx, "nobody@example.com"); latchkey.ErrorCode(err) != "user_not_found" {
+		t.Errorf("FindUser(nobody): %v; want user_not_found", err)
+	}
+}

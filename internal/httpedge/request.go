@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/device"
@@ -122,4 +123,18 @@ func UnmarshalStrict(body []byte, v any) error {
 			"The request has a value of the wrong kind.", "decode: %v", err)
 	}
 	return nil
+}
+
+// LockoutOverride reads ?lockoutOverride=N (0 when absent).
+func LockoutOverride(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("lockoutOverride")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, latchkey.Errorf(latchkey.EINVALID, "invalid_request", "The lockout override must be the number of people affected.",
+			"lockoutOverride must be a whole number ≥ 0, not %q", v)
+	}
+	return n, nil
 }

@@ -64,3 +64,35 @@ func ClearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
+
+// APISession requires a session for an API route.
+func (s *Base) APISession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.Authenticate(r)
+		if err == nil {
+			err = PathIDNamesSomething(r)
+		}
+		if err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// APIAdmin requires a global administrator's session for an API route.
+func (s *Base) APIAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return s.APISession(func(w http.ResponseWriter, r *http.Request) {
+		if _, u := CurrentUser(r); !u.IsGlobalAdmin() {
+			s.WriteError(w, r, ErrNotAdmin(u))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// SignedInUser returns the person whose session the request carries (see Authenticate), or nil.
+func SignedInUser(r *http.Request) *latchkey.User {
+	_, u := CurrentUser(r)
+	return u
+}

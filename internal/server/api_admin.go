@@ -33,7 +33,7 @@ func (s *Server) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.findUser(r)
+	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -41,21 +41,8 @@ func (s *Server) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, u)
 }
 
-// findUser loads the user named by the {id} path value: an id or a UPN.
-func (s *Server) findUser(r *http.Request) (*latchkey.User, error) {
-	id := r.PathValue("id")
-	u, err := s.store.FindUserByID(r.Context(), id)
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		u, err = s.store.FindUserByUPN(r.Context(), id)
-	}
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "That user does not exist.", "no user with id or UPN %q", id)
-	}
-	return u, err
-}
-
 func (s *Server) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
-	u, err := s.findUser(r)
+	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -84,28 +71,16 @@ func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	u, err := s.findUser(r)
+	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	pass, ap, err := s.issueTAP(r, u, signin.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
+	pass, ap, err := s.dir.IssueAccessPassFor(r.Context(), httpedge.SignedInUser(r), u, signin.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
 	state := ap.State(s.auth.Now())
 	httpedge.WriteJSON(w, http.StatusCreated, tapJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
-}
-
-// issueTAP issues a pass on behalf of the signed-in admin, who may not issue one for themself.
-func (s *Server) issueTAP(r *http.Request, target *latchkey.User, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
-	_, admin := httpedge.CurrentUser(r)
-	if admin.ID == target.ID {
-		return "", nil, latchkey.Errorf(latchkey.EFORBIDDEN, "tap_for_self",
-			"You can't issue a pass for yourself. Ask another administrator, or run `latchkey tap issue` on the server.",
-			"admins may not issue a temporary access pass for their own account")
-	}
-	o.CreatedBy = admin.UserPrincipalName
-	return s.dir.IssueAccessPass(r.Context(), target.ID, o)
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/httpedge"
@@ -50,20 +49,6 @@ func lockoutBodyOf(body httpedge.ErrorBody, le *policyadmin.LockoutError) lockou
 		}
 	}
 	return out
-}
-
-// lockoutOverride reads ?lockoutOverride=N (0 when absent).
-func lockoutOverride(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("lockoutOverride")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, latchkey.Errorf(latchkey.EINVALID, "invalid_request", "The lockout override must be the number of people affected.",
-			"lockoutOverride must be a whole number ≥ 0, not %q", v)
-	}
-	return n, nil
 }
 
 // decodeCA reads a JSON body into v like httpedge.DecodeJSON; a field v does not have is refused as
@@ -119,7 +104,7 @@ func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
 	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error)) {
-	override, err := lockoutOverride(r)
+	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -139,7 +124,7 @@ func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int
 
 // handleAPIPatchCAPolicy changes a policy's state only: {"state": "enabled"}.
 func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
-	override, err := lockoutOverride(r)
+	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -191,7 +176,7 @@ func (s *Server) handleAPICreateStrength(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
-	override, err := lockoutOverride(r)
+	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return

@@ -21,7 +21,7 @@ func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) 
 // with no way to sign in is refused with lockout_override_required and the people, as for
 // conditional access, unless ?lockoutOverride=N gives their number.
 func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) {
-	override, err := lockoutOverride(r)
+	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return

@@ -55,7 +55,7 @@ func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, newPass string) {
-	u, err := s.findUser(r)
+	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *http
 }
 
 func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
-	u, err := s.findUser(r)
+	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -129,7 +129,7 @@ func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 		}
 		o.StartAt = t
 	}
-	pass, _, err := s.issueTAP(r, u, o)
+	pass, _, err := s.dir.IssueAccessPassFor(r.Context(), httpedge.SignedInUser(r), u, o)
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminUser(w, r, &body, status, "")

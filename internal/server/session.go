@@ -17,32 +17,6 @@ const (
 	csrfField  = "csrf"
 )
 
-// apiSession requires a session for an API route.
-func (s *Server) apiSession(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		r, err := s.Authenticate(r)
-		if err == nil {
-			err = httpedge.PathIDNamesSomething(r)
-		}
-		if err != nil {
-			s.WriteError(w, r, err)
-			return
-		}
-		h(w, r)
-	}
-}
-
-// apiAdmin requires a global administrator's session for an API route.
-func (s *Server) apiAdmin(h http.HandlerFunc) http.HandlerFunc {
-	return s.apiSession(func(w http.ResponseWriter, r *http.Request) {
-		if _, u := httpedge.CurrentUser(r); !u.IsGlobalAdmin() {
-			s.WriteError(w, r, httpedge.ErrNotAdmin(u))
-			return
-		}
-		h(w, r)
-	})
-}
-
 // page requires a session for a page, sending the person to sign in when there is none.
 func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
