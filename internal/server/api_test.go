@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -36,8 +37,8 @@ func TestTAPSignInSetsSecureSessionCookie(t *testing.T) {
 		t.Fatalf("TAP sign-in: %d %s", r.status, r.body)
 	}
 	var got struct {
-		User    userJSON    `json:"user"`
-		Session sessionJSON `json:"session"`
+		User    api.UserJSON `json:"user"`
+		Session api.SessionJSON  `json:"session"`
 	}
 	r.decode(t, &got)
 	if got.User.ID != u.ID || got.User.UserPrincipalName != "alice@example.com" {
@@ -136,7 +137,7 @@ func TestRegisterDeviceBoundPasskeyAndSignIn(t *testing.T) {
 		t.Fatalf("GET /api/v1/me after passkey sign-in: %d %s", me.status, me.body)
 	}
 	var meBody struct {
-		Session sessionJSON `json:"session"`
+		Session api.SessionJSON `json:"session"`
 	}
 	me.decode(t, &meBody)
 	if len(meBody.Session.Methods) != 1 || meBody.Session.Methods[0] != latchkey.MethodPasskey {
@@ -241,14 +242,14 @@ func TestMyPasskeysListRenameDelete(t *testing.T) {
 	first := c.mustRegister(h.newDevice())
 	second := c.mustRegister(h.newSyncedDevice())
 
-	list := func() []passkeyJSON {
+	list := func() []api.PasskeyJSON {
 		t.Helper()
 		r := c.get("/api/v1/me/passkeys")
 		if r.status != http.StatusOK {
 			t.Fatalf("list passkeys: %d %s", r.status, r.body)
 		}
 		var got struct {
-			Value []passkeyJSON `json:"value"`
+			Value []api.PasskeyJSON `json:"value"`
 		}
 		r.decode(t, &got)
 		return got.Value
@@ -263,7 +264,7 @@ func TestMyPasskeysListRenameDelete(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("rename: %d %s", r.status, r.body)
 	}
-	var renamed passkeyJSON
+	var renamed api.PasskeyJSON
 	r.decode(t, &renamed)
 	if renamed.ID != first.ID || renamed.Nickname != "Work laptop" {
 		t.Errorf("renamed passkey %+v, want %s named Work laptop", renamed.Passkey, first.ID)
@@ -349,7 +350,7 @@ func TestSyncedPasskey(t *testing.T) {
 	r := h.newClient().signIn(d, "")
 	checkPasskeySignIn(t, r, u)
 	var got struct {
-		Passkey passkeyJSON `json:"passkey"`
+		Passkey api.PasskeyJSON `json:"passkey"`
 	}
 	r.decode(t, &got)
 	if got.Passkey.Kind != latchkey.KindSynced {
@@ -428,7 +429,7 @@ func TestAdminCreatesUserAndIssuesTAP(t *testing.T) {
 	if r.status != http.StatusCreated {
 		t.Fatalf("issue TAP: %d %s", r.status, r.body)
 	}
-	var tap tapJSON
+	var tap api.TAPJSON
 	r.decode(t, &tap)
 	if tap.TemporaryAccessPass == "" || !tap.IsUsable || tap.MethodUsabilityReason != latchkey.TAPUsable || !tap.OneTime ||
 		tap.LifetimeMinutes != 60 || tap.CreatedBy != "admin@example.com" || tap.UserID != carol.ID {

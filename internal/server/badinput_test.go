@@ -13,6 +13,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -617,12 +618,12 @@ func TestGarbageIsNotStored(t *testing.T) {
 		{"POST", "/api/v1/users", func(n string) string { return `{"userPrincipalName":` + n + `}` }, "invalid_user", "unknown_field"},
 		{"POST", "/api/v1/users", func(n string) string { return `{"userPrincipalName":"named@example.com","displayName":` + n + `}` }, "invalid_name", "unknown_field"},
 		{"PATCH", "/api/v1/me/passkeys/" + pk.ID, func(n string) string { return `{"displayName":` + n + `}` }, "invalid_name", "unknown_field"},
-		{"POST", caAPI + "/policies", caPolicy, "invalid_name", "invalid_policy"},
-		{"PUT", caAPI + "/policies/" + pol.ID, caPolicy, "invalid_name", "invalid_policy"},
-		{"POST", caAPI + "/authenticationStrength/policies", func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
-		{"PUT", caAPI + "/authenticationStrength/policies/" + st.ID, func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
-		{"POST", caAPI + "/namedLocations", func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
-		{"PUT", caAPI + "/namedLocations/" + loc.ID, func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
+		{"POST", api.CAPath + "/policies", caPolicy, "invalid_name", "invalid_policy"},
+		{"PUT", api.CAPath + "/policies/" + pol.ID, caPolicy, "invalid_name", "invalid_policy"},
+		{"POST", api.CAPath + "/authenticationStrength/policies", func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
+		{"PUT", api.CAPath + "/authenticationStrength/policies/" + st.ID, func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
+		{"POST", api.CAPath + "/namedLocations", func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
+		{"PUT", api.CAPath + "/namedLocations/" + loc.ID, func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
 		{"POST", "/api/v1/applications", func(n string) string { return `{"name":` + n + `,"redirectUris":["https://a.example/cb"]}` }, "invalid_name", "unknown_field"},
 		{"PUT", "/api/v1/policies/authenticationMethods", profile, "invalid_name", "invalid_policy"},
 	}
@@ -682,10 +683,10 @@ func TestGarbageIsNotStored(t *testing.T) {
 	for _, tc := range []struct {
 		method, path, body, code string
 	}{
-		{"POST", caAPI + "/policies", caPolicy(q("SECOND")), "policy_exists"},
-		{"PUT", caAPI + "/policies/" + pol.ID, caPolicy(q("second")), "policy_exists"},
-		{"POST", caAPI + "/authenticationStrength/policies", `{"displayName":"FINE-NAME-5@EXAMPLE.COM","allowedCombinations":["passkey"]}`, "strength_exists"},
-		{"POST", caAPI + "/namedLocations", `{"displayName":"fine-name-7@example.com","ipRanges":["192.0.2.0/24"]}`, "location_exists"},
+		{"POST", api.CAPath + "/policies", caPolicy(q("SECOND")), "policy_exists"},
+		{"PUT", api.CAPath + "/policies/" + pol.ID, caPolicy(q("second")), "policy_exists"},
+		{"POST", api.CAPath + "/authenticationStrength/policies", `{"displayName":"FINE-NAME-5@EXAMPLE.COM","allowedCombinations":["passkey"]}`, "strength_exists"},
+		{"POST", api.CAPath + "/namedLocations", `{"displayName":"fine-name-7@example.com","ipRanges":["192.0.2.0/24"]}`, "location_exists"},
 		{"POST", "/api/v1/applications", `{"name":"INTRANET","redirectUris":["https://b.example/cb"]}`, "app_exists"},
 		{"POST", "/api/v1/users", `{"userPrincipalName":"ADMIN@example.com"}`, "user_exists"},
 		{"PUT", "/api/v1/policies/authenticationMethods", `{"passkey":{"passkeyProfiles":[` +
@@ -709,14 +710,14 @@ func TestGarbageIsNotStored(t *testing.T) {
 			{"POST", "/api/v1/users/" + id + "/authentication/temporaryAccessPassMethods", "{}"},
 			{"PATCH", "/api/v1/me/passkeys/" + id, `{"displayName":"x"}`},
 			{"DELETE", "/api/v1/me/passkeys/" + id, ""},
-			{"GET", caAPI + "/policies/" + id, ""},
-			{"PUT", caAPI + "/policies/" + id, caPolicy(q("Fresh"))},
-			{"PATCH", caAPI + "/policies/" + id, `{"state":"disabled"}`},
-			{"DELETE", caAPI + "/policies/" + id, ""},
-			{"PUT", caAPI + "/authenticationStrength/policies/" + id, `{"displayName":"Fresh","allowedCombinations":["passkey"]}`},
-			{"DELETE", caAPI + "/authenticationStrength/policies/" + id, ""},
-			{"PUT", caAPI + "/namedLocations/" + id, `{"displayName":"Fresh","ipRanges":["192.0.2.0/24"]}`},
-			{"DELETE", caAPI + "/namedLocations/" + id, ""},
+			{"GET", api.CAPath + "/policies/" + id, ""},
+			{"PUT", api.CAPath + "/policies/" + id, caPolicy(q("Fresh"))},
+			{"PATCH", api.CAPath + "/policies/" + id, `{"state":"disabled"}`},
+			{"DELETE", api.CAPath + "/policies/" + id, ""},
+			{"PUT", api.CAPath + "/authenticationStrength/policies/" + id, `{"displayName":"Fresh","allowedCombinations":["passkey"]}`},
+			{"DELETE", api.CAPath + "/authenticationStrength/policies/" + id, ""},
+			{"PUT", api.CAPath + "/namedLocations/" + id, `{"displayName":"Fresh","ipRanges":["192.0.2.0/24"]}`},
+			{"DELETE", api.CAPath + "/namedLocations/" + id, ""},
 			{"DELETE", "/api/v1/applications/" + id, ""},
 		} {
 			ct := ""

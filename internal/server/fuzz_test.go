@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -354,7 +355,7 @@ func newRegistrationFuzz(f *testing.F) *registrationFuzz {
 func (rf *registrationFuzz) verify(t *testing.T, body []byte) *response {
 	r := rf.fs.serveAPI(t, rf.fs.request(http.MethodPost, "/api/v1/webauthn/registration/verify", "application/json", body, rf.cookie))
 	if r.status == http.StatusOK {
-		var pk passkeyJSON
+		var pk api.PasskeyJSON
 		if err := json.Unmarshal(r.body, &pk); err != nil || pk.Passkey == nil || pk.ID == "" {
 			t.Fatalf("registration answer %s (%v)", r.body, err)
 		}
@@ -665,7 +666,7 @@ func FuzzIssueTAP(f *testing.F) {
 		path := "/api/v1/users/" + url.PathEscape(id) + "/authentication/temporaryAccessPassMethods"
 		r := fs.serveAPI(t, fs.request(http.MethodPost, path, "application/json", body, cookie))
 		if r.status == http.StatusCreated {
-			var tap tapJSON
+			var tap api.TAPJSON
 			if err := json.Unmarshal(r.body, &tap); err != nil || tap.TemporaryAccessPass == "" {
 				t.Errorf("issued pass %s (%v)", r.body, err)
 			}

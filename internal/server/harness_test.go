@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/loadtest"
 	"github.com/latchkey/latchkey/internal/policyadmin"
@@ -395,13 +396,13 @@ func (c *client) register(d *authenticator) *response {
 }
 
 // mustRegister registers d and returns the new passkey as the server described it.
-func (c *client) mustRegister(d *authenticator) passkeyJSON {
+func (c *client) mustRegister(d *authenticator) api.PasskeyJSON {
 	c.h.t.Helper()
 	r := c.register(d)
 	if r.status != http.StatusOK {
 		c.h.t.Fatalf("registration verify: %d %s", r.status, r.body)
 	}
-	var pk passkeyJSON
+	var pk api.PasskeyJSON
 	r.decode(c.h.t, &pk)
 	return pk
 }

@@ -12,14 +12,13 @@ import (
 	"github.com/latchkey/latchkey/internal/httpedge"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/passkey"
 )
 
 var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue",
 	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif", "end-session"}
 
 var templateFuncs = template.FuncMap{
-	"describe": passkey.Description,
+	"describe": (*latchkey.Passkey).Description,
 	"platform": device.Name,
 	"when": func(t any) string {
 		switch v := t.(type) {

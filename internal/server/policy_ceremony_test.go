@@ -16,6 +16,7 @@ import (
 	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/google/uuid"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/passkey/passkeytest"
@@ -147,7 +148,7 @@ func TestPolicyAttestationWithMDS(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("attested registration: %d %s", r.status, r.body)
 	}
-	var pk passkeyJSON
+	var pk api.PasskeyJSON
 	r.decode(t, &pk)
 	if pk.AttestationTrust != latchkey.AttestationAttested || pk.AAGUID != attested || pk.Provider != passkeytest.AttestedDescription {
 		t.Errorf("registered passkey attestation %q AAGUID %q provider %q, want attested, %s, %s", pk.AttestationTrust, pk.AAGUID, pk.Provider, attested, passkeytest.AttestedDescription)

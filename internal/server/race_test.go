@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -188,7 +189,7 @@ func TestRaceOneRegistrationChallenge(t *testing.T) {
 		}
 		rs := raceJSON(t, "/api/v1/webauthn/registration/verify", cs, bodies)
 		won := winner(t, rs, http.StatusBadRequest, "challenge_not_found")
-		var got passkeyJSON
+		var got api.PasskeyJSON
 		rs[won].decode(t, &got)
 		pks := h.passkeys(u.ID)
 		if len(pks) != round || pks[round-1].ID != got.ID {

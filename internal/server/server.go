@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -30,6 +31,7 @@ type Server struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
+	api      *api.API
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
@@ -45,6 +47,7 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
+	s.api = api.New(s.Base, s.policies, s.dir)
 	s.routes()
 	return s, nil
 }
@@ -54,39 +57,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /healthz", s.handleHealthz)
 
 	// JSON API.
-	m.HandleFunc("POST /api/v1/signin/tap", s.handleAPISignInTAP)
-	m.HandleFunc("POST /api/v1/signout", s.handleAPISignOut)
-	m.HandleFunc("POST /api/v1/webauthn/registration/options", s.APISession(s.handleRegistrationOptions))
-	m.HandleFunc("POST /api/v1/webauthn/registration/verify", s.APISession(s.handleRegistrationVerify))
-	m.HandleFunc("POST /api/v1/webauthn/authentication/options", s.handleAuthenticationOptions)
-	m.HandleFunc("POST /api/v1/webauthn/authentication/verify", s.handleAuthenticationVerify)
-	m.HandleFunc("GET /api/v1/me", s.APISession(s.handleMe))
-	m.HandleFunc("GET /api/v1/me/passkeys", s.APISession(s.handleMyPasskeys))
-	m.HandleFunc("PATCH /api/v1/me/passkeys/{id}", s.APISession(s.handleRenameMyPasskey))
-	m.HandleFunc("DELETE /api/v1/me/passkeys/{id}", s.APISession(s.handleDeleteMyPasskey))
-	m.HandleFunc("GET /api/v1/users", s.APIAdmin(s.handleAPIListUsers))
-	m.HandleFunc("POST /api/v1/users", s.APIAdmin(s.handleAPICreateUser))
-	m.HandleFunc("GET /api/v1/users/{id}", s.APIAdmin(s.handleAPIGetUser))
-	m.HandleFunc("GET /api/v1/users/{id}/authentication/fido2Methods", s.APIAdmin(s.handleAPIUserPasskeys))
-	m.HandleFunc("POST /api/v1/users/{id}/authentication/temporaryAccessPassMethods", s.APIAdmin(s.handleAPIIssueTAP))
-	m.HandleFunc("GET /api/v1/policies/authenticationMethods", s.APIAdmin(s.handleGetMethodsPolicy))
-	m.HandleFunc("PUT /api/v1/policies/authenticationMethods", s.APIAdmin(s.handlePutMethodsPolicy))
-	m.HandleFunc("GET "+caAPI+"/policies", s.APIAdmin(s.handleAPIListCAPolicies))
-	m.HandleFunc("POST "+caAPI+"/policies", s.APIAdmin(s.handleAPICreateCAPolicy))
-	m.HandleFunc("GET "+caAPI+"/policies/{id}", s.APIAdmin(s.handleAPIGetCAPolicy))
-	m.HandleFunc("PUT "+caAPI+"/policies/{id}", s.APIAdmin(s.handleAPIPutCAPolicy))
-	m.HandleFunc("PATCH "+caAPI+"/policies/{id}", s.APIAdmin(s.handleAPIPatchCAPolicy))
-	m.HandleFunc("DELETE "+caAPI+"/policies/{id}", s.APIAdmin(s.handleAPIDeleteCAPolicy))
-	m.HandleFunc("GET "+caAPI+"/authenticationStrength/policies", s.APIAdmin(s.handleAPIListStrengths))
-	m.HandleFunc("POST "+caAPI+"/authenticationStrength/policies", s.APIAdmin(s.handleAPICreateStrength))
-	m.HandleFunc("PUT "+caAPI+"/authenticationStrength/policies/{id}", s.APIAdmin(s.handleAPIPutStrength))
-	m.HandleFunc("DELETE "+caAPI+"/authenticationStrength/policies/{id}", s.APIAdmin(s.handleAPIDeleteStrength))
-	m.HandleFunc("GET "+caAPI+"/namedLocations", s.APIAdmin(s.handleAPIListLocations))
-	m.HandleFunc("POST "+caAPI+"/namedLocations", s.APIAdmin(s.handleAPICreateLocation))
-	m.HandleFunc("PUT "+caAPI+"/namedLocations/{id}", s.APIAdmin(s.handleAPIPutLocation))
-	m.HandleFunc("DELETE "+caAPI+"/namedLocations/{id}", s.APIAdmin(s.handleAPIDeleteLocation))
-	m.HandleFunc("POST "+caAPI+"/evaluate", s.APIAdmin(s.handleAPIEvaluateCA))
-	m.HandleFunc("GET "+caAPI+"/lint", s.APIAdmin(s.handleAPILintCA))
+	s.api.Mount(m)
 	m.HandleFunc("GET /api/v1/applications", s.APIAdmin(s.handleAPIListApps))
 	m.HandleFunc("POST /api/v1/applications", s.APIAdmin(s.handleAPICreateApp))
 	m.HandleFunc("DELETE /api/v1/applications/{id}", s.APIAdmin(s.handleAPIDeleteApp))

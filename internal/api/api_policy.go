@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 )
 
 // handleGetMethodsPolicy answers the authentication methods policy, Graph-shaped.
-func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.auth.MethodsPolicy(r.Context())
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -20,7 +20,7 @@ func (s *Server) handleGetMethodsPolicy(w http.ResponseWriter, r *http.Request) 
 // policy is not stored, and the answer says which rule it breaks. A change that leaves people
 // with no way to sign in is refused with lockout_override_required and the people, as for
 // conditional access, unless ?lockoutOverride=N gives their number.
-func (s *Server) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handlePutMethodsPolicy(w http.ResponseWriter, r *http.Request) {
 	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)

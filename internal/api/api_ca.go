@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"errors"
@@ -14,24 +14,26 @@ import (
 // Conditional access for global admins, at Graph's paths under /api/v1/identity/conditionalAccess:
 // policies, authentication strengths, named locations, the lockout lint and what-if.
 
-const caAPI = "/api/v1/identity/conditionalAccess"
+// CAPath is where the conditional access API lives, as in Microsoft Graph.
+const CAPath = "/api/v1/identity/conditionalAccess"
 
-// lockoutBody is the error JSON of a lint refusal, with each finding and the people it names.
-type lockoutBody struct {
+// LockoutBody is the error JSON of a lint refusal, with each finding and the people it names.
+type LockoutBody struct {
 	httpedge.ErrorBody
 	AffectedUsers int                      `json:"affectedUsers"`
-	Findings      []lockoutFinding         `json:"findings"`
+	Findings      []LockoutFinding         `json:"findings"`
 	Policies      []policyadmin.PolicyLint `json:"policies"`
 }
 
-type lockoutFinding struct {
+// LockoutFinding is one finding of a lint refusal, with the people it locks out.
+type LockoutFinding struct {
 	PolicyID   string `json:"policyId"`
 	PolicyName string `json:"policyName"`
 	policyadmin.LintFinding
 }
 
 // writeCAError answers err, adding the findings when it is a lint refusal.
-func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *API) writeCAError(w http.ResponseWriter, r *http.Request, err error) {
 	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
 		s.WriteError(w, r, err)
@@ -41,11 +43,11 @@ func (s *Server) writeCAError(w http.ResponseWriter, r *http.Request, err error)
 	httpedge.WriteJSON(w, status, lockoutBodyOf(body, le))
 }
 
-func lockoutBodyOf(body httpedge.ErrorBody, le *policyadmin.LockoutError) lockoutBody {
-	out := lockoutBody{ErrorBody: body, AffectedUsers: le.Affected, Findings: []lockoutFinding{}, Policies: le.Policies}
+func lockoutBodyOf(body httpedge.ErrorBody, le *policyadmin.LockoutError) LockoutBody {
+	out := LockoutBody{ErrorBody: body, AffectedUsers: le.Affected, Findings: []LockoutFinding{}, Policies: le.Policies}
 	for _, p := range le.Policies {
 		for _, f := range p.Findings {
-			out.Findings = append(out.Findings, lockoutFinding{PolicyID: p.PolicyID, PolicyName: p.Name, LintFinding: f})
+			out.Findings = append(out.Findings, LockoutFinding{PolicyID: p.PolicyID, PolicyName: p.Name, LintFinding: f})
 		}
 	}
 	return out
@@ -68,7 +70,7 @@ type caPolicyJSON struct {
 	LintWarnings []policyadmin.PolicyLint `json:"lintWarnings,omitempty"`
 }
 
-func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -77,7 +79,7 @@ func (s *Server) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request)
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": cfg.Policies})
 }
 
-func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -86,13 +88,13 @@ func (s *Server) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, p)
 }
 
-func (s *Server) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
 	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error) {
 		return s.policies.CreateCAPolicy(r.Context(), p, override)
 	})
 }
 
-func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
 	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error) {
 		if p.ID != "" && p.ID != r.PathValue("id") {
 			return p, nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The policy's id cannot be changed.",
@@ -102,7 +104,7 @@ func (s *Server) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
+func (s *API) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
 	save func(policy.ConditionalAccessPolicy, int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error)) {
 	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
@@ -123,7 +125,7 @@ func (s *Server) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int
 }
 
 // handleAPIPatchCAPolicy changes a policy's state only: {"state": "enabled"}.
-func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
 	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -144,7 +146,7 @@ func (s *Server) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) 
 	httpedge.WriteJSON(w, http.StatusOK, caPolicyJSON{ConditionalAccessPolicy: got, LintWarnings: ch.Warnings})
 }
 
-func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -152,7 +154,7 @@ func (s *Server) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
 	sts, err := s.policies.Strengths(r.Context())
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -161,7 +163,7 @@ func (s *Server) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) 
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": sts})
 }
 
-func (s *Server) handleAPICreateStrength(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPICreateStrength(w http.ResponseWriter, r *http.Request) {
 	var st policy.Strength
 	if err := decodeCA(w, r, &st); err != nil {
 		s.WriteError(w, r, err)
@@ -175,7 +177,7 @@ func (s *Server) handleAPICreateStrength(w http.ResponseWriter, r *http.Request)
 	httpedge.WriteJSON(w, http.StatusCreated, got)
 }
 
-func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -194,7 +196,7 @@ func (s *Server) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"strength": got, "lintWarnings": ch.Warnings})
 }
 
-func (s *Server) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -202,7 +204,7 @@ func (s *Server) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleAPIListLocations(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIListLocations(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -211,7 +213,7 @@ func (s *Server) handleAPIListLocations(w http.ResponseWriter, r *http.Request) 
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": cfg.NamedLocations})
 }
 
-func (s *Server) handleAPICreateLocation(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPICreateLocation(w http.ResponseWriter, r *http.Request) {
 	var l policy.NamedLocation
 	if err := decodeCA(w, r, &l); err != nil {
 		s.WriteError(w, r, err)
@@ -225,7 +227,7 @@ func (s *Server) handleAPICreateLocation(w http.ResponseWriter, r *http.Request)
 	httpedge.WriteJSON(w, http.StatusCreated, got)
 }
 
-func (s *Server) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
 	var l policy.NamedLocation
 	if err := decodeCA(w, r, &l); err != nil {
 		s.WriteError(w, r, err)
@@ -239,7 +241,7 @@ func (s *Server) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, got)
 }
 
-func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -247,7 +249,7 @@ func (s *Server) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
 	var in policyadmin.WhatIfInput
 	if err := decodeCA(w, r, &in); err != nil {
 		s.WriteError(w, r, err)
@@ -261,7 +263,7 @@ func (s *Server) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, rep)
 }
 
-func (s *Server) handleAPILintCA(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPILintCA(w http.ResponseWriter, r *http.Request) {
 	lints, err := s.policies.LintAll(r.Context())
 	if err != nil {
 		s.WriteError(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"encoding/base64"
@@ -7,40 +7,40 @@ import (
 
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/passkey"
 )
 
-// userJSON is the public shape of a user in API answers.
-type userJSON struct {
+// UserJSON is the public shape of a user in API answers.
+type UserJSON struct {
 	ID                string   `json:"id"`
 	UserPrincipalName string   `json:"userPrincipalName"`
 	DisplayName       string   `json:"displayName"`
 	Roles             []string `json:"roles"`
 }
 
-func userView(u *latchkey.User) userJSON {
-	return userJSON{ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, Roles: u.Roles}
+func userView(u *latchkey.User) UserJSON {
+	return UserJSON{ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, Roles: u.Roles}
 }
 
-type sessionJSON struct {
+// SessionJSON is the public shape of a session in API answers.
+type SessionJSON struct {
 	Methods   []string  `json:"methods"`
 	ExpiresAt time.Time `json:"expiresDateTime"`
 }
 
-// passkeyJSON describes a stored passkey, Graph fido2AuthenticationMethod fields included.
-type passkeyJSON struct {
+// PasskeyJSON describes a stored passkey, Graph fido2AuthenticationMethod fields included.
+type PasskeyJSON struct {
 	*latchkey.Passkey
 	CredentialID string `json:"credentialId"` // base64url, as in WebAuthn JSON
 	Model        string `json:"model"`
 	Description  string `json:"description"`
 }
 
-func passkeyView(p *latchkey.Passkey) passkeyJSON {
-	return passkeyJSON{Passkey: p, CredentialID: base64.RawURLEncoding.EncodeToString(p.CredentialID),
-		Model: p.Provider, Description: passkey.Description(p)}
+func passkeyView(p *latchkey.Passkey) PasskeyJSON {
+	return PasskeyJSON{Passkey: p, CredentialID: base64.RawURLEncoding.EncodeToString(p.CredentialID),
+		Model: p.Provider, Description: p.Description()}
 }
 
-func (s *Server) handleAPISignInTAP(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPISignInTAP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Username string `json:"username"`
 		TAP      string `json:"tap"`
@@ -56,10 +56,10 @@ func (s *Server) handleAPISignInTAP(w http.ResponseWriter, r *http.Request) {
 	}
 	httpedge.SetSessionCookie(w, si)
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(si.User),
-		"session": sessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
+		"session": SessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
 }
 
-func (s *Server) handleAPISignOut(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPISignOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
 			s.WriteError(w, r, err)
@@ -70,7 +70,7 @@ func (s *Server) handleAPISignOut(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
 }
 
-func (s *Server) handleRegistrationOptions(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleRegistrationOptions(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 {
 		// The body is optional; when present it must still be JSON.
 		if _, err := httpedge.ReadJSONBody(w, r); err != nil {
@@ -91,7 +91,7 @@ func (s *Server) handleRegistrationOptions(w http.ResponseWriter, r *http.Reques
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"publicKey": creation.Response})
 }
 
-func (s *Server) handleRegistrationVerify(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleRegistrationVerify(w http.ResponseWriter, r *http.Request) {
 	body, err := httpedge.ReadJSONBody(w, r)
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -106,7 +106,7 @@ func (s *Server) handleRegistrationVerify(w http.ResponseWriter, r *http.Request
 	httpedge.WriteJSON(w, http.StatusOK, passkeyView(pk))
 }
 
-func (s *Server) handleAuthenticationOptions(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAuthenticationOptions(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Username string `json:"username"`
 	}
@@ -124,7 +124,7 @@ func (s *Server) handleAuthenticationOptions(w http.ResponseWriter, r *http.Requ
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"publicKey": assertion.Response})
 }
 
-func (s *Server) handleAuthenticationVerify(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAuthenticationVerify(w http.ResponseWriter, r *http.Request) {
 	body, err := httpedge.ReadJSONBody(w, r)
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -137,34 +137,34 @@ func (s *Server) handleAuthenticationVerify(w http.ResponseWriter, r *http.Reque
 	}
 	httpedge.SetSessionCookie(w, si)
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(si.User), "passkey": passkeyView(si.Passkey),
-		"session": sessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
+		"session": SessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
 }
 
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleMe(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(user),
-		"session": sessionJSON{Methods: sess.Methods, ExpiresAt: sess.ExpiresAt}})
+		"session": SessionJSON{Methods: sess.Methods, ExpiresAt: sess.ExpiresAt}})
 }
 
-func (s *Server) handleMyPasskeys(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleMyPasskeys(w http.ResponseWriter, r *http.Request) {
 	_, user := httpedge.CurrentUser(r)
 	s.writePasskeys(w, r, user.ID)
 }
 
-func (s *Server) writePasskeys(w http.ResponseWriter, r *http.Request, userID string) {
+func (s *API) writePasskeys(w http.ResponseWriter, r *http.Request, userID string) {
 	pks, err := s.store.ListPasskeysByUser(r.Context(), userID)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	views := make([]passkeyJSON, len(pks))
+	views := make([]PasskeyJSON, len(pks))
 	for i, p := range pks {
 		views[i] = passkeyView(p)
 	}
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": views})
 }
 
-func (s *Server) handleRenameMyPasskey(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleRenameMyPasskey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		DisplayName string `json:"displayName"`
 	}
@@ -185,7 +185,7 @@ func (s *Server) handleRenameMyPasskey(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, passkeyView(pk))
 }
 
-func (s *Server) handleDeleteMyPasskey(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleDeleteMyPasskey(w http.ResponseWriter, r *http.Request) {
 	_, user := httpedge.CurrentUser(r)
 	confirm := r.URL.Query().Get("confirmLast") == "true"
 	if err := s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm); err != nil {

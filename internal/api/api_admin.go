@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"net/http"
@@ -9,7 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
-func (s *Server) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
 	users, err := s.store.ListUsers(r.Context())
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -18,7 +18,7 @@ func (s *Server) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": users})
 }
 
-func (s *Server) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 	var u latchkey.User
 	u.Enabled = true
 	if err := httpedge.DecodeJSON(w, r, &u); err != nil {
@@ -32,7 +32,7 @@ func (s *Server) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusCreated, &u)
 }
 
-func (s *Server) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -41,7 +41,7 @@ func (s *Server) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, u)
 }
 
-func (s *Server) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
 	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -50,16 +50,16 @@ func (s *Server) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
 	s.writePasskeys(w, r, u.ID)
 }
 
-// tapJSON is the Graph temporaryAccessPassAuthenticationMethod shape; the pass appears only in
+// TAPJSON is the Graph temporaryAccessPassAuthenticationMethod shape; the pass appears only in
 // the answer to its creation.
-type tapJSON struct {
+type TAPJSON struct {
 	*latchkey.AccessPass
 	TemporaryAccessPass   string `json:"temporaryAccessPass,omitempty"`
 	MethodUsabilityReason string `json:"methodUsabilityReason"`
 	IsUsable              bool   `json:"isUsable"`
 }
 
-func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
+func (s *API) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		LifetimeInMinutes int       `json:"lifetimeInMinutes"`
 		IsUsableOnce      bool      `json:"isUsableOnce"`
@@ -82,5 +82,5 @@ func (s *Server) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := ap.State(s.auth.Now())
-	httpedge.WriteJSON(w, http.StatusCreated, tapJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
+	httpedge.WriteJSON(w, http.StatusCreated, TAPJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
 }
