@@ -37,8 +37,8 @@ func TestTAPSignInSetsSecureSessionCookie(t *testing.T) {
 		t.Fatalf("TAP sign-in: %d %s", r.status, r.body)
 	}
 	var got struct {
-		User    api.UserJSON `json:"user"`
-		Session api.SessionJSON  `json:"session"`
+		User    api.UserJSON    `json:"user"`
+		Session api.SessionJSON `json:"session"`
 	}
 	r.decode(t, &got)
 	if got.User.ID != u.ID || got.User.UserPrincipalName != "alice@example.com" {

@@ -35,8 +35,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return ""
 	},
-	"has":           func(set map[string]bool, key string) bool { return set[key] },
-	"policyResults": func() []string { return policyResults },
+	"has":                    func(set map[string]bool, key string) bool { return set[key] },
+	"policyResults": func() []string { return httpedge.PolicyResults },
 	"set": func(keys []string) map[string]bool {
 		m := make(map[string]bool, len(keys))
 		for _, k := range keys {

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -43,7 +45,9 @@ type Server struct {
 
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
-	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
+	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc, CreateApp: func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
+		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
+	}}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -58,10 +62,6 @@ func (s *Server) routes() {
 
 	// JSON API.
 	s.api.Mount(m)
-	m.HandleFunc("GET /api/v1/applications", s.APIAdmin(s.handleAPIListApps))
-	m.HandleFunc("POST /api/v1/applications", s.APIAdmin(s.handleAPICreateApp))
-	m.HandleFunc("DELETE /api/v1/applications/{id}", s.APIAdmin(s.handleAPIDeleteApp))
-	m.HandleFunc("GET /api/v1/auditLogs/signIns", s.APIAdmin(s.handleAPISignIns))
 	m.HandleFunc("/api/", s.handleAPINotFound)
 
 	// Pages.
