@@ -69,3 +69,28 @@ func credentialOf(body []byte) *webauthn.Credential {
 	}
 	return cred
 }
+
+// InspectRequest is a registration response to inspect, with what it should have been made for,
+// and optionally the user whose policy it is judged against.
+type InspectRequest struct {
+	Challenge, Origin, RPID string
+	AllowCrossOrigin        bool
+	User                    *latchkey.User // nil: no policy verdict
+}
+
+// Inspect reads a registration response (as pasted from a HAR file or a support ticket: see
+// passkey.UnwrapResponse), says what it is, and with a user, what their policy says of it.
+func (s *Service) Inspect(ctx context.Context, body []byte, req InspectRequest) (*passkey.Inspection, error) {
+	body = passkey.UnwrapResponse(body)
+	in := passkey.Inspect(body, passkey.InspectOptions{Challenge: req.Challenge, Origin: req.Origin, RPID: req.RPID,
+		AllowCrossOrigin: req.AllowCrossOrigin})
+	if req.User != nil {
+		if err := s.EvaluateInspection(ctx, req.User, body, in); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// ProviderName names the passkey provider of an AAGUID from the catalogue, "" when unknown.
+func ProviderName(aaguid string) string { return passkey.ProviderName(aaguid) }

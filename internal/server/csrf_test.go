@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // TestCSRFTokenBoundToSession performs the attacks on the form token literally: a value that
@@ -23,7 +24,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	rename := "/my/security-info/passkeys/" + pk.ID + "/rename"
 	post := func(c *client, path, token string, fields url.Values) *response {
 		t.Helper()
-		v := url.Values{csrfField: {token}}
+		v := url.Values{web.CSRFField: {token}}
 		for k, vs := range fields {
 			v[k] = vs
 		}
@@ -42,7 +43,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	name := func() string { return h.passkeys(aliceUser.ID)[0].Nickname }
 	before := name()
 	setCSRFCookie := func(c *client, v string) {
-		c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: csrfCookie, Value: v, Path: "/"}})
+		c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: web.CSRFCookie, Value: v, Path: "/"}})
 	}
 
 	// The double-submit of old: any value equal to the cookie, even one character.

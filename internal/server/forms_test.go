@@ -12,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 var pageErrorRE = regexp.MustCompile(`(?s)<div[^>]*\bid="page-error"[^>]*>.*?</div>`)
@@ -120,7 +121,7 @@ func TestBadFormInput(t *testing.T) {
 	caBefore := caSnapshot(t, h)
 	const form = "application/x-www-form-urlencoded"
 	withCSRF := func(v url.Values, tok string) string {
-		v2 := url.Values{csrfField: {tok}}
+		v2 := url.Values{web.CSRFField: {tok}}
 		for k, vs := range v {
 			v2[k] = vs
 		}
@@ -158,7 +159,7 @@ func TestBadFormInput(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					path := rt.path
 					if tc.name == "CSRF in the query only" {
-						path += "?" + csrfField + "=" + url.QueryEscape(rt.token)
+						path += "?" + web.CSRFField + "=" + url.QueryEscape(rt.token)
 					}
 					r := tc.c.do(http.MethodPost, path, tc.contentType, strings.NewReader(tc.body), tc.header...)
 					if r.status != tc.status {

@@ -19,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // The fuzz targets below send every input through the real handler (Server.Handler, with its
@@ -680,17 +681,17 @@ func FuzzIssueTAP(f *testing.F) {
 // csrfPair returns a pre-session cookie and the form field that a page shown to a browser with
 // it (and with session, when not nil) would carry.
 func (fs *fuzzServer) csrfPair(tb testing.TB, session *http.Cookie) (*http.Cookie, string) {
-	c := &http.Cookie{Name: csrfCookie, Value: signin.NewToken()}
+	c := &http.Cookie{Name: web.CSRFCookie, Value: signin.NewToken()}
 	r := httptest.NewRequest(http.MethodGet, fs.h.origin+"/", nil)
 	r.AddCookie(c)
 	if session != nil {
 		r.AddCookie(session)
 	}
-	tok, err := fs.h.srv.csrfToken(httptest.NewRecorder(), r)
+	tok, err := fs.h.srv.web.CSRFToken(httptest.NewRecorder(), r)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return c, csrfField + "=" + url.QueryEscape(tok) + "&"
+	return c, web.CSRFField + "=" + url.QueryEscape(tok) + "&"
 }
 
 // FuzzTAPForm fuzzes the TAP sign-in form. Every input follows a valid CSRF field, so that the

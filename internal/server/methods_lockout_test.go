@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // lockoutEnv is a directory for the methods lockout lint: the only global admin, whose one
@@ -89,7 +90,7 @@ func lockoutOfPage(t *testing.T, r *response) pageLockout {
 	}
 	out.action = html.UnescapeString(string(m[1]))
 	for _, f := range mlHiddenRE.FindAllSubmatch(panel, -1) {
-		if name := string(f[1]); name != csrfField {
+		if name := string(f[1]); name != web.CSRFField {
 			out.fields.Add(name, html.UnescapeString(string(f[2])))
 		}
 	}

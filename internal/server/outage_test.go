@@ -30,6 +30,7 @@ import (
 	"github.com/latchkey/latchkey/internal/postgres"
 	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // record is one log record, every level.
@@ -130,7 +131,7 @@ func outageAdmin(t *testing.T, h *harness) (*client, string) {
 // postFormWith posts fields with the CSRF token csrf, loading no page first.
 func (c *client) postFormWith(path, csrf string, fields url.Values) *response {
 	c.h.t.Helper()
-	v := url.Values{csrfField: {csrf}}
+	v := url.Values{web.CSRFField: {csrf}}
 	for k, vs := range fields {
 		v[k] = vs
 	}

@@ -1,12 +1,11 @@
-// Package server is Latchkey's HTTP surface: the JSON API (/api/v1/...), the server-rendered
-// pages, sessions behind cookies, CSRF protection and the mapping of refusals to status codes.
+// Package server assembles Latchkey's HTTP surface: it mounts the JSON API (internal/api), the
+// pages (internal/web) and the OpenID provider on one mux, and wraps it with correlation ids,
+// security headers (CSP), cross-origin protection, panic recovery and request logging; it also
+// answers /healthz and the API's 404 and 405. Handlers live in the mounted packages.
 package server
 
 import (
 	"context"
-	"embed"
-	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,13 +18,8 @@ import (
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
-
-//go:embed templates/*.html
-var templateFS embed.FS
-
-//go:embed static
-var staticFS embed.FS
 
 // Server holds the handlers' dependencies.
 type Server struct {
@@ -36,11 +30,26 @@ type Server struct {
 	api      *api.API
 	store    latchkey.Store
 	logger   *slog.Logger
-	pages    map[string]*template.Template
+	web      *web.Web
 	mux      *http.ServeMux
 
-	oidc       OIDCProvider
 	oidcBypass []string
+}
+
+// MountOIDC serves the provider at paths (its endpoints, relative to the issuer, which is the
+// public URL) and the pages of its sign-in and logout (see web.MountOIDC). Paths in crossOrigin
+// take cross-origin POSTs from applications (the token endpoint above all) and are exempt from
+// cross-origin protection. Logout is the pages': it ends the browser's session. Call it before
+// Handler.
+func (s *Server) MountOIDC(p web.OIDCProvider, paths, crossOrigin []string) {
+	for _, path := range paths {
+		if path == web.EndSessionPath {
+			continue
+		}
+		s.mux.Handle(path, p)
+	}
+	s.oidcBypass = append(s.oidcBypass, crossOrigin...)
+	s.web.MountOIDC(p)
 }
 
 // New returns a server for svc.
@@ -48,10 +57,11 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc, CreateApp: func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
 	}}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
-	if err := s.loadTemplates(); err != nil {
+	s.api = api.New(s.Base, s.policies, s.dir)
+	var err error
+	if s.web, err = web.New(s.Base, s.policies, s.dir); err != nil {
 		return nil, err
 	}
-	s.api = api.New(s.Base, s.policies, s.dir)
 	s.routes()
 	return s, nil
 }
@@ -65,64 +75,7 @@ func (s *Server) routes() {
 	m.HandleFunc("/api/", s.handleAPINotFound)
 
 	// Pages.
-	m.Handle("GET /static/", http.StripPrefix("/static/", s.staticHandler()))
-	m.HandleFunc("GET /{$}", s.handleRoot)
-	m.HandleFunc("GET /signin", s.handleSignInPage)
-	m.HandleFunc("GET /signin/tap", s.handleTAPPage)
-	m.HandleFunc("POST /signin/tap", s.form(s.handleTAPForm))
-	m.HandleFunc("POST /signout", s.form(s.handleSignOutForm))
-	m.HandleFunc("GET /my/security-info", s.page(s.handleSecurityInfo))
-	m.HandleFunc("POST /my/security-info/passkeys/{id}/rename", s.form(s.page(s.handleRenameForm)))
-	m.HandleFunc("POST /my/security-info/passkeys/{id}/remove", s.form(s.page(s.handleRemoveForm)))
-	m.HandleFunc("GET /admin", s.adminPage(s.handleAdminUsers))
-	m.HandleFunc("GET /admin/users", s.adminPage(s.handleAdminUsers))
-	m.HandleFunc("POST /admin/users", s.form(s.adminPage(s.handleAdminCreateUser)))
-	m.HandleFunc("GET /admin/users/{id}", s.adminPage(s.handleAdminUser))
-	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.adminPage(s.handleAdminIssueTAP)))
-	m.HandleFunc("GET /admin/policy", s.adminPage(s.handleAdminPolicy))
-	m.HandleFunc("POST /admin/policy/methods", s.form(s.adminPage(s.handleAdminPolicyMethods)))
-	m.HandleFunc("POST /admin/policy/default", s.form(s.adminPage(s.handleAdminPolicyDefault)))
-	m.HandleFunc("POST /admin/policy/profiles", s.form(s.adminPage(s.handleAdminPolicyAddProfile)))
-	m.HandleFunc("POST /admin/policy/profiles/{id}", s.form(s.adminPage(s.handleAdminPolicyEditProfile)))
-	m.HandleFunc("POST /admin/policy/profiles/{id}/delete", s.form(s.adminPage(s.handleAdminPolicyDeleteProfile)))
-	m.HandleFunc("GET /admin/ca", s.adminPage(s.handleAdminCA))
-	m.HandleFunc("GET /admin/ca/new", s.adminPage(s.handleAdminCANew))
-	m.HandleFunc("POST /admin/ca", s.form(s.adminPage(s.handleAdminCACreate)))
-	m.HandleFunc("GET /admin/ca/{id}", s.adminPage(s.handleAdminCAEdit))
-	m.HandleFunc("POST /admin/ca/{id}", s.form(s.adminPage(s.handleAdminCAUpdate)))
-	m.HandleFunc("POST /admin/ca/{id}/state", s.form(s.adminPage(s.handleAdminCAState)))
-	m.HandleFunc("POST /admin/ca/{id}/delete", s.form(s.adminPage(s.handleAdminCADelete)))
-	m.HandleFunc("GET /admin/strengths", s.adminPage(s.handleAdminStrengths))
-	m.HandleFunc("POST /admin/strengths", s.form(s.adminPage(s.handleAdminStrengthCreate)))
-	m.HandleFunc("POST /admin/strengths/{id}/delete", s.form(s.adminPage(s.handleAdminStrengthDelete)))
-	m.HandleFunc("GET /admin/locations", s.adminPage(s.handleAdminLocations))
-	m.HandleFunc("POST /admin/locations", s.form(s.adminPage(s.handleAdminLocationCreate)))
-	m.HandleFunc("POST /admin/locations/{id}", s.form(s.adminPage(s.handleAdminLocationUpdate)))
-	m.HandleFunc("POST /admin/locations/{id}/delete", s.form(s.adminPage(s.handleAdminLocationDelete)))
-	m.HandleFunc("GET /admin/whatif", s.adminPage(s.handleAdminWhatIf))
-	m.HandleFunc("POST /admin/whatif", s.form(s.adminPage(s.handleAdminWhatIfForm)))
-	m.HandleFunc("GET /admin/inspect", s.adminPage(s.handleAdminInspectPage))
-	m.HandleFunc("POST /admin/inspect", s.form(s.adminPage(s.handleAdminInspect)))
-	m.HandleFunc("GET /admin/apps", s.adminPage(s.handleAdminApps))
-	m.HandleFunc("POST /admin/apps", s.form(s.adminPage(s.handleAdminCreateApp)))
-	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.adminPage(s.handleAdminDeleteApp)))
-	m.HandleFunc("GET /admin/signins", s.adminPage(s.handleAdminSignIns))
-	m.HandleFunc("GET /admin/signins.csv", s.adminPage(s.handleAdminSignInsCSV))
-	s.legacyRoutes(m)
-	m.HandleFunc("/", s.handlePageNotFound)
-}
-
-func (s *Server) handlePageNotFound(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is no page at this address. Check the link, or start again from the sign-in page.",
-		"no page route %s %s", r.Method, r.URL.Path))
-}
-
-func (s *Server) staticHandler() http.Handler {
-	sub, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err)
-	}
-	return http.FileServerFS(sub)
+	s.web.Mount(m)
 }
 
 // Handler returns the server with its middleware: correlation ids, security headers, cross-origin
@@ -199,7 +152,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		s.WriteError(w, r, err)
 		return
 	}
-	s.errorPage(w, r, err)
+	s.web.ErrorPage(w, r, err)
 }
 
 func isAPI(r *http.Request) bool {

@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // newClientAt is newClient whose connections come from ip, a loopback address other than
@@ -195,7 +196,7 @@ func jsonRequest(c *client, path string, v any) *http.Request {
 }
 
 func formRequest(c *client, csrf, path string, fields url.Values) *http.Request {
-	fields.Set(csrfField, csrf)
+	fields.Set(web.CSRFField, csrf)
 	req, _ := http.NewRequest(http.MethodPost, c.h.origin+path, strings.NewReader(fields.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", c.h.origin)

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/http"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 )
@@ -41,11 +40,11 @@ type strengthRow struct {
 	UsedBy       []string
 }
 
-func (s *Server) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
 	s.adminStrengths(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -66,7 +65,7 @@ func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal 
 			}
 			for _, a := range pc.AllowedAAGUIDs {
 				w := "allowed: " + a
-				if name := passkey.ProviderName(a); name != "" {
+				if name := policyadmin.ProviderName(a); name != "" {
 					w += " (" + name + ")"
 				}
 				row.Conditions = append(row.Conditions, w)
@@ -83,7 +82,7 @@ func (s *Server) adminStrengths(w http.ResponseWriter, r *http.Request, refusal 
 	}})
 }
 
-func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
 	st := policy.Strength{Name: r.PostFormValue("name"), Description: strings.TrimSpace(r.PostFormValue("description")),
 		AllowedCombinations: r.PostForm["combinations"]}
 	kinds, aaguids := r.PostForm["kinds"], lines(r.PostFormValue("aaguids"))
@@ -104,7 +103,7 @@ func (s *Server) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Reques
 	http.Redirect(w, r, "/admin/strengths?notice=saved", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminStrengths(w, r, &body, status, nil)
@@ -120,11 +119,11 @@ type locationRow struct {
 	UsedBy []string
 }
 
-func (s *Server) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
 	s.adminLocations(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminLocations(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -143,7 +142,7 @@ func locationFromForm(r *http.Request) policy.NamedLocation {
 		IsTrusted: r.PostFormValue("trusted") == "yes"}
 }
 
-func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
 	l := locationFromForm(r)
 	err := checkOffered(r, offered{field: "trusted", values: yes})
 	if err == nil {
@@ -157,7 +156,7 @@ func (s *Server) handleAdminLocationCreate(w http.ResponseWriter, r *http.Reques
 	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
 	err := checkOffered(r, offered{field: "trusted", values: yes})
 	if err == nil {
 		_, err = s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
@@ -170,7 +169,7 @@ func (s *Server) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Reques
 	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminLocations(w, r, &body, status, nil)
@@ -179,11 +178,11 @@ func (s *Server) handleAdminLocationDelete(w http.ResponseWriter, r *http.Reques
 	http.Redirect(w, r, "/admin/locations?notice=deleted", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
 	s.adminWhatIf(w, r, policyadmin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
 }
 
-func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	in := policyadmin.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
 		PlatformVersion: r.PostFormValue("platformVersion"), IP: r.PostFormValue("ip"), ClientType: r.PostFormValue("clientType")}
 	if t := r.PostFormValue("target"); t == "action:"+policy.UserActionRegisterSecurityInfo {
@@ -200,7 +199,7 @@ func (s *Server) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	s.adminWhatIf(w, r, in, rep, nil, http.StatusOK)
 }
 
-func (s *Server) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
+func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
 	cfg, err := s.auth.ConditionalAccess(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"errors"
@@ -65,11 +65,11 @@ type caLockout struct {
 	Fields   map[string]string // hidden fields that repeat the change (state switch)
 }
 
-func (s *Server) handleAdminCA(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCA(w http.ResponseWriter, r *http.Request) {
 	s.adminCA(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminCA(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
+func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
 	cfg, err := s.auth.ConditionalAccess(ctx)
 	if err != nil {
@@ -115,7 +115,7 @@ func formOverride(r *http.Request) (int, error) {
 }
 
 // lockoutOf returns the page's lockout panel for err, or nil when err is no lint refusal.
-func (s *Server) lockoutOf(r *http.Request, err error, action string, fields map[string]string) *caLockout {
+func (s *Web) lockoutOf(r *http.Request, err error, action string, fields map[string]string) *caLockout {
 	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
 		return nil
@@ -126,7 +126,7 @@ func (s *Server) lockoutOf(r *http.Request, err error, action string, fields map
 // caStates are the states the pages offer for a policy.
 var caStates = offered{field: "state", values: []string{policy.CAStateEnabled, policy.CAStateReportOnly, policy.CAStateDisabled}}
 
-func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	id, state := r.PathValue("id"), r.PostFormValue("state")
 	err := checkOffered(r, caStates)
 	var override int
@@ -144,7 +144,7 @@ func (s *Server) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/ca?notice=state", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminCA(w, r, &body, status, nil)
@@ -305,7 +305,7 @@ func invalidCAForm(format string, args ...any) error {
 }
 
 // adminCAEdit renders the edit form for p.
-func (s *Server) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
+func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
 	cfg, err := s.auth.ConditionalAccess(ctx)
 	if err != nil {
@@ -327,7 +327,7 @@ func (s *Server) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.Co
 	}})
 }
 
-func (s *Server) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
 	p := policy.ConditionalAccessPolicy{State: policy.CAStateReportOnly,
 		Users:        policy.Users{IncludeUsers: []string{policy.All}},
 		Applications: policy.Applications{IncludeApplications: []string{policy.All}},
@@ -335,7 +335,7 @@ func (s *Server) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
 	s.adminCAEdit(w, r, p, true, nil, 0, nil)
 }
 
-func (s *Server) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
 	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -344,14 +344,14 @@ func (s *Server) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
 	s.adminCAEdit(w, r, p, false, nil, 0, nil)
 }
 
-func (s *Server) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
 	s.saveCAForm(w, r, true, func(p policy.ConditionalAccessPolicy, override int) error {
 		_, _, err := s.policies.CreateCAPolicy(r.Context(), p, override)
 		return err
 	})
 }
 
-func (s *Server) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, err := s.policies.FindCAPolicy(r.Context(), id); err != nil {
 		s.errorPage(w, r, err)
@@ -365,7 +365,7 @@ func (s *Server) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 
 // saveCAForm reads the form and saves it; a refusal shows the form again as it was posted, with
 // the lint's findings and the override field when the lint refused.
-func (s *Server) saveCAForm(w http.ResponseWriter, r *http.Request, isNew bool, save func(policy.ConditionalAccessPolicy, int) error) {
+func (s *Web) saveCAForm(w http.ResponseWriter, r *http.Request, isNew bool, save func(policy.ConditionalAccessPolicy, int) error) {
 	p, err := policyFromForm(r)
 	if err == nil {
 		var override int

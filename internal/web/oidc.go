@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"context"
@@ -45,29 +45,20 @@ type OIDCProvider interface {
 // session: the callback that releases a code, and RP-initiated logout.
 const (
 	oidcCallbackPath = "/authorize/callback"
-	endSessionPath   = "/end_session"
+	EndSessionPath   = "/end_session"
 )
 
-// MountOIDC serves the provider at paths (its endpoints, relative to the issuer, which is the
-// public URL) and GET /oidc/login, where the provider sends a person to sign in. Paths in
-// crossOrigin take cross-origin POSTs from applications (the token endpoint above all) and are
-// exempt from cross-origin protection. The callback goes through the provider only for the
-// browser and session that may have its code, and logout (endSessionPath) is the server's: it
-// ends the browser's session. Call it before Handler.
-func (s *Server) MountOIDC(p OIDCProvider, paths, crossOrigin []string) {
-	for _, path := range paths {
-		if path == endSessionPath {
-			continue
-		}
-		s.mux.Handle(path, p)
-	}
-	s.oidcBypass = append(s.oidcBypass, crossOrigin...)
+// MountOIDC serves the pages of an OpenID Connect sign-in for the provider p: GET /oidc/login,
+// where the provider sends a person to sign in, the way back to the application, the callback
+// (through the provider only for the browser and session that may have its code) and logout
+// (EndSessionPath), which ends the browser's session. Call it after Mount.
+func (s *Web) MountOIDC(p OIDCProvider) {
 	s.oidc = p
 	s.mux.HandleFunc("GET /oidc/login", s.handleOIDCLogin)
 	s.mux.HandleFunc("GET /oidc/login/back", s.handleOIDCGiveUp)
 	s.mux.HandleFunc(oidcCallbackPath, s.handleOIDCCallback)
-	s.mux.HandleFunc(endSessionPath, s.handleEndSession)
-	s.mux.HandleFunc("POST "+endSessionPath+"/confirm", s.form(s.handleEndSessionConfirm))
+	s.mux.HandleFunc(EndSessionPath, s.handleEndSession)
+	s.mux.HandleFunc("POST "+EndSessionPath+"/confirm", s.form(s.handleEndSessionConfirm))
 }
 
 // handleOIDCLogin completes the authorization request when the person is signed in, and sends
@@ -75,7 +66,7 @@ func (s *Server) MountOIDC(p OIDCProvider, paths, crossOrigin []string) {
 // prompt=none and max_age, evaluates conditional access for the application (block, or step up
 // to a strength, or let through), checks the application's acr_values, and records the outcome
 // with every policy's result in the sign-in log.
-func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	if id == "" {
 		s.errorPage(w, r, latchkey.Errorf(latchkey.EINVALID, "missing_auth_request",
@@ -149,7 +140,7 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 
 // errorPageBack shows a refusal of req with a "Back to <application>" link, which returns the
 // browser to the application with an error it can act on (handleOIDCGiveUp).
-func (s *Server) errorPageBack(w http.ResponseWriter, r *http.Request, err error, req *latchkey.AuthRequest) {
+func (s *Web) errorPageBack(w http.ResponseWriter, r *http.Request, err error, req *latchkey.AuthRequest) {
 	name := "the application"
 	if c, cerr := s.store.FindClient(r.Context(), req.ClientID); cerr == nil {
 		name = c.Name
@@ -163,7 +154,7 @@ func (s *Server) errorPageBack(w http.ResponseWriter, r *http.Request, err error
 // person could not complete, with error=unmet_authentication_requirements and the request's
 // state, at the application's registered redirect URI. Only the browser that started the
 // request may do so.
-func (s *Server) handleOIDCGiveUp(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleOIDCGiveUp(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	req, err := s.authRequestOfThisBrowser(r, id)
 	if err != nil {
@@ -178,7 +169,7 @@ func (s *Server) handleOIDCGiveUp(w http.ResponseWriter, r *http.Request) {
 // handleOIDCCallback releases an authorization request's code through the provider to the
 // browser that started the request and holds the session that completed it, and refuses
 // everyone else (an attacker polling the callback with a request id) without using it up.
-func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	r, err := s.Authenticate(r)
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
 		s.errorPage(w, r, err)
@@ -195,7 +186,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 // authRequestOfThisBrowser returns the pending authorization request id when the browser of r
 // started it. Only that browser may sign in for it or give it up: a link to it opened anywhere
 // else would hand this person's code to whoever started it.
-func (s *Server) authRequestOfThisBrowser(r *http.Request, id string) (*latchkey.AuthRequest, error) {
+func (s *Web) authRequestOfThisBrowser(r *http.Request, id string) (*latchkey.AuthRequest, error) {
 	req, err := s.oidc.AuthRequest(r.Context(), id)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return nil, errAuthRequestExpired(id, err)
@@ -229,7 +220,7 @@ func needsFreshSignIn(req *latchkey.AuthRequest, sess *latchkey.Session, now tim
 // stepUpSentence is what the sign-in page says when an application sent the person back to
 // sign in with a stronger passkey (acr is the value the application asked for, or the strength a
 // conditional access policy demands).
-func (s *Server) stepUpSentence(ctx context.Context, acr string) string {
+func (s *Web) stepUpSentence(ctx context.Context, acr string) string {
 	if msg, ok := s.auth.StepUpMessage(ctx, acr); ok {
 		return msg
 	}

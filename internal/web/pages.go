@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return ""
 	},
-	"has":                    func(set map[string]bool, key string) bool { return set[key] },
+	"has":           func(set map[string]bool, key string) bool { return set[key] },
 	"policyResults": func() []string { return httpedge.PolicyResults },
 	"set": func(keys []string) map[string]bool {
 		m := make(map[string]bool, len(keys))
@@ -67,7 +67,7 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-func (s *Server) loadTemplates() error {
+func (s *Web) loadTemplates() error {
 	s.pages = map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -91,10 +91,10 @@ type view struct {
 }
 
 // render writes page name with data; the CSRF token is always present for forms.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
+func (s *Web) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
 	v.Title = title
 	var err error
-	if v.CSRF, err = s.csrfToken(w, r); err != nil {
+	if v.CSRF, err = s.CSRFToken(w, r); err != nil {
 		s.logger.Error("render page: form token", "page", name, "err", err)
 		http.Error(w, "The page could not be shown. Reference: "+httpedge.CorrelationID(r), http.StatusInternalServerError)
 		return
@@ -119,18 +119,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 }
 
 // errorPage shows a refusal as a plain sentence with the correlation id.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Web) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.PublicError(r, err)
 	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status})
 }
 
 // formError re-renders a form page with the refusal shown above the form.
-func (s *Server) formError(r *http.Request, err error) *httpedge.ErrorBody {
+func (s *Web) formError(r *http.Request, err error) *httpedge.ErrorBody {
 	_, body := s.PublicError(r, err)
 	return &body
 }
 
-func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleRoot(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.Authenticate(r); err == nil {
 		http.Redirect(w, r, "/my/security-info", http.StatusSeeOther)
 		return
@@ -138,7 +138,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
 		"StepUp": s.stepUpSentence(r.Context(), r.URL.Query().Get("stepup"))}})
 }
@@ -157,7 +157,7 @@ func safeNext(next string) string {
 // answers with a page that moves on by itself: browsers apply the page's form-action 'self' to
 // every redirect that follows a form submission, so a redirect chain from the form to the
 // application would be blocked.
-func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, next string) {
+func (s *Web) continueTo(w http.ResponseWriter, r *http.Request, next string) {
 	next = safeNext(next)
 	if !strings.HasPrefix(next, "/oidc/") {
 		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -175,12 +175,12 @@ func nextParam(next string) string {
 	return ""
 }
 
-func (s *Server) handleTAPPage(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleTAPPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "tap", "Sign in with a temporary access pass", view{Data: map[string]any{"Username": r.URL.Query().Get("username"),
 		"Next": nextParam(r.URL.Query().Get("next"))}})
 }
 
-func (s *Server) handleTAPForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleTAPForm(w http.ResponseWriter, r *http.Request) {
 	username := r.PostFormValue("username")
 	si, err := s.auth.SignInWithTAP(r.Context(), username, r.PostFormValue("tap"), httpedge.ClientOf(r))
 	if err != nil {
@@ -193,7 +193,7 @@ func (s *Server) handleTAPForm(w http.ResponseWriter, r *http.Request) {
 	s.continueTo(w, r, safeNext(r.PostFormValue("next")))
 }
 
-func (s *Server) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
 			s.errorPage(w, r, err)
@@ -204,11 +204,11 @@ func (s *Server) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
 }
 
-func (s *Server) handleSecurityInfo(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleSecurityInfo(w http.ResponseWriter, r *http.Request) {
 	s.securityInfo(w, r, nil, 0)
 }
 
-func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int) {
+func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int) {
 	sess, user := httpedge.CurrentUser(r)
 	pks, err := s.store.ListPasskeysByUser(r.Context(), user.ID)
 	if err != nil {
@@ -229,7 +229,7 @@ func (s *Server) securityInfo(w http.ResponseWriter, r *http.Request, refusal *h
 	}})
 }
 
-func (s *Server) handleRenameForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleRenameForm(w http.ResponseWriter, r *http.Request) {
 	_, user := httpedge.CurrentUser(r)
 	if err := s.auth.RenamePasskey(r.Context(), user, r.PathValue("id"), r.PostFormValue("name")); err != nil {
 		status, body := s.PublicError(r, err)
@@ -239,7 +239,7 @@ func (s *Server) handleRenameForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/my/security-info?notice=renamed", http.StatusSeeOther)
 }
 
-func (s *Server) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
 	_, user := httpedge.CurrentUser(r)
 	confirm := r.PostFormValue("confirmLast") == "yes"
 	err := checkOffered(r, offered{field: "confirmLast", values: yes})

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"context"
@@ -33,7 +33,7 @@ type caNames struct {
 	Users     []string // UPNs, for the what-if suggestions
 }
 
-func (s *Server) caNames(ctx context.Context, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
+func (s *Web) caNames(ctx context.Context, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
 	n := &caNames{users: map[string]string{}, groups: map[string]string{}, apps: map[string]string{}, locations: map[string]string{},
 		strengths: cfg.StrengthMap(), Strengths: policyadmin.AllStrengths(cfg)}
 	users, err := s.store.ListUsers(ctx)

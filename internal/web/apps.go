@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/http"
@@ -11,13 +11,13 @@ import (
 // Applications: the OpenID Connect clients that sign people in through Latchkey, managed by
 // global admins here as `latchkey app` does on the command line.
 
-func (s *Server) handleAdminApps(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminApps(w http.ResponseWriter, r *http.Request) {
 	s.adminApps(w, r, nil, 0, nil, nil)
 }
 
 // adminApps renders the applications page; created, when set, is the client just added with its
 // secret, shown in this answer only.
-func (s *Server) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string, created map[string]any) {
+func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string, created map[string]any) {
 	cls, err := s.ListApps(r)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -38,7 +38,7 @@ func lines(v string) []string {
 	return out
 }
 
-func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	name, redirects, postLogout := r.PostFormValue("name"), r.PostFormValue("redirectUris"), r.PostFormValue("postLogoutRedirectUris")
 	public := r.PostFormValue("public") == "yes"
 	err := checkOffered(r, offered{field: "public", values: yes})
@@ -61,7 +61,7 @@ func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	s.adminApps(w, r, nil, http.StatusOK, nil, map[string]any{"App": cl, "Secret": secret})
 }
 
-func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
 	if err := s.DeleteApp(r, r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminApps(w, r, &body, status, nil, nil)

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -9,17 +9,17 @@ import (
 
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 // handleAdminInspectPage shows the form where an admin pastes or uploads a registration
 // response (from a HAR file or a support ticket) to see what it is and what policy says of it.
-func (s *Server) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "admin-inspect", "Inspect a passkey registration", view{Data: map[string]any{"Form": map[string]string{}}})
 }
 
 // handleAdminInspect runs the inspection, as `latchkey passkey inspect` does.
-func (s *Server) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 	form := map[string]string{}
 	for _, k := range []string{"response", "challenge", "origin", "rpId", "user", "allowCrossOrigin"} {
 		form[k] = strings.TrimSpace(r.PostFormValue(k))
@@ -41,9 +41,8 @@ func (s *Server) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 			"no registration response in the form"))
 		return
 	}
-	body = passkey.UnwrapResponse(body)
-	in := passkey.Inspect(body, passkey.InspectOptions{Challenge: form["challenge"], Origin: form["origin"], RPID: form["rpId"],
-		AllowCrossOrigin: form["allowCrossOrigin"] == "yes"})
+	ireq := policyadmin.InspectRequest{Challenge: form["challenge"], Origin: form["origin"], RPID: form["rpId"],
+		AllowCrossOrigin: form["allowCrossOrigin"] == "yes"}
 	if ref := form["user"]; ref != "" {
 		u, err := s.store.FindUserByUPN(r.Context(), ref)
 		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
@@ -56,10 +55,12 @@ func (s *Server) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, r, err)
 			return
 		}
-		if err := s.policies.EvaluateInspection(r.Context(), u, body, in); err != nil {
-			s.errorPage(w, r, err)
-			return
-		}
+		ireq.User = u
+	}
+	in, err := s.policies.Inspect(r.Context(), body, ireq)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
 	}
 	js, err := json.MarshalIndent(in, "", "  ")
 	if err != nil {

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"errors"
@@ -10,15 +10,15 @@ import (
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
-// Cookie names. Both cookies are Secure (browsers treat http://localhost as secure), HttpOnly
-// and SameSite.
+// The pre-session cookie that a form token is bound to before sign-in (Secure, HttpOnly,
+// SameSite=Strict), and the form field that carries the token.
 const (
-	csrfCookie = "latchkey_csrf"
-	csrfField  = "csrf"
+	CSRFCookie = "latchkey_csrf"
+	CSRFField  = "csrf"
 )
 
 // page requires a session for a page, sending the person to sign in when there is none.
-func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
+func (s *Web) page(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r, err := s.Authenticate(r)
 		if latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
@@ -37,7 +37,7 @@ func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // adminPage requires a global administrator for a page.
-func (s *Server) adminPage(h http.HandlerFunc) http.HandlerFunc {
+func (s *Web) adminPage(h http.HandlerFunc) http.HandlerFunc {
 	return s.page(func(w http.ResponseWriter, r *http.Request) {
 		if _, u := httpedge.CurrentUser(r); !u.IsGlobalAdmin() {
 			s.errorPage(w, r, httpedge.ErrNotAdmin(u))
@@ -53,30 +53,30 @@ func csrfBinding(r *http.Request) (string, bool) {
 	if c, err := r.Cookie(httpedge.SessionCookie); err == nil && c.Value != "" && len(c.Value) <= 128 {
 		return signin.SessionFormBinding(c.Value), true
 	}
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+	if c, err := r.Cookie(CSRFCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
 		return signin.PreSessionFormBinding(c.Value), true
 	}
 	return "", false
 }
 
-// csrfToken returns the request's form token, setting the pre-session cookie it is bound to when
+// CSRFToken returns the request's form token, setting the pre-session cookie it is bound to when
 // the request has neither that nor a session. Forms carry the token in a hidden field: an HMAC of
 // the session (or of the pre-session cookie) under a key all nodes share, checked by form on top
 // of the cross-origin protection every state-changing request gets first.
-func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) (string, error) {
+func (s *Web) CSRFToken(w http.ResponseWriter, r *http.Request) (string, error) {
 	binding, ok := csrfBinding(r)
 	if !ok {
 		tok := signin.NewToken()
-		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true,
+		http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true,
 			SameSite: http.SameSiteStrictMode})
-		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
+		r.AddCookie(&http.Cookie{Name: CSRFCookie, Value: tok})
 		binding = signin.PreSessionFormBinding(tok)
 	}
 	return s.auth.FormToken(r.Context(), binding)
 }
 
 // form parses a form post and checks its CSRF token.
-func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
+func (s *Web) form(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, httpedge.MaxBodyBytes)
 		parse := r.ParseForm
@@ -94,7 +94,7 @@ func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		binding, bound := csrfBinding(r)
-		got := r.PostFormValue(csrfField)
+		got := r.PostFormValue(CSRFField)
 		ok := false
 		if bound && got != "" {
 			var err error

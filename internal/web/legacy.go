@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"html/template"
@@ -21,7 +21,7 @@ func init() {
 }
 
 // legacyRoutes adds the legacy methods' routes.
-func (s *Server) legacyRoutes(m *http.ServeMux) {
+func (s *Web) legacyRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /signin/methods", s.handleSignInMethodsPage)
 	m.HandleFunc("POST /signin/methods", s.form(s.handleSignInMethodsForm))
 	m.HandleFunc("GET /signin/password", s.handlePasswordPage)
@@ -45,7 +45,7 @@ func withNext(path, next string) string {
 	return path
 }
 
-func (s *Server) handleSignInMethodsPage(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleSignInMethodsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "signin-methods", "Sign in another way", view{Data: map[string]any{
 		"Next": nextParam(r.URL.Query().Get("next")), "Username": r.URL.Query().Get("username")}})
 }
@@ -59,7 +59,7 @@ type signInOption struct {
 // handleSignInMethodsForm offers the person's ways to sign in in the system-preferred order
 // (signin.PreferredMethods): straight to the pass page when they have an active pass, otherwise a
 // list whose first entry is the prominent one.
-func (s *Server) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request) {
 	username, next := r.PostFormValue("username"), nextParam(r.PostFormValue("next"))
 	data := map[string]any{"Next": next, "Username": username}
 	if username == "" || len(username) > 254 {
@@ -98,12 +98,12 @@ func (s *Server) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request)
 	s.render(w, r, "signin-methods", "Sign in another way", view{Data: data})
 }
 
-func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "signin-password", "Sign in with your password", view{Data: map[string]any{
 		"Username": r.URL.Query().Get("username"), "Next": nextParam(r.URL.Query().Get("next"))}})
 }
 
-func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 	username, next := r.PostFormValue("username"), nextParam(r.PostFormValue("next"))
 	res, err := s.auth.SignInWithPassword(r.Context(), username, r.PostFormValue("password"), httpedge.ClientOf(r))
 	if err != nil {
@@ -119,7 +119,7 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 	s.afterLegacySignIn(w, r, res.Done, next)
 }
 
-func (s *Server) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
 	token, next := r.PostFormValue("token"), nextParam(r.PostFormValue("next"))
 	si, err := s.auth.SignInWithTOTP(r.Context(), token, r.PostFormValue("code"), httpedge.ClientOf(r))
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *Server) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
 
 // afterLegacySignIn sets the session cookie and goes on to next, through the nudge to create a
 // passkey when the registration campaign offers one.
-func (s *Server) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *signin.SignIn, next string) {
+func (s *Web) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *signin.SignIn, next string) {
 	httpedge.SetSessionCookie(w, si)
 	nudge, err := s.auth.RegistrationNudge(r.Context(), si.Session, si.User)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Server) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *s
 	s.continueTo(w, r, safeNext(next))
 }
 
-func (s *Server) handleNudgePage(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleNudgePage(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	next := nextParam(r.URL.Query().Get("next"))
 	nudge, err := s.auth.RegistrationNudge(r.Context(), sess, user)
@@ -168,7 +168,7 @@ func (s *Server) handleNudgePage(w http.ResponseWriter, r *http.Request) {
 		"Continue": safeNext(next)}})
 }
 
-func (s *Server) handleNudgeSnooze(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleNudgeSnooze(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	next := nextParam(r.PostFormValue("next"))
 	if err := s.auth.SnoozeRegistrationNudge(r.Context(), sess, user); err != nil {
@@ -196,7 +196,7 @@ type legacyInfo struct {
 
 // legacySecurityInfo returns what My security info shows of the legacy methods, nil when neither
 // is enabled for the person nor set up.
-func (s *Server) legacySecurityInfo(r *http.Request, user *latchkey.User) (*legacyInfo, error) {
+func (s *Web) legacySecurityInfo(r *http.Request, user *latchkey.User) (*legacyInfo, error) {
 	ctx := r.Context()
 	pol, err := s.auth.MethodsPolicy(ctx)
 	if err != nil {
@@ -226,12 +226,12 @@ func (s *Server) legacySecurityInfo(r *http.Request, user *latchkey.User) (*lega
 }
 
 // securityInfoRefused shows My security info with a refusal of one of its forms.
-func (s *Server) securityInfoRefused(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Web) securityInfoRefused(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.PublicError(r, err)
 	s.securityInfo(w, r, &body, status)
 }
 
-func (s *Server) handleSetPasswordForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleSetPasswordForm(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	pw := r.PostFormValue("password")
 	if pw != r.PostFormValue("confirm") {
@@ -250,7 +250,7 @@ func (s *Server) handleSetPasswordForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/my/security-info?notice=password", http.StatusSeeOther)
 }
 
-func (s *Server) handleRemovePasswordForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleRemovePasswordForm(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	if err := s.auth.RemovePassword(r.Context(), sess, user); err != nil {
 		s.securityInfoRefused(w, r, err)
@@ -259,7 +259,7 @@ func (s *Server) handleRemovePasswordForm(w http.ResponseWriter, r *http.Request
 	http.Redirect(w, r, "/my/security-info?notice=password-removed", http.StatusSeeOther)
 }
 
-func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	err := s.auth.CheckRegisterSecurityInfo(r.Context(), sess, user, httpedge.ClientOf(r))
 	var e *signin.TOTPEnrollment
@@ -278,7 +278,7 @@ func totpSetupData(e *signin.TOTPEnrollment) map[string]any {
 	return map[string]any{"Enrollment": e, "QRCode": template.URL(e.QRCode)}
 }
 
-func (s *Server) handleTOTPConfirmForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleTOTPConfirmForm(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	err := s.auth.ConfirmTOTPEnrollment(r.Context(), sess, user, r.PostFormValue("code"))
 	if err == nil {
@@ -294,7 +294,7 @@ func (s *Server) handleTOTPConfirmForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "totp-setup", "Set up your authenticator app", view{Error: &body, Status: status, Data: totpSetupData(e)})
 }
 
-func (s *Server) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
 	sess, user := httpedge.CurrentUser(r)
 	if err := s.auth.RemoveTOTP(r.Context(), sess, user); err != nil {
 		s.securityInfoRefused(w, r, err)
@@ -304,7 +304,7 @@ func (s *Server) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleAdminPolicyLegacy changes the password and TOTP methods and the registration campaign.
-func (s *Server) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "legacy", func(p *policy.MethodsPolicy) error {
 		if err := checkOffered(r, offered{field: "passwordState", values: methodStates}, offered{field: "totpState", values: methodStates},
 			offered{field: "campaign", values: yes}); err != nil {

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/http"
@@ -13,7 +13,7 @@ import (
 // the application's registered post_logout_redirect_uri with its state. Without that proof it
 // asks the person first (a form with a CSRF token); with a valid hint for someone else it ends
 // that person's refresh tokens for the application and asks about this browser's session.
-func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		s.errorPage(w, r, latchkey.Errorf(latchkey.EMETHOD, "method_not_allowed", "This address does not take that kind of request.",
@@ -56,7 +56,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 // handleEndSessionConfirm signs the person out after they confirmed on the page
 // handleEndSession showed: Latchkey's session in this browser, and their refresh tokens for the
 // application, then back to the application's registered address, if it gave one.
-func (s *Server) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request) {
 	lo, err := s.oidc.Logout(r)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -81,7 +81,7 @@ func (s *Server) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request)
 }
 
 // endBrowserSession ends the session of the request's cookie and removes the cookie.
-func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request) error {
+func (s *Web) endBrowserSession(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
 			return err
@@ -94,7 +94,7 @@ func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request) error
 // afterSignOut sends the browser to the application's checked post-logout address, or to the
 // signed-out page when there is none. After a form (fromForm), a page that moves on by itself
 // does it, since browsers apply form-action 'self' to redirects that follow a form.
-func (s *Server) afterSignOut(w http.ResponseWriter, r *http.Request, to string, fromForm bool) {
+func (s *Web) afterSignOut(w http.ResponseWriter, r *http.Request, to string, fromForm bool) {
 	switch {
 	case to == "":
 		http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)

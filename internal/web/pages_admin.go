@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/http"
@@ -11,11 +11,11 @@ import (
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
-func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 	s.adminUsers(w, r, nil, 0, nil)
 }
 
-func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string) {
+func (s *Web) adminUsers(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string) {
 	users, err := s.store.ListUsers(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -24,7 +24,7 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, refusal *htt
 	s.render(w, r, "admin-users", "Users", view{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form}})
 }
 
-func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	u := &latchkey.User{
 		UserPrincipalName: r.PostFormValue("upn"),
 		DisplayName:       r.PostFormValue("displayName"),
@@ -50,11 +50,11 @@ func (s *Server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/users/"+u.ID, http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminUser(w http.ResponseWriter, r *http.Request) {
 	s.adminUser(w, r, nil, 0, "")
 }
 
-func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, newPass string) {
+func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, newPass string) {
 	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -99,7 +99,7 @@ func (s *Server) adminUser(w http.ResponseWriter, r *http.Request, refusal *http
 	}})
 }
 
-func (s *Server) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"encoding/csv"
@@ -14,7 +14,7 @@ import (
 const signInPageLimit = 200
 
 // handleAdminSignIns is the sign-in log page.
-func (s *Server) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
 	q := httpedge.ReadSignInQuery(r)
 	data := map[string]any{"Form": q, "CSVURL": "/admin/signins.csv"}
 	if enc := q.Encode(); enc != "" {
@@ -37,13 +37,13 @@ func (s *Server) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "admin-signins", "Sign-ins", v)
 }
 
-// signInCSVHeader names the columns of the CSV download.
-var signInCSVHeader = []string{"createdDateTime", "userId", "userPrincipalName", "appId", "method", "passkeyKind", "passkeyId",
+// SignInCSVHeader names the columns of the CSV download.
+var SignInCSVHeader = []string{"createdDateTime", "userId", "userPrincipalName", "appId", "method", "passkeyKind", "passkeyId",
 	"aaguid", "result", "errorCode", "detail", "authenticationStrength", "acr", "amr", "conditionalAccess", "ipAddress",
 	"platform", "platformVersion", "userAgent", "correlationId"}
 
 // handleAdminSignInsCSV is the sign-in log as a CSV download, with the page's filter.
-func (s *Server) handleAdminSignInsCSV(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminSignInsCSV(w http.ResponseWriter, r *http.Request) {
 	q := httpedge.ReadSignInQuery(r)
 	f, err := s.SignInFilter(r, q)
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Server) handleAdminSignInsCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Disposition", `attachment; filename="signins-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	cw := csv.NewWriter(w)
-	_ = cw.Write(signInCSVHeader)
+	_ = cw.Write(SignInCSVHeader)
 	for _, e := range events {
 		_ = cw.Write([]string{e.CreatedAt.UTC().Format(time.RFC3339), csvCell(e.UserID), csvCell(e.UPN), csvCell(e.AppID),
 			csvCell(e.Method), csvCell(e.PasskeyKind), csvCell(e.PasskeyID), csvCell(e.AAGUID), csvCell(e.Result),

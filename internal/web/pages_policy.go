@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"errors"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 )
@@ -49,7 +48,7 @@ func passkeyTypesWords(t string) string {
 	return t
 }
 
-func (s *Server) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
 	s.adminPolicy(w, r, nil, 0, nil, nil)
 }
 
@@ -92,7 +91,7 @@ func policyLockoutOf(r *http.Request, err error) *policyLockout {
 	}
 	names := make([]string, 0, len(r.PostForm))
 	for k := range r.PostForm {
-		if k != csrfField && k != "lockoutOverride" {
+		if k != CSRFField && k != "lockoutOverride" {
 			names = append(names, k)
 		}
 	}
@@ -108,7 +107,7 @@ func policyLockoutOf(r *http.Request, err error) *policyLockout {
 // adminPolicy shows the stored authentication methods policy with its forms, and refusal above
 // them when a change was refused. shown, when not nil, is the refused change: the forms show it
 // (what the admin entered) while the facts show what is stored; lock is the lockout panel.
-func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
+func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
 	ctx := r.Context()
 	p, err := s.auth.MethodsPolicy(ctx)
 	if err != nil {
@@ -157,7 +156,7 @@ func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *ht
 			v.GroupNames = append(v.GroupNames, nameOf(g))
 		}
 		for _, a := range pr.KeyRestrictions.AAGUIDs {
-			v.AAGUIDs = append(v.AAGUIDs, policyAAGUID{AAGUID: a, Provider: passkey.ProviderName(a)})
+			v.AAGUIDs = append(v.AAGUIDs, policyAAGUID{AAGUID: a, Provider: policyadmin.ProviderName(a)})
 		}
 		return v
 	}
@@ -221,7 +220,7 @@ func (s *Server) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *ht
 // Validate, an unknown group or the lockout lint) re-renders the page with it; nothing is
 // stored. A lockout refusal shows the people and a form to send the same change again with
 // their number, and the forms keep what the admin entered.
-func (s *Server) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
+func (s *Web) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
 	ctx := r.Context()
 	override, err := formOverride(r)
 	var attempted policy.MethodsPolicy
@@ -271,7 +270,7 @@ func formInt(r *http.Request, field, what string) (int, error) {
 	return n, nil
 }
 
-func (s *Server) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "methods", func(p *policy.MethodsPolicy) error {
 		if err := checkOffered(r, offered{field: "passkeyState", values: methodStates}, offered{field: "tapState", values: methodStates},
 			offered{field: "selfService", values: yes}, offered{field: "userVerification", values: yes},
@@ -342,7 +341,7 @@ func profileFromForm(r *http.Request, pr *policy.PasskeyProfile) {
 	}
 }
 
-func (s *Server) handleAdminPolicyAddProfile(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicyAddProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "added", func(p *policy.MethodsPolicy) error {
 		if err := checkOffered(r, profileChoices...); err != nil {
 			return err
@@ -369,7 +368,7 @@ func profileIndex(r *http.Request, p *policy.MethodsPolicy) (int, error) {
 		"no passkey profile with id %q", id)
 }
 
-func (s *Server) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "saved", func(p *policy.MethodsPolicy) error {
 		i, err := profileIndex(r, p)
 		if err != nil {
@@ -383,7 +382,7 @@ func (s *Server) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Req
 	})
 }
 
-func (s *Server) handleAdminPolicyDeleteProfile(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicyDeleteProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "deleted", func(p *policy.MethodsPolicy) error {
 		i, err := profileIndex(r, p)
 		if err != nil {
@@ -397,7 +396,7 @@ func (s *Server) handleAdminPolicyDeleteProfile(w http.ResponseWriter, r *http.R
 	})
 }
 
-func (s *Server) handleAdminPolicyDefault(w http.ResponseWriter, r *http.Request) {
+func (s *Web) handleAdminPolicyDefault(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "default", func(p *policy.MethodsPolicy) error {
 		p.Passkey.DefaultProfileID = r.PostFormValue("profile")
 		return nil
