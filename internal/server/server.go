@@ -37,19 +37,19 @@ type Server struct {
 }
 
 // MountOIDC serves the provider at paths (its endpoints, relative to the issuer, which is the
-// public URL) and the pages of its sign-in and logout (see web.MountOIDC). Paths in crossOrigin
+// public URL) and the pages of its sign-in and logout (see oidc.Browser). Paths in crossOrigin
 // take cross-origin POSTs from applications (the token endpoint above all) and are exempt from
 // cross-origin protection. Logout is the pages': it ends the browser's session. Call it before
 // Handler.
-func (s *Server) MountOIDC(p web.OIDCProvider, paths, crossOrigin []string) {
+func (s *Server) MountOIDC(p *oidc.Provider, paths, crossOrigin []string) {
 	for _, path := range paths {
-		if path == web.EndSessionPath {
+		if path == oidc.EndSessionPath {
 			continue
 		}
 		s.mux.Handle(path, p)
 	}
 	s.oidcBypass = append(s.oidcBypass, crossOrigin...)
-	s.web.MountOIDC(p)
+	oidc.NewBrowser(s.Base, p, s.web).Mount(s.mux)
 }
 
 // New returns a server for svc.

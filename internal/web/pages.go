@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -257,4 +258,21 @@ func (s *Web) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
 // askForClientHints adds Accept-CH to a page response.
 func askForClientHints(w http.ResponseWriter) {
 	w.Header().Set("Accept-CH", device.AcceptCH)
+}
+
+// stepUpSentence is what the sign-in page says when an application sent the person back to
+// sign in with a stronger passkey (acr is the value the application asked for, or the strength a
+// conditional access policy demands).
+func (s *Web) stepUpSentence(ctx context.Context, acr string) string {
+	if msg, ok := s.auth.StepUpMessage(ctx, acr); ok {
+		return msg
+	}
+	switch acr {
+	case "":
+		return ""
+	case "phrh":
+		return "This application asks for a security key or a passkey that stays on one device, approved by your organisation. Sign in with it below."
+	default:
+		return "This application asks for a stronger sign-in. Sign in with your passkey below."
+	}
 }

@@ -32,9 +32,6 @@ type Web struct {
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
-	mux      *http.ServeMux // set by Mount; the OpenID glue mounts on it too
-
-	oidc OIDCProvider
 }
 
 // New returns the pages over base's sign-in service, policy administration and directory.
@@ -48,7 +45,6 @@ func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Serv
 
 // Mount registers the pages on m, the catch-all "/" (a not-found page) included.
 func (s *Web) Mount(m *http.ServeMux) {
-	s.mux = m
 	m.Handle("GET /static/", http.StripPrefix("/static/", s.staticHandler()))
 	m.HandleFunc("GET /{$}", s.handleRoot)
 	m.HandleFunc("GET /signin", s.handleSignInPage)
@@ -95,6 +91,20 @@ func (s *Web) Mount(m *http.ServeMux) {
 	s.legacyRoutes(m)
 	m.HandleFunc("/", s.handlePageNotFound)
 }
+
+// Page renders the page name with data, with err's refusal shown when err is not nil (for the
+// OpenID sign-in pages, internal/oidc).
+func (s *Web) Page(w http.ResponseWriter, r *http.Request, name, title string, err error, data map[string]any) {
+	v := view{Data: data}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		v.Error, v.Status = &body, status
+	}
+	s.render(w, r, name, title, v)
+}
+
+// Form parses a form post and checks its CSRF token before h.
+func (s *Web) Form(h http.HandlerFunc) http.HandlerFunc { return s.form(h) }
 
 // ErrorPage shows a refusal as a page with a plain sentence and the correlation id.
 func (s *Web) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {

@@ -1,4 +1,4 @@
-package web
+package oidc
 
 import (
 	"net/http"
@@ -13,25 +13,25 @@ import (
 // the application's registered post_logout_redirect_uri with its state. Without that proof it
 // asks the person first (a form with a CSRF token); with a valid hint for someone else it ends
 // that person's refresh tokens for the application and asks about this browser's session.
-func (s *Web) handleEndSession(w http.ResponseWriter, r *http.Request) {
+func (s *Browser) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		s.errorPage(w, r, latchkey.Errorf(latchkey.EMETHOD, "method_not_allowed", "This address does not take that kind of request.",
+		s.pages.ErrorPage(w, r, latchkey.Errorf(latchkey.EMETHOD, "method_not_allowed", "This address does not take that kind of request.",
 			"%s %s: this route takes GET and POST", r.Method, r.URL.Path))
 		return
 	}
 	lo, err := s.oidc.Logout(r)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.pages.ErrorPage(w, r, err)
 		return
 	}
 	if err := s.oidc.EndApplicationSession(r, lo.UserID, lo.ClientID); err != nil {
-		s.errorPage(w, r, err)
+		s.pages.ErrorPage(w, r, err)
 		return
 	}
 	r, err = s.Authenticate(r)
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
-		s.errorPage(w, r, err)
+		s.pages.ErrorPage(w, r, err)
 		return
 	}
 	sess, _ := httpedge.CurrentUser(r)
@@ -40,7 +40,7 @@ func (s *Web) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		s.afterSignOut(w, r, lo.RedirectURI, false)
 	case lo.EndsSessionWithoutAsking(sess):
 		if err := s.endBrowserSession(w, r); err != nil {
-			s.errorPage(w, r, err)
+			s.pages.ErrorPage(w, r, err)
 			return
 		}
 		s.afterSignOut(w, r, lo.RedirectURI, false)
@@ -49,31 +49,31 @@ func (s *Web) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if stay == "" {
 			stay = "/"
 		}
-		s.render(w, r, "end-session", "Sign out of Latchkey?", view{Data: map[string]any{"Logout": lo, "Stay": stay}})
+		s.pages.Page(w, r, "end-session", "Sign out of Latchkey?", nil, map[string]any{"Logout": lo, "Stay": stay})
 	}
 }
 
 // handleEndSessionConfirm signs the person out after they confirmed on the page
 // handleEndSession showed: Latchkey's session in this browser, and their refresh tokens for the
 // application, then back to the application's registered address, if it gave one.
-func (s *Web) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request) {
+func (s *Browser) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request) {
 	lo, err := s.oidc.Logout(r)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.pages.ErrorPage(w, r, err)
 		return
 	}
 	r, err = s.Authenticate(r)
 	if err != nil && !latchkey.IsKind(err, latchkey.EUNAUTHORIZED) {
-		s.errorPage(w, r, err)
+		s.pages.ErrorPage(w, r, err)
 		return
 	}
 	if sess, _ := httpedge.CurrentUser(r); sess != nil {
 		if err := s.oidc.EndApplicationSession(r, sess.UserID, lo.ClientID); err != nil {
-			s.errorPage(w, r, err)
+			s.pages.ErrorPage(w, r, err)
 			return
 		}
 		if err := s.endBrowserSession(w, r); err != nil {
-			s.errorPage(w, r, err)
+			s.pages.ErrorPage(w, r, err)
 			return
 		}
 	}
@@ -81,7 +81,7 @@ func (s *Web) handleEndSessionConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 // endBrowserSession ends the session of the request's cookie and removes the cookie.
-func (s *Web) endBrowserSession(w http.ResponseWriter, r *http.Request) error {
+func (s *Browser) endBrowserSession(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
 		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
 			return err
@@ -94,12 +94,12 @@ func (s *Web) endBrowserSession(w http.ResponseWriter, r *http.Request) error {
 // afterSignOut sends the browser to the application's checked post-logout address, or to the
 // signed-out page when there is none. After a form (fromForm), a page that moves on by itself
 // does it, since browsers apply form-action 'self' to redirects that follow a form.
-func (s *Web) afterSignOut(w http.ResponseWriter, r *http.Request, to string, fromForm bool) {
+func (s *Browser) afterSignOut(w http.ResponseWriter, r *http.Request, to string, fromForm bool) {
 	switch {
 	case to == "":
 		http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
 	case fromForm:
-		s.render(w, r, "continue", "Signed out", view{Data: map[string]any{"Next": to, "Heading": "You're signed out"}})
+		s.pages.Page(w, r, "continue", "Signed out", nil, map[string]any{"Next": to, "Heading": "You're signed out"})
 	default:
 		http.Redirect(w, r, to, http.StatusFound)
 	}
