@@ -31,7 +31,10 @@ type Server struct {
 	store    latchkey.Store
 	logger   *slog.Logger
 	web      *web.Web
-	mux      *http.ServeMux
+	// mux sends /api/ to apiMux (JSON answers, refusals as JSON) and the rest to browserMux
+	// (pages, forms, the OpenID provider). Both get the same middleware (see Handler): the API
+	// takes cookie sessions too, so it needs the same cross-origin protection.
+	mux, apiMux, browserMux *http.ServeMux
 
 	oidcBypass []string
 }
@@ -46,17 +49,18 @@ func (s *Server) MountOIDC(p *oidc.Provider, paths, crossOrigin []string) {
 		if path == oidc.EndSessionPath {
 			continue
 		}
-		s.mux.Handle(path, p)
+		s.browserMux.Handle(path, p)
 	}
 	s.oidcBypass = append(s.oidcBypass, crossOrigin...)
-	oidc.NewBrowser(s.Base, p, s.web).Mount(s.mux)
+	oidc.NewBrowser(s.Base, p, s.web).Mount(s.browserMux)
 }
 
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc, CreateApp: func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
-	}}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger, mux: http.NewServeMux()}
+	}}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger,
+		mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
 	s.api = api.New(s.Base, s.policies, s.dir)
 	var err error
 	if s.web, err = web.New(s.Base, s.policies, s.dir); err != nil {
@@ -67,15 +71,16 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.Handle("/api/", s.apiMux)
+	s.mux.Handle("/", s.browserMux)
 
 	// JSON API.
-	s.api.Mount(m)
-	m.HandleFunc("/api/", s.handleAPINotFound)
+	s.api.Mount(s.apiMux)
+	s.apiMux.HandleFunc("/api/", s.handleAPINotFound)
 
 	// Pages.
-	s.web.Mount(m)
+	s.web.Mount(s.browserMux)
 }
 
 // Handler returns the server with its middleware: correlation ids, security headers, cross-origin
@@ -180,7 +185,7 @@ func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+		if _, pattern := s.apiMux.Handler(probe); pattern != "" && pattern != "/api/" {
 			allowed = append(allowed, m)
 		}
 	}
