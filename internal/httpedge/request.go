@@ -28,6 +28,7 @@ type ctxKey int
 
 const correlationKey ctxKey = iota
 
+// NewCorrelationID returns a fresh id for a request, to find it in the logs.
 func NewCorrelationID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -42,6 +43,7 @@ func CorrelationID(r *http.Request) string {
 	return ""
 }
 
+// WithCorrelationID returns r carrying the correlation id id (see CorrelationID).
 func WithCorrelationID(r *http.Request, id string) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), correlationKey, id))
 }
@@ -97,6 +99,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return UnmarshalStrict(body, v)
 }
 
+// UnmarshalStrict decodes body into v, refusing unknown fields, values of the wrong type and
+// malformed JSON with plain refusals (see DecodeJSON).
 func UnmarshalStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

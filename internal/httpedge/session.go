@@ -19,6 +19,7 @@ type signedIn struct {
 	user    *latchkey.User
 }
 
+// CurrentUser returns the session and person that Authenticate found for r, or nils.
 func CurrentUser(r *http.Request) (*latchkey.Session, *latchkey.User) {
 	if v, ok := r.Context().Value(sessionKey).(signedIn); ok {
 		return v.session, v.user
@@ -50,16 +51,19 @@ func PathIDNamesSomething(r *http.Request) error {
 	return nil
 }
 
+// ErrNotAdmin is the refusal of an administrator's route to u, who is not one.
 func ErrNotAdmin(u *latchkey.User) error {
 	return latchkey.Errorf(latchkey.EFORBIDDEN, "admin_required",
 		"Only administrators can do this. Ask your IT admin if you need it.", "user %s does not hold the globalAdmin role", u.UserPrincipalName)
 }
 
+// SetSessionCookie gives the browser the session cookie of si.
 func SetSessionCookie(w http.ResponseWriter, si *signin.SignIn) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: si.Token, Path: "/", Expires: si.Session.ExpiresAt,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
+// ClearSessionCookie removes the browser's session cookie.
 func ClearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
