@@ -33,5 +33,5 @@ log "go vet"
 go vet ./...
 log "go test"
 go test -count=1 -timeout 15m ./...
-log "go test -race (stores and sign-in service)"
-go test -count=1 -race -timeout 10m ./internal/sqlite/ ./internal/postgres/ ./internal/auth/
+log "go test -race (stores and services)"
+go test -count=1 -race -timeout 10m ./internal/sqlite/ ./internal/postgres/ ./internal/signin/ ./internal/policyadmin/ ./internal/directory/

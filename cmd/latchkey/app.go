@@ -7,9 +7,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // stringList is a flag that may be repeated.
@@ -38,7 +38,7 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if len(redirects) == 0 {
 			return usageError("app add: at least one --redirect-uri is required")
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			cl, secret, err := oidc.CreateClient(ctx, st, c.args[0], redirects, logoutRedirects, public)
 			if err != nil {
 				return err
@@ -64,7 +64,7 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			cls, err := st.ListClients(ctx)
 			if err != nil {
 				return err
@@ -91,7 +91,7 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 1, "one client id"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			if err := st.DeleteClient(ctx, c.args[0]); latchkey.IsKind(err, latchkey.ENOTFOUND) {
 				return latchkey.Errorf(latchkey.ENOTFOUND, "app_not_found", "No such application.", "no client with id %q; `latchkey app list` shows them", c.args[0])
 			} else if err != nil {

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/passkey/passkeytest"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // otherAAGUID is an authenticator model that is not Chromium's virtual authenticator.
@@ -53,7 +53,7 @@ func setAdminsProfileOverride(t *testing.T, s *testServer, groupID string, pr po
 	}
 	p := policy.DefaultMethodsPolicy()
 	p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
-	if _, err := s.Auth.ChangeMethodsPolicy(context.Background(), override, func(cur *policy.MethodsPolicy) error {
+	if _, err := s.Policies.ChangeMethodsPolicy(context.Background(), override, func(cur *policy.MethodsPolicy) error {
 		*cur = p
 		return nil
 	}); err != nil {
@@ -120,7 +120,7 @@ func TestBrowserPolicyDeviceBoundOnly(t *testing.T) {
 	if pks := s.passkeys(t, "admin"); len(pks) != 0 {
 		t.Fatalf("store has %d passkeys after the refusal, want 0", len(pks))
 	}
-	ev := lastFailure(t, s, auth.MethodPasskeyRegistration, policy.CodeKindNotAllowed)
+	ev := lastFailure(t, s, signin.MethodPasskeyRegistration, policy.CodeKindNotAllowed)
 	if !strings.Contains(msg, ev.CorrelationID) || ev.PasskeyKind != latchkey.KindSynced || ev.AAGUID != chromiumAAGUID {
 		t.Errorf("logged refusal %+v does not match the page's %q", ev, msg)
 	}
@@ -147,7 +147,7 @@ func TestBrowserPolicyBlockedModel(t *testing.T) {
 	if pks := s.passkeys(t, "admin"); len(pks) != 0 {
 		t.Fatalf("store has %d passkeys after the refusal, want 0", len(pks))
 	}
-	if ev := lastFailure(t, s, auth.MethodPasskeyRegistration, policy.CodeAAGUIDBlocked); !strings.Contains(ev.Detail, "block-list") {
+	if ev := lastFailure(t, s, signin.MethodPasskeyRegistration, policy.CodeAAGUIDBlocked); !strings.Contains(ev.Detail, "block-list") {
 		t.Errorf("logged detail %q does not mention the block-list", ev.Detail)
 	}
 }
@@ -170,7 +170,7 @@ func TestBrowserPolicyAttestationRequired(t *testing.T) {
 	if pks := s.passkeys(t, "admin"); len(pks) != 0 {
 		t.Fatalf("store has %d passkeys after the refusal, want 0", len(pks))
 	}
-	ev := lastFailure(t, s, auth.MethodPasskeyRegistration, policy.CodeAttestationRequired)
+	ev := lastFailure(t, s, signin.MethodPasskeyRegistration, policy.CodeAttestationRequired)
 	for _, want := range []string{"attestation untrusted", "not listed in metadata BLOB 7"} {
 		if !strings.Contains(ev.Detail, want) {
 			t.Errorf("logged detail %q does not say %q", ev.Detail, want)
@@ -245,7 +245,7 @@ func TestBrowserPolicyUnionOfProfiles(t *testing.T) {
 			AttestationEnforcement: policy.AttestationEnforcementDisabled},
 		policy.PasskeyProfile{ID: "travellers", Name: "Travellers", TargetGroupIDs: []string{travellers.ID}, PasskeyTypes: policy.PasskeyTypesSynced,
 			AttestationEnforcement: policy.AttestationEnforcementDisabled})
-	if err := s.Auth.SetMethodsPolicy(ctx, p); err != nil {
+	if err := s.Policies.SetMethodsPolicy(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	b := startBrowser(t)

@@ -26,8 +26,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // chromiumAAGUID is the AAGUID of every Chromium virtual authenticator.
@@ -39,7 +39,7 @@ func sessionOf(t *testing.T, s *testServer, b *browser) *latchkey.Session {
 	t.Helper()
 	for _, c := range b.cookies(s.URL + "/") {
 		if c.Name == "latchkey_session" && c.Value != "" {
-			sess, err := s.Store.FindSession(context.Background(), auth.SessionID(c.Value), time.Now())
+			sess, err := s.Store.FindSession(context.Background(), signin.SessionID(c.Value), time.Now())
 			if err != nil {
 				t.Fatalf("session cookie has no live session in the store: %v", err)
 			}
@@ -60,7 +60,7 @@ func newUser(t *testing.T, s *testServer, upn, name string) (*latchkey.User, str
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		t.Fatalf("create user %s: %v", upn, err)
 	}
-	pass, _, err := s.Auth.IssueAccessPass(ctx, u.ID, auth.IssueOptions{LifetimeMinutes: 60, CreatedBy: "test"})
+	pass, _, err := s.Auth.IssueAccessPass(ctx, u.ID, signin.IssueOptions{LifetimeMinutes: 60, CreatedBy: "test"})
 	if err != nil {
 		t.Fatalf("issue pass for %s: %v", upn, err)
 	}

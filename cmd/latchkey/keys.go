@@ -7,9 +7,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // runKeys is `latchkey keys list|rotate`: the keys that sign ID and access tokens.
@@ -23,7 +23,7 @@ func runKeys(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			keys, err := st.ListSigningKeys(ctx)
 			if err != nil {
 				return err
@@ -66,7 +66,7 @@ func runKeys(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			k, err := oidc.RotateSigningKey(ctx, st, time.Now())
 			if err != nil {
 				return err

@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // runMDS manages the FIDO Metadata Service BLOB shared by every node.
@@ -40,7 +40,7 @@ func runMDS(ctx context.Context, args []string, out io.Writer) error {
 				return latchkey.Errorf(latchkey.EINVALID, "mds_test_root", "Could not read the test root certificate.", "%s: %v", rootPath, err)
 			}
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			md, err := passkey.ImportMDS(ctx, st, blob, root, time.Now())
 			if err != nil {
 				return err
@@ -55,7 +55,7 @@ func runMDS(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *auth.Service) error {
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			md, err := passkey.LoadMetadata(ctx, st, time.Now())
 			if err != nil {
 				return err

@@ -392,7 +392,7 @@ func TestOIDCDiscoveryIsTrue(t *testing.T) {
 		t.Fatalf("JWKS on a fresh start, before any token: %+v, want one RS256 key", jwks)
 	}
 
-	custom, err := e.s.Auth.CreateStrength(context.Background(), policy.Strength{Name: "Security key only",
+	custom, err := e.s.Policies.CreateStrength(context.Background(), policy.Strength{Name: "Security key only",
 		AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)

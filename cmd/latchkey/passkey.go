@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
@@ -41,7 +41,7 @@ func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writ
 	body = passkey.UnwrapResponse(body)
 	in := passkey.Inspect(body, o)
 	if user != "" {
-		if err := c.withStore(ctx, func(st latchkey.Store, svc *auth.Service) error {
+		if err := c.withPolicyAdmin(ctx, func(st latchkey.Store, svc *policyadmin.Service) error {
 			u, err := findUser(ctx, st, user)
 			if err != nil {
 				return err

@@ -8,10 +8,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
@@ -24,7 +24,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(st latchkey.Store, svc *policyadmin.Service) error {
 			p, err := svc.MethodsPolicy(ctx)
 			if err != nil {
 				return err
@@ -55,7 +55,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 		if err != nil {
 			return fmt.Errorf("read policy: %w", err)
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			p, err := svc.SetMethodsPolicyJSON(ctx, body, *override)
 			if err != nil {
 				return withLockout(out, err)
@@ -114,7 +114,7 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 		case block != "":
 			pr.KeyRestrictions = policy.KeyRestrictions{IsEnforced: true, EnforcementType: policy.EnforcementBlock, AAGUIDs: splitList(block)}
 		}
-		return c.withStore(ctx, func(st latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(st latchkey.Store, svc *policyadmin.Service) error {
 			for _, ref := range splitList(groups) {
 				g, err := findGroup(ctx, st, ref)
 				if err != nil {
@@ -142,7 +142,7 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 1, "one profile name or id"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			var pr policy.PasskeyProfile
 			_, err := svc.ChangeMethodsPolicy(ctx, *override, func(p *policy.MethodsPolicy) error {
 				i := slices.IndexFunc(p.Passkey.Profiles, func(pr policy.PasskeyProfile) bool {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 )
 
 // Conditional access from the command line: `latchkey policy ca|strength|location|lint|whatif`.
@@ -53,7 +53,7 @@ func decodeDocument(b []byte, v any) error {
 }
 
 // printLints prints each policy's findings with the people they name.
-func printLints(out io.Writer, lints []auth.PolicyLint) {
+func printLints(out io.Writer, lints []policyadmin.PolicyLint) {
 	for _, pl := range lints {
 		if len(pl.Findings) == 0 {
 			continue
@@ -78,7 +78,7 @@ func stateName(s string) string {
 // withLockout prints a lint refusal's findings before returning it, so that the person sees who
 // would be locked out and the count to confirm with --lockout-override.
 func withLockout(out io.Writer, err error) error {
-	var le *auth.LockoutError
+	var le *policyadmin.LockoutError
 	if errors.As(err, &le) {
 		printLints(out, le.Policies)
 		fmt.Fprintf(out, "Refused: %s would be locked out. Fix the policy, or repeat the command with --lockout-override %d.\n", policy.People(le.Affected), le.Affected)
@@ -120,7 +120,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 	var override int
 	c.fs.IntVar(&override, "lockout-override", 0, "the number of people the lint says would be locked out, to confirm turning the policy on anyway")
 	// saved prints the outcome of a change.
-	saved := func(verb string, p policy.ConditionalAccessPolicy, ch *auth.CAChange) error {
+	saved := func(verb string, p policy.ConditionalAccessPolicy, ch *policyadmin.CAChange) error {
 		if c.json {
 			return printJSON(out, map[string]any{"policy": p, "lintWarnings": ch.Warnings})
 		}
@@ -136,7 +136,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
+		return c.withCA(ctx, func(svc *policyadmin.Service, cfg *policy.ConditionalAccessConfig) error {
 			if c.json {
 				return printJSON(out, cfg.Policies)
 			}
@@ -155,7 +155,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		if err := c.parse(args[1:], 1, "one policy id or name"); err != nil {
 			return err
 		}
-		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
+		return c.withCA(ctx, func(svc *policyadmin.Service, cfg *policy.ConditionalAccessConfig) error {
 			p, err := findCARef(cfg, c.args[0])
 			if err != nil {
 				return err
@@ -185,7 +185,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		if err := decodeDocument(b, &p); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			if args[0] == "add" {
 				got, ch, err := svc.CreateCAPolicy(ctx, p, override)
 				if err != nil {
@@ -216,7 +216,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		default:
 			return usageError("policy ca state: the state must be enabled, disabled or reportOnly, not %q", c.args[1])
 		}
-		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
+		return c.withCA(ctx, func(svc *policyadmin.Service, cfg *policy.ConditionalAccessConfig) error {
 			old, err := findCARef(cfg, c.args[0])
 			if err != nil {
 				return err
@@ -241,7 +241,7 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			sts, err := svc.Strengths(ctx)
 			if err != nil {
 				return err
@@ -282,7 +282,7 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 		if err := decodeDocument(b, &st); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			got, err := svc.CreateStrength(ctx, st)
 			if err != nil {
 				return err
@@ -297,7 +297,7 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 		if err := c.parse(args[1:], 1, "one strength id or name"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			sts, err := svc.Strengths(ctx)
 			if err != nil {
 				return err
@@ -323,7 +323,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
+		return c.withCA(ctx, func(svc *policyadmin.Service, cfg *policy.ConditionalAccessConfig) error {
 			if c.json {
 				return printJSON(out, cfg.NamedLocations)
 			}
@@ -344,7 +344,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 		if len(rest) < 2 {
 			return usageError("policy location add: expected a name and at least one address range (CIDR)")
 		}
-		return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			l, err := svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: rest[0], CIDRs: rest[1:], IsTrusted: trusted})
 			if err != nil {
 				return err
@@ -359,7 +359,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 		if err := c.parse(args[1:], 1, "one location id or name"); err != nil {
 			return err
 		}
-		return c.withCA(ctx, func(svc *auth.Service, cfg *policy.ConditionalAccessConfig) error {
+		return c.withCA(ctx, func(svc *policyadmin.Service, cfg *policy.ConditionalAccessConfig) error {
 			id := refID(c.args[0], cfg.NamedLocations, func(l policy.NamedLocation) (string, string) { return l.ID, l.Name })
 			if err := svc.DeleteNamedLocation(ctx, id); err != nil {
 				return err
@@ -378,7 +378,7 @@ func runPolicyLint(ctx context.Context, args []string, out io.Writer) error {
 	if err := c.parse(args, 0, "no arguments"); err != nil {
 		return err
 	}
-	return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 		lints, err := svc.LintAll(ctx)
 		if err != nil {
 			return err
@@ -416,7 +416,7 @@ func runPolicyLint(ctx context.Context, args []string, out io.Writer) error {
 // runPolicyWhatIf says what conditional access would do for a user, an app or action, a device.
 func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	c := newCommand("policy whatif")
-	var in auth.WhatIfInput
+	var in policyadmin.WhatIfInput
 	c.fs.StringVar(&in.User, "user", "", "the user (UPN or id)")
 	c.fs.StringVar(&in.App, "app", "", "the application's client id")
 	c.fs.StringVar(&in.UserAction, "action", "", "a user action instead of an application: "+policy.UserActionRegisterSecurityInfo)
@@ -430,7 +430,7 @@ func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	if in.User == "" || (in.App == "") == (in.UserAction == "") {
 		return usageError("policy whatif: give --user and one of --app or --action")
 	}
-	return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 		rep, err := svc.WhatIf(ctx, in)
 		if err != nil {
 			return err
@@ -471,8 +471,8 @@ func yesNo(b bool) string {
 
 // withCA runs fn with the sign-in service and the conditional access configuration it reads
 // from the store.
-func (c *command) withCA(ctx context.Context, fn func(*auth.Service, *policy.ConditionalAccessConfig) error) error {
-	return c.withStore(ctx, func(_ latchkey.Store, svc *auth.Service) error {
+func (c *command) withCA(ctx context.Context, fn func(*policyadmin.Service, *policy.ConditionalAccessConfig) error) error {
+	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 		cfg, err := svc.ConditionalAccess(ctx)
 		if err != nil {
 			return err

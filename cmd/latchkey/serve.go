@@ -15,12 +15,14 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // Serve is the `latchkey serve` command: ParseFlags, then Run starts listening and returns,
@@ -34,12 +36,16 @@ type Serve struct {
 	Stdout      io.Writer
 	Logger      *slog.Logger
 
-	Store    latchkey.Store
-	Auth     *auth.Service
-	listener net.Listener
-	http     *http.Server
-	stop     context.CancelFunc
-	done     chan struct{}
+	Store latchkey.Store
+	Auth  *signin.Service
+	// Policies changes policies (lint on save) over Auth.
+	Policies *policyadmin.Service
+	// Directory manages users and groups over Auth.
+	Directory *directory.Service
+	listener  net.Listener
+	http      *http.Server
+	stop      context.CancelFunc
+	done      chan struct{}
 }
 
 // ParseFlags reads the serve flags.
@@ -94,7 +100,9 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		s.listener.Close()
 		return err
 	}
-	s.Auth = auth.New(s.Store, wa, s.Logger)
+	s.Auth = signin.New(s.Store, wa, s.Logger)
+	s.Policies = policyadmin.New(s.Auth)
+	s.Directory = directory.New(s.Auth)
 	srv, err := server.New(s.Auth, s.Logger)
 	if err != nil {
 		s.listener.Close()
@@ -113,7 +121,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
-	pass, err := s.Auth.Bootstrap(ctx)
+	pass, err := s.Directory.Bootstrap(ctx)
 	if err != nil {
 		s.listener.Close()
 		return fmt.Errorf("bootstrap: %w", err)
@@ -121,7 +129,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if pass != "" {
 		// Printed, never logged: the pass is a secret and shown only this once.
 		fmt.Fprintf(s.Stdout, "Temporary Access Pass: %s (user %q, one-time, valid 60 minutes). Sign in at %s/signin/tap with user name %q and this pass, then add your passkey.\n",
-			pass, auth.BootstrapUPN, s.PublicURL, auth.BootstrapUPN)
+			pass, directory.BootstrapUPN, s.PublicURL, directory.BootstrapUPN)
 	}
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/postgres"
+	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
@@ -58,4 +64,34 @@ func describeError(err error) string {
 		return s
 	}
 	return err.Error()
+}
+
+// withStore runs fn with the opened store and an auth service on it.
+func (c *command) withStore(ctx context.Context, fn func(latchkey.Store, *signin.Service) error) error {
+	st, err := c.store.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st, signin.New(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil))))
+}
+
+// withDirectory is withStore for commands that change users and groups.
+func (c *command) withDirectory(ctx context.Context, fn func(latchkey.Store, *directory.Service) error) error {
+	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
+		return fn(st, directory.New(svc))
+	})
+}
+
+// withPolicyAdmin is withStore for commands that change policies.
+func (c *command) withPolicyAdmin(ctx context.Context, fn func(latchkey.Store, *policyadmin.Service) error) error {
+	return c.withStore(ctx, func(st latchkey.Store, svc *signin.Service) error {
+		return fn(st, policyadmin.New(svc))
+	})
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 func runTAP(ctx context.Context, args []string, out io.Writer) error {
@@ -25,7 +26,7 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 	if err := c.parse(args[1:], 1, "one user (UPN or id)"); err != nil {
 		return err
 	}
-	o := auth.IssueOptions{OneTime: oneTime, CreatedBy: "cli"}
+	o := signin.IssueOptions{OneTime: oneTime, CreatedBy: "cli"}
 	if lifetime != "" {
 		m, err := parseMinutes(lifetime)
 		if err != nil {
@@ -40,7 +41,7 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 		}
 		o.StartAt = t
 	}
-	return c.withStore(ctx, func(st latchkey.Store, svc *auth.Service) error {
+	return c.withDirectory(ctx, func(st latchkey.Store, svc *directory.Service) error {
 		u, err := findUser(ctx, st, c.args[0])
 		if err != nil {
 			return err

@@ -186,17 +186,3 @@ func DefaultNickname(p *latchkey.Passkey) string {
 	}
 	return "Passkey on this device"
 }
-
-// Description says in plain words, without jargon, what kind of passkey p is.
-func Description(p *latchkey.Passkey) string {
-	if p.Kind == latchkey.KindSynced {
-		return "Synced passkey: saved in your password manager and available on your other devices."
-	}
-	for _, t := range p.Transports {
-		switch t {
-		case "usb", "nfc", "ble", "smart-card":
-			return "Security key: a physical key you plug in or tap. It never leaves the key."
-		}
-	}
-	return "Device-bound passkey: stays on this one device and never leaves it."
-}

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // caEnv is a small directory behind a server: the signed-in admin (a pass only), a break-glass
@@ -42,7 +44,7 @@ func newCAEnv(t *testing.T) *caEnv {
 
 // lockoutAnswer is a lint refusal as the API sends it.
 type lockoutAnswer struct {
-	ErrorBody
+	httpedge.ErrorBody
 	AffectedUsers int `json:"affectedUsers"`
 	Findings      []struct {
 		PolicyName         string   `json:"policyName"`
@@ -76,7 +78,7 @@ func (a lockoutAnswer) names(code string) []string {
 func TestCAPoliciesAPI(t *testing.T) {
 	e := newCAEnv(t)
 	c := e.admin
-	base := caAPI + "/policies"
+	base := api.CAPath + "/policies"
 	body := map[string]any{"displayName": "Phishing-resistant MFA", "state": "enabledForReportingButNotEnforced",
 		"users":         map[string]any{"includeUsers": []string{"All"}},
 		"applications":  map[string]any{"includeApplications": []string{"All"}},
@@ -177,7 +179,7 @@ func TestCAPoliciesAPI(t *testing.T) {
 			AffectedUsers int
 		}
 	}
-	if r = c.get(caAPI + "/lint"); r.status != http.StatusOK {
+	if r = c.get(api.CAPath + "/lint"); r.status != http.StatusOK {
 		t.Fatalf("lint: %d", r.status)
 	}
 	if r.decode(t, &lint); len(lint.Value) != 1 || lint.Value[0].AffectedUsers != 1 {
@@ -190,17 +192,17 @@ func TestCAPoliciesAPI(t *testing.T) {
 
 	// Only global admins.
 	bob := e.h.newClient()
-	bob.mustSignInTAP("bob@example.com", e.h.issueTAP(e.bob, auth.IssueOptions{}))
-	for _, p := range []string{base, caAPI + "/lint", caAPI + "/namedLocations", caAPI + "/authenticationStrength/policies"} {
+	bob.mustSignInTAP("bob@example.com", e.h.issueTAP(e.bob, signin.IssueOptions{}))
+	for _, p := range []string{base, api.CAPath + "/lint", api.CAPath + "/namedLocations", api.CAPath + "/authenticationStrength/policies"} {
 		errorBody(t, bob.get(p), 403, "admin_required")
 	}
-	errorBody(t, bob.post(caAPI+"/evaluate", `{"user":"bob@example.com","app":"x"}`), 403, "admin_required")
+	errorBody(t, bob.post(api.CAPath+"/evaluate", `{"user":"bob@example.com","app":"x"}`), 403, "admin_required")
 }
 
 func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 	e := newCAEnv(t)
 	c := e.admin
-	sBase, lBase := caAPI+"/authenticationStrength/policies", caAPI+"/namedLocations"
+	sBase, lBase := api.CAPath+"/authenticationStrength/policies", api.CAPath+"/namedLocations"
 
 	var strengths struct{ Value []policy.Strength }
 	r := c.get(sBase)
@@ -234,7 +236,7 @@ func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 		"applications":  map[string]any{"includeApplications": []string{e.appID}},
 		"conditions":    map[string]any{"locations": map[string]any{"includeLocations": []string{"All"}, "excludeLocations": []string{"Office"}}},
 		"grantControls": map[string]any{"authenticationStrengthId": st.ID}}
-	if r = c.post(caAPI+"/policies", pol); r.status != http.StatusCreated {
+	if r = c.post(api.CAPath+"/policies", pol); r.status != http.StatusCreated {
 		t.Fatalf("create policy: %d %s", r.status, r.body)
 	}
 	var p policy.ConditionalAccessPolicy
@@ -260,7 +262,7 @@ func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 	}
 	eval := func(user, ip string) report {
 		t.Helper()
-		r := c.post(caAPI+"/evaluate", map[string]string{"user": user, "app": e.appID, "platform": "windows", "platformVersion": "10.0.22631", "ip": ip, "clientType": "browser"})
+		r := c.post(api.CAPath+"/evaluate", map[string]string{"user": user, "app": e.appID, "platform": "windows", "platformVersion": "10.0.22631", "ip": ip, "clientType": "browser"})
 		if r.status != http.StatusOK {
 			t.Fatalf("evaluate: %d %s", r.status, r.body)
 		}
@@ -283,7 +285,7 @@ func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 		t.Fatalf("from the office: %+v", rep)
 	}
 	// Enforced (carol is the one person affected), carol cannot meet it; bob can.
-	if r = c.send(http.MethodPatch, caAPI+"/policies/"+p.ID+"?lockoutOverride=1", `{"state":"enabled"}`); r.status != http.StatusOK {
+	if r = c.send(http.MethodPatch, api.CAPath+"/policies/"+p.ID+"?lockoutOverride=1", `{"state":"enabled"}`); r.status != http.StatusOK {
 		t.Fatalf("enable: %d %s", r.status, r.body)
 	}
 	if rep = eval("carol@example.com", "192.0.2.1"); rep.Result.CanMeet || rep.Methods[0].MeetsEnforced ||
@@ -307,7 +309,7 @@ func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 		{`{"user":"bob@example.com","userAction":"dance"}`, "invalid_request"},
 		{`{"user":"bob@example.com","device":"x"}`, "invalid_policy"},
 	} {
-		errorBody(t, c.post(caAPI+"/evaluate", bad.body), 400, bad.code)
+		errorBody(t, c.post(api.CAPath+"/evaluate", bad.body), 400, bad.code)
 	}
 	var locs struct{ Value []json.RawMessage }
 	r = c.get(lBase)
@@ -321,40 +323,40 @@ func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 func caJSONRoutes(t *testing.T, h *harness) []jsonRoute {
 	t.Helper()
 	ctx := context.Background()
-	p, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+	p, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := h.svc.CreateStrength(ctx, policy.Strength{Name: "Passkey", AllowedCombinations: []string{"passkey"}})
+	st, err := h.policies.CreateStrength(ctx, policy.Strength{Name: "Passkey", AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := h.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	loc, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pol := `{"displayName":"x","state":"disabled","users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"grantControls":{"block":true}}`
 	wrong := []string{`{"users": {"includeUsers": "All"}}`, `{"grantControls": {"block": "yes"}}`, `{"signInFrequency": "soon"}`}
 	return []jsonRoute{
-		{pattern: "POST " + caAPI + "/policies", method: "POST", path: caAPI + "/policies", session: true, valid: pol,
+		{pattern: "POST " + api.CAPath + "/policies", method: "POST", path: api.CAPath + "/policies", session: true, valid: pol,
 			wrongType: `{"displayName": 5}`, wrongCode: "wrong_type", moreWrong: wrong},
-		{pattern: "PUT " + caAPI + "/policies/{id}", method: "PUT", path: caAPI + "/policies/" + p.ID, session: true, valid: pol,
+		{pattern: "PUT " + api.CAPath + "/policies/{id}", method: "PUT", path: api.CAPath + "/policies/" + p.ID, session: true, valid: pol,
 			wrongType: `{"displayName": 5}`, wrongCode: "wrong_type", moreWrong: wrong},
-		{pattern: "PATCH " + caAPI + "/policies/{id}", method: "PATCH", path: caAPI + "/policies/" + p.ID, session: true, valid: `{"state":"disabled"}`,
+		{pattern: "PATCH " + api.CAPath + "/policies/{id}", method: "PATCH", path: api.CAPath + "/policies/" + p.ID, session: true, valid: `{"state":"disabled"}`,
 			wrongType: `{"state": 5}`, wrongCode: "wrong_type"},
-		{pattern: "POST " + caAPI + "/authenticationStrength/policies", method: "POST", path: caAPI + "/authenticationStrength/policies", session: true,
+		{pattern: "POST " + api.CAPath + "/authenticationStrength/policies", method: "POST", path: api.CAPath + "/authenticationStrength/policies", session: true,
 			valid: `{"displayName":"y","allowedCombinations":["passkey"]}`, wrongType: `{"allowedCombinations": "passkey"}`, wrongCode: "wrong_type",
 			moreWrong: []string{`{"passkeyConditions": {"kinds": "synced"}}`}},
-		{pattern: "PUT " + caAPI + "/authenticationStrength/policies/{id}", method: "PUT", path: caAPI + "/authenticationStrength/policies/" + st.ID, session: true,
+		{pattern: "PUT " + api.CAPath + "/authenticationStrength/policies/{id}", method: "PUT", path: api.CAPath + "/authenticationStrength/policies/" + st.ID, session: true,
 			valid: `{"displayName":"y","allowedCombinations":["passkey"]}`, wrongType: `{"displayName": []}`, wrongCode: "wrong_type"},
-		{pattern: "POST " + caAPI + "/namedLocations", method: "POST", path: caAPI + "/namedLocations", session: true,
+		{pattern: "POST " + api.CAPath + "/namedLocations", method: "POST", path: api.CAPath + "/namedLocations", session: true,
 			valid: `{"displayName":"z","ipRanges":["192.0.2.0/24"]}`, wrongType: `{"ipRanges": "192.0.2.0/24"}`, wrongCode: "wrong_type",
 			moreWrong: []string{`{"isTrusted": "yes"}`}},
-		{pattern: "PUT " + caAPI + "/namedLocations/{id}", method: "PUT", path: caAPI + "/namedLocations/" + loc.ID, session: true,
+		{pattern: "PUT " + api.CAPath + "/namedLocations/{id}", method: "PUT", path: api.CAPath + "/namedLocations/" + loc.ID, session: true,
 			valid: `{"displayName":"z","ipRanges":["192.0.2.0/24"]}`, wrongType: `{"displayName": true}`, wrongCode: "wrong_type"},
-		{pattern: "POST " + caAPI + "/evaluate", method: "POST", path: caAPI + "/evaluate", session: true,
+		{pattern: "POST " + api.CAPath + "/evaluate", method: "POST", path: api.CAPath + "/evaluate", session: true,
 			valid: `{"user":"bob@example.com","app":"x"}`, wrongType: `{"user": 5}`, wrongCode: "wrong_type"},
 	}
 }

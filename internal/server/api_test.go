@@ -10,8 +10,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 func TestHealthz(t *testing.T) {
@@ -28,15 +30,15 @@ func TestHealthz(t *testing.T) {
 func TestTAPSignInSetsSecureSessionCookie(t *testing.T) {
 	h := newHarness(t)
 	u := h.createUser("alice@example.com", false)
-	pass := h.issueTAP(u.ID, auth.IssueOptions{})
+	pass := h.issueTAP(u.ID, signin.IssueOptions{})
 	c := h.newClient()
 	r := c.signInTAP("alice@example.com", pass)
 	if r.status != http.StatusOK {
 		t.Fatalf("TAP sign-in: %d %s", r.status, r.body)
 	}
 	var got struct {
-		User    userJSON    `json:"user"`
-		Session sessionJSON `json:"session"`
+		User    api.UserJSON    `json:"user"`
+		Session api.SessionJSON `json:"session"`
 	}
 	r.decode(t, &got)
 	if got.User.ID != u.ID || got.User.UserPrincipalName != "alice@example.com" {
@@ -55,7 +57,7 @@ func TestTAPSignInSetsSecureSessionCookie(t *testing.T) {
 func checkSessionCookie(t *testing.T, r *response) {
 	t.Helper()
 	for _, ck := range r.resp.Cookies() {
-		if ck.Name != sessionCookie {
+		if ck.Name != httpedge.SessionCookie {
 			continue
 		}
 		if ck.Value == "" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
@@ -73,7 +75,7 @@ func TestRegistrationOptionsNeedSession(t *testing.T) {
 	errorBody(t, c.post("/api/v1/webauthn/registration/verify", "{}"), http.StatusUnauthorized, "not_signed_in")
 	errorBody(t, c.get("/api/v1/me"), http.StatusUnauthorized, "not_signed_in")
 	// A forged or stale cookie is no session either.
-	c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: sessionCookie, Value: "forged"}})
+	c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: httpedge.SessionCookie, Value: "forged"}})
 	errorBody(t, c.post("/api/v1/webauthn/registration/options", nil), http.StatusUnauthorized, "not_signed_in")
 }
 
@@ -135,7 +137,7 @@ func TestRegisterDeviceBoundPasskeyAndSignIn(t *testing.T) {
 		t.Fatalf("GET /api/v1/me after passkey sign-in: %d %s", me.status, me.body)
 	}
 	var meBody struct {
-		Session sessionJSON `json:"session"`
+		Session api.SessionJSON `json:"session"`
 	}
 	me.decode(t, &meBody)
 	if len(meBody.Session.Methods) != 1 || meBody.Session.Methods[0] != latchkey.MethodPasskey {
@@ -230,7 +232,7 @@ func TestSignOutEndsSession(t *testing.T) {
 	errorBody(t, c.get("/api/v1/me"), http.StatusUnauthorized, "not_signed_in")
 	// The session is gone on the server too, not only from the browser.
 	stale := h.newClient()
-	stale.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: sessionCookie, Value: token}})
+	stale.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: httpedge.SessionCookie, Value: token}})
 	errorBody(t, stale.get("/api/v1/me"), http.StatusUnauthorized, "not_signed_in")
 }
 
@@ -240,14 +242,14 @@ func TestMyPasskeysListRenameDelete(t *testing.T) {
 	first := c.mustRegister(h.newDevice())
 	second := c.mustRegister(h.newSyncedDevice())
 
-	list := func() []passkeyJSON {
+	list := func() []api.PasskeyJSON {
 		t.Helper()
 		r := c.get("/api/v1/me/passkeys")
 		if r.status != http.StatusOK {
 			t.Fatalf("list passkeys: %d %s", r.status, r.body)
 		}
 		var got struct {
-			Value []passkeyJSON `json:"value"`
+			Value []api.PasskeyJSON `json:"value"`
 		}
 		r.decode(t, &got)
 		return got.Value
@@ -262,7 +264,7 @@ func TestMyPasskeysListRenameDelete(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("rename: %d %s", r.status, r.body)
 	}
-	var renamed passkeyJSON
+	var renamed api.PasskeyJSON
 	r.decode(t, &renamed)
 	if renamed.ID != first.ID || renamed.Nickname != "Work laptop" {
 		t.Errorf("renamed passkey %+v, want %s named Work laptop", renamed.Passkey, first.ID)
@@ -348,7 +350,7 @@ func TestSyncedPasskey(t *testing.T) {
 	r := h.newClient().signIn(d, "")
 	checkPasskeySignIn(t, r, u)
 	var got struct {
-		Passkey passkeyJSON `json:"passkey"`
+		Passkey api.PasskeyJSON `json:"passkey"`
 	}
 	r.decode(t, &got)
 	if got.Passkey.Kind != latchkey.KindSynced {
@@ -427,7 +429,7 @@ func TestAdminCreatesUserAndIssuesTAP(t *testing.T) {
 	if r.status != http.StatusCreated {
 		t.Fatalf("issue TAP: %d %s", r.status, r.body)
 	}
-	var tap tapJSON
+	var tap api.TAPJSON
 	r.decode(t, &tap)
 	if tap.TemporaryAccessPass == "" || !tap.IsUsable || tap.MethodUsabilityReason != latchkey.TAPUsable || !tap.OneTime ||
 		tap.LifetimeMinutes != 60 || tap.CreatedBy != "admin@example.com" || tap.UserID != carol.ID {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 func TestAppsAPI(t *testing.T) {
@@ -113,7 +114,7 @@ func TestAppsPage(t *testing.T) {
 	token := admin.formCSRF()
 	postForm := func(c *client, path string, v url.Values, tok string) *response {
 		t.Helper()
-		v.Set(csrfField, tok)
+		v.Set(web.CSRFField, tok)
 		return c.do(http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
 	}
 

@@ -13,9 +13,11 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // jsonRoute is a route that reads a JSON body, with a well-formed body for it and a body that is
@@ -38,7 +40,7 @@ func TestBadJSONInput(t *testing.T) {
 	admin, adminUser := h.signedInClient("admin@example.com", true)
 	pk := admin.mustRegister(h.newDevice())
 	target := h.createUser("bob@example.com", false)
-	h.issueTAP(target.ID, auth.IssueOptions{})
+	h.issueTAP(target.ID, signin.IssueOptions{})
 	ctx := context.Background()
 	tapBefore, err := h.store.FindAccessPassByUser(ctx, target.ID)
 	if err != nil {
@@ -82,7 +84,7 @@ func TestBadJSONInput(t *testing.T) {
 				{"not JSON at all", "application/json", `username=bob`, 400, "malformed_json"},
 				{"truncated", "application/json", rt.valid[:len(rt.valid)/2], 400, "malformed_json"},
 				{"trailing data", "application/json", rt.valid + `{}`, 400, "malformed_json"},
-				{"oversized", "application/json", `{"username":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "body_too_large"},
+				{"oversized", "application/json", `{"username":"` + strings.Repeat("a", httpedge.MaxBodyBytes) + `"}`, 413, "body_too_large"},
 				{"text/plain", "text/plain", rt.valid, 415, "unsupported_media_type"},
 				{"form", "application/x-www-form-urlencoded", "username=bob&tap=abcdefgh", 415, "unsupported_media_type"},
 				{"multipart", "multipart/form-data; boundary=x", "--x--", 415, "unsupported_media_type"},
@@ -332,9 +334,9 @@ func TestWrongOrigin(t *testing.T) {
 
 	d := h.newDevice()
 	c.mustRegister(d)
-	for name, edit := range map[string]func(*device){
-		"origin": func(d *device) { d.rp.Origin = "https://evil.example" },
-		"RP ID":  func(d *device) { d.rp.ID = "evil.example" },
+	for name, edit := range map[string]func(*authenticator){
+		"origin": func(d *authenticator) { d.rp.Origin = "https://evil.example" },
+		"RP ID":  func(d *authenticator) { d.rp.ID = "evil.example" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			wrong := *d
@@ -353,7 +355,7 @@ func TestTAPRefusals(t *testing.T) {
 	alice := h.createUser("alice@example.com", false)
 
 	t.Run("expired", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 60})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{LifetimeMinutes: 60})
 		h.clock.Advance(61 * time.Minute)
 		c := h.newClient()
 		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_expired")
@@ -361,14 +363,14 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("not yet valid", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{StartAt: h.clock.Now().Add(time.Hour)})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{StartAt: h.clock.Now().Add(time.Hour)})
 		c := h.newClient()
 		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_not_yet_valid")
 		checkNoSession(t, c)
 	})
 
 	t.Run("one-time used", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{OneTime: true})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{OneTime: true})
 		h.newClient().mustSignInTAP("alice@example.com", pass)
 		c := h.newClient()
 		errorBody(t, c.signInTAP("alice@example.com", pass), http.StatusUnauthorized, "tap_used")
@@ -376,7 +378,7 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("guessed", func(t *testing.T) {
-		h.issueTAP(alice.ID, auth.IssueOptions{})
+		h.issueTAP(alice.ID, signin.IssueOptions{})
 		c := h.newClient()
 		wrong := errorBody(t, c.signInTAP("alice@example.com", "ABCDEFGH"), http.StatusUnauthorized, "tap_invalid")
 		checkNoSession(t, c)
@@ -390,8 +392,8 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("throttled", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{}) // a new pass clears the user's count
-		c := h.newClientAt("127.0.0.2")                   // an address with no guesses yet
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{}) // a new pass clears the user's count
+		c := h.newClientAt("127.0.0.2")                     // an address with no guesses yet
 		for i := 0; i < 5; i++ {
 			errorBody(t, c.signInTAP("alice@example.com", "WRONGPASS"), http.StatusUnauthorized, "tap_invalid")
 		}
@@ -416,7 +418,7 @@ func TestTAPRefusals(t *testing.T) {
 	})
 
 	t.Run("disabled account", func(t *testing.T) {
-		pass := h.issueTAP(alice.ID, auth.IssueOptions{})
+		pass := h.issueTAP(alice.ID, signin.IssueOptions{})
 		if _, err := h.store.UpdateUser(ctx, alice.ID, func(u *latchkey.User) error { u.Enabled = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -429,7 +431,7 @@ func TestTAPRefusals(t *testing.T) {
 func TestCrossOriginRequestsRefused(t *testing.T) {
 	h := newHarness(t)
 	alice := h.createUser("alice@example.com", false)
-	pass := h.issueTAP(alice.ID, auth.IssueOptions{})
+	pass := h.issueTAP(alice.ID, signin.IssueOptions{})
 	body := `{"username":"alice@example.com","tap":"` + pass + `"}`
 
 	for name, header := range map[string][]string{
@@ -582,23 +584,23 @@ func TestGarbageIsNotStored(t *testing.T) {
 	ctx := context.Background()
 	admin, adminUser := h.signedInClient("admin@example.com", true)
 	pk := admin.mustRegister(h.newDevice())
-	pol, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Block everyone off", State: policy.CAStateDisabled,
+	pol, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Block everyone off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Second", State: policy.CAStateDisabled,
+	other, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Second", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := h.svc.CreateStrength(ctx, policy.Strength{Name: "Passkey only", AllowedCombinations: []string{"passkey"}})
+	st, err := h.policies.CreateStrength(ctx, policy.Strength{Name: "Passkey only", AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := h.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	loc, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,12 +618,12 @@ func TestGarbageIsNotStored(t *testing.T) {
 		{"POST", "/api/v1/users", func(n string) string { return `{"userPrincipalName":` + n + `}` }, "invalid_user", "unknown_field"},
 		{"POST", "/api/v1/users", func(n string) string { return `{"userPrincipalName":"named@example.com","displayName":` + n + `}` }, "invalid_name", "unknown_field"},
 		{"PATCH", "/api/v1/me/passkeys/" + pk.ID, func(n string) string { return `{"displayName":` + n + `}` }, "invalid_name", "unknown_field"},
-		{"POST", caAPI + "/policies", caPolicy, "invalid_name", "invalid_policy"},
-		{"PUT", caAPI + "/policies/" + pol.ID, caPolicy, "invalid_name", "invalid_policy"},
-		{"POST", caAPI + "/authenticationStrength/policies", func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
-		{"PUT", caAPI + "/authenticationStrength/policies/" + st.ID, func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
-		{"POST", caAPI + "/namedLocations", func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
-		{"PUT", caAPI + "/namedLocations/" + loc.ID, func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
+		{"POST", api.CAPath + "/policies", caPolicy, "invalid_name", "invalid_policy"},
+		{"PUT", api.CAPath + "/policies/" + pol.ID, caPolicy, "invalid_name", "invalid_policy"},
+		{"POST", api.CAPath + "/authenticationStrength/policies", func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
+		{"PUT", api.CAPath + "/authenticationStrength/policies/" + st.ID, func(n string) string { return `{"displayName":` + n + `,"allowedCombinations":["passkey"]}` }, "invalid_name", "invalid_policy"},
+		{"POST", api.CAPath + "/namedLocations", func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
+		{"PUT", api.CAPath + "/namedLocations/" + loc.ID, func(n string) string { return `{"displayName":` + n + `,"ipRanges":["192.0.2.0/24"]}` }, "invalid_name", "invalid_policy"},
 		{"POST", "/api/v1/applications", func(n string) string { return `{"name":` + n + `,"redirectUris":["https://a.example/cb"]}` }, "invalid_name", "unknown_field"},
 		{"PUT", "/api/v1/policies/authenticationMethods", profile, "invalid_name", "invalid_policy"},
 	}
@@ -681,10 +683,10 @@ func TestGarbageIsNotStored(t *testing.T) {
 	for _, tc := range []struct {
 		method, path, body, code string
 	}{
-		{"POST", caAPI + "/policies", caPolicy(q("SECOND")), "policy_exists"},
-		{"PUT", caAPI + "/policies/" + pol.ID, caPolicy(q("second")), "policy_exists"},
-		{"POST", caAPI + "/authenticationStrength/policies", `{"displayName":"FINE-NAME-5@EXAMPLE.COM","allowedCombinations":["passkey"]}`, "strength_exists"},
-		{"POST", caAPI + "/namedLocations", `{"displayName":"fine-name-7@example.com","ipRanges":["192.0.2.0/24"]}`, "location_exists"},
+		{"POST", api.CAPath + "/policies", caPolicy(q("SECOND")), "policy_exists"},
+		{"PUT", api.CAPath + "/policies/" + pol.ID, caPolicy(q("second")), "policy_exists"},
+		{"POST", api.CAPath + "/authenticationStrength/policies", `{"displayName":"FINE-NAME-5@EXAMPLE.COM","allowedCombinations":["passkey"]}`, "strength_exists"},
+		{"POST", api.CAPath + "/namedLocations", `{"displayName":"fine-name-7@example.com","ipRanges":["192.0.2.0/24"]}`, "location_exists"},
 		{"POST", "/api/v1/applications", `{"name":"INTRANET","redirectUris":["https://b.example/cb"]}`, "app_exists"},
 		{"POST", "/api/v1/users", `{"userPrincipalName":"ADMIN@example.com"}`, "user_exists"},
 		{"PUT", "/api/v1/policies/authenticationMethods", `{"passkey":{"passkeyProfiles":[` +
@@ -696,7 +698,7 @@ func TestGarbageIsNotStored(t *testing.T) {
 	if after := storedState(t, h, adminUser.ID); after != state {
 		t.Errorf("a refused duplicate changed what is stored")
 	}
-	if got, _ := h.svc.FindCAPolicy(ctx, other.ID); got.Name != "Second" {
+	if got, _ := h.policies.FindCAPolicy(ctx, other.ID); got.Name != "Second" {
 		t.Errorf("policy %s is now named %q", other.ID, got.Name)
 	}
 
@@ -708,14 +710,14 @@ func TestGarbageIsNotStored(t *testing.T) {
 			{"POST", "/api/v1/users/" + id + "/authentication/temporaryAccessPassMethods", "{}"},
 			{"PATCH", "/api/v1/me/passkeys/" + id, `{"displayName":"x"}`},
 			{"DELETE", "/api/v1/me/passkeys/" + id, ""},
-			{"GET", caAPI + "/policies/" + id, ""},
-			{"PUT", caAPI + "/policies/" + id, caPolicy(q("Fresh"))},
-			{"PATCH", caAPI + "/policies/" + id, `{"state":"disabled"}`},
-			{"DELETE", caAPI + "/policies/" + id, ""},
-			{"PUT", caAPI + "/authenticationStrength/policies/" + id, `{"displayName":"Fresh","allowedCombinations":["passkey"]}`},
-			{"DELETE", caAPI + "/authenticationStrength/policies/" + id, ""},
-			{"PUT", caAPI + "/namedLocations/" + id, `{"displayName":"Fresh","ipRanges":["192.0.2.0/24"]}`},
-			{"DELETE", caAPI + "/namedLocations/" + id, ""},
+			{"GET", api.CAPath + "/policies/" + id, ""},
+			{"PUT", api.CAPath + "/policies/" + id, caPolicy(q("Fresh"))},
+			{"PATCH", api.CAPath + "/policies/" + id, `{"state":"disabled"}`},
+			{"DELETE", api.CAPath + "/policies/" + id, ""},
+			{"PUT", api.CAPath + "/authenticationStrength/policies/" + id, `{"displayName":"Fresh","allowedCombinations":["passkey"]}`},
+			{"DELETE", api.CAPath + "/authenticationStrength/policies/" + id, ""},
+			{"PUT", api.CAPath + "/namedLocations/" + id, `{"displayName":"Fresh","ipRanges":["192.0.2.0/24"]}`},
+			{"DELETE", api.CAPath + "/namedLocations/" + id, ""},
 			{"DELETE", "/api/v1/applications/" + id, ""},
 		} {
 			ct := ""
@@ -745,13 +747,13 @@ func TestFormRefusesUnofferedValues(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	admin, adminUser := h.signedInClient("admin@example.com", true)
-	pol, _, err := h.svc.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+	pol, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := h.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	loc, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}

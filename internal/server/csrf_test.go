@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // TestCSRFTokenBoundToSession performs the attacks on the form token literally: a value that
@@ -23,7 +24,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	rename := "/my/security-info/passkeys/" + pk.ID + "/rename"
 	post := func(c *client, path, token string, fields url.Values) *response {
 		t.Helper()
-		v := url.Values{csrfField: {token}}
+		v := url.Values{web.CSRFField: {token}}
 		for k, vs := range fields {
 			v[k] = vs
 		}
@@ -42,19 +43,19 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	name := func() string { return h.passkeys(aliceUser.ID)[0].Nickname }
 	before := name()
 	setCSRFCookie := func(c *client, v string) {
-		c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: csrfCookie, Value: v, Path: "/"}})
+		c.jar.SetCookies(h.originURL(), []*http.Cookie{{Name: web.CSRFCookie, Value: v, Path: "/"}})
 	}
 
 	// The double-submit of old: any value equal to the cookie, even one character.
 	setCSRFCookie(alice, "a")
 	expired("one-character token equal to a one-character cookie", post(alice, rename, "a", url.Values{"name": {"Pwned"}}))
-	whole := auth.NewToken()
+	whole := signin.NewToken()
 	setCSRFCookie(alice, whole)
 	expired("token equal to the cookie", post(alice, rename, whole, url.Values{"name": {"Pwned"}}))
 	anon := h.newClient()
 	setCSRFCookie(anon, "a")
 	carol := h.createUser("carol@example.com", false)
-	carolPass := h.issueTAP(carol.ID, auth.IssueOptions{})
+	carolPass := h.issueTAP(carol.ID, signin.IssueOptions{})
 	expired("sign-in form with a one-character token equal to the cookie",
 		post(anon, "/signin/tap", "a", url.Values{"username": {"carol@example.com"}, "tap": {carolPass}}))
 	checkNoSession(t, anon)
@@ -87,7 +88,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 		t.Fatalf("sign-out: %d %.500s", r.status, r.body)
 	}
 	expired("token replayed after sign-out", post(alice, "/signin/tap", own, url.Values{"username": {"carol@example.com"}, "tap": {carolPass}}))
-	alice.mustSignInTAP("alice@example.com", h.issueTAP(aliceUser.ID, auth.IssueOptions{}))
+	alice.mustSignInTAP("alice@example.com", h.issueTAP(aliceUser.ID, signin.IssueOptions{}))
 	expired("token replayed in the next session", post(alice, rename, own, url.Values{"name": {"Pwned"}}))
 	if got := name(); got != "Laptop" {
 		t.Errorf("a replayed token renamed the passkey to %q", got)

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 var pageErrorRE = regexp.MustCompile(`(?s)<div[^>]*\bid="page-error"[^>]*>.*?</div>`)
@@ -46,7 +48,7 @@ func checkErrorPage(t *testing.T, r *response, code string) string {
 		t.Errorf("#page-error does not show the correlation id %q: %s", cid, box)
 	}
 	for _, ck := range r.resp.Cookies() {
-		if ck.Name == sessionCookie && ck.Value != "" {
+		if ck.Name == httpedge.SessionCookie && ck.Value != "" {
 			t.Errorf("a refusal set a session cookie")
 		}
 	}
@@ -80,7 +82,7 @@ func TestBadFormInput(t *testing.T) {
 	token := admin.formCSRF()
 	pk := admin.mustRegister(h.newDevice())
 	bob := h.createUser("bob@example.com", false)
-	bobPass := h.issueTAP(bob.ID, auth.IssueOptions{})
+	bobPass := h.issueTAP(bob.ID, signin.IssueOptions{})
 	bobTAP, err := h.store.FindAccessPassByUser(ctx, bob.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func TestBadFormInput(t *testing.T) {
 	caBefore := caSnapshot(t, h)
 	const form = "application/x-www-form-urlencoded"
 	withCSRF := func(v url.Values, tok string) string {
-		v2 := url.Values{csrfField: {tok}}
+		v2 := url.Values{web.CSRFField: {tok}}
 		for k, vs := range v {
 			v2[k] = vs
 		}
@@ -142,10 +144,10 @@ func TestBadFormInput(t *testing.T) {
 			}{
 				{"missing CSRF field", rt.c, form, rt.fields.Encode(), nil, 403, "csrf_failed"},
 				{"empty CSRF field", rt.c, form, withCSRF(rt.fields, ""), nil, 403, "csrf_failed"},
-				{"wrong CSRF", rt.c, form, withCSRF(rt.fields, auth.NewToken()), nil, 403, "csrf_failed"},
+				{"wrong CSRF", rt.c, form, withCSRF(rt.fields, signin.NewToken()), nil, 403, "csrf_failed"},
 				{"CSRF in the query only", rt.c, form, rt.fields.Encode(), nil, 403, "csrf_failed"},
 				{"no CSRF cookie", noCookie, form, withCSRF(rt.fields, rt.token), nil, 403, "csrf_failed"},
-				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", MaxBodyBytes), nil, 413, "form_too_large"},
+				{"oversized", rt.c, form, withCSRF(rt.fields, rt.token) + "&pad=" + strings.Repeat("a", httpedge.MaxBodyBytes), nil, 413, "form_too_large"},
 				{"malformed urlencoding", rt.c, form, withCSRF(rt.fields, rt.token) + "&x=%zz", nil, 400, "malformed_form"},
 				{"semicolon separator", rt.c, form, withCSRF(rt.fields, rt.token) + ";x=y", nil, 400, "malformed_form"},
 				{"JSON", rt.c, "application/json", `{"csrf":"` + rt.token + `","name":"x","upn":"x@example.com"}`, nil, 403, "csrf_failed"},
@@ -157,7 +159,7 @@ func TestBadFormInput(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					path := rt.path
 					if tc.name == "CSRF in the query only" {
-						path += "?" + csrfField + "=" + url.QueryEscape(rt.token)
+						path += "?" + web.CSRFField + "=" + url.QueryEscape(rt.token)
 					}
 					r := tc.c.do(http.MethodPost, path, tc.contentType, strings.NewReader(tc.body), tc.header...)
 					if r.status != tc.status {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/api"
 )
 
 // checkCARefusal checks a conditional access refusal: the error JSON with its four fields, and,
@@ -47,10 +49,10 @@ func FuzzConditionalAccessPolicies(f *testing.F) {
 	addAll(f, brokenJSON...)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, q := range []string{"", "?lockoutOverride=1", "?lockoutOverride=-1"} {
-			r := fs.serve(t, fs.request(http.MethodPost, caAPI+"/policies"+q, "application/json", body, cookie))
+			r := fs.serve(t, fs.request(http.MethodPost, api.CAPath+"/policies"+q, "application/json", body, cookie))
 			checkCARefusal(t, r)
 		}
-		r := fs.serve(t, fs.request(http.MethodPost, caAPI+"/evaluate", "application/json", body, cookie))
+		r := fs.serve(t, fs.request(http.MethodPost, api.CAPath+"/evaluate", "application/json", body, cookie))
 		checkCARefusal(t, r)
 	})
 }

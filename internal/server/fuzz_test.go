@@ -15,8 +15,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // The fuzz targets below send every input through the real handler (Server.Handler, with its
@@ -114,7 +117,7 @@ func sessionOf(f *testing.F, c *client) *http.Cookie {
 	if ck == nil {
 		f.Fatal("the client holds no session")
 	}
-	return &http.Cookie{Name: sessionCookie, Value: ck.Value}
+	return &http.Cookie{Name: httpedge.SessionCookie, Value: ck.Value}
 }
 
 // count and since let a fuzz call see what the server logged while serving it.
@@ -146,7 +149,7 @@ var brokenJSON = []string{
 func FuzzTAPSignIn(f *testing.F) {
 	fs := newFuzzServer(f)
 	alice := fs.h.createUser("alice@example.com", false)
-	pass := fs.h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 480})
+	pass := fs.h.issueTAP(alice.ID, signin.IssueOptions{LifetimeMinutes: 480})
 	fs.h.createUser("bob@example.com", false) // a user without a pass
 
 	// Valid first, so that the per-user throttle has not started when it runs.
@@ -170,7 +173,7 @@ func FuzzTAPSignIn(f *testing.F) {
 		req := fs.request(http.MethodPost, "/api/v1/signin/tap", "application/json", body)
 		fs.freshAddress(req)
 		r := fs.serveAPI(t, req)
-		if r.status == http.StatusOK && !hasCookie(r, sessionCookie) {
+		if r.status == http.StatusOK && !hasCookie(r, httpedge.SessionCookie) {
 			t.Errorf("a TAP sign-in answered 200 without a session cookie: %s", r.body)
 		}
 	})
@@ -244,7 +247,7 @@ func (fs *fuzzServer) challengeFor(t *testing.T, path string, body []byte, cooki
 
 // signed returns the device's signature over authData and the hash of clientDataJSON, as
 // WebAuthn assertions and packed self-attestation sign.
-func (d *device) signed(t *testing.T, authData, clientDataJSON []byte) []byte {
+func (d *authenticator) signed(t *testing.T, authData, clientDataJSON []byte) []byte {
 	cdHash := sha256.Sum256(clientDataJSON)
 	digest := sha256.Sum256(append(bytes.Clone(authData), cdHash[:]...))
 	sig, err := d.cred.Key.Sign(digest[:])
@@ -256,7 +259,7 @@ func (d *device) signed(t *testing.T, authData, clientDataJSON []byte) []byte {
 
 // authData returns authenticator data for the harness's relying party: flags, sign count and,
 // when attested is set, the device's AAGUID, credential id and COSE public key.
-func (d *device) authData(flags byte, count uint32, attested bool) []byte {
+func (d *authenticator) authData(flags byte, count uint32, attested bool) []byte {
 	rpIDHash := sha256.Sum256([]byte(d.rp.ID))
 	b := append(rpIDHash[:], flags, byte(count>>24), byte(count>>16), byte(count>>8), byte(count))
 	if attested {
@@ -353,7 +356,7 @@ func newRegistrationFuzz(f *testing.F) *registrationFuzz {
 func (rf *registrationFuzz) verify(t *testing.T, body []byte) *response {
 	r := rf.fs.serveAPI(t, rf.fs.request(http.MethodPost, "/api/v1/webauthn/registration/verify", "application/json", body, rf.cookie))
 	if r.status == http.StatusOK {
-		var pk passkeyJSON
+		var pk api.PasskeyJSON
 		if err := json.Unmarshal(r.body, &pk); err != nil || pk.Passkey == nil || pk.ID == "" {
 			t.Fatalf("registration answer %s (%v)", r.body, err)
 		}
@@ -464,7 +467,7 @@ func FuzzAuthenticationOptions(f *testing.F) {
 type authenticationFuzz struct {
 	fs       *fuzzServer
 	user     *latchkey.User
-	d        *device
+	d        *authenticator
 	pristine *latchkey.Passkey
 	good     string
 }
@@ -485,7 +488,7 @@ func newAuthenticationFuzz(f *testing.F) *authenticationFuzz {
 
 func (af *authenticationFuzz) verify(t *testing.T, body []byte) *response {
 	r := af.fs.serveAPI(t, af.fs.request(http.MethodPost, "/api/v1/webauthn/authentication/verify", "application/json", body))
-	if r.status == http.StatusOK && !hasCookie(r, sessionCookie) {
+	if r.status == http.StatusOK && !hasCookie(r, httpedge.SessionCookie) {
 		t.Errorf("a passkey sign-in answered 200 without a session cookie: %s", r.body)
 	}
 	ctx := context.Background()
@@ -664,7 +667,7 @@ func FuzzIssueTAP(f *testing.F) {
 		path := "/api/v1/users/" + url.PathEscape(id) + "/authentication/temporaryAccessPassMethods"
 		r := fs.serveAPI(t, fs.request(http.MethodPost, path, "application/json", body, cookie))
 		if r.status == http.StatusCreated {
-			var tap tapJSON
+			var tap api.TAPJSON
 			if err := json.Unmarshal(r.body, &tap); err != nil || tap.TemporaryAccessPass == "" {
 				t.Errorf("issued pass %s (%v)", r.body, err)
 			}
@@ -678,17 +681,17 @@ func FuzzIssueTAP(f *testing.F) {
 // csrfPair returns a pre-session cookie and the form field that a page shown to a browser with
 // it (and with session, when not nil) would carry.
 func (fs *fuzzServer) csrfPair(tb testing.TB, session *http.Cookie) (*http.Cookie, string) {
-	c := &http.Cookie{Name: csrfCookie, Value: auth.NewToken()}
+	c := &http.Cookie{Name: web.CSRFCookie, Value: signin.NewToken()}
 	r := httptest.NewRequest(http.MethodGet, fs.h.origin+"/", nil)
 	r.AddCookie(c)
 	if session != nil {
 		r.AddCookie(session)
 	}
-	tok, err := fs.h.srv.csrfToken(httptest.NewRecorder(), r)
+	tok, err := fs.h.srv.web.CSRFToken(httptest.NewRecorder(), r)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return c, csrfField + "=" + url.QueryEscape(tok) + "&"
+	return c, web.CSRFField + "=" + url.QueryEscape(tok) + "&"
 }
 
 // FuzzTAPForm fuzzes the TAP sign-in form. Every input follows a valid CSRF field, so that the
@@ -696,7 +699,7 @@ func (fs *fuzzServer) csrfPair(tb testing.TB, session *http.Cookie) (*http.Cooki
 func FuzzTAPForm(f *testing.F) {
 	fs := newFuzzServer(f)
 	alice := fs.h.createUser("alice@example.com", false)
-	pass := fs.h.issueTAP(alice.ID, auth.IssueOptions{LifetimeMinutes: 480})
+	pass := fs.h.issueTAP(alice.ID, signin.IssueOptions{LifetimeMinutes: 480})
 	csrf, field := fs.csrfPair(f, nil)
 	for _, body := range []string{
 		"username=alice%40example.com&tap=" + pass,
@@ -719,7 +722,7 @@ func FuzzTAPForm(f *testing.F) {
 		req := fs.request(http.MethodPost, "/signin/tap", "application/x-www-form-urlencoded", []byte(field+form), csrf)
 		fs.freshAddress(req)
 		r := fs.servePage(t, req)
-		if r.status == http.StatusSeeOther && !hasCookie(r, sessionCookie) {
+		if r.status == http.StatusSeeOther && !hasCookie(r, httpedge.SessionCookie) {
 			t.Errorf("a TAP form sign-in redirected without a session cookie")
 		}
 	})

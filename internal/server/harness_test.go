@@ -19,13 +19,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/loadtest"
+	"github.com/latchkey/latchkey/internal/policyadmin"
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
+	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
@@ -73,15 +76,17 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 
 // harness is a Latchkey server on a real SQLite store, reached at http://localhost:PORT.
 type harness struct {
-	t      testing.TB // a *testing.F for fuzz targets, which build one harness for all inputs
-	store  *sqlite.Store
-	svc    *auth.Service
-	srv    *Server
-	ts     *httptest.Server
-	origin string // http://localhost:PORT: the WebAuthn origin and the base of every request
-	clock  *testClock
-	rp     virtualwebauthn.RelyingParty
-	errors *errorLog
+	t     testing.TB // a *testing.F for fuzz targets, which build one harness for all inputs
+	store *sqlite.Store
+	svc   *signin.Service
+	// policies changes policies as the admin surfaces do (lint on save).
+	policies *policyadmin.Service
+	srv      *Server
+	ts       *httptest.Server
+	origin   string // http://localhost:PORT: the WebAuthn origin and the base of every request
+	clock    *testClock
+	rp       virtualwebauthn.RelyingParty
+	errors   *errorLog
 }
 
 func newHarness(t testing.TB) *harness {
@@ -111,7 +116,7 @@ func newHarness(t testing.TB) *harness {
 	elog := &errorLog{}
 	logger := slog.New(elog)
 	clock := &testClock{}
-	svc := auth.New(store, wa, logger)
+	svc := signin.New(store, wa, logger)
 	svc.Now = clock.Now
 	srv, err := New(svc, logger)
 	if err != nil {
@@ -119,7 +124,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	handler = srv.Handler()
 
-	h := &harness{t: t, store: store, svc: svc, srv: srv, ts: ts, origin: origin, clock: clock, errors: elog,
+	h := &harness{t: t, store: store, svc: svc, policies: policyadmin.New(svc), srv: srv, ts: ts, origin: origin, clock: clock, errors: elog,
 		rp: virtualwebauthn.RelyingParty{ID: "localhost", Name: "Latchkey test", Origin: origin}}
 	t.Cleanup(func() {
 		elog.mu.Lock()
@@ -148,7 +153,7 @@ func (h *harness) createUser(upn string, admin bool) *latchkey.User {
 }
 
 // issueTAP issues a pass for user and returns it.
-func (h *harness) issueTAP(userID string, o auth.IssueOptions) string {
+func (h *harness) issueTAP(userID string, o signin.IssueOptions) string {
 	h.t.Helper()
 	pass, _, err := h.svc.IssueAccessPass(context.Background(), userID, o)
 	if err != nil {
@@ -287,7 +292,7 @@ func (h *harness) originURL() *url.URL {
 // sessionCookie returns the session cookie the jar would send, or nil.
 func (c *client) sessionCookie() *http.Cookie {
 	for _, ck := range c.jar.Cookies(c.h.originURL()) {
-		if ck.Name == sessionCookie {
+		if ck.Name == httpedge.SessionCookie {
 			return ck
 		}
 	}
@@ -316,29 +321,29 @@ func (h *harness) signedInClient(upn string, admin bool) (*client, *latchkey.Use
 	h.t.Helper()
 	u := h.createUser(upn, admin)
 	c := h.newClient()
-	c.mustSignInTAP(upn, h.issueTAP(u.ID, auth.IssueOptions{}))
+	c.mustSignInTAP(upn, h.issueTAP(u.ID, signin.IssueOptions{}))
 	return c, u
 }
 
-// device is a software authenticator holding one credential.
-type device struct {
+// authenticator is a software authenticator holding one credential.
+type authenticator struct {
 	auth virtualwebauthn.Authenticator
 	cred virtualwebauthn.Credential
 	rp   virtualwebauthn.RelyingParty
 }
 
 // newDevice returns a device-bound authenticator (BE=0) for the harness's relying party.
-func (h *harness) newDevice() *device {
+func (h *harness) newDevice() *authenticator {
 	return h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{})
 }
 
 // newSyncedDevice returns an authenticator whose credentials are backed up (BE=1, BS=1).
-func (h *harness) newSyncedDevice() *device {
+func (h *harness) newSyncedDevice() *authenticator {
 	return h.newDeviceWith(virtualwebauthn.AuthenticatorOptions{BackupEligible: true, BackupState: true})
 }
 
-func (h *harness) newDeviceWith(o virtualwebauthn.AuthenticatorOptions) *device {
-	return &device{auth: virtualwebauthn.NewAuthenticatorWithOptions(o), cred: newCredential(h.t), rp: h.rp}
+func (h *harness) newDeviceWith(o virtualwebauthn.AuthenticatorOptions) *authenticator {
+	return &authenticator{auth: virtualwebauthn.NewAuthenticatorWithOptions(o), cred: newCredential(h.t), rp: h.rp}
 }
 
 // newCredential returns a P-256 credential (loadtest.NewCredential works around virtualwebauthn
@@ -354,7 +359,7 @@ func newCredential(t testing.TB) virtualwebauthn.Credential {
 
 // attest answers creation options (the server's JSON) as navigator.credentials.create would,
 // and remembers the user handle for later discoverable sign-ins.
-func (d *device) attest(t testing.TB, options []byte) string {
+func (d *authenticator) attest(t testing.TB, options []byte) string {
 	t.Helper()
 	o, err := virtualwebauthn.ParseAttestationOptions(string(options))
 	if err != nil {
@@ -365,7 +370,7 @@ func (d *device) attest(t testing.TB, options []byte) string {
 }
 
 // assert answers request options with the credential's current sign count.
-func (d *device) assert(t testing.TB, options []byte) string {
+func (d *authenticator) assert(t testing.TB, options []byte) string {
 	t.Helper()
 	o, err := virtualwebauthn.ParseAssertionOptions(string(options))
 	if err != nil {
@@ -385,19 +390,19 @@ func (c *client) registrationOptions() []byte {
 }
 
 // register runs a whole registration with d and returns the verify answer.
-func (c *client) register(d *device) *response {
+func (c *client) register(d *authenticator) *response {
 	c.h.t.Helper()
 	return c.post("/api/v1/webauthn/registration/verify", d.attest(c.h.t, c.registrationOptions()))
 }
 
 // mustRegister registers d and returns the new passkey as the server described it.
-func (c *client) mustRegister(d *device) passkeyJSON {
+func (c *client) mustRegister(d *authenticator) api.PasskeyJSON {
 	c.h.t.Helper()
 	r := c.register(d)
 	if r.status != http.StatusOK {
 		c.h.t.Fatalf("registration verify: %d %s", r.status, r.body)
 	}
-	var pk passkeyJSON
+	var pk api.PasskeyJSON
 	r.decode(c.h.t, &pk)
 	return pk
 }
@@ -418,7 +423,7 @@ func (c *client) authenticationOptions(username string) []byte {
 
 // signIn runs a passkey sign-in with d, advancing its sign count first as a real
 // authenticator does, and returns the verify answer.
-func (c *client) signIn(d *device, username string) *response {
+func (c *client) signIn(d *authenticator, username string) *response {
 	c.h.t.Helper()
 	d.cred.Counter++
 	return c.post("/api/v1/webauthn/authentication/verify", d.assert(c.h.t, c.authenticationOptions(username)))
@@ -426,7 +431,7 @@ func (c *client) signIn(d *device, username string) *response {
 
 // errorBody checks that r is a refusal with the given status and code in the documented JSON
 // shape (DESIGN §4), every field filled, and returns it.
-func errorBody(t *testing.T, r *response, status int, code string) ErrorBody {
+func errorBody(t *testing.T, r *response, status int, code string) httpedge.ErrorBody {
 	t.Helper()
 	if r.status != status {
 		t.Errorf("status %d, want %d (body %s)", r.status, status, r.body)
@@ -435,7 +440,7 @@ func errorBody(t *testing.T, r *response, status int, code string) ErrorBody {
 }
 
 // checkErrorShape checks a 4xx refusal's JSON shape and, when code is not empty, its code.
-func checkErrorShape(t *testing.T, r *response, code string) ErrorBody {
+func checkErrorShape(t *testing.T, r *response, code string) httpedge.ErrorBody {
 	t.Helper()
 	if r.status < 400 || r.status > 499 {
 		t.Errorf("status %d, want a 4xx (body %s)", r.status, r.body)
@@ -443,7 +448,7 @@ func checkErrorShape(t *testing.T, r *response, code string) ErrorBody {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q, want application/json (body %s)", ct, r.body)
 	}
-	var e ErrorBody
+	var e httpedge.ErrorBody
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
@@ -459,7 +464,7 @@ func checkErrorShape(t *testing.T, r *response, code string) ErrorBody {
 		t.Errorf("error code %q, want %q (message %q, detail %q)", e.Error, code, e.Message, e.Detail)
 	}
 	for _, ck := range r.resp.Cookies() {
-		if ck.Name == sessionCookie && ck.Value != "" {
+		if ck.Name == httpedge.SessionCookie && ck.Value != "" {
 			t.Errorf("a refusal set a session cookie")
 		}
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 const legacyPassword = "tangerine velvet orbit 42"
@@ -31,7 +31,7 @@ func (h *harness) enableLegacy(snoozes int) {
 	p := policy.DefaultMethodsPolicy()
 	p.Password.State, p.TOTP.State = policy.StateEnabled, policy.StateEnabled
 	p.RegistrationCampaign.SnoozesAllowed = snoozes
-	if err := h.svc.SetMethodsPolicy(context.Background(), p); err != nil {
+	if err := h.policies.SetMethodsPolicy(context.Background(), p); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -75,7 +75,7 @@ func legacyFormRoutes(t *testing.T, h *harness, admin *client, adminUser *latchk
 	// Quinn has a password and an app: the code step needs a token from a right password.
 	quinn := h.createUser("quinn@example.com", false)
 	secret := h.withLegacyCredentials(quinn, true)
-	res, err := h.svc.SignInWithPassword(ctx, "quinn@example.com", legacyPassword, auth.Client{IP: "192.0.2.50"})
+	res, err := h.svc.SignInWithPassword(ctx, "quinn@example.com", legacyPassword, signin.Client{IP: "192.0.2.50"})
 	if err != nil || res.TOTPToken == "" {
 		t.Fatalf("quinn's password step: %+v, %v", res, err)
 	}
@@ -278,7 +278,7 @@ func TestSystemPreferredSignIn(t *testing.T) {
 	}
 	h.withLegacyCredentials(pia, false)
 	tap := h.createUser("tom@example.com", false)
-	h.issueTAP(tap.ID, auth.IssueOptions{})
+	h.issueTAP(tap.ID, signin.IssueOptions{})
 	pat := h.createUser("pat@example.com", false)
 	h.withLegacyCredentials(pat, false)
 
@@ -307,7 +307,7 @@ func TestSystemPreferredSignIn(t *testing.T) {
 	}
 	// With passwords off for everyone, nobody is offered one (pat, with only a password, is
 	// locked out: the override confirms it).
-	if _, err := h.svc.ChangeMethodsPolicy(context.Background(), 1, func(p *policy.MethodsPolicy) error {
+	if _, err := h.policies.ChangeMethodsPolicy(context.Background(), 1, func(p *policy.MethodsPolicy) error {
 		*p = policy.DefaultMethodsPolicy()
 		return nil
 	}); err != nil {

@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // lockoutEnv is a directory for the methods lockout lint: the only global admin, whose one
@@ -29,7 +31,7 @@ func newLockoutEnv(t *testing.T) *lockoutEnv {
 	withSyncedPasskey := func(upn string, admin bool) (*client, *latchkey.User) {
 		u := h.createUser(upn, admin)
 		c := h.newClient()
-		c.mustSignInTAP(upn, h.issueTAP(u.ID, auth.IssueOptions{OneTime: true}))
+		c.mustSignInTAP(upn, h.issueTAP(u.ID, signin.IssueOptions{OneTime: true}))
 		if pk := c.mustRegister(h.newSyncedDevice()); pk.Kind != latchkey.KindSynced {
 			t.Fatalf("%s's passkey is %s, want synced", upn, pk.Kind)
 		}
@@ -38,7 +40,7 @@ func newLockoutEnv(t *testing.T) *lockoutEnv {
 	admin, adminUser := withSyncedPasskey("admin@example.com", true)
 	withSyncedPasskey("alice@example.com", false)
 	carol := h.createUser("carol@example.com", false)
-	h.issueTAP(carol.ID, auth.IssueOptions{})
+	h.issueTAP(carol.ID, signin.IssueOptions{})
 	h.createUser("dave@example.com", false)
 	return &lockoutEnv{h: h, admin: admin, admins: h.newGroup("Admins", adminUser)}
 }
@@ -88,7 +90,7 @@ func lockoutOfPage(t *testing.T, r *response) pageLockout {
 	}
 	out.action = html.UnescapeString(string(m[1]))
 	for _, f := range mlHiddenRE.FindAllSubmatch(panel, -1) {
-		if name := string(f[1]); name != csrfField {
+		if name := string(f[1]); name != web.CSRFField {
 			out.fields.Add(name, html.UnescapeString(string(f[2])))
 		}
 	}
@@ -223,7 +225,7 @@ func TestMethodsLockoutAPI(t *testing.T) {
 			t.Errorf("refusal %+v", a)
 		}
 		for _, f := range a.Findings {
-			if f.PolicyName != auth.MethodsPolicyLintName {
+			if f.PolicyName != policyadmin.MethodsPolicyLintName {
 				t.Errorf("finding %s names policy %q", f.Code, f.PolicyName)
 			}
 		}

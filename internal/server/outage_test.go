@@ -23,12 +23,14 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/postgres"
+	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/sqlite"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // record is one log record, every level.
@@ -94,7 +96,7 @@ func newOutageHarness(t *testing.T, store latchkey.Store) (*harness, *fullLog) {
 	logs := &fullLog{}
 	logger := slog.New(logs)
 	clock := &testClock{}
-	svc := auth.New(store, wa, logger)
+	svc := signin.New(store, wa, logger)
 	svc.Now = clock.Now
 	srv, err := New(svc, logger)
 	if err != nil {
@@ -117,7 +119,7 @@ func outageAdmin(t *testing.T, h *harness) (*client, string) {
 	if err := h.svc.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, auth.IssueOptions{})
+	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, signin.IssueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func outageAdmin(t *testing.T, h *harness) (*client, string) {
 // postFormWith posts fields with the CSRF token csrf, loading no page first.
 func (c *client) postFormWith(path, csrf string, fields url.Values) *response {
 	c.h.t.Helper()
-	v := url.Values{csrfField: {csrf}}
+	v := url.Values{web.CSRFField: {csrf}}
 	for k, vs := range fields {
 		v[k] = vs
 	}
@@ -144,8 +146,8 @@ func wantUnavailable(t *testing.T, what string, r *response, page bool) {
 		t.Errorf("%s during the outage: %d %.300s, want 503", what, r.status, r.body)
 		return
 	}
-	if got := r.header.Get("Retry-After"); got != retryAfterSeconds {
-		t.Errorf("%s: Retry-After %q, want %q", what, got, retryAfterSeconds)
+	if got := r.header.Get("Retry-After"); got != httpedge.RetryAfterSeconds {
+		t.Errorf("%s: Retry-After %q, want %q", what, got, httpedge.RetryAfterSeconds)
 	}
 	if page {
 		if !strings.Contains(string(r.body), latchkey.UnavailableMessage) {
@@ -153,7 +155,7 @@ func wantUnavailable(t *testing.T, what string, r *response, page bool) {
 		}
 		return
 	}
-	var b ErrorBody
+	var b httpedge.ErrorBody
 	r.decode(t, &b)
 	if b.Error != "store_unavailable" || b.Message != latchkey.UnavailableMessage {
 		t.Errorf("%s: %+v, want store_unavailable with %q", what, b, latchkey.UnavailableMessage)
@@ -180,7 +182,7 @@ func runOutage(t *testing.T, h *harness, logs *fullLog, page func(c *client, csr
 		wantUnavailable(t, "POST /api/v1/users", admin.post("/api/v1/users", map[string]any{"userPrincipalName": fmt.Sprintf("during%d@example.com", i)}), false)
 	}
 	wantUnavailable(t, "the admin page", page(admin, csrf, 0), true)
-	h.clock.Advance(auth.HeartbeatEvery)
+	h.clock.Advance(signin.HeartbeatEvery)
 	r := health.get("/healthz")
 	wantUnavailable(t, "/healthz", r, true) // JSON with the sentence
 	if errs := logs.errors(); len(errs) != 1 || !strings.HasPrefix(errs[0].msg, "store unavailable") ||
@@ -195,7 +197,7 @@ func runOutage(t *testing.T, h *harness, logs *fullLog, page func(c *client, csr
 	}
 
 	mendStore()
-	h.clock.Advance(auth.HeartbeatEvery)
+	h.clock.Advance(signin.HeartbeatEvery)
 	if r := health.get("/healthz"); r.status != http.StatusOK {
 		t.Fatalf("/healthz after the outage: %d %s", r.status, r.body)
 	}
@@ -285,7 +287,7 @@ func TestOutagePostgresStopped(t *testing.T) {
 	pg.Stop(t, "immediate")
 	wantUnavailable(t, "POST /api/v1/users after a crash", admin.post("/api/v1/users", map[string]any{"userPrincipalName": "crash@example.com"}), false)
 	pg.Start(t)
-	h.clock.Advance(auth.HeartbeatEvery)
+	h.clock.Advance(signin.HeartbeatEvery)
 	if r := h.newClient().get("/healthz"); r.status != http.StatusOK {
 		t.Fatalf("/healthz after the crash recovery: %d %s", r.status, r.body)
 	}
@@ -310,7 +312,7 @@ func outageAdmin2(t *testing.T, h *harness) (*client, *latchkey.User) {
 	if err := h.svc.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, auth.IssueOptions{})
+	pass, _, err := h.svc.IssueAccessPass(ctx, u.ID, signin.IssueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

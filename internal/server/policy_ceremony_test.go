@@ -16,11 +16,12 @@ import (
 	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/google/uuid"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/api"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/passkey/passkeytest"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // newGroup stores a group named name with the given members.
@@ -45,7 +46,7 @@ func (h *harness) newGroup(name string, members ...*latchkey.User) *latchkey.Gro
 // setPolicy stores p through the service, as the policy page and CLI do.
 func (h *harness) setPolicy(p policy.MethodsPolicy) {
 	h.t.Helper()
-	if err := h.svc.SetMethodsPolicy(context.Background(), p); err != nil {
+	if err := h.policies.SetMethodsPolicy(context.Background(), p); err != nil {
 		h.t.Fatalf("set methods policy: %v", err)
 	}
 }
@@ -147,7 +148,7 @@ func TestPolicyAttestationWithMDS(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("attested registration: %d %s", r.status, r.body)
 	}
-	var pk passkeyJSON
+	var pk api.PasskeyJSON
 	r.decode(t, &pk)
 	if pk.AttestationTrust != latchkey.AttestationAttested || pk.AAGUID != attested || pk.Provider != passkeytest.AttestedDescription {
 		t.Errorf("registered passkey attestation %q AAGUID %q provider %q, want attested, %s, %s", pk.AttestationTrust, pk.AAGUID, pk.Provider, attested, passkeytest.AttestedDescription)
@@ -176,13 +177,13 @@ func TestPolicyAttestationWithMDS(t *testing.T) {
 
 	// The sign-in log has both refusals with their details, under the caller's correlation id.
 	events := h.signInLog(u.ID)
-	ev := findEvent(events, auth.MethodPasskeyRegistration, policy.CodeAttestationRequired)
+	ev := findEvent(events, signin.MethodPasskeyRegistration, policy.CodeAttestationRequired)
 	if ev == nil || ev.Result != latchkey.SignInFailure || ev.Detail != selfDetail || ev.AAGUID != attested {
 		t.Errorf("sign-in log has no attestation_required registration with the response's detail: %+v", ev)
 	} else if ev.CorrelationID != selfCID {
 		t.Errorf("logged correlation id %q, response had %q", ev.CorrelationID, selfCID)
 	}
-	if ev := findEvent(events, auth.MethodPasskeyRegistration, policy.CodeAuthenticatorRevoked); ev == nil || ev.Detail != revokedDetail {
+	if ev := findEvent(events, signin.MethodPasskeyRegistration, policy.CodeAuthenticatorRevoked); ev == nil || ev.Detail != revokedDetail {
 		t.Errorf("sign-in log has no authenticator_revoked registration with the response's detail: %+v", ev)
 	}
 
@@ -330,7 +331,7 @@ func TestPolicyMethodExclusion(t *testing.T) {
 	}
 
 	// Passes: excluded for the group; the refusal comes only after the right pass.
-	pass := h.issueTAP(u.ID, auth.IssueOptions{})
+	pass := h.issueTAP(u.ID, signin.IssueOptions{})
 	p = policy.DefaultMethodsPolicy()
 	p.TemporaryAccessPass.ExcludeTargets = []policy.Target{{ID: g.ID}}
 	h.setPolicy(p)

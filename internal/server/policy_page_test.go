@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // createGroup stores a group and returns it.
@@ -37,7 +38,7 @@ func (h *harness) storedPolicy() policy.MethodsPolicy {
 // postForm posts fields with c's CSRF token.
 func (c *client) postForm(path string, fields url.Values) *response {
 	c.h.t.Helper()
-	v := url.Values{csrfField: {c.formCSRF()}}
+	v := url.Values{web.CSRFField: {c.formCSRF()}}
 	for k, vs := range fields {
 		v[k] = vs
 	}

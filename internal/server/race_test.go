@@ -9,7 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // racers is how many requests each race sends at once.
@@ -145,7 +146,7 @@ func TestRaceOneAssertionManyTimes(t *testing.T) {
 func TestRaceOneTimeTAP(t *testing.T) {
 	h := newHarness(t)
 	u := h.createUser("alice@example.com", false)
-	pass := h.issueTAP(u.ID, auth.IssueOptions{OneTime: true})
+	pass := h.issueTAP(u.ID, signin.IssueOptions{OneTime: true})
 
 	// Each from an address of its own: from one address only the 5 free attempts would be checked.
 	cs := make([]*client, racers)
@@ -188,7 +189,7 @@ func TestRaceOneRegistrationChallenge(t *testing.T) {
 		}
 		rs := raceJSON(t, "/api/v1/webauthn/registration/verify", cs, bodies)
 		won := winner(t, rs, http.StatusBadRequest, "challenge_not_found")
-		var got passkeyJSON
+		var got api.PasskeyJSON
 		rs[won].decode(t, &got)
 		pks := h.passkeys(u.ID)
 		if len(pks) != round || pks[round-1].ID != got.ID {

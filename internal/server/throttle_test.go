@@ -20,8 +20,10 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // newClientAt is newClient whose connections come from ip, a loopback address other than
@@ -68,7 +70,7 @@ func (h *harness) stopServiceClock() *stopClock {
 // hashCount counts the argon2id hashes the service runs, and the most running at once.
 type hashCount struct{ calls, peak atomic.Int64 }
 
-func countHashes(svc *auth.Service) *hashCount {
+func countHashes(svc *signin.Service) *hashCount {
 	hc := &hashCount{}
 	svc.OnHash = func(running int) {
 		hc.calls.Add(1)
@@ -104,7 +106,7 @@ func readAnswer(resp *http.Response) (answer, error) {
 	}
 	a := answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body}
 	for _, ck := range resp.Cookies() {
-		if ck.Name == sessionCookie && ck.Value != "" {
+		if ck.Name == httpedge.SessionCookie && ck.Value != "" {
 			a.cookie = true
 		}
 	}
@@ -112,7 +114,7 @@ func readAnswer(resp *http.Response) (answer, error) {
 		return a, nil
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		var e ErrorBody
+		var e httpedge.ErrorBody
 		if err := json.Unmarshal(body, &e); err != nil {
 			return a, fmt.Errorf("status %d: not the error JSON: %s", resp.StatusCode, body)
 		}
@@ -194,7 +196,7 @@ func jsonRequest(c *client, path string, v any) *http.Request {
 }
 
 func formRequest(c *client, csrf, path string, fields url.Values) *http.Request {
-	fields.Set(csrfField, csrf)
+	fields.Set(web.CSRFField, csrf)
 	req, _ := http.NewRequest(http.MethodPost, c.h.origin+path, strings.NewReader(fields.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", c.h.origin)
@@ -220,7 +222,7 @@ var guessMethods = []guessMethod{
 		name: "tap", invalid: "tap_invalid", unknownNames: true,
 		prepare: func(h *harness) (guessTarget, func() string) {
 			u := h.createUser("alice@example.com", false)
-			pass := h.issueTAP(u.ID, auth.IssueOptions{})
+			pass := h.issueTAP(u.ID, signin.IssueOptions{})
 			return guessTarget{name: u.UserPrincipalName, user: u}, func() string { return pass }
 		},
 		others: func(h *harness, n int) []guessTarget {
@@ -271,7 +273,7 @@ var guessMethods = []guessMethod{
 		},
 		// The attacker knows the password: each target is a user whose password step is done.
 		begin: func(h *harness, tg guessTarget, ip string) guessTarget {
-			res, err := h.svc.SignInWithPassword(context.Background(), tg.name, legacyPassword, auth.Client{IP: ip})
+			res, err := h.svc.SignInWithPassword(context.Background(), tg.name, legacyPassword, signin.Client{IP: ip})
 			if err != nil || res.TOTPToken == "" {
 				h.t.Fatalf("password step of %s: %+v, %v", tg.name, res, err)
 			}

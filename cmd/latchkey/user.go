@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/directory"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+// findUser finds a user by UPN or id.
+func findUser(ctx context.Context, st latchkey.Store, ref string) (*latchkey.User, error) {
+	u, err := st.FindUserByUPN(ctx, ref)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		u, err = st.FindUserByID(ctx, ref)
+	}
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "No such user.", "no user with UPN or id %q; `latchkey user list` shows them", ref)
+	}
+	return u, err
+}
+
+func runUser(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return usageError("user: expected add, list or show")
+	}
+	c := newCommand("user " + args[0])
+	switch args[0] {
+	case "add":
+		u := &latchkey.User{Enabled: true}
+		var guest, admin bool
+		c.fs.StringVar(&u.DisplayName, "display-name", "", "display name")
+		c.fs.StringVar(&u.GivenName, "given-name", "", "given name")
+		c.fs.StringVar(&u.Surname, "surname", "", "family name")
+		c.fs.StringVar(&u.EmployeeID, "employee-id", "", "employee id")
+		c.fs.BoolVar(&guest, "guest", false, "a guest from a partner organisation")
+		c.fs.BoolVar(&admin, "global-admin", false, "give the global-admin role")
+		if err := c.parse(args[1:], 1, "one user principal name, e.g. alice@example.com"); err != nil {
+			return err
+		}
+		u.UserPrincipalName = c.args[0]
+		if guest {
+			u.UserType = latchkey.UserTypeGuest
+		}
+		if admin {
+			u.Roles = []string{latchkey.RoleGlobalAdmin}
+		}
+		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+			if err := dir.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			if c.json {
+				return printJSON(out, u)
+			}
+			fmt.Fprintf(out, "Created user %s (id %s).\n", u.UserPrincipalName, u.ID)
+			return nil
+		})
+	case "list":
+		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
+			users, err := st.ListUsers(ctx)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return printJSON(out, users)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "USER\tNAME\tTYPE\tROLES\tENABLED\tID")
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.UserPrincipalName, u.DisplayName, u.UserType, strings.Join(u.Roles, ","), u.Enabled, u.ID)
+			}
+			return tw.Flush()
+		})
+	case "show":
+		if err := c.parse(args[1:], 1, "one user (UPN or id)"); err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
+			return showUser(ctx, st, c, out)
+		})
+	}
+	return usageError("user: unknown subcommand %q (add, list, show)", args[0])
+}
+
+func showUser(ctx context.Context, st latchkey.Store, c *command, out io.Writer) error {
+	u, err := findUser(ctx, st, c.args[0])
+	if err != nil {
+		return err
+	}
+	groups, err := st.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	pks, err := st.ListPasskeysByUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var tap *latchkey.AccessPass
+	if tap, err = st.FindAccessPassByUser(ctx, u.ID); err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return err
+	}
+	if c.json {
+		v := map[string]any{"user": u, "groups": groups, "passkeys": pks}
+		if tap != nil {
+			v["temporaryAccessPass"] = map[string]any{"pass": tap, "methodUsabilityReason": tap.State(time.Now())}
+		}
+		return printJSON(out, v)
+	}
+	fmt.Fprintf(out, "%s (%s)\n  id: %s\n  type: %s, enabled: %v, roles: %s\n  created: %s\n", u.UserPrincipalName, u.DisplayName, u.ID,
+		u.UserType, u.Enabled, strings.Join(u.Roles, ","), u.CreatedAt.Format(time.RFC3339))
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.DisplayName
+	}
+	fmt.Fprintf(out, "  groups: %s\n  passkeys: %d\n", strings.Join(names, ", "), len(pks))
+	for _, p := range pks {
+		fmt.Fprintf(out, "    - %s: %s, provider %q, aaguid %s, %s attestation (%s), sign count %d\n", p.Nickname, p.Kind, p.Provider, p.AAGUID, p.AttestationFormat, p.AttestationTrust, p.SignCount)
+	}
+	if tap != nil {
+		fmt.Fprintf(out, "  temporary access pass: %s, expires %s\n", tap.State(time.Now()), tap.ExpiresAt().Format(time.RFC3339))
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package httpedge
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+// SessionCookie is the cookie holding a person's session token. It is Secure (browsers treat
+// http://localhost as secure), HttpOnly and SameSite=Lax.
+const SessionCookie = "latchkey_session"
+
+const sessionKey ctxKey = 100
+
+type signedIn struct {
+	session *latchkey.Session
+	user    *latchkey.User
+}
+
+// CurrentUser returns the session and person that Authenticate found for r, or nils.
+func CurrentUser(r *http.Request) (*latchkey.Session, *latchkey.User) {
+	if v, ok := r.Context().Value(sessionKey).(signedIn); ok {
+		return v.session, v.user
+	}
+	return nil, nil
+}
+
+// authenticate returns the request's session, or an error when there is none.
+func (s *Base) Authenticate(r *http.Request) (*http.Request, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return r, latchkey.Errorf(latchkey.EUNAUTHORIZED, "not_signed_in", "Please sign in first.", "no session cookie")
+	}
+	sess, user, err := s.Auth.Authenticate(r.Context(), c.Value)
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), sessionKey, signedIn{sess, user})), nil
+}
+
+// PathIDNamesSomething refuses, as not found, a route's {id} that cannot name anything stored
+// (not UTF-8, or with a NUL), before it reaches a store whose text columns could not hold it. A
+// well-formed id that names nothing is the store's not found.
+func PathIDNamesSomething(r *http.Request) error {
+	if id := r.PathValue("id"); !latchkey.CanNameSomething(id) {
+		return latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is nothing at this address. Check the link.",
+			"the path's id %q is not UTF-8 text without NUL, so it names nothing", id)
+	}
+	return nil
+}
+
+// ErrNotAdmin is the refusal of an administrator's route to u, who is not one.
+func ErrNotAdmin(u *latchkey.User) error {
+	return latchkey.Errorf(latchkey.EFORBIDDEN, "admin_required",
+		"Only administrators can do this. Ask your IT admin if you need it.", "user %s does not hold the globalAdmin role", u.UserPrincipalName)
+}
+
+// SetSessionCookie gives the browser the session cookie of si.
+func SetSessionCookie(w http.ResponseWriter, si *signin.SignIn) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: si.Token, Path: "/", Expires: si.Session.ExpiresAt,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// ClearSessionCookie removes the browser's session cookie.
+func ClearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// APISession requires a session for an API route.
+func (s *Base) APISession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.Authenticate(r)
+		if err == nil {
+			err = PathIDNamesSomething(r)
+		}
+		if err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// APIAdmin requires a global administrator's session for an API route.
+func (s *Base) APIAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return s.APISession(func(w http.ResponseWriter, r *http.Request) {
+		if _, u := CurrentUser(r); !u.IsGlobalAdmin() {
+			s.WriteError(w, r, ErrNotAdmin(u))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// SignedInUser returns the person whose session the request carries (see Authenticate), or nil.
+func SignedInUser(r *http.Request) *latchkey.User {
+	_, u := CurrentUser(r)
+	return u
+}

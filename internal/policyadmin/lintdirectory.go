@@ -1,0 +1,72 @@
+package policyadmin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+// PutConditionalAccess validates cfg and stores it as is. It does not lint: callers that turn
+// policies on go through the lint first (see lint in the admin surfaces).
+func (s *Service) PutConditionalAccess(ctx context.Context, cfg *policy.ConditionalAccessConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encode conditional access: %w", err)
+	}
+	if err := s.Store.PutSetting(ctx, signin.ConditionalAccessKey, b); err != nil {
+		return err
+	}
+	s.Logger.InfoContext(ctx, "conditional access configuration changed", "policies", len(cfg.Policies),
+		"strengths", len(cfg.Strengths), "locations", len(cfg.NamedLocations))
+	return nil
+}
+
+// LintDirectory returns every enabled user with their registered methods, as the lockout lint
+// sees the directory, and every user's UPN by id, to name them in findings.
+func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
+	mp, err := s.MethodsPolicy(ctx)
+	if err != nil {
+		return policy.LintDirectory{}, nil, err
+	}
+	dir := policy.LintDirectory{Users: []policy.DirectoryUser{}}
+	upns, err := s.eachEnabledUser(ctx, func(u *latchkey.User, pr policy.Principal) error {
+		ms, err := s.RegisteredMethods(ctx, u, policy.User{ID: u.ID, GroupIDs: pr.GroupIDs, IsGuest: pr.IsGuest}, mp)
+		if err != nil {
+			return err
+		}
+		dir.Users = append(dir.Users, policy.DirectoryUser{Principal: pr, Registered: signin.Contexts(ms)})
+		return nil
+	})
+	return dir, upns, err
+}
+
+// eachEnabledUser calls f with every enabled user and their principal, and returns every user's
+// UPN by id (disabled ones included), to name people in lint findings.
+func (s *Service) eachEnabledUser(ctx context.Context, f func(*latchkey.User, policy.Principal) error) (map[string]string, error) {
+	users, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	upns := make(map[string]string, len(users))
+	for _, u := range users {
+		upns[u.ID] = u.UserPrincipalName
+		if !u.Enabled {
+			continue
+		}
+		pr, err := s.Principal(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if err := f(u, pr); err != nil {
+			return nil, err
+		}
+	}
+	return upns, nil
+}

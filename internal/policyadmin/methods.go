@@ -1,0 +1,126 @@
+package policyadmin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+// methodsWriteMu serialises changes of the methods policy made through this process; across
+// nodes, a change is refused with policy_changed_meanwhile when the stored document changed
+// between the read and the write (as for conditional access).
+var methodsWriteMu sync.Mutex
+
+// SetMethodsPolicy replaces the stored policy by p (see ChangeMethodsPolicy), with no lockout
+// override: a change that leaves anyone with no way to sign in is refused.
+func (s *Service) SetMethodsPolicy(ctx context.Context, p policy.MethodsPolicy) error {
+	_, err := s.ChangeMethodsPolicy(ctx, 0, func(cur *policy.MethodsPolicy) error {
+		*cur = p
+		return nil
+	})
+	return err
+}
+
+// SetMethodsPolicyJSON decodes a policy document (missing fields keep their defaults) and
+// stores it in place of the stored one (see ChangeMethodsPolicy).
+func (s *Service) SetMethodsPolicyJSON(ctx context.Context, raw []byte, override int) (policy.MethodsPolicy, error) {
+	p, err := signin.DecodeMethodsPolicy(raw)
+	if err != nil {
+		return p, err
+	}
+	return s.ChangeMethodsPolicy(ctx, override, func(cur *policy.MethodsPolicy) error {
+		*cur = p
+		return nil
+	})
+}
+
+// ChangeMethodsPolicy reads the stored policy, lets change edit a copy of it, validates the
+// result, checks that the groups it names exist, runs the lockout lint on the stored policy and
+// the result, and stores the result. The lint refuses, with a *LockoutError, a change that
+// leaves people who could sign in with no way in, unless override equals their number (see
+// policy.LintMethodsChange). It returns the policy as changed, also when refused, so that a page
+// can show what was entered; nothing is stored then.
+func (s *Service) ChangeMethodsPolicy(ctx context.Context, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
+	methodsWriteMu.Lock()
+	defer methodsWriteMu.Unlock()
+	raw, err := s.Store.GetSetting(ctx, signin.MethodsPolicyKey)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		raw = nil
+	} else if err != nil {
+		return policy.MethodsPolicy{}, err
+	}
+	before, err := s.MethodsPolicyFrom(raw)
+	if err != nil {
+		return policy.MethodsPolicy{}, fmt.Errorf("stored methods policy: %w", err)
+	}
+	p := signin.CloneMethodsPolicy(before)
+	if err := change(&p); err != nil {
+		return p, err
+	}
+	if err := p.CheckNames(); err != nil {
+		return p, err
+	}
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	groups := map[string]bool{}
+	for _, t := range p.Targets() {
+		groups[t.ID] = true
+	}
+	for _, pr := range p.Passkey.Profiles {
+		for _, g := range pr.TargetGroupIDs {
+			groups[g] = true
+		}
+	}
+	delete(groups, policy.AllUsers)
+	for id := range groups {
+		if _, err := s.Store.FindGroupByID(ctx, id); latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			return p, latchkey.Errorf(latchkey.EINVALID, "unknown_group", "The policy names a group that does not exist. Choose an existing group.",
+				"no group with id %q", id)
+		} else if err != nil {
+			return p, err
+		}
+	}
+	if err := s.lintMethodsChange(ctx, before, p, override); err != nil {
+		return p, err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return p, fmt.Errorf("encode methods policy: %w", err)
+	}
+	now, err := s.Store.GetSetting(ctx, signin.MethodsPolicyKey)
+	if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return p, err
+	}
+	if !bytes.Equal(now, raw) {
+		return p, latchkey.Errorf(latchkey.ECONFLICT, "policy_changed_meanwhile",
+			"Someone else changed the authentication methods policy at the same time. Reload and make your change again.",
+			"the stored methods policy changed between read and write; nothing was stored")
+	}
+	if err := s.Store.PutSetting(ctx, signin.MethodsPolicyKey, b); err != nil {
+		return p, err
+	}
+	s.Logger.InfoContext(ctx, "authentication methods policy changed", "profiles", len(p.Passkey.Profiles), "lockoutOverride", override)
+	return p, nil
+}
+
+// SetTAPPolicy validates t and stores it as the methods policy's TAP settings.
+func (s *Service) SetTAPPolicy(ctx context.Context, t signin.TAPPolicy) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	p, err := s.MethodsPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	m := &p.TemporaryAccessPass
+	m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
+	m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength
+	return s.SetMethodsPolicy(ctx, p)
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/httpedge"
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+// Applications: the OpenID Connect clients that sign people in through Latchkey, managed by
+// global admins here as `latchkey app` does on the command line.
+
+func (s *Web) handleAdminApps(w http.ResponseWriter, r *http.Request) {
+	s.adminApps(w, r, nil, 0, nil, nil)
+}
+
+// adminApps renders the applications page; created, when set, is the client just added with its
+// secret, shown in this answer only.
+func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string, created map[string]any) {
+	cls, err := s.ListApps(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, "admin-apps", "Applications", view{Error: refusal, Status: status,
+		Data: map[string]any{"Apps": cls, "Form": form, "Created": created}})
+}
+
+// lines splits a textarea into its non-empty trimmed lines.
+func lines(v string) []string {
+	out := []string{}
+	for _, l := range strings.Split(v, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (s *Web) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
+	name, redirects, postLogout := r.PostFormValue("name"), r.PostFormValue("redirectUris"), r.PostFormValue("postLogoutRedirectUris")
+	public := r.PostFormValue("public") == "yes"
+	err := checkOffered(r, offered{field: "public", values: yes})
+	var cl *latchkey.Client
+	var secret string
+	if err == nil {
+		cl, secret, err = s.CreateAppFor(r, name, lines(redirects), lines(postLogout), public)
+	}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		pub := ""
+		if public {
+			pub = "yes"
+		}
+		s.adminApps(w, r, &body, status, map[string]string{"name": name, "redirectUris": redirects,
+			"postLogoutRedirectUris": postLogout, "public": pub}, nil)
+		return
+	}
+	// The secret is shown in this answer only; it is never stored or logged.
+	s.adminApps(w, r, nil, http.StatusOK, nil, map[string]any{"App": cl, "Secret": secret})
+}
+
+func (s *Web) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
+	if err := s.DeleteApp(r, r.PathValue("id")); err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminApps(w, r, &body, status, nil, nil)
+		return
+	}
+	http.Redirect(w, r, "/admin/apps", http.StatusSeeOther)
+}

@@ -1,0 +1,278 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/device"
+	"github.com/latchkey/latchkey/internal/httpedge"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
+)
+
+var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue",
+	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif", "end-session"}
+
+var templateFuncs = template.FuncMap{
+	"describe": (*latchkey.Passkey).Description,
+	"platform": device.Name,
+	"when": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return "never"
+			}
+			return v.Local().Format("2 Jan 2006, 15:04")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return "never"
+			}
+			return v.Local().Format("2 Jan 2006, 15:04")
+		}
+		return ""
+	},
+	"has":           func(set map[string]bool, key string) bool { return set[key] },
+	"policyResults": func() []string { return httpedge.PolicyResults },
+	"set": func(keys []string) map[string]bool {
+		m := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			m[k] = true
+		}
+		return m
+	},
+	"dict": func(pairs ...any) (map[string]any, error) {
+		if len(pairs)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(pairs)/2)
+		for i := 0; i < len(pairs); i += 2 {
+			k, ok := pairs[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+			}
+			m[k] = pairs[i+1]
+		}
+		return m, nil
+	},
+	"join": strings.Join,
+	"kindWords": func(kind string) string {
+		if kind == latchkey.KindSynced {
+			return "Synced"
+		}
+		return "On one device"
+	},
+}
+
+func (s *Web) loadTemplates() error {
+	s.pages = map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("parse template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Title   string
+	CSRF    string
+	Session *latchkey.Session
+	User    *latchkey.User
+	Data    map[string]any
+	Error   *httpedge.ErrorBody
+	Status  int
+}
+
+// render writes page name with data; the CSRF token is always present for forms.
+func (s *Web) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
+	v.Title = title
+	var err error
+	if v.CSRF, err = s.CSRFToken(w, r); err != nil {
+		s.logger.Error("render page: form token", "page", name, "err", err)
+		http.Error(w, "The page could not be shown. Reference: "+httpedge.CorrelationID(r), http.StatusInternalServerError)
+		return
+	}
+	if v.User == nil {
+		v.Session, v.User = httpedge.CurrentUser(r)
+	}
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.logger.Error("render page", "page", name, "err", err)
+		http.Error(w, "The page could not be shown. Reference: "+httpedge.CorrelationID(r), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	askForClientHints(w)
+	httpedge.SetRetryAfter(w, v.Error)
+	if v.Status != 0 {
+		w.WriteHeader(v.Status)
+	}
+	_, _ = buf.WriteTo(w)
+}
+
+// errorPage shows a refusal as a plain sentence with the correlation id.
+func (s *Web) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.PublicError(r, err)
+	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status})
+}
+
+// formError re-renders a form page with the refusal shown above the form.
+func (s *Web) formError(r *http.Request, err error) *httpedge.ErrorBody {
+	_, body := s.PublicError(r, err)
+	return &body
+}
+
+func (s *Web) handleRoot(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Authenticate(r); err == nil {
+		http.Redirect(w, r, "/my/security-info", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+func (s *Web) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
+		"StepUp": s.stepUpSentence(r.Context(), r.URL.Query().Get("stepup"))}})
+}
+
+// safeNext keeps a post-sign-in redirect on this site: next when safeLocalTarget accepts it, the
+// person's security info otherwise.
+func safeNext(next string) string {
+	if to, ok := safeLocalTarget(next); ok {
+		return to
+	}
+	return "/my/security-info"
+}
+
+// continueTo sends the browser on to next after a sign-in form. Where next leads back to an
+// application (the OpenID Connect login route, which redirects to the application's site), it
+// answers with a page that moves on by itself: browsers apply the page's form-action 'self' to
+// every redirect that follows a form submission, so a redirect chain from the form to the
+// application would be blocked.
+func (s *Web) continueTo(w http.ResponseWriter, r *http.Request, next string) {
+	next = safeNext(next)
+	if !strings.HasPrefix(next, "/oidc/") {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, "continue", "Signed in", view{Data: map[string]any{"Next": next}})
+}
+
+// nextParam is next when it is a safe place on this site to go after signing in, and "" (the
+// default place) otherwise.
+func nextParam(next string) string {
+	if to, ok := safeLocalTarget(next); ok {
+		return to
+	}
+	return ""
+}
+
+func (s *Web) handleTAPPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "tap", "Sign in with a temporary access pass", view{Data: map[string]any{"Username": r.URL.Query().Get("username"),
+		"Next": nextParam(r.URL.Query().Get("next"))}})
+}
+
+func (s *Web) handleTAPForm(w http.ResponseWriter, r *http.Request) {
+	username := r.PostFormValue("username")
+	si, err := s.auth.SignInWithTAP(r.Context(), username, r.PostFormValue("tap"), httpedge.ClientOf(r))
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		s.render(w, r, "tap", "Sign in with a temporary access pass", view{Error: &body, Status: status,
+			Data: map[string]any{"Username": username, "Next": nextParam(r.PostFormValue("next"))}})
+		return
+	}
+	httpedge.SetSessionCookie(w, si)
+	s.continueTo(w, r, safeNext(r.PostFormValue("next")))
+}
+
+func (s *Web) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(httpedge.SessionCookie); err == nil {
+		if err := s.auth.SignOut(r.Context(), c.Value); err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+	}
+	httpedge.ClearSessionCookie(w)
+	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
+}
+
+func (s *Web) handleSecurityInfo(w http.ResponseWriter, r *http.Request) {
+	s.securityInfo(w, r, nil, 0)
+}
+
+func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int) {
+	sess, user := httpedge.CurrentUser(r)
+	pks, err := s.store.ListPasskeysByUser(r.Context(), user.ID)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	legacy, err := s.legacySecurityInfo(r, user)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, "security-info", "My security info", view{Error: refusal, Status: status, Data: map[string]any{
+		"Legacy":     legacy,
+		"Passkeys":   pks,
+		"Wizard":     sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
+		"TAPSession": sess.HasMethod(latchkey.MethodTAP),
+		"Notice":     r.URL.Query().Get("notice"),
+	}})
+}
+
+func (s *Web) handleRenameForm(w http.ResponseWriter, r *http.Request) {
+	_, user := httpedge.CurrentUser(r)
+	if err := s.auth.RenamePasskey(r.Context(), user, r.PathValue("id"), r.PostFormValue("name")); err != nil {
+		status, body := s.PublicError(r, err)
+		s.securityInfo(w, r, &body, status)
+		return
+	}
+	http.Redirect(w, r, "/my/security-info?notice=renamed", http.StatusSeeOther)
+}
+
+func (s *Web) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
+	_, user := httpedge.CurrentUser(r)
+	confirm := r.PostFormValue("confirmLast") == "yes"
+	err := checkOffered(r, offered{field: "confirmLast", values: yes})
+	if err == nil {
+		err = s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm)
+	}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		s.securityInfo(w, r, &body, status)
+		return
+	}
+	http.Redirect(w, r, "/my/security-info?notice=removed", http.StatusSeeOther)
+}
+
+// askForClientHints adds Accept-CH to a page response.
+func askForClientHints(w http.ResponseWriter) {
+	w.Header().Set("Accept-CH", device.AcceptCH)
+}
+
+// stepUpSentence is what the sign-in page says when an application sent the person back to
+// sign in with a stronger passkey (acr is the value the application asked for, or the strength a
+// conditional access policy demands).
+func (s *Web) stepUpSentence(ctx context.Context, acr string) string {
+	if msg, ok := s.auth.StepUpMessage(ctx, acr); ok {
+		return msg
+	}
+	switch acr {
+	case "":
+		return ""
+	case "phrh":
+		return "This application asks for a security key or a passkey that stays on one device, approved by your organisation. Sign in with it below."
+	default:
+		return "This application asks for a stronger sign-in. Sign in with your passkey below."
+	}
+}

@@ -1,0 +1,235 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/latchkey/latchkey/internal/httpedge"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policyadmin"
+)
+
+// Authentication strengths, named locations and what-if pages (see pages_ca.go).
+
+// combinationWords says what a method combination is, in plain words.
+var combinationWords = []policyGroup{
+	{policy.CombinationPasskey, "Passkey (any kind, with PIN or biometric)"},
+	{policy.CombinationFederatedPhishingResistant, "Partner sign-in that the partner says is phishing-resistant (when trusted)"},
+	{policy.CombinationTAP, "Temporary access pass"},
+	{policy.CombinationPasswordTOTP, "Password and authenticator-app code"},
+	{policy.CombinationFederatedMFA, "Partner sign-in with MFA (when trusted)"},
+	{policy.CombinationPassword, "Password alone"},
+	{policy.CombinationTOTP, "Authenticator-app code alone"},
+}
+
+func combinationWord(c string) string {
+	for _, w := range combinationWords {
+		if w.ID == c {
+			return w.Name
+		}
+	}
+	return c
+}
+
+// strengthRow is a strength as the strengths page shows it.
+type strengthRow struct {
+	policy.Strength
+	Combinations []string
+	Conditions   []string
+	UsedBy       []string
+}
+
+func (s *Web) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
+	s.adminStrengths(w, r, nil, 0, nil)
+}
+
+func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+	cfg, err := s.auth.ConditionalAccess(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	var rows []strengthRow
+	for _, st := range policyadmin.AllStrengths(cfg) {
+		row := strengthRow{Strength: st, UsedBy: cfg.StrengthUsedBy(st.ID)}
+		for _, c := range st.AllowedCombinations {
+			row.Combinations = append(row.Combinations, combinationWord(c))
+		}
+		if pc := st.PasskeyConditions; pc != nil {
+			if len(pc.Kinds) > 0 {
+				row.Conditions = append(row.Conditions, "passkeys of kind "+strings.Join(pc.Kinds, " or ")+" only")
+			}
+			if pc.AttestationRequired {
+				row.Conditions = append(row.Conditions, "attested passkeys only (verified against imported FIDO metadata)")
+			}
+			for _, a := range pc.AllowedAAGUIDs {
+				w := "allowed: " + a
+				if name := policyadmin.ProviderName(a); name != "" {
+					w += " (" + name + ")"
+				}
+				row.Conditions = append(row.Conditions, w)
+			}
+		}
+		rows = append(rows, row)
+	}
+	if form == nil {
+		form = map[string]any{"Combos": map[string]bool{policy.CombinationPasskey: true}, "Kinds": map[string]bool{}}
+	}
+	s.render(w, r, "admin-strengths", "Authentication strengths", view{Error: refusal, Status: status, Data: map[string]any{
+		"Rows": rows, "Combinations": combinationWords, "Form": form, "Notice": r.URL.Query().Get("notice"),
+		"Kinds": []policyGroup{{latchkey.KindDeviceBound, "Device-bound (security keys, passkeys that stay on one device)"}, {latchkey.KindSynced, "Synced (copied between devices by a password manager)"}},
+	}})
+}
+
+func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
+	st := policy.Strength{Name: r.PostFormValue("name"), Description: strings.TrimSpace(r.PostFormValue("description")),
+		AllowedCombinations: r.PostForm["combinations"]}
+	kinds, aaguids := r.PostForm["kinds"], lines(r.PostFormValue("aaguids"))
+	attest := r.PostFormValue("attestationRequired") == "yes"
+	if len(kinds) > 0 || len(aaguids) > 0 || attest {
+		st.PasskeyConditions = &policy.PasskeyConditions{Kinds: kinds, AllowedAAGUIDs: aaguids, AttestationRequired: attest}
+	}
+	err := checkOffered(r, offered{field: "attestationRequired", values: yes})
+	if err == nil {
+		_, err = s.policies.CreateStrength(r.Context(), st)
+	}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminStrengths(w, r, &body, status, map[string]any{"Name": st.Name, "Description": st.Description,
+			"Combos": toSet(st.AllowedCombinations), "Kinds": toSet(kinds), "AAGUIDs": strings.Join(aaguids, "\n"), "Attest": attest})
+		return
+	}
+	http.Redirect(w, r, "/admin/strengths?notice=saved", http.StatusSeeOther)
+}
+
+func (s *Web) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminStrengths(w, r, &body, status, nil)
+		return
+	}
+	http.Redirect(w, r, "/admin/strengths?notice=deleted", http.StatusSeeOther)
+}
+
+// locationRow is a named location as its page shows it.
+type locationRow struct {
+	policy.NamedLocation
+	Ranges string // one per line, for the edit form
+	UsedBy []string
+}
+
+func (s *Web) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
+	s.adminLocations(w, r, nil, 0, nil)
+}
+
+func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+	cfg, err := s.auth.ConditionalAccess(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	rows := make([]locationRow, len(cfg.NamedLocations))
+	for i, l := range cfg.NamedLocations {
+		rows[i] = locationRow{NamedLocation: l, Ranges: strings.Join(l.CIDRs, "\n"), UsedBy: cfg.LocationUsedBy(l.ID)}
+	}
+	s.render(w, r, "admin-locations", "Named locations", view{Error: refusal, Status: status, Data: map[string]any{
+		"Rows": rows, "Form": form, "Notice": r.URL.Query().Get("notice")}})
+}
+
+func locationFromForm(r *http.Request) policy.NamedLocation {
+	return policy.NamedLocation{Name: r.PostFormValue("name"), CIDRs: lines(strings.ReplaceAll(r.PostFormValue("ranges"), ",", "\n")),
+		IsTrusted: r.PostFormValue("trusted") == "yes"}
+}
+
+func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
+	l := locationFromForm(r)
+	err := checkOffered(r, offered{field: "trusted", values: yes})
+	if err == nil {
+		_, err = s.policies.CreateNamedLocation(r.Context(), l)
+	}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminLocations(w, r, &body, status, map[string]any{"Name": l.Name, "Ranges": r.PostFormValue("ranges"), "Trusted": l.IsTrusted})
+		return
+	}
+	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
+}
+
+func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
+	err := checkOffered(r, offered{field: "trusted", values: yes})
+	if err == nil {
+		_, err = s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
+	}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminLocations(w, r, &body, status, nil)
+		return
+	}
+	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
+}
+
+func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminLocations(w, r, &body, status, nil)
+		return
+	}
+	http.Redirect(w, r, "/admin/locations?notice=deleted", http.StatusSeeOther)
+}
+
+func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
+	s.adminWhatIf(w, r, policyadmin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
+}
+
+func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
+	in := policyadmin.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
+		PlatformVersion: r.PostFormValue("platformVersion"), IP: r.PostFormValue("ip"), ClientType: r.PostFormValue("clientType")}
+	if t := r.PostFormValue("target"); t == "action:"+policy.UserActionRegisterSecurityInfo {
+		in.UserAction = policy.UserActionRegisterSecurityInfo
+	} else {
+		in.App = strings.TrimPrefix(t, "app:")
+	}
+	rep, err := s.policies.WhatIf(r.Context(), in)
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		s.adminWhatIf(w, r, in, nil, &body, status)
+		return
+	}
+	s.adminWhatIf(w, r, in, rep, nil, http.StatusOK)
+}
+
+func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
+	cfg, err := s.auth.ConditionalAccess(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	n, err := s.caNames(r.Context(), cfg)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	target := "app:" + in.App
+	if in.UserAction != "" {
+		target = "action:" + in.UserAction
+	}
+	data := map[string]any{"In": in, "Target": target, "Names": n, "Report": rep, "Platforms": policyadmin.Platforms,
+		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}}}
+	if rep != nil {
+		var demanded, reportOnly []string
+		for _, id := range rep.Result.Demanded {
+			demanded = append(demanded, rep.Strengths[id])
+		}
+		for _, id := range rep.Result.ReportOnlyDemanded {
+			reportOnly = append(reportOnly, rep.Strengths[id])
+		}
+		data["Demanded"], data["ReportOnlyDemanded"] = demanded, reportOnly
+		states := map[string]string{}
+		for _, p := range rep.Policies {
+			states[p.PolicyID] = stateWords(p.State)
+		}
+		data["States"] = states
+	}
+	s.render(w, r, "admin-whatif", "What if", view{Error: refusal, Status: status, Data: data})
+}

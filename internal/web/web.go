@@ -1,0 +1,125 @@
+// Package web is Latchkey's server-rendered pages: signing in, My Security Info, the admin
+// pages, their templates and static assets, form handling with CSRF tokens, and the pages of the
+// OpenID Connect sign-in and sign-out. Handlers only translate between forms and the services.
+package web
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/directory"
+	"github.com/latchkey/latchkey/internal/httpedge"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Web holds the pages' dependencies.
+type Web struct {
+	*httpedge.Base
+	auth     *signin.Service
+	policies *policyadmin.Service
+	dir      *directory.Service
+	store    latchkey.Store
+	logger   *slog.Logger
+	pages    map[string]*template.Template
+}
+
+// New returns the pages over base's sign-in service, policy administration and directory.
+func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Service) (*Web, error) {
+	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger}
+	if err := s.loadTemplates(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Mount registers the pages on m, the catch-all "/" (a not-found page) included.
+func (s *Web) Mount(m *http.ServeMux) {
+	m.Handle("GET /static/", http.StripPrefix("/static/", s.staticHandler()))
+	m.HandleFunc("GET /{$}", s.handleRoot)
+	m.HandleFunc("GET /signin", s.handleSignInPage)
+	m.HandleFunc("GET /signin/tap", s.handleTAPPage)
+	m.HandleFunc("POST /signin/tap", s.form(s.handleTAPForm))
+	m.HandleFunc("POST /signout", s.form(s.handleSignOutForm))
+	m.HandleFunc("GET /my/security-info", s.page(s.handleSecurityInfo))
+	m.HandleFunc("POST /my/security-info/passkeys/{id}/rename", s.form(s.page(s.handleRenameForm)))
+	m.HandleFunc("POST /my/security-info/passkeys/{id}/remove", s.form(s.page(s.handleRemoveForm)))
+	m.HandleFunc("GET /admin", s.adminPage(s.handleAdminUsers))
+	m.HandleFunc("GET /admin/users", s.adminPage(s.handleAdminUsers))
+	m.HandleFunc("POST /admin/users", s.form(s.adminPage(s.handleAdminCreateUser)))
+	m.HandleFunc("GET /admin/users/{id}", s.adminPage(s.handleAdminUser))
+	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.adminPage(s.handleAdminIssueTAP)))
+	m.HandleFunc("GET /admin/policy", s.adminPage(s.handleAdminPolicy))
+	m.HandleFunc("POST /admin/policy/methods", s.form(s.adminPage(s.handleAdminPolicyMethods)))
+	m.HandleFunc("POST /admin/policy/default", s.form(s.adminPage(s.handleAdminPolicyDefault)))
+	m.HandleFunc("POST /admin/policy/profiles", s.form(s.adminPage(s.handleAdminPolicyAddProfile)))
+	m.HandleFunc("POST /admin/policy/profiles/{id}", s.form(s.adminPage(s.handleAdminPolicyEditProfile)))
+	m.HandleFunc("POST /admin/policy/profiles/{id}/delete", s.form(s.adminPage(s.handleAdminPolicyDeleteProfile)))
+	m.HandleFunc("GET /admin/ca", s.adminPage(s.handleAdminCA))
+	m.HandleFunc("GET /admin/ca/new", s.adminPage(s.handleAdminCANew))
+	m.HandleFunc("POST /admin/ca", s.form(s.adminPage(s.handleAdminCACreate)))
+	m.HandleFunc("GET /admin/ca/{id}", s.adminPage(s.handleAdminCAEdit))
+	m.HandleFunc("POST /admin/ca/{id}", s.form(s.adminPage(s.handleAdminCAUpdate)))
+	m.HandleFunc("POST /admin/ca/{id}/state", s.form(s.adminPage(s.handleAdminCAState)))
+	m.HandleFunc("POST /admin/ca/{id}/delete", s.form(s.adminPage(s.handleAdminCADelete)))
+	m.HandleFunc("GET /admin/strengths", s.adminPage(s.handleAdminStrengths))
+	m.HandleFunc("POST /admin/strengths", s.form(s.adminPage(s.handleAdminStrengthCreate)))
+	m.HandleFunc("POST /admin/strengths/{id}/delete", s.form(s.adminPage(s.handleAdminStrengthDelete)))
+	m.HandleFunc("GET /admin/locations", s.adminPage(s.handleAdminLocations))
+	m.HandleFunc("POST /admin/locations", s.form(s.adminPage(s.handleAdminLocationCreate)))
+	m.HandleFunc("POST /admin/locations/{id}", s.form(s.adminPage(s.handleAdminLocationUpdate)))
+	m.HandleFunc("POST /admin/locations/{id}/delete", s.form(s.adminPage(s.handleAdminLocationDelete)))
+	m.HandleFunc("GET /admin/whatif", s.adminPage(s.handleAdminWhatIf))
+	m.HandleFunc("POST /admin/whatif", s.form(s.adminPage(s.handleAdminWhatIfForm)))
+	m.HandleFunc("GET /admin/inspect", s.adminPage(s.handleAdminInspectPage))
+	m.HandleFunc("POST /admin/inspect", s.form(s.adminPage(s.handleAdminInspect)))
+	m.HandleFunc("GET /admin/apps", s.adminPage(s.handleAdminApps))
+	m.HandleFunc("POST /admin/apps", s.form(s.adminPage(s.handleAdminCreateApp)))
+	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.adminPage(s.handleAdminDeleteApp)))
+	m.HandleFunc("GET /admin/signins", s.adminPage(s.handleAdminSignIns))
+	m.HandleFunc("GET /admin/signins.csv", s.adminPage(s.handleAdminSignInsCSV))
+	s.legacyRoutes(m)
+	m.HandleFunc("/", s.handlePageNotFound)
+}
+
+// Page renders the page name with data, with err's refusal shown when err is not nil (for the
+// OpenID sign-in pages, internal/oidc).
+func (s *Web) Page(w http.ResponseWriter, r *http.Request, name, title string, err error, data map[string]any) {
+	v := view{Data: data}
+	if err != nil {
+		status, body := s.PublicError(r, err)
+		v.Error, v.Status = &body, status
+	}
+	s.render(w, r, name, title, v)
+}
+
+// Form parses a form post and checks its CSRF token before h.
+func (s *Web) Form(h http.HandlerFunc) http.HandlerFunc { return s.form(h) }
+
+// ErrorPage shows a refusal as a page with a plain sentence and the correlation id.
+func (s *Web) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+	s.errorPage(w, r, err)
+}
+
+func (s *Web) handlePageNotFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, latchkey.Errorf(latchkey.ENOTFOUND, "not_found", "There is no page at this address. Check the link, or start again from the sign-in page.",
+		"no page route %s %s", r.Method, r.URL.Path))
+}
+
+func (s *Web) staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	return http.FileServerFS(sub)
+}
