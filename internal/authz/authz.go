@@ -59,10 +59,11 @@ var grants = map[string][]Action{
 		ActionReadSignInLog, ActionReadAuditLog, ActionReadReports},
 }
 
-// roleGrants reports whether role may do action at all.
+// roleGrants reports whether role may do action at all. The two relation actions (own security
+// info, My Staff) are decided before roles are looked at.
 func roleGrants(role string, action Action) bool {
 	if role == latchkey.RoleGlobalAdmin {
-		return action != ActionManageOwnSecurityInfo && action != ActionIssueStaffTAP
+		return true
 	}
 	for _, g := range grants[role] {
 		if g == action {
