@@ -9,18 +9,22 @@
 //   - A person acts through roles. A role assigned over the whole directory covers every user
 //     and group; a role scoped to an administrative unit covers only the unit's members
 //     (outside_unit otherwise), and never tenant-wide objects (policies, roles, units, tokens,
-//     applications, keys, logs, reports). The global admin may do everything, with the
+//     applications, keys, logs, reports). An assignment's scope is always applied, even to a
+//     global admin wrongly assigned to a unit. A person with several assignments may do what
+//     any one of them allows. To list users, decide for each and keep the allowed ones; an
+//     ID-less user target ("all users") is covered only by a role over the whole directory. The global admin may do everything, with the
 //     exceptions below. The privileged authentication admin manages anyone's methods, admins
 //     included; the authentication admin (helpdesk) only those of people who hold no role: a
 //     pass for a privileged person goes through a request that a second administrator approves
 //     (approval_required). The authentication policy admin changes policies; the reports reader
 //     reads logs and reports. Every role reads users and groups within its scope.
 //   - Two actions follow a relation, which no role stands in for: a person changes their own
-//     security info, and a manager issues a pass to a direct report who holds no role.
+//     security info, and a manager issues a pass to a direct report who holds no role (whether
+//     the methods policy allows My Staff is the service's check, not this package's).
 //   - Nobody acts on their own methods through the admin actions (not_for_yourself): a pass for
 //     oneself comes from the kiosk, or for a global admin from `latchkey tap issue` on the
-//     server (Actor.CLI), the break-glass path. A global admin may still see and remove their
-//     own methods there.
+//     server (Actor.CLI), the break-glass path. A global admin may still see, revoke and remove
+//     their own methods through the admin actions; everyone else uses My security info.
 //   - Approving a helpdesk request needs someone who could issue the pass directly (a global
 //     admin, or a privileged authentication admin whose scope covers the person), who is
 //     neither the requester nor the person, signed in with a phishing-resistant method in the
@@ -79,7 +83,7 @@ func Decide(a latchkey.Actor, action Action, t Target) error {
 	case latchkey.ActorPerson, latchkey.ActorToken, latchkey.ActorSystem:
 	default:
 		return &latchkey.Error{Kind: latchkey.EUNAUTHORIZED, Code: CodeNotSignedIn, Message: "Please sign in first.",
-			Detail: "no actor (kind " + a.Kind + ") for " + string(action)}
+			Detail: fmt.Sprintf("no signed-in actor (kind %q) for %s", a.Kind, action)}
 	}
 	info, ok := actions[action]
 	if !ok {
