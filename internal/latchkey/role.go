@@ -1,7 +1,10 @@
 package latchkey
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -135,14 +138,41 @@ func (u *AdministrativeUnit) Validate() error {
 // Validate checks a unit member: a unit, a kind that is UnitMemberUser or UnitMemberGroup, and a
 // member id. Refusals are EINVALID with code CodeInvalidUnitMember.
 func (m UnitMember) Validate() error {
+	if err := m.ValidateKind(); err != nil {
+		return err
+	}
 	switch {
 	case m.UnitID == "":
 		return Errorf(EINVALID, CodeInvalidUnitMember, "Choose the administrative unit.", "the unit member has no unitId")
-	case m.Kind != UnitMemberUser && m.Kind != UnitMemberGroup:
-		return Errorf(EINVALID, CodeInvalidUnitMember, "A member of an administrative unit is a user or a group.",
-			"kind %s is not %q or %q", shorten(m.Kind), UnitMemberUser, UnitMemberGroup)
 	case m.MemberID == "":
 		return Errorf(EINVALID, CodeInvalidUnitMember, "Choose the user or group to add.", "the unit member has no id")
 	}
 	return nil
+}
+
+// ValidateKind checks that m.Kind is UnitMemberUser or UnitMemberGroup; the stores, which keep
+// the two kinds apart, refuse any other so.
+func (m UnitMember) ValidateKind() error {
+	if m.Kind != UnitMemberUser && m.Kind != UnitMemberGroup {
+		return Errorf(EINVALID, CodeInvalidUnitMember, "A member of an administrative unit is a user or a group.",
+			"kind %s is not %q or %q", shorten(m.Kind), UnitMemberUser, UnitMemberGroup)
+	}
+	return nil
+}
+
+// SortRoles orders role names as Roles lists them, most powerful first, and any name not in
+// Roles after them in byte order: the order in which the stores keep User.Roles.
+func SortRoles(roles []string) {
+	rank := func(r string) int {
+		if i := slices.Index(Roles, r); i >= 0 {
+			return i
+		}
+		return len(Roles)
+	}
+	slices.SortFunc(roles, func(a, b string) int {
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 }

@@ -120,3 +120,12 @@ func checkRefusal(t *testing.T, name string, err error, code string) {
 		t.Errorf("%s: Validate() = %v (kind %s), want %s code %s", name, err, ErrorKind(err), EINVALID, code)
 	}
 }
+
+func TestSortRoles(t *testing.T) {
+	got := []string{"zeta", RoleReportsReader, "alpha", RoleGlobalAdmin, RoleAuthenticationAdmin}
+	SortRoles(got)
+	want := []string{RoleGlobalAdmin, RoleAuthenticationAdmin, RoleReportsReader, "alpha", "zeta"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("SortRoles = %v, want %v", got, want)
+	}
+}
