@@ -41,6 +41,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, oidcTests...)
 	tests = append(tests, legacyTests...)
 	tests = append(tests, healthTests...)
+	tests = append(tests, roleTests...)
+	tests = append(tests, unitTests...)
+	tests = append(tests, apiTokenTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -48,7 +51,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // at once, of which exactly one may win, and none may see an error other than the documented
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
-	runAll(t, append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...), newStore)
+	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
+	runAll(t, append(tests, roleConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {
