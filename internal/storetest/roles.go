@@ -342,25 +342,30 @@ func testRaceAssignSameRole(t *testing.T, s latchkey.Store) {
 	checkRoles(t, s, "after racing AssignRole", u.ID, latchkey.RoleAuthenticationAdmin)
 }
 
-// testRaceAssignManyRoles assigns racers different (role, unit) pairs to one user at once: each
-// succeeds, and User.Roles, recomputed by each, ends with every role.
+// testRaceAssignManyRoles assigns each of several users every role at once: each assignment
+// succeeds, and User.Roles, which each recomputes, ends with every role (none lost to a
+// recomputation that missed a concurrent assignment).
 func testRaceAssignManyRoles(t *testing.T, s latchkey.Store) {
-	u := mustCreateUser(t, s, "alice@example.com")
-	roles := latchkey.Roles[1:] // every role but globalAdmin, which is global only
-	units := make([]*latchkey.AdministrativeUnit, (racers+len(roles)-1)/len(roles))
-	for i := range units {
-		units[i] = mustCreateUnit(t, s, fmt.Sprintf("Unit %d", i))
+	roles := latchkey.Roles
+	users := make([]*latchkey.User, (racers+len(roles)-1)/len(roles))
+	for i := range users {
+		users[i] = mustCreateUser(t, s, fmt.Sprintf("user%d@example.com", i))
 	}
 	errs := race(func(i int) error {
-		return s.AssignRole(t.Context(), &latchkey.RoleAssignment{UserID: u.ID, Role: roles[i%len(roles)], UnitID: units[i/len(roles)].ID})
+		if i >= len(users)*len(roles) {
+			return nil
+		}
+		return s.AssignRole(t.Context(), &latchkey.RoleAssignment{UserID: users[i/len(roles)].ID, Role: roles[i%len(roles)]})
 	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("AssignRole %d: %v", i, err)
 		}
 	}
-	if got := listAssignments(t, s, u.ID); len(got) != racers {
-		t.Errorf("%d assignments after racing AssignRole of different roles, want %d", len(got), racers)
+	for _, u := range users {
+		if got := listAssignments(t, s, u.ID); len(got) != len(roles) {
+			t.Errorf("%s: %d assignments after racing AssignRole of every role, want %d", u.UserPrincipalName, len(got), len(roles))
+		}
+		checkRoles(t, s, u.UserPrincipalName+" after racing AssignRole of every role", u.ID, roles...)
 	}
-	checkRoles(t, s, "after racing AssignRole of different roles", u.ID, roles...)
 }
