@@ -134,10 +134,16 @@ func (s *Store) ListRoleAssignments(ctx context.Context, userID string) ([]*latc
 	if !canName(userID) {
 		return []*latchkey.RoleAssignment{}, nil
 	}
-	list, err := scanRoleAssignments(s.pool.Query(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments
-		WHERE $1 = '' OR user_id = $1
-		ORDER BY user_id COLLATE "C", role COLLATE "C", coalesce(unit_id, '') COLLATE "C"`, userID))
-	return list, storeError(err, "list role assignments")
+	const order = ` ORDER BY user_id COLLATE "C", role COLLATE "C", coalesce(unit_id, '') COLLATE "C"`
+	var list []*latchkey.RoleAssignment
+	var err error
+	if userID == "" {
+		list, err = scanRoleAssignments(s.pool.Query(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments`+order))
+	} else {
+		list, err = scanRoleAssignments(s.pool.Query(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments
+			WHERE user_id = $1`+order, userID))
+	}
+	return nonNil(list), storeError(err, "list role assignments")
 }
 
 const unitColumns = `id, display_name, description, created_at`

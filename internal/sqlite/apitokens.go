@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -62,10 +63,19 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id string, at time.Time) err
 }
 
 // TouchAPIToken sets LastUsedAt to at when it is unset or older than at minus a minute, so that
-// a busy token costs at most one write a minute. An unknown token is no error: nothing is
-// written.
+// a busy token costs at most one write a minute. A reader asks first, so that the calls within
+// the minute do not queue for the one writer connection. An unknown token is no error: nothing
+// is written.
 func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?
-		WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, micros(at), id, micros(at.Add(-time.Minute)))
+	const stale = `id = ? AND (last_used_at IS NULL OR last_used_at < ?)`
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM api_tokens WHERE `+stale, id, micros(at.Add(-time.Minute))).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return wrap("touch api token", err)
+	}
+	_, err = s.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE `+stale, micros(at), id, micros(at.Add(-time.Minute)))
 	return wrap("touch api token", err)
 }

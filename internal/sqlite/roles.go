@@ -102,8 +102,12 @@ func syncAssignments(ctx context.Context, tx *txn, userID string, roles []string
 // ListRoleAssignments returns the assignments of one user, or of everyone when userID is "",
 // ordered by user id, role and unit id (global first).
 func (s *Store) ListRoleAssignments(ctx context.Context, userID string) ([]*latchkey.RoleAssignment, error) {
+	const order = ` ORDER BY user_id, role, coalesce(unit_id, '')`
+	if userID == "" {
+		return list(ctx, s.r, "list role assignments", scanRoleAssignment, `SELECT `+roleAssignmentColumns+` FROM role_assignments`+order)
+	}
 	return list(ctx, s.r, "list role assignments", scanRoleAssignment, `SELECT `+roleAssignmentColumns+`
-		FROM role_assignments WHERE ? = '' OR user_id = ? ORDER BY user_id, role, coalesce(unit_id, '')`, userID, userID)
+		FROM role_assignments WHERE user_id = ?`+order, userID)
 }
 
 const unitColumns = `id, display_name, description, created_at`
