@@ -51,3 +51,26 @@ func TestRolesMigrationAssignsHeldRoles(t *testing.T) {
 	storetest.CheckRolesMigration(t, s, "admin-id", created)
 	checkMigrations(t, url)
 }
+
+// TestUserDeletionCascades deletes a user row: their role assignments and unit membership go
+// with it, and the people they managed are left without a manager.
+func TestUserDeletionCascades(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := storetest.NewUserDeletion(t, s)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DELETE FROM users WHERE id = $1", d.Gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckUserDeletion(t, s, d)
+}

@@ -49,3 +49,25 @@ func TestRolesMigrationAssignsHeldRoles(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestUserDeletionCascades deletes a user row: their role assignments and unit membership go
+// with it, and the people they managed are left without a manager.
+func TestUserDeletionCascades(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := storetest.NewUserDeletion(t, s)
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "DELETE FROM users WHERE id = ?", d.Gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckUserDeletion(t, s, d)
+}

@@ -3,7 +3,9 @@
 // time precision and races on single-use items.
 //
 // A store's test calls RunTests and RunConcurrencyTests with a function that returns a fresh,
-// empty, migrated store; each subtest gets its own.
+// empty, migrated store; each subtest gets its own. For what only a store's own SQL can set up (a schema from
+// before a migration, a deleted row), its test arranges that and calls the Check helpers
+// (CheckRolesMigration, CheckUserDeletion).
 package storetest
 
 import (
