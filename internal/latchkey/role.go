@@ -69,7 +69,9 @@ type UnitMember struct {
 //
 // The store keeps User.Roles (the distinct role names a person holds, at any scope) in step with
 // the assignments, in the same transaction, so that readers of a user (conditional access, lint)
-// see the roles without another query.
+// see the roles without another query. CreateUser and UpdateUser, which write Roles as a whole, keep the
+// assignments in step the other way: a role added there is assigned globally (unless the user
+// holds it at some scope already), and a role dropped there loses its assignments at every scope.
 type RoleStore interface {
 	// AssignRole stores a, assigning ID and CreatedAt when empty, and adds a.Role to the user's
 	// Roles. ErrConflict when the user already holds that role at that scope; ErrNotFound when
