@@ -71,3 +71,39 @@ type APITokenStore interface {
 	// that busy automation writes at most once a minute per token.
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 }
+
+// Refusal codes of API tokens.
+const (
+	// CodeInvalidScope refuses a token without scopes, with a scope that does not exist, or with
+	// one scope twice.
+	CodeInvalidScope = "invalid_scope"
+	// CodeInvalidExpiry refuses a token that would expire before it was created.
+	CodeInvalidExpiry = "invalid_expiry"
+)
+
+// Validate checks a token before it is stored: a name as ValidateName has it, at least one
+// scope, each one of Scopes and none twice, and an expiry after its creation. Hash, ID and
+// times are the service's to set and are not checked here beyond that.
+func (t *APIToken) Validate() error {
+	if err := ValidateName("token name", t.Name); err != nil {
+		return err
+	}
+	if len(t.Scopes) == 0 {
+		return Errorf(EINVALID, CodeInvalidScope, "Choose at least one permission for the token.", "the token has no scopes")
+	}
+	seen := make(map[string]bool, len(t.Scopes))
+	for _, s := range t.Scopes {
+		if !IsScope(s) {
+			return Errorf(EINVALID, CodeInvalidScope, "That permission does not exist.", "unknown scope %s (scopes: %v)", shorten(s), Scopes)
+		}
+		if seen[s] {
+			return Errorf(EINVALID, CodeInvalidScope, "Each permission may be given once.", "scope %s is listed twice", s)
+		}
+		seen[s] = true
+	}
+	if t.ExpiresAt != nil && !t.CreatedAt.IsZero() && !t.ExpiresAt.After(t.CreatedAt) {
+		return Errorf(EINVALID, CodeInvalidExpiry, "A token must expire after it is created.",
+			"expiresDateTime %s is not after createdDateTime %s", t.ExpiresAt.UTC().Format(time.RFC3339), t.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}

@@ -114,6 +114,8 @@ type Store interface {
 	SettingStore
 	OIDCStore
 	LegacyCredentialStore
+	RoleStore
+	APITokenStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check

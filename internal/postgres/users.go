@@ -2,13 +2,14 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at`
+const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id`
 
 // scanUser reads one row of userColumns.
 func scanUser(row pgx.Row) (*latchkey.User, error) {
@@ -22,7 +23,23 @@ func scanUser(row pgx.Row) (*latchkey.User, error) {
 // userDest returns where the columns of userColumns go.
 func userDest(u *latchkey.User) []any {
 	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
-		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt}
+		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt, (*optionalID)(&u.ManagerID)}
+}
+
+// optionalID receives a nullable reference to another row: NULL is "".
+type optionalID string
+
+// Scan implements sql.Scanner, which pgx honours.
+func (o *optionalID) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*o = ""
+	case string:
+		*o = optionalID(v)
+	default:
+		return fmt.Errorf("scan optional id: unexpected %T", src)
+	}
+	return nil
 }
 
 // scanUsers reads every row of userColumns.
@@ -33,8 +50,9 @@ func scanUsers(rows pgx.Rows, err error) ([]*latchkey.User, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.User, error) { return scanUser(row) })
 }
 
-// CreateUser stores u, assigning ID and CreatedAt when empty; ErrConflict when the UPN is taken
-// in any case.
+// CreateUser stores u, assigning ID and CreatedAt when empty, and a global role assignment for
+// each of u.Roles, in one transaction. ErrConflict when the UPN is taken in any case; ErrNotFound
+// when the manager does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	if u.ID == "" {
 		u.ID = latchkey.NewID()
@@ -44,11 +62,20 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	}
 	u.CreatedAt = dbTime(u.CreatedAt)
 	u.Roles = nonNil(u.Roles)
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, upn, upn_normalized, display_name, given_name,
-		surname, employee_id, enabled, user_type, roles, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		u.ID, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
-		u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt)
+	if !latchkey.CanNameSomething(u.ManagerID) {
+		return latchkey.ErrNotFound // no such manager
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, upn, upn_normalized, display_name, given_name,
+			surname, employee_id, enabled, user_type, roles, created_at, manager_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''))`,
+			u.ID, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
+			u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt, u.ManagerID)
+		if err != nil {
+			return storeError(err, "create user")
+		}
+		return syncAssignments(ctx, tx, u.ID, u.Roles, u.CreatedAt)
+	})
 	return storeError(err, "create user")
 }
 
@@ -79,7 +106,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
 }
 
 // UpdateUser locks the user's row, applies fn and stores the result, in one transaction. An error
-// from fn is returned as it is and changes nothing; a UPN taken by another user is ErrConflict.
+// from fn is returned as it is and changes nothing; a UPN taken by another user is ErrConflict,
+// a manager that does not exist ErrNotFound. Roles changed by fn change the role assignments
+// alike (see syncAssignments).
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User) error) (*latchkey.User, error) {
 	var u *latchkey.User
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -91,19 +120,25 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		if err := fn(u); err != nil {
 			return err
 		}
+		if !latchkey.CanNameSomething(u.ManagerID) {
+			return latchkey.ErrNotFound // no such manager
+		}
 		u.ID = id
 		u.CreatedAt = dbTime(u.CreatedAt)
 		u.Roles = nonNil(u.Roles)
 		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
 			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10,
-			created_at = $11
+			created_at = $11, manager_id = NULLIF($12, '')
 			WHERE id = $1`,
 			id, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName,
-			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt)
-		return storeError(err, "update user")
+			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt, u.ManagerID)
+		if err != nil {
+			return storeError(err, "update user")
+		}
+		return syncAssignments(ctx, tx, id, u.Roles, now())
 	})
 	if err != nil {
-		return nil, err
+		return nil, storeError(err, "update user")
 	}
 	return u, nil
 }

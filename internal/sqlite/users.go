@@ -2,11 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at`
+const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id`
 
 func scanUser(row scanner) (*latchkey.User, error) {
 	var r userRow
@@ -18,15 +19,16 @@ func scanUser(row scanner) (*latchkey.User, error) {
 
 // userRow receives one row of userColumns.
 type userRow struct {
-	u     latchkey.User
-	roles string
-	made  int64
+	u       latchkey.User
+	roles   string
+	made    int64
+	manager sql.NullString
 }
 
 func (r *userRow) dest() []any {
 	u := &r.u
 	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
-		&u.EmployeeID, &u.Enabled, &u.UserType, &r.roles, &r.made}
+		&u.EmployeeID, &u.Enabled, &u.UserType, &r.roles, &r.made, &r.manager}
 }
 
 func (r *userRow) user() (*latchkey.User, error) {
@@ -35,12 +37,13 @@ func (r *userRow) user() (*latchkey.User, error) {
 	if u.Roles, err = fromJSONList(r.roles); err != nil {
 		return nil, err
 	}
-	u.CreatedAt = fromMicros(r.made)
+	u.CreatedAt, u.ManagerID = fromMicros(r.made), r.manager.String
 	return &u, nil
 }
 
-// CreateUser stores u, assigning ID and CreatedAt when empty. It returns latchkey.ErrConflict
-// when another user has the same UPN regardless of case.
+// CreateUser stores u, assigning ID and CreatedAt when empty, and a global role assignment for
+// each of u.Roles, in one transaction. It returns latchkey.ErrConflict when another user has
+// the same UPN regardless of case, and latchkey.ErrNotFound when the manager does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	if u.ID == "" {
 		u.ID = latchkey.NewID()
@@ -48,10 +51,15 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = now()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType,
-		jsonList(u.Roles), micros(u.CreatedAt), latchkey.NormalizeUPN(u.UserPrincipalName))
-	return wrap("create user", err)
+	return s.write(ctx, "create user", func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType,
+			jsonList(u.Roles), micros(u.CreatedAt), nullString(u.ManagerID), latchkey.NormalizeUPN(u.UserPrincipalName))
+		if err != nil {
+			return wrap("create user", err)
+		}
+		return syncAssignments(ctx, tx, u.ID, u.Roles, u.CreatedAt)
+	})
 }
 
 // FindUserByID returns the user with the given ID, or latchkey.ErrNotFound.
@@ -72,7 +80,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
 }
 
 // UpdateUser loads the user, applies fn and stores the result in one transaction. fn may not
-// change ID or CreatedAt. An error from fn is returned as it is, and nothing is written.
+// change ID or CreatedAt. An error from fn is returned as it is, and nothing is written. Roles
+// changed by fn change the role assignments alike (see syncAssignments); a manager that does not
+// exist is latchkey.ErrNotFound.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.User) error) (*latchkey.User, error) {
 	var u *latchkey.User
 	err := s.write(ctx, "update user", func(tx *txn) error {
@@ -87,10 +97,13 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		}
 		u.ID, u.CreatedAt = id, createdAt
 		_, err = tx.ExecContext(ctx, `UPDATE users SET upn = ?, upn_norm = ?, display_name = ?, given_name = ?,
-			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ? WHERE id = ?`,
+			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ?, manager_id = ? WHERE id = ?`,
 			u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
-			u.Surname, u.EmployeeID, u.Enabled, u.UserType, jsonList(u.Roles), id)
-		return wrap("update user", err)
+			u.Surname, u.EmployeeID, u.Enabled, u.UserType, jsonList(u.Roles), nullString(u.ManagerID), id)
+		if err != nil {
+			return wrap("update user", err)
+		}
+		return syncAssignments(ctx, tx, id, u.Roles, now())
 	})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,9 @@
 // time precision and races on single-use items.
 //
 // A store's test calls RunTests and RunConcurrencyTests with a function that returns a fresh,
-// empty, migrated store; each subtest gets its own.
+// empty, migrated store; each subtest gets its own. For what only a store's own SQL can set up (a schema from
+// before a migration, a deleted row), its test arranges that and calls the Check helpers
+// (CheckRolesMigration, CheckUserDeletion).
 package storetest
 
 import (
@@ -41,6 +43,9 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, oidcTests...)
 	tests = append(tests, legacyTests...)
 	tests = append(tests, healthTests...)
+	tests = append(tests, roleTests...)
+	tests = append(tests, unitTests...)
+	tests = append(tests, apiTokenTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -48,7 +53,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // at once, of which exactly one may win, and none may see an error other than the documented
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
-	runAll(t, append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...), newStore)
+	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
+	runAll(t, append(tests, roleConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {
