@@ -59,17 +59,18 @@ func (s *Service) TAPPolicy(ctx context.Context) (TAPPolicy, error) {
 	return tapPolicyOf(p.TemporaryAccessPass), nil
 }
 
-// SetTAPPolicy validates t and stores it as the methods policy's TAP settings.
+// SetTAPPolicy validates t and stores it as the methods policy's TAP settings, keeping the rest
+// of the stored policy.
 func (s *Service) SetTAPPolicy(ctx context.Context, t TAPPolicy) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	p, err := s.MethodsPolicy(ctx)
-	if err != nil {
-		return err
-	}
-	m := &p.TemporaryAccessPass
-	m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
-	m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength
-	return s.SetMethodsPolicy(ctx, p)
+	// Through ChangeMethodsPolicy, so that an edit of the rest of the policy made meanwhile stays.
+	_, err := s.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+		m := &p.TemporaryAccessPass
+		m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
+		m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength
+		return nil
+	})
+	return err
 }

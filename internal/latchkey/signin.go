@@ -94,7 +94,15 @@ func (f SignInFilter) EffectiveLimit() int {
 type SettingStore interface {
 	// GetSetting returns the value stored under key; ErrNotFound when there is none.
 	GetSetting(ctx context.Context, key string) ([]byte, error)
-	PutSetting(ctx context.Context, key string, value []byte) error
+	// UpdateSetting changes the value under key atomically: in one transaction it reads the
+	// current value (nil when key has none), calls fn with it and stores what fn returns (nil is
+	// stored as empty), so that no other change of key, from this node or another, lands between
+	// the read and the write. It returns the value stored. When fn returns an error, nothing is
+	// written and that error is returned as it is, so a caller can abort with a sentinel of its
+	// own. fn runs while the store holds a write lock: it must be quick and must not call the
+	// store (that may deadlock); it may be called more than once, so it must not have effects
+	// outside its result. To replace a value outright, fn ignores current.
+	UpdateSetting(ctx context.Context, key string, fn func(current []byte) ([]byte, error)) ([]byte, error)
 	// CreateSetting stores value under key only when key has no value yet; ErrConflict otherwise.
 	// Nodes use it to agree on one generated secret.
 	CreateSetting(ctx context.Context, key string, value []byte) error

@@ -211,9 +211,47 @@ func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) err
 	return storeError(err, "create setting")
 }
 
-// PutSetting stores value under key, replacing any earlier value.
-func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, nonNil(value))
-	return storeError(err, "put setting")
+// updateSettingAttempts bounds how often UpdateSetting starts again after another transaction
+// created the same absent key first.
+const updateSettingAttempts = 3
+
+// UpdateSetting replaces the value under key by what fn makes of the current one (nil when
+// there is none), in one transaction that holds the row locked (SELECT ... FOR UPDATE) from the
+// read to the write: no other change of key, from any node, lands in between. When key is absent
+// and another node creates it meanwhile, the insert fails and the whole transaction runs again,
+// fn included. fn's error is returned as it is and nothing is written.
+func (s *Store) UpdateSetting(ctx context.Context, key string, fn func(current []byte) ([]byte, error)) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		var stored []byte
+		raced := false // the insert of an absent key lost to another node's
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var current []byte
+			err := tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1 FOR UPDATE`, key).Scan(&current)
+			found := err == nil
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return storeError(err, "update setting")
+			}
+			next, err := fn(current)
+			if err != nil {
+				return err
+			}
+			stored = nonNil(next)
+			if found {
+				_, err = tx.Exec(ctx, `UPDATE settings SET value = $2 WHERE key = $1`, key, stored)
+			} else {
+				_, err = tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, stored)
+				err = storeError(err, "update setting")
+				raced = errors.Is(err, latchkey.ErrConflict)
+				return err
+			}
+			return storeError(err, "update setting")
+		})
+		if raced && attempt < updateSettingAttempts {
+			continue // another node created key first: read its value this time
+		}
+		if err != nil {
+			return nil, err
+		}
+		return stored, nil
+	}
 }

@@ -37,6 +37,24 @@ func TestStoreConcurrency(t *testing.T) {
 	storetest.RunConcurrencyTests(t, newStore)
 }
 
+// TestTwoNodes runs storetest's races between two stores (two pools) on one database.
+func TestTwoNodes(t *testing.T) {
+	t.Parallel()
+	storetest.RunTwoNodeTests(t, func(t *testing.T) (latchkey.Store, latchkey.Store) {
+		url := pgtest.URL(t)
+		var nodes [2]latchkey.Store
+		for i := range nodes {
+			s, err := postgres.Open(t.Context(), url)
+			if err != nil {
+				t.Fatalf("Open %d: %v", i, err)
+			}
+			t.Cleanup(func() { s.Close() })
+			nodes[i] = s
+		}
+		return nodes[0], nodes[1]
+	})
+}
+
 // TestOpenRace opens one fresh database from several nodes at once: the advisory lock must let
 // every Open succeed and apply each migration once.
 func TestOpenRace(t *testing.T) {

@@ -195,9 +195,29 @@ func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) err
 	return wrap("create setting", err)
 }
 
-// PutSetting stores value under key, replacing any earlier value.
-func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, blob(value))
-	return wrap("put setting", err)
+// UpdateSetting replaces the value under key by what fn makes of the current one (nil when
+// there is none), in one IMMEDIATE transaction on the writer connection: no other change of key,
+// from this store or another process on the file, lands between the read and the write. fn's
+// error is returned as it is and nothing is written.
+func (s *Store) UpdateSetting(ctx context.Context, key string, fn func(current []byte) ([]byte, error)) ([]byte, error) {
+	var stored []byte
+	err := s.write(ctx, "update setting", func(tx *txn) error {
+		var current []byte
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return wrap("update setting", err)
+		}
+		next, err := fn(current)
+		if err != nil {
+			return err
+		}
+		stored = blob(next)
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, stored)
+		return wrap("update setting", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
 }

@@ -37,6 +37,23 @@ func TestConcurrency(t *testing.T) {
 	storetest.RunConcurrencyTests(t, newStore)
 }
 
+// TestTwoNodes runs storetest's races between two stores opened on one file.
+func TestTwoNodes(t *testing.T) {
+	storetest.RunTwoNodeTests(t, func(t *testing.T) (latchkey.Store, latchkey.Store) {
+		path := filepath.Join(t.TempDir(), "latchkey.db")
+		var nodes [2]latchkey.Store
+		for i := range nodes {
+			s, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Fatalf("Open %d: %v", i, err)
+			}
+			t.Cleanup(func() { s.Close() })
+			nodes[i] = s
+		}
+		return nodes[0], nodes[1]
+	})
+}
+
 func TestOpenTwice(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "latchkey.db")

@@ -21,7 +21,7 @@ var miscTests = []test{
 	{"ListSignInsFiltered", testListSignInsFiltered},
 	{"ListSignInsFiltered/Limit", testListSignInsFilteredLimit},
 	{"GetSetting/NotFound", testGetSettingNotFound},
-	{"PutSetting", testPutSetting},
+	{"UpdateSetting/Replace", testReplaceSetting},
 	{"CreateSetting", testCreateSetting},
 	{"MarkChallengeUsed", testMarkChallengeUsed},
 	{"Ping", testPing},
@@ -378,27 +378,19 @@ func testListSignInsFilteredLimit(t *testing.T, s latchkey.Store) {
 }
 
 func testGetSettingNotFound(t *testing.T, s latchkey.Store) {
-	must(t, "PutSetting", s.PutSetting(t.Context(), "policy", []byte(`{}`)))
+	putSetting(t, s, "policy", []byte(`{}`))
 	_, err := s.GetSetting(t.Context(), "missing")
 	wantErr(t, "GetSetting missing", err, latchkey.ErrNotFound)
 }
 
-func testPutSetting(t *testing.T, s latchkey.Store) {
-	ctx := t.Context()
-	get := func(key, want string) {
-		t.Helper()
-		got, err := s.GetSetting(ctx, key)
-		must(t, "GetSetting "+key, err)
-		if string(got) != want {
-			t.Errorf("GetSetting %s = %q, want %q", key, got, want)
-		}
-	}
-	must(t, "PutSetting", s.PutSetting(ctx, "methods-policy", []byte(`{"passkey":{"enabled":true}}`)))
-	must(t, "PutSetting", s.PutSetting(ctx, "signing-keys", []byte(`[{"kid":"k1"}]`)))
+func testReplaceSetting(t *testing.T, s latchkey.Store) {
+	get := func(key, want string) { t.Helper(); getSetting(t, s, key, want) }
+	putSetting(t, s, "methods-policy", []byte(`{"passkey":{"enabled":true}}`))
+	putSetting(t, s, "signing-keys", []byte(`[{"kid":"k1"}]`))
 	get("methods-policy", `{"passkey":{"enabled":true}}`)
 	get("signing-keys", `[{"kid":"k1"}]`)
 
-	must(t, "PutSetting overwrite", s.PutSetting(ctx, "methods-policy", []byte(`{"passkey":{"enabled":false}}`)))
+	putSetting(t, s, "methods-policy", []byte(`{"passkey":{"enabled":false}}`))
 	get("methods-policy", `{"passkey":{"enabled":false}}`)
 	get("signing-keys", `[{"kid":"k1"}]`)
 }
@@ -418,13 +410,13 @@ func testCreateSetting(t *testing.T, s latchkey.Store) {
 	wantErr(t, "CreateSetting again", s.CreateSetting(ctx, "cookie-key", []byte(`{"k":"second"}`)), latchkey.ErrConflict)
 	get("cookie-key", `{"k":"first"}`)
 
-	// A value stored by PutSetting counts too.
-	must(t, "PutSetting", s.PutSetting(ctx, "methods-policy", []byte(`{}`)))
-	wantErr(t, "CreateSetting over PutSetting", s.CreateSetting(ctx, "methods-policy", []byte(`{"x":1}`)), latchkey.ErrConflict)
+	// A value stored by UpdateSetting counts too.
+	putSetting(t, s, "methods-policy", []byte(`{}`))
+	wantErr(t, "CreateSetting over UpdateSetting", s.CreateSetting(ctx, "methods-policy", []byte(`{"x":1}`)), latchkey.ErrConflict)
 	get("methods-policy", `{}`)
 
-	// PutSetting still replaces a created value.
-	must(t, "PutSetting over CreateSetting", s.PutSetting(ctx, "cookie-key", []byte(`{"k":"third"}`)))
+	// UpdateSetting still replaces a created value.
+	putSetting(t, s, "cookie-key", []byte(`{"k":"third"}`))
 	get("cookie-key", `{"k":"third"}`)
 }
 

@@ -39,7 +39,7 @@ func testFindPasskeyForSignIn(t *testing.T, s latchkey.Store) {
 	must(t, "AddGroupMember", s.AddGroupMember(ctx, admins.ID, bob.ID))
 	must(t, "AddGroupMember", s.AddGroupMember(ctx, staff.ID, bob.ID))
 	must(t, "AddGroupMember alice", s.AddGroupMember(ctx, staff.ID, alice.ID))
-	must(t, "PutSetting", s.PutSetting(ctx, "policy", []byte(`{"p":1}`)))
+	putSetting(t, s, "policy", []byte(`{"p":1}`))
 
 	got, err := s.FindPasskeyForSignIn(ctx, p.CredentialID, "policy", "missing")
 	must(t, "FindPasskeyForSignIn", err)

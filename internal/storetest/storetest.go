@@ -3,7 +3,8 @@
 // time precision and races on single-use items.
 //
 // A store's test calls RunTests and RunConcurrencyTests with a function that returns a fresh,
-// empty, migrated store; each subtest gets its own.
+// empty, migrated store; each subtest gets its own. RunTwoNodeTests takes two stores opened
+// separately on one fresh database, as two nodes hold them.
 package storetest
 
 import (
@@ -41,6 +42,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, oidcTests...)
 	tests = append(tests, legacyTests...)
 	tests = append(tests, healthTests...)
+	tests = append(tests, settingTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -48,7 +50,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // at once, of which exactly one may win, and none may see an error other than the documented
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
-	runAll(t, append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...), newStore)
+	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
+	runAll(t, append(tests, settingConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {
