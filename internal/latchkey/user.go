@@ -120,7 +120,8 @@ type UserStore interface {
 	FindUserByUPN(ctx context.Context, upn string) (*User, error)
 	// ListUsers returns users ordered by UPN.
 	ListUsers(ctx context.Context) ([]*User, error)
-	// UpdateUser loads the user, applies fn and stores the result in one transaction.
+	// UpdateUser loads the user, applies fn and stores the result in one transaction; ID and
+	// CreatedAt stay as they were, whatever fn does to them.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)

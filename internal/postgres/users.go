@@ -88,18 +88,17 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		if err != nil {
 			return storeError(err, "find user")
 		}
+		createdAt := u.CreatedAt
 		if err := fn(u); err != nil {
 			return err
 		}
-		u.ID = id
-		u.CreatedAt = dbTime(u.CreatedAt)
+		u.ID, u.CreatedAt = id, createdAt // neither may change
 		u.Roles = nonNil(u.Roles)
 		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
-			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10,
-			created_at = $11
+			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10
 			WHERE id = $1`,
 			id, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName,
-			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt)
+			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles)
 		return storeError(err, "update user")
 	})
 	if err != nil {
