@@ -126,7 +126,8 @@ func migrations() ([]migration, error) {
 
 // migrate applies the migrations the database lacks, all in one transaction. The transaction
 // first takes an advisory lock, so nodes starting together apply them one after another and the
-// later ones find nothing left to do.
+// later ones find nothing left to do. A database that a newer program migrated past the newest
+// embedded migration is refused, as the SQLite store does, and nothing is applied.
 func (s *Store) migrate(ctx context.Context) error {
 	list, err := migrations()
 	if err != nil {
@@ -150,6 +151,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
 		if err != nil {
 			return fmt.Errorf("list applied migrations: %w", err)
+		}
+		// A newer program migrated the database: this one does not know its schema.
+		if len(applied) > 0 && len(list) > 0 && slices.Max(applied) > list[len(list)-1].version {
+			return fmt.Errorf("the database is at schema version %d, newer than this program's %d",
+				slices.Max(applied), list[len(list)-1].version)
 		}
 		for _, m := range list {
 			if slices.Contains(applied, m.version) {
