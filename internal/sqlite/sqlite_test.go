@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,6 +113,39 @@ func TestOpenTwice(t *testing.T) {
 	}
 	if versions != len(files) || distinct != versions {
 		t.Errorf("schema_migrations has %d rows (%d versions) for %d migration files: a migration ran twice or was skipped", versions, distinct, len(files))
+	}
+}
+
+// TestOpenRefusesNewerSchema: a file a newer program migrated (a version past the newest
+// embedded migration recorded) is refused with a message that says so.
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var newest int
+	if err := db.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&newest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from_the_future.sql', 0)", newest+1); err != nil {
+		t.Fatal(err)
+	}
+	s, err = sqlite.Open(ctx, path)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a file at a newer schema succeeded")
+	}
+	want := fmt.Sprintf("the database is at schema version %d, newer than this program's %d", newest+1, newest)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("Open: %v; want it to say %q", err, want)
 	}
 }
 
