@@ -2,7 +2,6 @@ package latchkey
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -130,31 +129,5 @@ type Store interface {
 	Close() error
 }
 
-// AMRText and PoliciesJSON are how stores keep AMR (space-separated) and ConditionalAccess
-// (a JSON array); SetStoredAccess reads them back. Both stores share them.
+// AMRText returns AMR as the stores keep it and the sign-in log shows it: space-separated.
 func (e *SignInEvent) AMRText() string { return strings.Join(e.AMR, " ") }
-
-// PoliciesJSON returns ConditionalAccess as a JSON array ("[]" when empty).
-func (e *SignInEvent) PoliciesJSON() string {
-	if len(e.ConditionalAccess) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(e.ConditionalAccess)
-	if err != nil { // a slice of plain strings always encodes
-		panic(err)
-	}
-	return string(b)
-}
-
-// SetStoredAccess sets AMR and ConditionalAccess from their stored forms.
-func (e *SignInEvent) SetStoredAccess(amr, policies string) error {
-	e.AMR = strings.Fields(amr)
-	if len(e.AMR) == 0 {
-		e.AMR = nil
-	}
-	e.ConditionalAccess = nil
-	if policies == "" || policies == "[]" {
-		return nil
-	}
-	return json.Unmarshal([]byte(policies), &e.ConditionalAccess)
-}

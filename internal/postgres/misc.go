@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // FindThrottle returns the failure counter for key; one with no failures when there is none.
@@ -95,9 +96,10 @@ const signInColumns = `id, created_at, user_id, upn, ip, user_agent, method, pas
 
 // signInArgs are the values of signInColumns for e.
 func signInArgs(e *latchkey.SignInEvent) []any {
+	amr, policies := sqlstore.SignInAccess(e)
 	return []any{e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
 		e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
-		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, e.AMRText(), e.PoliciesJSON()}
+		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, amr, policies}
 }
 
 // scanSignIn reads one row of signInColumns.
@@ -109,7 +111,7 @@ func scanSignIn(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
 		&e.AppID, &e.Platform, &e.PlatformVersion, &e.Strength, &e.ACR, &amr, &policies); err != nil {
 		return nil, err
 	}
-	return e, e.SetStoredAccess(amr, policies)
+	return e, sqlstore.SetSignInAccess(e, amr, policies)
 }
 
 // RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
@@ -118,7 +120,7 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 		e.ID = latchkey.NewID()
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = sqlstore.Now()
 	}
 	e.CreatedAt = dbTime(e.CreatedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO sign_ins (`+signInColumns+`)
@@ -207,7 +209,7 @@ func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
 
 // CreateSetting stores value under key only when key has no value yet; ErrConflict otherwise.
 func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, nonNil(value))
+	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, sqlstore.NonNil(value))
 	return storeError(err, "create setting")
 }
 
@@ -235,7 +237,7 @@ func (s *Store) UpdateSetting(ctx context.Context, key string, fn func(current [
 			if err != nil {
 				return err
 			}
-			stored = nonNil(next)
+			stored = sqlstore.NonNil(next)
 			if found {
 				_, err = tx.Exec(ctx, `UPDATE settings SET value = $2 WHERE key = $1`, key, stored)
 			} else {

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at`
@@ -40,10 +41,10 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 		u.ID = latchkey.NewID()
 	}
 	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
+		u.CreatedAt = sqlstore.Now()
 	}
 	u.CreatedAt = dbTime(u.CreatedAt)
-	u.Roles = nonNil(u.Roles)
+	u.Roles = sqlstore.NonNil(u.Roles)
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, upn, upn_normalized, display_name, given_name,
 		surname, employee_id, enabled, user_type, roles, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -93,7 +94,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 			return err
 		}
 		u.ID, u.CreatedAt = id, createdAt // neither may change
-		u.Roles = nonNil(u.Roles)
+		u.Roles = sqlstore.NonNil(u.Roles)
 		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
 			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10
 			WHERE id = $1`,
@@ -140,7 +141,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 		g.ID = latchkey.NewID()
 	}
 	if g.CreatedAt.IsZero() {
-		g.CreatedAt = now()
+		g.CreatedAt = sqlstore.Now()
 	}
 	g.CreatedAt = dbTime(g.CreatedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO groups (id, display_name, name_normalized, description, created_at)

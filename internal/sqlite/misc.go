@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // FindThrottle returns the failure counter for key; one with no failures when there is none.
@@ -100,7 +101,7 @@ func scanSignIn(row scanner) (*latchkey.SignInEvent, error) {
 		return nil, err
 	}
 	e.CreatedAt = fromMicros(created)
-	return &e, e.SetStoredAccess(amr, policies)
+	return &e, sqlstore.SetSignInAccess(&e, amr, policies)
 }
 
 // RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
@@ -109,7 +110,7 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 		e.ID = latchkey.NewID()
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.w.ExecContext(ctx, insertSignIn, signInArgs(e)...)
 	return wrap("record sign-in", err)
@@ -120,9 +121,10 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 const insertSignIn = `INSERT INTO sign_ins (` + signInColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func signInArgs(e *latchkey.SignInEvent) []any {
+	amr, policies := sqlstore.SignInAccess(e)
 	return []any{e.ID, micros(e.CreatedAt), e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind,
 		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
-		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, e.AMRText(), e.PoliciesJSON()}
+		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, amr, policies}
 }
 
 // ListSignIns returns at most limit events, newest first, of userID when it is not empty.
@@ -191,7 +193,7 @@ func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
 // CreateSetting stores value under key only when key has no value yet; latchkey.ErrConflict
 // otherwise.
 func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, key, blob(value))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, key, sqlstore.NonNil(value))
 	return wrap("create setting", err)
 }
 
@@ -211,7 +213,7 @@ func (s *Store) UpdateSetting(ctx context.Context, key string, fn func(current [
 		if err != nil {
 			return err
 		}
-		stored = blob(next)
+		stored = sqlstore.NonNil(next)
 		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, stored)
 		return wrap("update setting", err)
