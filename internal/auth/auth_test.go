@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -313,7 +314,7 @@ func TestTAPGuessingIsSlowedThenStopped(t *testing.T) {
 	person := Client{IP: "192.0.2.44"}
 	fill := func(n int) {
 		for range n {
-			if _, err := svc.Store.RecordFailure(ctx, userThrottleKey(u.ID), c.Now(), 0); err != nil {
+			if _, _, err := svc.Store.ReserveAttempt(ctx, userThrottleKey(u.ID), c.Now(), latchkey.AttemptRule{Free: math.MaxInt32}); err != nil {
 				t.Fatal(err)
 			}
 		}

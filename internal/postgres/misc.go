@@ -27,26 +27,6 @@ func (s *Store) FindThrottle(ctx context.Context, key string) (latchkey.Throttle
 	return t, nil
 }
 
-// RecordFailure adds one failure to key's counter in one statement and returns the new counter,
-// so failures recorded at once on several nodes all count.
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, drain time.Duration) (latchkey.Throttle, error) {
-	t := latchkey.Throttle{Key: key}
-	// Whole drains since the last failure, in microseconds; none for drain 0 or a last failure
-	// in the future (another node's clock).
-	err := s.pool.QueryRow(ctx, `INSERT INTO throttles AS t (key, failures, last_failure_at) VALUES ($1, 1, $2)
-		ON CONFLICT (key) DO UPDATE SET
-			failures = GREATEST(0, t.failures - CASE WHEN $3::bigint > 0 AND excluded.last_failure_at > t.last_failure_at
-				THEN LEAST(t.failures::bigint, (extract(epoch FROM excluded.last_failure_at - t.last_failure_at) * 1000000)::bigint / $3::bigint)::int
-				ELSE 0 END) + 1,
-			last_failure_at = excluded.last_failure_at
-		RETURNING failures, last_failure_at`, key, dbTime(at), drain.Microseconds()).
-		Scan(&t.Failures, &t.LastFailureAt)
-	if err != nil {
-		return latchkey.Throttle{}, storeError(err, "record failure")
-	}
-	return t, nil
-}
-
 // pgDrained is the row's count drained to $2 (as Throttle.FailuresAt does): whole drains ($3
 // microseconds) since the last failure, none for drain 0 or a last failure in the future.
 const pgDrained = `GREATEST(0, t.failures - CASE WHEN $3::bigint > 0 AND $2::timestamptz > t.last_failure_at

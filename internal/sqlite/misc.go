@@ -26,24 +26,6 @@ func (s *Store) FindThrottle(ctx context.Context, key string) (latchkey.Throttle
 	return th, nil
 }
 
-// RecordFailure adds one failure to key in a single upsert and returns the new counter.
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, drain time.Duration) (latchkey.Throttle, error) {
-	th := latchkey.Throttle{Key: key}
-	var last int64
-	// Integer division of microseconds: whole drains since the last failure; none for drain 0 or
-	// a last failure in the future (another node's clock).
-	err := s.w.QueryRowContext(ctx, `INSERT INTO throttles (key, failures, last_failure_at) VALUES (?1, 1, ?2)
-		ON CONFLICT (key) DO UPDATE SET
-			failures = MAX(0, failures - CASE WHEN ?3 > 0 AND ?2 > last_failure_at THEN (?2 - last_failure_at) / ?3 ELSE 0 END) + 1,
-			last_failure_at = excluded.last_failure_at
-		RETURNING failures, last_failure_at`, key, micros(at), drain.Microseconds()).Scan(&th.Failures, &last)
-	if err != nil {
-		return latchkey.Throttle{}, wrap("record failure", err)
-	}
-	th.LastFailureAt = fromMicros(last)
-	return th, nil
-}
-
 // sqliteDrained is a throttle row's count drained to ?2 (as Throttle.FailuresAt does): whole
 // drains (?3 microseconds) since the last failure, none for drain 0 or a last failure in the
 // future (another node's clock).

@@ -19,7 +19,7 @@ var concurrencyTests = []test{
 	{"MarkAccessPassUsed", testRaceMarkAccessPassUsed},
 	{"TakeChallenge", testRaceTakeChallenge},
 	{"RecordPasskeyUse", testRaceRecordPasskeyUse},
-	{"RecordFailure", testRaceRecordFailure},
+	{"ReserveAttempt/Unlimited", testRaceCountAttempt},
 	{"ReserveAttempt", testRaceReserveAttempt},
 	{"ReserveAttempt/Limit", testRaceReserveAttemptLimit},
 	{"CreateUser", testRaceCreateUser},
@@ -161,17 +161,17 @@ func testRaceReserveAttemptLimit(t *testing.T, s latchkey.Store) {
 	raceReserve(t, s, "tap:user:race", latchkey.AttemptRule{Free: 7, Limit: 7}, 7)
 }
 
-func testRaceRecordFailure(t *testing.T, s latchkey.Store) {
+func testRaceCountAttempt(t *testing.T, s latchkey.Store) {
 	const key = "tap:user:race"
 	counts := make([]int, racers)
 	errs := race(func(i int) error {
-		th, err := s.RecordFailure(t.Context(), key, t0, time.Minute)
+		th, err := countAttempt(t.Context(), s, key, t0, time.Minute)
 		counts[i] = th.Failures
 		return err
 	})
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("RecordFailure: goroutine %d: %v", i, err)
+			t.Errorf("countAttempt: goroutine %d: %v", i, err)
 		}
 	}
 	// Each caller saw a different count: no two increments were merged.
@@ -180,7 +180,7 @@ func testRaceRecordFailure(t *testing.T, s latchkey.Store) {
 	for i := range want {
 		want[i] = i + 1
 	}
-	diff(t, "counts returned by RecordFailure", counts, want)
+	diff(t, "counts returned by ReserveAttempt", counts, want)
 	got, err := s.FindThrottle(t.Context(), key)
 	must(t, "FindThrottle", err)
 	if got.Failures != racers {
