@@ -59,6 +59,7 @@ type Passkey struct {
 type PasskeyStore interface {
 	// CreatePasskey stores p, assigning ID and CreatedAt when empty. ErrConflict when the credential ID exists.
 	CreatePasskey(ctx context.Context, p *Passkey) error
+	// FindPasskeyByID returns the passkey with the given ID; ErrNotFound when there is none.
 	FindPasskeyByID(ctx context.Context, id string) (*Passkey, error)
 	FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
 	// FindPasskeyForSignIn reads, in one query, everything the first step of a sign-in needs: the

@@ -56,6 +56,7 @@ type PolicyResult struct {
 
 // SignInStore persists the sign-in log.
 type SignInStore interface {
+	// RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
 	RecordSignIn(ctx context.Context, e *SignInEvent) error
 	// ListSignIns returns the newest events first; userID filters when not empty.
 	ListSignIns(ctx context.Context, userID string, limit int) ([]*SignInEvent, error)
@@ -126,6 +127,7 @@ type Store interface {
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check
 	// calls it to learn whether the store can be written right now.
 	Heartbeat(ctx context.Context, node string, at time.Time) error
+	// Close releases the store's connections; calls after it fail as unavailable.
 	Close() error
 }
 
