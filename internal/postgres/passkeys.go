@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -101,14 +100,6 @@ func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passk
 	return p, storeError(err, "find passkey")
 }
 
-// FindPasskeyByCredentialID returns the passkey with the given WebAuthn credential ID; ErrNotFound
-// when there is none.
-func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*latchkey.Passkey, error) {
-	p, err := scanPasskey(s.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE credential_id = $1`,
-		sqlstore.NonNil(credentialID)))
-	return p, storeError(err, "find passkey")
-}
-
 // ListPasskeysByUser returns the user's passkeys, oldest first.
 func (s *Store) ListPasskeysByUser(ctx context.Context, userID string) ([]*latchkey.Passkey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = $1
@@ -153,32 +144,6 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 		_, err = tx.Exec(ctx, endSessionsOfPasskey, userID, id)
 		return storeError(err, "delete passkey")
 	})
-}
-
-// RecordPasskeyUse moves the sign count to newCount and records the use, in one statement that
-// compares the stored count: it succeeds only if newCount is above the stored count, or both are
-// zero. Otherwise it changes nothing and returns ErrConflict (ErrNotFound when there is no such
-// passkey), so of many sign-ins racing with one counter value exactly one wins.
-func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE passkeys
-		SET sign_count = $2, last_used_at = $3, last_used_platform = $4
-		WHERE id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0)) AND NOT possible_clone`,
-		id, int64(newCount), dbTime(usedAt), platform)
-	if err != nil {
-		return storeError(err, "record passkey use")
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	// Refused: the rare path may take a second round trip to say why.
-	ok, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = $1)`, id)
-	if err != nil {
-		return storeError(err, "record passkey use")
-	}
-	if !ok {
-		return latchkey.ErrNotFound
-	}
-	return latchkey.ErrConflict
 }
 
 // FlagPasskeyPossibleClone marks the passkey as possibly cloned and ends the sessions made with
@@ -230,8 +195,9 @@ SELECT (SELECT used FROM used_before), EXISTS (SELECT 1 FROM passkey),
 
 // CompletePasskeySignIn writes a successful passkey sign-in in one statement, so in one
 // transaction and one round trip: it records the challenge as used (ErrChallengeUsed when it
-// was already), moves the sign count as RecordPasskeyUse does (ErrConflict, or ErrNotFound for
-// an unknown passkey), and stores the session as CreateSession and the event as RecordSignIn,
+// was already), moves the sign count to c.SignCount when it is above the stored count or both
+// are zero and the passkey is not flagged as possibly cloned (ErrConflict otherwise, ErrNotFound
+// for an unknown passkey), and stores the session as CreateSession and the event as RecordSignIn,
 // assigning the event's ID and CreatedAt when empty. On any error nothing is written. Of racing
 // calls with one challenge exactly one succeeds: the others find it in their snapshot or fail on
 // its primary key.

@@ -233,8 +233,8 @@ func checkMigrations(t *testing.T, url string) {
 	}
 }
 
-// BenchmarkCompletePasskeySignIn runs CompletePasskeySignIn from one client and from about 64,
-// and the three separate writes it replaces; see storetest.RunCompletePasskeySignInBenchmarks.
+// BenchmarkCompletePasskeySignIn runs CompletePasskeySignIn from one client and from about 64;
+// see storetest.RunCompletePasskeySignInBenchmarks.
 func BenchmarkCompletePasskeySignIn(b *testing.B) {
 	storetest.RunCompletePasskeySignInBenchmarks(b, func(b *testing.B) latchkey.Store {
 		s, err := postgres.Open(b.Context(), pgtest.URL(b))

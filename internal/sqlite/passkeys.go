@@ -124,13 +124,6 @@ func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passk
 	return p, wrap("find passkey", err)
 }
 
-// FindPasskeyByCredentialID returns the passkey with the given WebAuthn credential ID, or
-// latchkey.ErrNotFound.
-func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*latchkey.Passkey, error) {
-	p, err := scanPasskey(s.r.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE credential_id = ?`, sqlstore.NonNil(credentialID)))
-	return p, wrap("find passkey", err)
-}
-
 // ListPasskeysByUser returns the user's passkeys, oldest first.
 func (s *Store) ListPasskeysByUser(ctx context.Context, userID string) ([]*latchkey.Passkey, error) {
 	return list(ctx, s.r, "list passkeys", scanPasskey,
@@ -156,17 +149,11 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 	})
 }
 
-// RecordPasskeyUse moves the sign count to newCount and records the use, if newCount is above
-// the stored count or both are zero. Otherwise it returns latchkey.ErrConflict and changes
-// nothing; latchkey.ErrNotFound when there is no such passkey. The comparison is part of the
-// UPDATE, so of many racing callers with the same count exactly one wins.
-func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
-	return s.write(ctx, "record passkey use", func(tx *txn) error {
-		return recordPasskeyUse(ctx, tx, "record passkey use", id, newCount, usedAt, platform)
-	})
-}
-
-// recordPasskeyUse is RecordPasskeyUse within tx.
+// recordPasskeyUse moves the sign count to newCount and records the use, within tx, if newCount
+// is above the stored count or both are zero, and the passkey is not flagged as possibly cloned.
+// Otherwise it returns latchkey.ErrConflict and changes nothing; latchkey.ErrNotFound when there
+// is no such passkey. The comparison is part of the UPDATE, so of many racing callers with the
+// same count exactly one wins.
 func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount uint32, usedAt time.Time, platform string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
 		WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0)) AND possible_clone = 0`,
@@ -179,7 +166,7 @@ func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount ui
 }
 
 // CompletePasskeySignIn writes a successful passkey sign-in: it records the challenge as used
-// (latchkey.ErrChallengeUsed when it was already), moves the sign count as RecordPasskeyUse does
+// (latchkey.ErrChallengeUsed when it was already), moves the sign count as recordPasskeyUse does
 // (latchkey.ErrConflict, or latchkey.ErrNotFound for an unknown passkey), then stores the
 // session as CreateSession and the event as RecordSignIn, assigning the event's ID and CreatedAt
 // when empty. On any error nothing of this sign-in is written.
