@@ -117,9 +117,6 @@ type OIDCStore interface {
 	// DeleteAuthRequest removes the request, if it exists.
 	DeleteAuthRequest(ctx context.Context, id string) error
 
-	// CreateRefreshToken stores t; ErrConflict when its ID is taken, ErrNotFound when its client
-	// or user does not exist.
-	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RotateRefreshToken replaces the token with id oldID by next in one step, keeping nothing
 	// of the old one but a record that oldID is spent on its grant (until it would have
 	// expired): of many racing callers exactly one succeeds, the others get ErrNotFound.

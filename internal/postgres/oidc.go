@@ -237,13 +237,6 @@ func refreshTokenArgs(t *latchkey.RefreshToken) []any {
 		dbTime(t.CreatedAt), dbTime(t.ExpiresAt)}
 }
 
-// CreateRefreshToken stores t; ErrConflict when its ID is taken, ErrNotFound when its client or
-// user does not exist.
-func (s *Store) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	_, err := s.pool.Exec(ctx, insertRefreshToken, refreshTokenArgs(t)...)
-	return storeError(err, "create refresh token")
-}
-
 // RotateRefreshToken deletes the unexpired token oldID, records it as spent on its grant until
 // its expiry and stores next, in one transaction, and returns the token it deleted. The delete
 // locks the old row, so of many racing callers exactly one deletes it; the others, once it

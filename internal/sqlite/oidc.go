@@ -219,13 +219,6 @@ func refreshTokenArgs(t *latchkey.RefreshToken) []any {
 		micros(t.CreatedAt), micros(t.ExpiresAt)}
 }
 
-// CreateRefreshToken stores t; latchkey.ErrConflict when its ID is taken, latchkey.ErrNotFound
-// when its client or user does not exist.
-func (s *Store) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	_, err := s.w.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(t)...)
-	return wrap("create refresh token", err)
-}
-
 // RotateRefreshToken deletes the unexpired token oldID, records it as spent on its grant until
 // its expiry and stores next, in one transaction, and returns the token it deleted. Of many
 // racing callers exactly one finds the old token; the others get latchkey.ErrNotFound and store
