@@ -103,14 +103,6 @@ func optTime(t time.Time) *time.Time {
 	return &v
 }
 
-// optString stores an empty string as NULL.
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // CreateAuthRequest stores r; ErrConflict when its ID is taken, ErrNotFound when its client does
 // not exist.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) error {
@@ -118,7 +110,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 		r.ID, r.ClientID, r.RedirectURI, sqlstore.NonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
 		r.CodeChallenge, r.CodeChallengeMethod, sqlstore.NonNil(r.ACRValues), sqlstore.NonNil(r.Prompt), r.MaxAgeSeconds, r.LoginHint,
-		r.UserID, optTime(r.AuthTime), sqlstore.NonNil(r.AMR), r.ACR, r.Done, optString(r.CodeHash),
+		r.UserID, optTime(r.AuthTime), sqlstore.NonNil(r.AMR), r.ACR, r.Done, sqlstore.OptString(r.CodeHash),
 		dbTime(r.CreatedAt), dbTime(r.ExpiresAt), r.BrowserHash, r.SessionID)
 	return storeError(err, "create auth request")
 }
@@ -152,7 +144,7 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID s
 // request has this one), ErrNotFound when there is no such request.
 func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_requests SET code_hash = $2 WHERE id = $1 AND code_hash IS NULL`,
-		id, optString(codeHash))
+		id, sqlstore.OptString(codeHash))
 	if err != nil {
 		return storeError(err, "save auth code")
 	}

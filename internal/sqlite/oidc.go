@@ -99,9 +99,6 @@ func optMicros(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: micros(t), Valid: true}
 }
 
-// optString stores an empty string as NULL.
-func optString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
 // CreateAuthRequest stores r; latchkey.ErrConflict when its ID is taken, latchkey.ErrNotFound
 // when its client does not exist.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) error {
@@ -113,7 +110,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) 
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.ClientID, r.RedirectURI, sqlstore.JSONList(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
 		r.CodeChallenge, r.CodeChallengeMethod, sqlstore.JSONList(r.ACRValues), sqlstore.JSONList(r.Prompt), maxAge, r.LoginHint,
-		r.UserID, optMicros(r.AuthTime), sqlstore.JSONList(r.AMR), r.ACR, r.Done, optString(r.CodeHash),
+		r.UserID, optMicros(r.AuthTime), sqlstore.JSONList(r.AMR), r.ACR, r.Done, sqlstore.OptString(r.CodeHash),
 		micros(r.CreatedAt), micros(r.ExpiresAt), r.BrowserHash, r.SessionID)
 	return wrap("create auth request", err)
 }
@@ -139,7 +136,7 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID s
 func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string) error {
 	return s.write(ctx, "save auth code", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_requests SET code_hash = ? WHERE id = ? AND code_hash IS NULL`,
-			optString(codeHash), id)
+			sqlstore.OptString(codeHash), id)
 		if err := affected("save auth code", res, err); !errors.Is(err, latchkey.ErrNotFound) {
 			return err
 		}

@@ -5,6 +5,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ func Prefixed(prefix, columns string) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// OptString stores an empty string as NULL.
+func OptString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // JSONList encodes a list of plain values (strings, structs of them) as a JSON array, never
 // null.
