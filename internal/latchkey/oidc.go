@@ -86,11 +86,16 @@ type SigningKey struct {
 type OIDCStore interface {
 	// CreateClient stores c; ErrConflict when the client id is taken.
 	CreateClient(ctx context.Context, c *Client) error
+	// FindClient returns the client; ErrNotFound when there is none.
 	FindClient(ctx context.Context, id string) (*Client, error)
 	// ListClients returns clients ordered by name.
 	ListClients(ctx context.Context) ([]*Client, error)
+	// DeleteClient removes the client with its authorization requests and refresh tokens;
+	// ErrNotFound when there is no such client.
 	DeleteClient(ctx context.Context, id string) error
 
+	// CreateAuthRequest stores r; ErrConflict when its ID is taken, ErrNotFound when its client
+	// does not exist.
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	// FindAuthRequest returns an unexpired request; ErrNotFound otherwise.
 	FindAuthRequest(ctx context.Context, id string, now time.Time) (*AuthRequest, error)
@@ -109,9 +114,9 @@ type OIDCStore interface {
 	// works once: of many racing callers exactly one gets it, the others ErrNotFound. When refresh
 	// cannot be stored nothing changes.
 	RedeemAuthCode(ctx context.Context, codeHash, grantID string, refresh *RefreshToken, now time.Time) (*AuthRequest, error)
+	// DeleteAuthRequest removes the request, if it exists.
 	DeleteAuthRequest(ctx context.Context, id string) error
 
-	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RotateRefreshToken replaces the token with id oldID by next in one step, keeping nothing
 	// of the old one but a record that oldID is spent on its grant (until it would have
 	// expired): of many racing callers exactly one succeeds, the others get ErrNotFound.

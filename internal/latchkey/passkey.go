@@ -59,8 +59,8 @@ type Passkey struct {
 type PasskeyStore interface {
 	// CreatePasskey stores p, assigning ID and CreatedAt when empty. ErrConflict when the credential ID exists.
 	CreatePasskey(ctx context.Context, p *Passkey) error
+	// FindPasskeyByID returns the passkey with the given ID; ErrNotFound when there is none.
 	FindPasskeyByID(ctx context.Context, id string) (*Passkey, error)
-	FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
 	// FindPasskeyForSignIn reads, in one query, everything the first step of a sign-in needs: the
 	// passkey with credentialID (without AttestationObject and ClientDataJSON), its owner, the owner's group ids, and the values of the named
 	// settings (absent keys are left out of the map). ErrNotFound when there is no such passkey.
@@ -72,20 +72,15 @@ type PasskeyStore interface {
 	// DeletePasskey removes the user's passkey and ends the sessions made with it
 	// (Session.PasskeyID), in one transaction; ErrNotFound when it is not theirs.
 	DeletePasskey(ctx context.Context, userID, id string) error
-	// RecordPasskeyUse atomically moves the sign count from the stored value to newCount and
-	// records the use. It succeeds only if newCount is greater than the stored count, or both are
-	// zero (authenticators without a counter), and the passkey is not flagged as possibly cloned;
-	// otherwise it returns ErrConflict and changes nothing, so of many racing sign-ins with one
-	// counter value exactly one wins.
-	RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error
 	// FlagPasskeyPossibleClone marks a passkey whose counter went backwards and ends the sessions
 	// made with it, in one transaction; ErrNotFound when there is no such passkey.
 	FlagPasskeyPossibleClone(ctx context.Context, id string) error
 	// CompletePasskeySignIn writes everything a successful passkey sign-in writes, in one
 	// transaction: the use of its challenge (ErrChallengeUsed when the challenge was used
-	// before), the passkey's sign count and last use (ErrConflict, as RecordPasskeyUse, when the
-	// count does not advance or the passkey was flagged as possibly cloned; ErrNotFound for an
-	// unknown passkey), the new session and the
+	// before), the passkey's sign count and last use (ErrConflict when the count does not advance,
+	// that is when it is not above the stored count and not zero on both sides, or when the
+	// passkey was flagged as possibly cloned, so that of many racing sign-ins with one counter
+	// value exactly one wins; ErrNotFound for an unknown passkey), the new session and the
 	// sign-in event. On any error nothing is written. Of many racing calls with one challenge,
 	// exactly one succeeds.
 	CompletePasskeySignIn(ctx context.Context, c *PasskeySignIn) error

@@ -50,6 +50,7 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession returns a session that has not expired at now; ErrNotFound otherwise.
 	FindSession(ctx context.Context, id string, now time.Time) (*Session, error)
+	// DeleteSession removes the session, if it exists.
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteExpiredSessions removes sessions that expired before now and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
@@ -74,6 +75,7 @@ type Challenge struct {
 
 // ChallengeStore persists pending ceremonies.
 type ChallengeStore interface {
+	// CreateChallenge stores a pending ceremony; ErrConflict when its ID is taken.
 	CreateChallenge(ctx context.Context, c *Challenge) error
 	// TakeChallenge deletes and returns the challenge in one step: of many racing callers
 	// exactly one gets it, the others get ErrNotFound. Expired challenges are ErrNotFound too.

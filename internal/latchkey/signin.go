@@ -2,7 +2,6 @@ package latchkey
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -57,6 +56,7 @@ type PolicyResult struct {
 
 // SignInStore persists the sign-in log.
 type SignInStore interface {
+	// RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
 	RecordSignIn(ctx context.Context, e *SignInEvent) error
 	// ListSignIns returns the newest events first; userID filters when not empty.
 	ListSignIns(ctx context.Context, userID string, limit int) ([]*SignInEvent, error)
@@ -94,7 +94,15 @@ func (f SignInFilter) EffectiveLimit() int {
 type SettingStore interface {
 	// GetSetting returns the value stored under key; ErrNotFound when there is none.
 	GetSetting(ctx context.Context, key string) ([]byte, error)
-	PutSetting(ctx context.Context, key string, value []byte) error
+	// UpdateSetting changes the value under key atomically: in one transaction it reads the
+	// current value (nil when key has none), calls fn with it and stores what fn returns (nil is
+	// stored as empty), so that no other change of key, from this node or another, lands between
+	// the read and the write. It returns the value stored. When fn returns an error, nothing is
+	// written and that error is returned as it is, so a caller can abort with a sentinel of its
+	// own. fn runs while the store holds a write lock: it must be quick and must not call the
+	// store (that may deadlock); it may be called more than once, so it must not have effects
+	// outside its result. To replace a value outright, fn ignores current.
+	UpdateSetting(ctx context.Context, key string, fn func(current []byte) ([]byte, error)) ([]byte, error)
 	// CreateSetting stores value under key only when key has no value yet; ErrConflict otherwise.
 	// Nodes use it to agree on one generated secret.
 	CreateSetting(ctx context.Context, key string, value []byte) error
@@ -121,34 +129,9 @@ type Store interface {
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check
 	// calls it to learn whether the store can be written right now.
 	Heartbeat(ctx context.Context, node string, at time.Time) error
+	// Close releases the store's connections; calls after it fail as unavailable.
 	Close() error
 }
 
-// AMRText and PoliciesJSON are how stores keep AMR (space-separated) and ConditionalAccess
-// (a JSON array); SetStoredAccess reads them back. Both stores share them.
+// AMRText returns AMR as the stores keep it and the sign-in log shows it: space-separated.
 func (e *SignInEvent) AMRText() string { return strings.Join(e.AMR, " ") }
-
-// PoliciesJSON returns ConditionalAccess as a JSON array ("[]" when empty).
-func (e *SignInEvent) PoliciesJSON() string {
-	if len(e.ConditionalAccess) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(e.ConditionalAccess)
-	if err != nil { // a slice of plain strings always encodes
-		panic(err)
-	}
-	return string(b)
-}
-
-// SetStoredAccess sets AMR and ConditionalAccess from their stored forms.
-func (e *SignInEvent) SetStoredAccess(amr, policies string) error {
-	e.AMR = strings.Fields(amr)
-	if len(e.AMR) == 0 {
-		e.AMR = nil
-	}
-	e.ConditionalAccess = nil
-	if policies == "" || policies == "[]" {
-		return nil
-	}
-	return json.Unmarshal([]byte(policies), &e.ConditionalAccess)
-}

@@ -71,9 +71,6 @@ func (r AttemptRule) Admits(t Throttle, now time.Time) (ok bool, next time.Time)
 type ThrottleStore interface {
 	// FindThrottle returns the counter for key; a zero Throttle (Failures 0) when there is none.
 	FindThrottle(ctx context.Context, key string) (Throttle, error)
-	// RecordFailure atomically adds one failure to key, after draining the count as
-	// Throttle.FailuresAt(at, drain) does, and returns the new counter.
-	RecordFailure(ctx context.Context, key string, at time.Time, drain time.Duration) (Throttle, error)
 	// ReserveAttempt counts one attempt against key at `at`, in one atomic step, when rule
 	// admits it (AttemptRule.Admits on the count drained to at): it returns the new counter
 	// (drained, plus one, last at `at`) and true. Otherwise it changes nothing and returns the

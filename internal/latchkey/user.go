@@ -115,12 +115,14 @@ func (g *Group) Validate() error {
 type UserStore interface {
 	// CreateUser stores u, assigning ID and CreatedAt when empty. ErrConflict when the UPN is taken.
 	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns the user with the given ID; ErrNotFound when there is none.
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUserByUPN finds a user by principal name, case-insensitively.
 	FindUserByUPN(ctx context.Context, upn string) (*User, error)
 	// ListUsers returns users ordered by UPN.
 	ListUsers(ctx context.Context) ([]*User, error)
-	// UpdateUser loads the user, applies fn and stores the result in one transaction.
+	// UpdateUser loads the user, applies fn and stores the result in one transaction; ID and
+	// CreatedAt stay as they were, whatever fn does to them.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
@@ -128,13 +130,22 @@ type UserStore interface {
 
 // GroupStore persists groups and membership. Group names are unique regardless of case.
 type GroupStore interface {
+	// CreateGroup stores g, assigning ID and CreatedAt when empty; ErrConflict when the name is
+	// taken, in any case.
 	CreateGroup(ctx context.Context, g *Group) error
+	// FindGroupByID returns the group with the given ID; ErrNotFound when there is none.
 	FindGroupByID(ctx context.Context, id string) (*Group, error)
+	// FindGroupByName returns the group with the given name, in any case; ErrNotFound when
+	// there is none.
 	FindGroupByName(ctx context.Context, name string) (*Group, error)
+	// ListGroups returns every group, ordered by name regardless of case.
 	ListGroups(ctx context.Context) ([]*Group, error)
 	// AddGroupMember is idempotent: adding a member twice is not an error.
 	AddGroupMember(ctx context.Context, groupID, userID string) error
+	// RemoveGroupMember ends the user's membership of the group, if any.
 	RemoveGroupMember(ctx context.Context, groupID, userID string) error
+	// ListGroupMembers returns the group's members, ordered by UPN regardless of case.
 	ListGroupMembers(ctx context.Context, groupID string) ([]*User, error)
+	// ListUserGroups returns the groups the user belongs to, ordered by name regardless of case.
 	ListUserGroups(ctx context.Context, userID string) ([]*Group, error)
 }

@@ -325,12 +325,15 @@ func ImportMDS(ctx context.Context, store latchkey.SettingStore, blob []byte, te
 	if err != nil {
 		return nil, err
 	}
-	if err := store.PutSetting(ctx, MDSSettingKey, value); err != nil {
+	replace := func(v []byte) func([]byte) ([]byte, error) {
+		return func([]byte) ([]byte, error) { return v, nil }
+	}
+	if _, err := store.UpdateSetting(ctx, MDSSettingKey, replace(value)); err != nil {
 		return nil, fmt.Errorf("store metadata BLOB: %w", err)
 	}
 	// A small version beside the (large) BLOB lets every node notice an import cheaply.
 	sum := sha256.Sum256(value)
-	if err := store.PutSetting(ctx, MDSVersionKey, []byte(hex.EncodeToString(sum[:]))); err != nil {
+	if _, err := store.UpdateSetting(ctx, MDSVersionKey, replace([]byte(hex.EncodeToString(sum[:])))); err != nil {
 		return nil, fmt.Errorf("store metadata BLOB version: %w", err)
 	}
 	return md, nil

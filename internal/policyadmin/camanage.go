@@ -1,13 +1,11 @@
 package policyadmin
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -17,12 +15,6 @@ import (
 // Managing conditional access: policies, custom strengths and named locations, each change read
 // from the stored document, made on a copy and written back, with the lockout lint run on every
 // policy the change turns on (or keeps on).
-
-// caWriteMu serialises changes made through this process, so that two admins on one node never
-// overwrite each other. Across nodes, a change is refused with ca_changed_meanwhile when the
-// stored document changed between the read and the write (compare before write): the window
-// left is the few microseconds between that check and the write.
-var caWriteMu sync.Mutex
 
 // LintFinding is a lint finding with the people it names by user principal name.
 type LintFinding struct {
@@ -99,10 +91,20 @@ func invalidCAPolicy(format string, args ...any) error {
 }
 
 // changeCA reads the stored configuration, lets change edit a copy of it, validates the result,
-// lints the policies change names (see lintForSave) and stores it.
+// lints the policies change names (see lintForSave) and stores it. When another change (from
+// this node or another) is stored between the read and the write, it starts again from the read,
+// calling change again on the new configuration, a few times; then it refuses with
+// ca_changed_meanwhile. Nothing is stored when it refuses.
 func (s *Service) changeCA(ctx context.Context, override int, change func(*policy.ConditionalAccessConfig) (lint []string, err error)) (*CAChange, error) {
-	caWriteMu.Lock()
-	defer caWriteMu.Unlock()
+	return retryChanged(ctx, func() (*CAChange, error) { return s.changeCAOnce(ctx, override, change) },
+		latchkey.Errorf(latchkey.ECONFLICT, "ca_changed_meanwhile",
+			"Someone else changed conditional access at the same time. Reload and make your change again.",
+			"the stored conditional access document changed between read and write %d times in a row; nothing was stored", settingAttempts))
+}
+
+// changeCAOnce is one attempt of changeCA; errSettingChanged when the stored configuration
+// changed after it was read.
+func (s *Service) changeCAOnce(ctx context.Context, override int, change func(*policy.ConditionalAccessConfig) (lint []string, err error)) (*CAChange, error) {
 	raw, err := s.Store.GetSetting(ctx, signin.ConditionalAccessKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		raw = nil
@@ -128,16 +130,9 @@ func (s *Service) changeCA(ctx context.Context, override int, change func(*polic
 	if err != nil {
 		return nil, err
 	}
-	now, err := s.Store.GetSetting(ctx, signin.ConditionalAccessKey)
-	if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return nil, err
-	}
-	if !bytes.Equal(now, raw) {
-		return nil, latchkey.Errorf(latchkey.ECONFLICT, "ca_changed_meanwhile",
-			"Someone else changed conditional access at the same time. Reload and make your change again.",
-			"the stored conditional access document changed between read and write; nothing was stored")
-	}
-	if err := s.PutConditionalAccess(ctx, cfg); err != nil {
+	if err := s.putConditionalAccess(ctx, cfg, func(b []byte) error {
+		return s.replaceSetting(ctx, signin.ConditionalAccessKey, raw, b)
+	}); err != nil {
 		return nil, err
 	}
 	return &CAChange{Config: cfg, Warnings: warnings}, nil

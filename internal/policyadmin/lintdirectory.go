@@ -10,9 +10,20 @@ import (
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
-// PutConditionalAccess validates cfg and stores it as is. It does not lint: callers that turn
-// policies on go through the lint first (see lint in the admin surfaces).
+// PutConditionalAccess validates cfg and stores it as is, in place of whatever is stored. It
+// does not lint: callers that turn policies on go through the lint first (see lint in the admin
+// surfaces), and callers that edit the stored configuration go through changeCA, which loses no
+// concurrent edit.
 func (s *Service) PutConditionalAccess(ctx context.Context, cfg *policy.ConditionalAccessConfig) error {
+	return s.putConditionalAccess(ctx, cfg, func(b []byte) error {
+		_, err := s.Store.UpdateSetting(ctx, signin.ConditionalAccessKey, func([]byte) ([]byte, error) { return b, nil })
+		return err
+	})
+}
+
+// putConditionalAccess validates and encodes cfg, stores the document through store and logs
+// the change.
+func (s *Service) putConditionalAccess(ctx context.Context, cfg *policy.ConditionalAccessConfig, store func([]byte) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -20,7 +31,7 @@ func (s *Service) PutConditionalAccess(ctx context.Context, cfg *policy.Conditio
 	if err != nil {
 		return fmt.Errorf("encode conditional access: %w", err)
 	}
-	if err := s.Store.PutSetting(ctx, signin.ConditionalAccessKey, b); err != nil {
+	if err := store(b); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "conditional access configuration changed", "policies", len(cfg.Policies),

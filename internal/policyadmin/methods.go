@@ -1,21 +1,14 @@
 package policyadmin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
 )
-
-// methodsWriteMu serialises changes of the methods policy made through this process; across
-// nodes, a change is refused with policy_changed_meanwhile when the stored document changed
-// between the read and the write (as for conditional access).
-var methodsWriteMu sync.Mutex
 
 // SetMethodsPolicy replaces the stored policy by p (see ChangeMethodsPolicy), with no lockout
 // override: a change that leaves anyone with no way to sign in is refused.
@@ -45,10 +38,19 @@ func (s *Service) SetMethodsPolicyJSON(ctx context.Context, raw []byte, override
 // the result, and stores the result. The lint refuses, with a *LockoutError, a change that
 // leaves people who could sign in with no way in, unless override equals their number (see
 // policy.LintMethodsChange). It returns the policy as changed, also when refused, so that a page
-// can show what was entered; nothing is stored then.
+// can show what was entered; nothing is stored then. When another change (from this node or
+// another) is stored between the read and the write, it starts again from the read, calling
+// change again on the new policy, a few times; then it refuses with policy_changed_meanwhile.
 func (s *Service) ChangeMethodsPolicy(ctx context.Context, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
-	methodsWriteMu.Lock()
-	defer methodsWriteMu.Unlock()
+	return retryChanged(ctx, func() (policy.MethodsPolicy, error) { return s.changeMethodsPolicyOnce(ctx, override, change) },
+		latchkey.Errorf(latchkey.ECONFLICT, "policy_changed_meanwhile",
+			"Someone else changed the authentication methods policy at the same time. Reload and make your change again.",
+			"the stored methods policy changed between read and write %d times in a row; nothing was stored", settingAttempts))
+}
+
+// changeMethodsPolicyOnce is one attempt of ChangeMethodsPolicy; errSettingChanged when the
+// stored policy changed after it was read.
+func (s *Service) changeMethodsPolicyOnce(ctx context.Context, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
 	raw, err := s.Store.GetSetting(ctx, signin.MethodsPolicyKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		raw = nil
@@ -94,33 +96,25 @@ func (s *Service) ChangeMethodsPolicy(ctx context.Context, override int, change 
 	if err != nil {
 		return p, fmt.Errorf("encode methods policy: %w", err)
 	}
-	now, err := s.Store.GetSetting(ctx, signin.MethodsPolicyKey)
-	if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return p, err
-	}
-	if !bytes.Equal(now, raw) {
-		return p, latchkey.Errorf(latchkey.ECONFLICT, "policy_changed_meanwhile",
-			"Someone else changed the authentication methods policy at the same time. Reload and make your change again.",
-			"the stored methods policy changed between read and write; nothing was stored")
-	}
-	if err := s.Store.PutSetting(ctx, signin.MethodsPolicyKey, b); err != nil {
+	if err := s.replaceSetting(ctx, signin.MethodsPolicyKey, raw, b); err != nil {
 		return p, err
 	}
 	s.Logger.InfoContext(ctx, "authentication methods policy changed", "profiles", len(p.Passkey.Profiles), "lockoutOverride", override)
 	return p, nil
 }
 
-// SetTAPPolicy validates t and stores it as the methods policy's TAP settings.
+// SetTAPPolicy validates t and stores it as the methods policy's TAP settings, keeping the rest
+// of the stored policy.
 func (s *Service) SetTAPPolicy(ctx context.Context, t signin.TAPPolicy) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	p, err := s.MethodsPolicy(ctx)
-	if err != nil {
-		return err
-	}
-	m := &p.TemporaryAccessPass
-	m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
-	m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength
-	return s.SetMethodsPolicy(ctx, p)
+	// Through ChangeMethodsPolicy, so that an edit of the rest of the policy made meanwhile stays.
+	_, err := s.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+		m := &p.TemporaryAccessPass
+		m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
+		m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength
+		return nil
+	})
+	return err
 }

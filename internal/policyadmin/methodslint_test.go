@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -46,17 +47,25 @@ func TestMethodsLintPassUsableNow(t *testing.T) {
 }
 
 // TestChangeMethodsPolicyChangedMeanwhile: a change that finds the stored policy changed by
-// another node between its read and its write is refused, and the other node's policy stays.
+// another node between its read and its write, at every attempt, is refused in the end, and the
+// other node's policy stays.
 func TestChangeMethodsPolicyChangedMeanwhile(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	other := []byte(`{"registrationCampaign": {"state": "disabled", "snoozesAllowed": 1}}`)
+	calls := 0
+	var other []byte
 	_, err := svc.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+		calls++
 		p.RegistrationCampaign.SnoozesAllowed = 5
-		// Another node writes the policy while this change is being made.
-		return svc.Store.PutSetting(ctx, signin.MethodsPolicyKey, other)
+		// Another node writes the policy while this change is being made, every time.
+		other = fmt.Appendf(nil, `{"registrationCampaign": {"state": "disabled", "snoozesAllowed": %d}}`, calls%2)
+		_, err := svc.Store.UpdateSetting(ctx, signin.MethodsPolicyKey, func([]byte) ([]byte, error) { return other, nil })
+		return err
 	})
 	wantCode(t, err, "policy_changed_meanwhile")
+	if calls != settingAttempts {
+		t.Errorf("change made %d times, want %d (every attempt)", calls, settingAttempts)
+	}
 	if stored, err := svc.Store.GetSetting(ctx, signin.MethodsPolicyKey); err != nil || !bytes.Equal(stored, other) {
 		t.Errorf("stored %s (%v), want the other node's policy", stored, err)
 	}

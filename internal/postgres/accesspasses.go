@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const accessPassColumns = `id, user_id, hash, created_at, start_at, lifetime_minutes, one_time, used_at, created_by`
@@ -20,7 +21,7 @@ func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) e
 		p.ID = latchkey.NewID()
 	}
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = sqlstore.Now()
 	}
 	p.CreatedAt, p.StartAt, p.UsedAt = dbTime(p.CreatedAt), dbTime(p.StartAt), dbTimePtr(p.UsedAt)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

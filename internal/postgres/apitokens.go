@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const apiTokenColumns = `id, name, hash, scopes, created_by, created_at, expires_at, last_used_at, revoked_at`
@@ -18,7 +19,7 @@ func scanAPIToken(row pgx.Row) (*latchkey.APIToken, error) {
 		&t.LastUsedAt, &t.RevokedAt); err != nil {
 		return nil, err
 	}
-	t.Scopes = nonNil(t.Scopes)
+	t.Scopes = sqlstore.NonNil(t.Scopes)
 	return t, nil
 }
 
@@ -29,10 +30,10 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *latchkey.APIToken) error 
 		t.ID = latchkey.NewID()
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = now()
+		t.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (`+apiTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ID, t.Name, t.Hash, nonNil(t.Scopes), t.CreatedBy, dbTime(t.CreatedAt), dbTimePtr(t.ExpiresAt),
+		t.ID, t.Name, t.Hash, sqlstore.NonNil(t.Scopes), t.CreatedBy, dbTime(t.CreatedAt), dbTimePtr(t.ExpiresAt),
 		dbTimePtr(t.LastUsedAt), dbTimePtr(t.RevokedAt))
 	return storeError(err, "create api token")
 }
@@ -54,7 +55,7 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]*latchkey.APIToken, error)
 		return nil, storeError(err, "list api tokens")
 	}
 	tokens, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.APIToken, error) { return scanAPIToken(row) })
-	return nonNil(tokens), storeError(err, "list api tokens")
+	return sqlstore.NonNil(tokens), storeError(err, "list api tokens")
 }
 
 // RevokeAPIToken records the token as revoked at at, keeping an earlier revocation's time;

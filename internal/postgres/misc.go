@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // FindThrottle returns the failure counter for key; one with no failures when there is none.
@@ -22,26 +23,6 @@ func (s *Store) FindThrottle(ctx context.Context, key string) (latchkey.Throttle
 	}
 	if err != nil {
 		return latchkey.Throttle{}, storeError(err, "find throttle")
-	}
-	return t, nil
-}
-
-// RecordFailure adds one failure to key's counter in one statement and returns the new counter,
-// so failures recorded at once on several nodes all count.
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, drain time.Duration) (latchkey.Throttle, error) {
-	t := latchkey.Throttle{Key: key}
-	// Whole drains since the last failure, in microseconds; none for drain 0 or a last failure
-	// in the future (another node's clock).
-	err := s.pool.QueryRow(ctx, `INSERT INTO throttles AS t (key, failures, last_failure_at) VALUES ($1, 1, $2)
-		ON CONFLICT (key) DO UPDATE SET
-			failures = GREATEST(0, t.failures - CASE WHEN $3::bigint > 0 AND excluded.last_failure_at > t.last_failure_at
-				THEN LEAST(t.failures::bigint, (extract(epoch FROM excluded.last_failure_at - t.last_failure_at) * 1000000)::bigint / $3::bigint)::int
-				ELSE 0 END) + 1,
-			last_failure_at = excluded.last_failure_at
-		RETURNING failures, last_failure_at`, key, dbTime(at), drain.Microseconds()).
-		Scan(&t.Failures, &t.LastFailureAt)
-	if err != nil {
-		return latchkey.Throttle{}, storeError(err, "record failure")
 	}
 	return t, nil
 }
@@ -95,9 +76,10 @@ const signInColumns = `id, created_at, user_id, upn, ip, user_agent, method, pas
 
 // signInArgs are the values of signInColumns for e.
 func signInArgs(e *latchkey.SignInEvent) []any {
+	amr, policies := sqlstore.SignInAccess(e)
 	return []any{e.ID, e.CreatedAt, e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind, e.AAGUID,
 		e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
-		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, e.AMRText(), e.PoliciesJSON()}
+		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, amr, policies}
 }
 
 // scanSignIn reads one row of signInColumns.
@@ -109,7 +91,7 @@ func scanSignIn(row pgx.CollectableRow) (*latchkey.SignInEvent, error) {
 		&e.AppID, &e.Platform, &e.PlatformVersion, &e.Strength, &e.ACR, &amr, &policies); err != nil {
 		return nil, err
 	}
-	return e, e.SetStoredAccess(amr, policies)
+	return e, sqlstore.SetSignInAccess(e, amr, policies)
 }
 
 // RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
@@ -118,7 +100,7 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 		e.ID = latchkey.NewID()
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = sqlstore.Now()
 	}
 	e.CreatedAt = dbTime(e.CreatedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO sign_ins (`+signInColumns+`)
@@ -207,13 +189,51 @@ func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
 
 // CreateSetting stores value under key only when key has no value yet; ErrConflict otherwise.
 func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, nonNil(value))
+	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, sqlstore.NonNil(value))
 	return storeError(err, "create setting")
 }
 
-// PutSetting stores value under key, replacing any earlier value.
-func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, nonNil(value))
-	return storeError(err, "put setting")
+// updateSettingAttempts bounds how often UpdateSetting starts again after another transaction
+// created the same absent key first.
+const updateSettingAttempts = 3
+
+// UpdateSetting replaces the value under key by what fn makes of the current one (nil when
+// there is none), in one transaction that holds the row locked (SELECT ... FOR UPDATE) from the
+// read to the write: no other change of key, from any node, lands in between. When key is absent
+// and another node creates it meanwhile, the insert fails and the whole transaction runs again,
+// fn included. fn's error is returned as it is and nothing is written.
+func (s *Store) UpdateSetting(ctx context.Context, key string, fn func(current []byte) ([]byte, error)) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		var stored []byte
+		raced := false // the insert of an absent key lost to another node's
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var current []byte
+			err := tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1 FOR UPDATE`, key).Scan(&current)
+			found := err == nil
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return storeError(err, "update setting")
+			}
+			next, err := fn(current)
+			if err != nil {
+				return err
+			}
+			stored = sqlstore.NonNil(next)
+			if found {
+				_, err = tx.Exec(ctx, `UPDATE settings SET value = $2 WHERE key = $1`, key, stored)
+			} else {
+				_, err = tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)`, key, stored)
+				err = storeError(err, "update setting")
+				raced = errors.Is(err, latchkey.ErrConflict)
+				return err
+			}
+			return storeError(err, "update setting")
+		})
+		if raced && attempt < updateSettingAttempts {
+			continue // another node created key first: read its value this time
+		}
+		if err != nil {
+			return nil, err
+		}
+		return stored, nil
+	}
 }

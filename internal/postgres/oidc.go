@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, created_at`
@@ -17,14 +18,14 @@ func scanClient(row pgx.Row) (*latchkey.Client, error) {
 		&c.CreatedAt); err != nil {
 		return nil, err
 	}
-	c.RedirectURIs, c.PostLogoutRedirectURIs = nonNil(c.RedirectURIs), nonNil(c.PostLogoutRedirectURIs)
+	c.RedirectURIs, c.PostLogoutRedirectURIs = sqlstore.NonNil(c.RedirectURIs), sqlstore.NonNil(c.PostLogoutRedirectURIs)
 	return c, nil
 }
 
 // CreateClient stores c; ErrConflict when the client id is taken.
 func (s *Store) CreateClient(ctx context.Context, c *latchkey.Client) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		c.ID, c.Name, c.SecretHash, c.Public, nonNil(c.RedirectURIs), nonNil(c.PostLogoutRedirectURIs), dbTime(c.CreatedAt))
+		c.ID, c.Name, c.SecretHash, c.Public, sqlstore.NonNil(c.RedirectURIs), sqlstore.NonNil(c.PostLogoutRedirectURIs), dbTime(c.CreatedAt))
 	return storeError(err, "create client")
 }
 
@@ -50,7 +51,7 @@ func (s *Store) ListClients(ctx context.Context) ([]*latchkey.Client, error) {
 	if err != nil {
 		return nil, storeError(err, "list clients")
 	}
-	return nonNil(clients), nil
+	return sqlstore.NonNil(clients), nil
 }
 
 // DeleteClient removes the client and, through their foreign keys, its authorization requests
@@ -83,7 +84,7 @@ func scanAuthRequest(row pgx.Row) (*latchkey.AuthRequest, error) {
 		&r.BrowserHash, &r.SessionID); err != nil {
 		return nil, err
 	}
-	r.Scopes, r.ACRValues, r.Prompt, r.AMR = nonNil(r.Scopes), nonNil(r.ACRValues), nonNil(r.Prompt), nonNil(r.AMR)
+	r.Scopes, r.ACRValues, r.Prompt, r.AMR = sqlstore.NonNil(r.Scopes), sqlstore.NonNil(r.ACRValues), sqlstore.NonNil(r.Prompt), sqlstore.NonNil(r.AMR)
 	if authTime != nil {
 		r.AuthTime = *authTime
 	}
@@ -102,22 +103,14 @@ func optTime(t time.Time) *time.Time {
 	return &v
 }
 
-// optString stores an empty string as NULL.
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // CreateAuthRequest stores r; ErrConflict when its ID is taken, ErrNotFound when its client does
 // not exist.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
-		r.ID, r.ClientID, r.RedirectURI, nonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
-		r.CodeChallenge, r.CodeChallengeMethod, nonNil(r.ACRValues), nonNil(r.Prompt), r.MaxAgeSeconds, r.LoginHint,
-		r.UserID, optTime(r.AuthTime), nonNil(r.AMR), r.ACR, r.Done, optString(r.CodeHash),
+		r.ID, r.ClientID, r.RedirectURI, sqlstore.NonNil(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
+		r.CodeChallenge, r.CodeChallengeMethod, sqlstore.NonNil(r.ACRValues), sqlstore.NonNil(r.Prompt), r.MaxAgeSeconds, r.LoginHint,
+		r.UserID, optTime(r.AuthTime), sqlstore.NonNil(r.AMR), r.ACR, r.Done, sqlstore.OptString(r.CodeHash),
 		dbTime(r.CreatedAt), dbTime(r.ExpiresAt), r.BrowserHash, r.SessionID)
 	return storeError(err, "create auth request")
 }
@@ -136,7 +129,7 @@ func (s *Store) FindAuthRequest(ctx context.Context, id string, now time.Time) (
 // request done; ErrNotFound for an unknown request.
 func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID string, authTime time.Time, amr []string, acr string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_requests SET session_id = $6, user_id = $2, auth_time = $3, amr = $4, acr = $5, done = true
-		WHERE id = $1`, id, userID, optTime(authTime), nonNil(amr), acr, sessionID)
+		WHERE id = $1`, id, userID, optTime(authTime), sqlstore.NonNil(amr), acr, sessionID)
 	if err != nil {
 		return storeError(err, "complete auth request")
 	}
@@ -151,7 +144,7 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID s
 // request has this one), ErrNotFound when there is no such request.
 func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE auth_requests SET code_hash = $2 WHERE id = $1 AND code_hash IS NULL`,
-		id, optString(codeHash))
+		id, sqlstore.OptString(codeHash))
 	if err != nil {
 		return storeError(err, "save auth code")
 	}
@@ -223,7 +216,7 @@ func scanRefreshToken(row pgx.Row) (*latchkey.RefreshToken, error) {
 		&t.ExpiresAt); err != nil {
 		return nil, err
 	}
-	t.Scopes, t.AMR = nonNil(t.Scopes), nonNil(t.AMR)
+	t.Scopes, t.AMR = sqlstore.NonNil(t.Scopes), sqlstore.NonNil(t.AMR)
 	return t, nil
 }
 
@@ -232,15 +225,8 @@ const insertRefreshToken = `INSERT INTO refresh_tokens (` + refreshTokenColumns 
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 func refreshTokenArgs(t *latchkey.RefreshToken) []any {
-	return []any{t.ID, t.GrantID, t.ClientID, t.UserID, nonNil(t.Scopes), nonNil(t.AMR), t.ACR, dbTime(t.AuthTime),
+	return []any{t.ID, t.GrantID, t.ClientID, t.UserID, sqlstore.NonNil(t.Scopes), sqlstore.NonNil(t.AMR), t.ACR, dbTime(t.AuthTime),
 		dbTime(t.CreatedAt), dbTime(t.ExpiresAt)}
-}
-
-// CreateRefreshToken stores t; ErrConflict when its ID is taken, ErrNotFound when its client or
-// user does not exist.
-func (s *Store) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	_, err := s.pool.Exec(ctx, insertRefreshToken, refreshTokenArgs(t)...)
-	return storeError(err, "create refresh token")
 }
 
 // RotateRefreshToken deletes the unexpired token oldID, records it as spent on its grant until
@@ -358,14 +344,14 @@ func scanSigningKey(row pgx.Row) (*latchkey.SigningKey, error) {
 	if err := row.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.CreatedAt, &k.RetiredAt); err != nil {
 		return nil, err
 	}
-	k.PrivateKey = nonNil(k.PrivateKey)
+	k.PrivateKey = sqlstore.NonNil(k.PrivateKey)
 	return k, nil
 }
 
 // CreateSigningKey stores k; ErrConflict when its ID is taken.
 func (s *Store) CreateSigningKey(ctx context.Context, k *latchkey.SigningKey) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-		k.ID, k.Algorithm, nonNil(k.PrivateKey), dbTime(k.CreatedAt), dbTimePtr(k.RetiredAt))
+		k.ID, k.Algorithm, sqlstore.NonNil(k.PrivateKey), dbTime(k.CreatedAt), dbTimePtr(k.RetiredAt))
 	return storeError(err, "create signing key")
 }
 
@@ -379,7 +365,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, er
 	if err != nil {
 		return nil, storeError(err, "list signing keys")
 	}
-	return nonNil(keys), nil
+	return sqlstore.NonNil(keys), nil
 }
 
 // RetireSigningKey sets the retirement time of a key that has none; ErrNotFound when there is no

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, aaguid, attestation_format,
@@ -49,7 +49,7 @@ func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, s
 	values := make([][]byte, len(settings))
 	dest := append(append(passkeyDest(p)[:passkeySignInFields], userDest(u)...), &groups)
 	args := []any{credentialID}
-	q := `SELECT ` + prefixColumns("p.", passkeySignInColumns) + `, ` + prefixColumns("u.", userColumns) + `,
+	q := `SELECT ` + sqlstore.Prefixed("p.", passkeySignInColumns) + `, ` + sqlstore.Prefixed("u.", userColumns) + `,
 		ARRAY(SELECT group_id::text FROM group_members WHERE user_id = u.id ORDER BY group_id)`
 	for i, key := range settings {
 		args = append(args, key)
@@ -72,15 +72,6 @@ func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, s
 	return subject, nil
 }
 
-// prefixColumns qualifies every column of a comma-separated list with prefix.
-func prefixColumns(prefix, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = prefix + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}
-
 // CreatePasskey stores p, assigning ID and CreatedAt when empty; ErrConflict when the credential
 // ID is registered already, to any user.
 func (s *Store) CreatePasskey(ctx context.Context, p *latchkey.Passkey) error {
@@ -88,15 +79,15 @@ func (s *Store) CreatePasskey(ctx context.Context, p *latchkey.Passkey) error {
 		p.ID = latchkey.NewID()
 	}
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = sqlstore.Now()
 	}
 	p.CreatedAt, p.LastUsedAt = dbTime(p.CreatedAt), dbTimePtr(p.LastUsedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO passkeys (`+passkeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-		p.ID, p.UserID, nonNil(p.CredentialID), nonNil(p.PublicKey), p.SignCount, p.AAGUID, p.AttestationFormat,
-		p.AttestationType, p.AttestationTrust, nonNil(p.Transports), p.BackupEligible, p.BackupState,
+		p.ID, p.UserID, sqlstore.NonNil(p.CredentialID), sqlstore.NonNil(p.PublicKey), p.SignCount, p.AAGUID, p.AttestationFormat,
+		p.AttestationType, p.AttestationTrust, sqlstore.NonNil(p.Transports), p.BackupEligible, p.BackupState,
 		p.UserVerified, p.Kind, p.Provider, p.Nickname, p.PossibleClone, p.CreatedAt, p.LastUsedAt,
-		p.LastUsedPlatform, nonNil(p.AttestationObject), nonNil(p.ClientDataJSON))
+		p.LastUsedPlatform, sqlstore.NonNil(p.AttestationObject), sqlstore.NonNil(p.ClientDataJSON))
 	return storeError(err, "create passkey")
 }
 
@@ -106,14 +97,6 @@ func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passk
 		return nil, latchkey.ErrNotFound
 	}
 	p, err := scanPasskey(s.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE id = $1`, id))
-	return p, storeError(err, "find passkey")
-}
-
-// FindPasskeyByCredentialID returns the passkey with the given WebAuthn credential ID; ErrNotFound
-// when there is none.
-func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*latchkey.Passkey, error) {
-	p, err := scanPasskey(s.pool.QueryRow(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE credential_id = $1`,
-		nonNil(credentialID)))
 	return p, storeError(err, "find passkey")
 }
 
@@ -161,32 +144,6 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 		_, err = tx.Exec(ctx, endSessionsOfPasskey, userID, id)
 		return storeError(err, "delete passkey")
 	})
-}
-
-// RecordPasskeyUse moves the sign count to newCount and records the use, in one statement that
-// compares the stored count: it succeeds only if newCount is above the stored count, or both are
-// zero. Otherwise it changes nothing and returns ErrConflict (ErrNotFound when there is no such
-// passkey), so of many sign-ins racing with one counter value exactly one wins.
-func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE passkeys
-		SET sign_count = $2, last_used_at = $3, last_used_platform = $4
-		WHERE id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0)) AND NOT possible_clone`,
-		id, int64(newCount), dbTime(usedAt), platform)
-	if err != nil {
-		return storeError(err, "record passkey use")
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	// Refused: the rare path may take a second round trip to say why.
-	ok, err := s.exists(ctx, `SELECT EXISTS (SELECT 1 FROM passkeys WHERE id = $1)`, id)
-	if err != nil {
-		return storeError(err, "record passkey use")
-	}
-	if !ok {
-		return latchkey.ErrNotFound
-	}
-	return latchkey.ErrConflict
 }
 
 // FlagPasskeyPossibleClone marks the passkey as possibly cloned and ends the sessions made with
@@ -238,8 +195,9 @@ SELECT (SELECT used FROM used_before), EXISTS (SELECT 1 FROM passkey),
 
 // CompletePasskeySignIn writes a successful passkey sign-in in one statement, so in one
 // transaction and one round trip: it records the challenge as used (ErrChallengeUsed when it
-// was already), moves the sign count as RecordPasskeyUse does (ErrConflict, or ErrNotFound for
-// an unknown passkey), and stores the session as CreateSession and the event as RecordSignIn,
+// was already), moves the sign count to c.SignCount when it is above the stored count or both
+// are zero and the passkey is not flagged as possibly cloned (ErrConflict otherwise, ErrNotFound
+// for an unknown passkey), and stores the session as CreateSession and the event as RecordSignIn,
 // assigning the event's ID and CreatedAt when empty. On any error nothing is written. Of racing
 // calls with one challenge exactly one succeeds: the others find it in their snapshot or fail on
 // its primary key.
@@ -253,7 +211,7 @@ func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySi
 		e.ID = latchkey.NewID()
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = sqlstore.Now()
 	}
 	e.CreatedAt = dbTime(e.CreatedAt)
 	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = dbTime(sess.CreatedAt), dbTime(sess.AuthenticatedAt), dbTime(sess.ExpiresAt)
@@ -261,7 +219,7 @@ func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySi
 	var usedBefore, counted, found bool
 	args := append([]any{c.ChallengeID, dbTime(c.ChallengeExpiresAt),
 		c.PasskeyID, int64(c.SignCount), dbTime(c.UsedAt), c.Platform,
-		sess.ID, sess.UserID, nonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
+		sess.ID, sess.UserID, sqlstore.NonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
 		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent}, signInArgs(e)...)
 	err := s.pool.QueryRow(ctx, completeSignIn, args...).Scan(&usedBefore, &counted, &found)
 	var pgErr *pgconn.PgError

@@ -9,11 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // Store is a latchkey.Store on a PostgreSQL connection pool. It is safe for concurrent use.
@@ -88,49 +86,14 @@ var migrationFiles embed.FS
 // long as nothing else in the database uses it.
 const migrationLock int64 = 0x3b5f_7a1c_e2d4_9061
 
-// migration is one numbered schema change, from migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var list []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].version < list[j].version })
-	for i := 1; i < len(list); i++ {
-		if list[i].version == list[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a number", list[i-1].name, list[i].name)
-		}
-	}
-	return list, nil
-}
-
 // migrate applies the migrations the database lacks, all in one transaction. The transaction
 // first takes an advisory lock, so nodes starting together apply them one after another and the
-// later ones find nothing left to do.
+// later ones find nothing left to do. A database that a newer program migrated past the newest
+// embedded migration is refused, as the SQLite store does, and nothing is applied.
 func (s *Store) migrate(ctx context.Context) error {
-	list, err := migrations()
+	list, err := sqlstore.Migrations(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("read migrations: %w", err)
+		return fmt.Errorf("migrate database: %w", err)
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
@@ -151,15 +114,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("list applied migrations: %w", err)
 		}
+		if err := sqlstore.CheckNotNewer(applied, list); err != nil {
+			return err
+		}
 		for _, m := range list {
-			if slices.Contains(applied, m.version) {
+			if slices.Contains(applied, m.Version) {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("apply migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("record migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.Name, err)
 			}
 		}
 		return nil
@@ -170,28 +136,29 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// storeError turns a database error into what the latchkey.Store contract promises:
-// ErrNotFound for a missing row or a reference to a missing row, ErrConflict for a taken unique
-// value, latchkey.Unavailable when the database cannot be reached or written right now (see
-// unavailable), and otherwise the error wrapped with what was being done ("find user").
-func storeError(err error, doing string) error {
+// storeError turns a database error into what the latchkey.Store contract promises (see
+// sqlstore.Driver.MapError): ErrNotFound for a missing row or a reference to a missing row,
+// ErrConflict for a taken unique value, latchkey.Unavailable when the database cannot be reached
+// or written right now (see unavailable), and otherwise the error wrapped with what was being
+// done ("find user").
+func storeError(err error, doing string) error { return driver.MapError(doing, err) }
+
+// driver is what sqlstore needs to know of pgx's errors.
+var driver = sqlstore.Driver{NoRows: pgx.ErrNoRows, Constraint: constraint, Unavailable: unavailable}
+
+// constraint maps a broken constraint: unique to latchkey.ErrConflict, foreign key to
+// latchkey.ErrNotFound; nil for any other error.
+func constraint(err error) error {
 	var pgErr *pgconn.PgError
-	var done *latchkey.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &done):
-		return err // mapped already
-	case errors.Is(err, pgx.ErrNoRows):
-		return latchkey.ErrNotFound
-	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
-		return latchkey.ErrConflict
-	case errors.As(err, &pgErr) && pgErr.Code == "23503": // foreign_key_violation
-		return latchkey.ErrNotFound
-	case unavailable(err):
-		return latchkey.Unavailable(fmt.Errorf("%s: %w", doing, err))
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return latchkey.ErrConflict
+		case "23503": // foreign_key_violation
+			return latchkey.ErrNotFound
+		}
 	}
-	return fmt.Errorf("%s: %w", doing, err)
+	return nil
 }
 
 // unavailable reports whether err says the database cannot be reached or written right now,
@@ -223,7 +190,7 @@ func unavailable(err error) bool {
 }
 
 // dbTime returns t as the database keeps it: in UTC, to the microsecond.
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+func dbTime(t time.Time) time.Time { return sqlstore.Round(t) }
 
 // dbTimePtr is dbTime for optional times.
 func dbTimePtr(t *time.Time) *time.Time {
@@ -232,18 +199,6 @@ func dbTimePtr(t *time.Time) *time.Time {
 	}
 	v := dbTime(*t)
 	return &v
-}
-
-// now returns the current time as the database keeps it.
-func now() time.Time { return dbTime(time.Now()) }
-
-// nonNil returns s, or an empty slice for nil: pgx sends a nil slice as NULL, and the columns
-// that hold lists and bytes are NOT NULL.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // exists reports whether query, a SELECT EXISTS with one argument, finds a row. Methods use it

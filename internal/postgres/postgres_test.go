@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +37,24 @@ func TestStore(t *testing.T) {
 func TestStoreConcurrency(t *testing.T) {
 	t.Parallel()
 	storetest.RunConcurrencyTests(t, newStore)
+}
+
+// TestTwoNodes runs storetest's races between two stores (two pools) on one database.
+func TestTwoNodes(t *testing.T) {
+	t.Parallel()
+	storetest.RunTwoNodeTests(t, func(t *testing.T) (latchkey.Store, latchkey.Store) {
+		url := pgtest.URL(t)
+		var nodes [2]latchkey.Store
+		for i := range nodes {
+			s, err := postgres.Open(t.Context(), url)
+			if err != nil {
+				t.Fatalf("Open %d: %v", i, err)
+			}
+			t.Cleanup(func() { s.Close() })
+			nodes[i] = s
+		}
+		return nodes[0], nodes[1]
+	})
 }
 
 // TestOpenRace opens one fresh database from several nodes at once: the advisory lock must let
@@ -93,6 +113,48 @@ func TestOpenIdempotent(t *testing.T) {
 		s.Close()
 	}
 	checkMigrations(t, url)
+}
+
+// TestOpenRefusesNewerSchema: a database a newer program migrated (a version past the newest
+// embedded migration recorded) is refused with a message that says so, and left as it was.
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var newest, rows int
+	if err := conn.QueryRow(ctx, `SELECT max(version), count(*) FROM schema_migrations`).Scan(&newest, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, 'from_the_future.sql')`, newest+1); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = postgres.Open(ctx, url)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a database at a newer schema succeeded")
+	}
+	want := fmt.Sprintf("the database is at schema version %d, newer than this program's %d", newest+1, newest)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("Open: %v; want it to say %q", err, want)
+	}
+	var after int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != rows+1 {
+		t.Errorf("%d migrations recorded after the refused Open, want %d", after, rows+1)
+	}
 }
 
 // TestReplaceAccessPassRace replaces one user's pass from many goroutines at once: each call
@@ -171,8 +233,8 @@ func checkMigrations(t *testing.T, url string) {
 	}
 }
 
-// BenchmarkCompletePasskeySignIn runs CompletePasskeySignIn from one client and from about 64,
-// and the three separate writes it replaces; see storetest.RunCompletePasskeySignInBenchmarks.
+// BenchmarkCompletePasskeySignIn runs CompletePasskeySignIn from one client and from about 64;
+// see storetest.RunCompletePasskeySignInBenchmarks.
 func BenchmarkCompletePasskeySignIn(b *testing.B) {
 	storetest.RunCompletePasskeySignInBenchmarks(b, func(b *testing.B) latchkey.Store {
 		s, err := postgres.Open(b.Context(), pgtest.URL(b))

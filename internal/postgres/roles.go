@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const roleAssignmentColumns = `id, user_id, role, coalesce(unit_id, ''), created_at`
@@ -40,7 +41,7 @@ func (s *Store) AssignRole(ctx context.Context, a *latchkey.RoleAssignment) erro
 		a.ID = latchkey.NewID()
 	}
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now()
+		a.CreatedAt = sqlstore.Now()
 	}
 	if !canName(a.UserID, a.UnitID) {
 		return latchkey.ErrNotFound
@@ -102,7 +103,7 @@ func recomputeRoles(ctx context.Context, tx pgx.Tx, userID string) error {
 	if err != nil {
 		return storeError(err, "recompute roles")
 	}
-	roles = nonNil(roles)
+	roles = sqlstore.NonNil(roles)
 	latchkey.SortRoles(roles)
 	_, err = tx.Exec(ctx, `UPDATE users SET roles = $2 WHERE id = $1`, userID, roles)
 	return storeError(err, "recompute roles")
@@ -114,7 +115,7 @@ func recomputeRoles(ctx context.Context, tx pgx.Tx, userID string) error {
 // globally at at.
 func syncAssignments(ctx context.Context, tx pgx.Tx, userID string, roles []string, at time.Time) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM role_assignments WHERE user_id = $1 AND role <> ALL ($2)`,
-		userID, nonNil(roles)); err != nil {
+		userID, sqlstore.NonNil(roles)); err != nil {
 		return storeError(err, "assign roles")
 	}
 	for _, r := range roles {
@@ -143,7 +144,7 @@ func (s *Store) ListRoleAssignments(ctx context.Context, userID string) ([]*latc
 		list, err = scanRoleAssignments(s.pool.Query(ctx, `SELECT `+roleAssignmentColumns+` FROM role_assignments
 			WHERE user_id = $1`+order, userID))
 	}
-	return nonNil(list), storeError(err, "list role assignments")
+	return sqlstore.NonNil(list), storeError(err, "list role assignments")
 }
 
 const unitColumns = `id, display_name, description, created_at`
@@ -164,7 +165,7 @@ func (s *Store) CreateUnit(ctx context.Context, u *latchkey.AdministrativeUnit) 
 		u.ID = latchkey.NewID()
 	}
 	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
+		u.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO administrative_units (id, display_name, name_normalized, description, created_at)
 		VALUES ($1, $2, $3, $4, $5)`,
@@ -199,7 +200,7 @@ func (s *Store) ListUnits(ctx context.Context) ([]*latchkey.AdministrativeUnit, 
 		return nil, storeError(err, "list units")
 	}
 	units, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*latchkey.AdministrativeUnit, error) { return scanUnit(row) })
-	return nonNil(units), storeError(err, "list units")
+	return sqlstore.NonNil(units), storeError(err, "list units")
 }
 
 // unitMemberTable returns the table and column that keep members of m's kind.
@@ -263,7 +264,7 @@ func (s *Store) ListUnitMembers(ctx context.Context, unitID string) ([]latchkey.
 		var m latchkey.UnitMember
 		return m, row.Scan(&m.UnitID, &m.Kind, &m.MemberID)
 	})
-	return nonNil(members), storeError(err, "list unit members")
+	return sqlstore.NonNil(members), storeError(err, "list unit members")
 }
 
 // ListUserUnits returns the ids of the units the user is in, directly or through a group, in
@@ -281,5 +282,5 @@ func (s *Store) ListUserUnits(ctx context.Context, userID string) ([]string, err
 		return nil, storeError(err, "list user units")
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	return nonNil(ids), storeError(err, "list user units")
+	return sqlstore.NonNil(ids), storeError(err, "list user units")
 }

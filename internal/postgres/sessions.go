@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // CreateSession stores sess; ErrConflict when its ID exists, ErrNotFound when the user does
@@ -19,7 +20,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 		SELECT $1::text, $2::text, $3::text[], $4::text, $5::text, $6::timestamptz, $7::timestamptz,
 			$8::timestamptz, $9::text, $10::text
 		WHERE $5::text = '' OR EXISTS (SELECT 1 FROM access_passes WHERE id = $5::text FOR KEY SHARE)`,
-		sess.ID, sess.UserID, nonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
+		sess.ID, sess.UserID, sqlstore.NonNil(sess.Methods), sess.PasskeyID, sess.AccessPassID,
 		sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt, sess.IP, sess.UserAgent)
 	if err != nil {
 		return storeError(err, "create session")
@@ -74,7 +75,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c *latchkey.Challenge) erro
 	c.ExpiresAt = dbTime(c.ExpiresAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO challenges (id, ceremony, user_id, session_id, data, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
-		c.ID, c.Ceremony, c.UserID, c.SessionID, nonNil(c.Data), c.ExpiresAt)
+		c.ID, c.Ceremony, c.UserID, c.SessionID, sqlstore.NonNil(c.Data), c.ExpiresAt)
 	return storeError(err, "create challenge")
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id`
@@ -58,10 +59,10 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 		u.ID = latchkey.NewID()
 	}
 	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
+		u.CreatedAt = sqlstore.Now()
 	}
 	u.CreatedAt = dbTime(u.CreatedAt)
-	u.Roles = nonNil(u.Roles)
+	u.Roles = sqlstore.NonNil(u.Roles)
 	if !latchkey.CanNameSomething(u.ManagerID) {
 		return latchkey.ErrNotFound // no such manager
 	}
@@ -117,25 +118,25 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		if err != nil {
 			return storeError(err, "find user")
 		}
+		createdAt := u.CreatedAt
 		if err := fn(u); err != nil {
 			return err
 		}
 		if !latchkey.CanNameSomething(u.ManagerID) {
 			return latchkey.ErrNotFound // no such manager
 		}
-		u.ID = id
-		u.CreatedAt = dbTime(u.CreatedAt)
-		u.Roles = nonNil(u.Roles)
+		u.ID, u.CreatedAt = id, createdAt // neither may change
+		u.Roles = sqlstore.NonNil(u.Roles)
 		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
 			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10,
-			created_at = $11, manager_id = NULLIF($12, '')
+			manager_id = NULLIF($11, '')
 			WHERE id = $1`,
 			id, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName,
-			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt, u.ManagerID)
+			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.ManagerID)
 		if err != nil {
 			return storeError(err, "update user")
 		}
-		return syncAssignments(ctx, tx, id, u.Roles, now())
+		return syncAssignments(ctx, tx, id, u.Roles, sqlstore.Now())
 	})
 	if err != nil {
 		return nil, storeError(err, "update user")
@@ -176,7 +177,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 		g.ID = latchkey.NewID()
 	}
 	if g.CreatedAt.IsZero() {
-		g.CreatedAt = now()
+		g.CreatedAt = sqlstore.Now()
 	}
 	g.CreatedAt = dbTime(g.CreatedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO groups (id, display_name, name_normalized, description, created_at)

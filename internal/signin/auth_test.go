@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -315,7 +316,7 @@ func TestTAPGuessingIsSlowedThenStopped(t *testing.T) {
 	person := Client{IP: "192.0.2.44"}
 	fill := func(n int) {
 		for range n {
-			if _, err := svc.Store.RecordFailure(ctx, userThrottleKey(u.ID), c.Now(), 0); err != nil {
+			if _, _, err := svc.Store.ReserveAttempt(ctx, userThrottleKey(u.ID), c.Now(), latchkey.AttemptRule{Free: math.MaxInt32}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -445,7 +446,8 @@ func setMethodsPolicy(ctx context.Context, svc *Service, p policy.MethodsPolicy)
 	if err != nil {
 		return err
 	}
-	return svc.Store.PutSetting(ctx, methodsPolicyKey, b)
+	_, err = svc.Store.UpdateSetting(ctx, methodsPolicyKey, func([]byte) ([]byte, error) { return b, nil })
+	return err
 }
 
 // setTAPPolicy validates t and stores it as the methods policy's TAP settings (see

@@ -377,12 +377,12 @@ func BenchmarkSignInParts(b *testing.B) {
 // the arguments the service passes. Inputs that must differ per call (IDs, sign counts) are made
 // before the timer starts.
 //
-// A usernameless sign-in today makes three: FindPasskeyByCredentialID, FindUserByID and
-// CompletePasskeySignIn (one transaction: challenge use, sign count, session, event). The others
-// are the calls that path replaced (BeginSignIn's CreateChallenge; FinishSignIn's TakeChallenge,
-// RecordPasskeyUse, CreateSession and RecordSignIn, each its own round trip and commit), kept
-// for comparison; TAP sign-in and registration still use CreateSession, RecordSignIn and the
-// challenge calls.
+// A usernameless sign-in today makes two: FindPasskeyForSignIn (passkey, owner, groups and
+// settings in one query) and CompletePasskeySignIn (one transaction: challenge use, sign count,
+// session, event). The others are calls that path replaced (BeginSignIn's CreateChallenge;
+// FinishSignIn's TakeChallenge, FindUserByID, CreateSession and RecordSignIn, each its own round
+// trip), kept for comparison; TAP sign-in and registration still use CreateSession, RecordSignIn
+// and the challenge calls.
 func benchStoreRoundTrips(b *testing.B, kind string) {
 	ctx := context.Background()
 	env := newBenchEnv(b, kind)
@@ -426,10 +426,10 @@ func benchStoreRoundTrips(b *testing.B, kind string) {
 			}
 		}
 	})
-	b.Run("FindPasskeyByCredentialID", func(b *testing.B) {
+	b.Run("FindPasskeyForSignIn", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, err := st.FindPasskeyByCredentialID(ctx, pk.CredentialID); err != nil {
+			if _, err := st.FindPasskeyForSignIn(ctx, pk.CredentialID, methodsPolicyKey, passkey.MDSVersionKey); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -466,17 +466,6 @@ func benchStoreRoundTrips(b *testing.B, kind string) {
 		b.ResetTimer()
 		for i := range b.N {
 			if err := st.CompletePasskeySignIn(ctx, writes[i]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("RecordPasskeyUse", func(b *testing.B) {
-		now := time.Now().UTC()
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			count++
-			if err := st.RecordPasskeyUse(ctx, pk.ID, count, now, platform); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -215,7 +216,7 @@ func TestPasswordThrottle(t *testing.T) {
 	}
 	// At 100 consecutive failures the password stops working, right or not.
 	for range 99 {
-		if _, err := svc.Store.RecordFailure(ctx, passwordUserKey(u.ID), c.Now(), 0); err != nil {
+		if _, _, err := svc.Store.ReserveAttempt(ctx, passwordUserKey(u.ID), c.Now(), latchkey.AttemptRule{Free: math.MaxInt32}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -405,7 +406,7 @@ func TestTOTPSignIn(t *testing.T) {
 	// as a wrong code, and an expired step is no guess.
 	res, _ = svc.SignInWithPassword(ctx, "alice@example.com", goodPassword, client)
 	for range 99 {
-		if _, err := svc.Store.RecordFailure(ctx, totpUserKey(u.ID), c.Now(), 0); err != nil {
+		if _, _, err := svc.Store.ReserveAttempt(ctx, totpUserKey(u.ID), c.Now(), latchkey.AttemptRule{Free: math.MaxInt32}); err != nil {
 			t.Fatal(err)
 		}
 	}

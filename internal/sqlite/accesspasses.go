@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const accessPassColumns = `id, user_id, hash, created_at, start_at, lifetime_minutes, one_time, used_at, created_by`
@@ -31,7 +32,7 @@ func (s *Store) ReplaceAccessPass(ctx context.Context, p *latchkey.AccessPass) e
 		p.ID = latchkey.NewID()
 	}
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, "replace access pass", func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_passes WHERE user_id = ?`, p.UserID); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const apiTokenColumns = `id, name, hash, scopes, created_by, created_at, expires_at, last_used_at, revoked_at`
@@ -20,7 +21,7 @@ func scanAPIToken(row scanner) (*latchkey.APIToken, error) {
 		return nil, err
 	}
 	var err error
-	if t.Scopes, err = fromJSONList(scopes); err != nil {
+	if t.Scopes, err = sqlstore.FromJSONList(scopes); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = fromMicros(created)
@@ -35,10 +36,10 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *latchkey.APIToken) error 
 		t.ID = latchkey.NewID()
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = now()
+		t.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (`+apiTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, t.Hash, jsonList(t.Scopes), t.CreatedBy, micros(t.CreatedAt), nullMicros(t.ExpiresAt),
+		t.ID, t.Name, t.Hash, sqlstore.JSONList(t.Scopes), t.CreatedBy, micros(t.CreatedAt), nullMicros(t.ExpiresAt),
 		nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
 	return wrap("create api token", err)
 }

@@ -101,7 +101,7 @@ func TestAcknowledgedSignInSurvivesPowerCut(t *testing.T) {
 	if _, err := s2.FindSession(ctx, c.Session.ID, at); err != nil {
 		t.Errorf("the acknowledged sign-in's session after the power cut: %v", err)
 	}
-	if got, err := s2.FindPasskeyByCredentialID(ctx, p.CredentialID); err != nil || got.SignCount != 5 {
+	if got, err := s2.FindPasskeyByID(ctx, p.ID); err != nil || got.SignCount != 5 {
 		t.Errorf("sign count after the power cut = %d, %v; want 5", signCount(got), err)
 	}
 	events, err := s2.ListSignIns(ctx, u.ID, 10)

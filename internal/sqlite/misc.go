@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 // FindThrottle returns the failure counter for key; one with no failures when there is none.
@@ -20,24 +21,6 @@ func (s *Store) FindThrottle(ctx context.Context, key string) (latchkey.Throttle
 	}
 	if err != nil {
 		return latchkey.Throttle{}, wrap("find throttle", err)
-	}
-	th.LastFailureAt = fromMicros(last)
-	return th, nil
-}
-
-// RecordFailure adds one failure to key in a single upsert and returns the new counter.
-func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, drain time.Duration) (latchkey.Throttle, error) {
-	th := latchkey.Throttle{Key: key}
-	var last int64
-	// Integer division of microseconds: whole drains since the last failure; none for drain 0 or
-	// a last failure in the future (another node's clock).
-	err := s.w.QueryRowContext(ctx, `INSERT INTO throttles (key, failures, last_failure_at) VALUES (?1, 1, ?2)
-		ON CONFLICT (key) DO UPDATE SET
-			failures = MAX(0, failures - CASE WHEN ?3 > 0 AND ?2 > last_failure_at THEN (?2 - last_failure_at) / ?3 ELSE 0 END) + 1,
-			last_failure_at = excluded.last_failure_at
-		RETURNING failures, last_failure_at`, key, micros(at), drain.Microseconds()).Scan(&th.Failures, &last)
-	if err != nil {
-		return latchkey.Throttle{}, wrap("record failure", err)
 	}
 	th.LastFailureAt = fromMicros(last)
 	return th, nil
@@ -100,7 +83,7 @@ func scanSignIn(row scanner) (*latchkey.SignInEvent, error) {
 		return nil, err
 	}
 	e.CreatedAt = fromMicros(created)
-	return &e, e.SetStoredAccess(amr, policies)
+	return &e, sqlstore.SetSignInAccess(&e, amr, policies)
 }
 
 // RecordSignIn appends e to the sign-in log, assigning ID and CreatedAt when empty.
@@ -109,7 +92,7 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 		e.ID = latchkey.NewID()
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.w.ExecContext(ctx, insertSignIn, signInArgs(e)...)
 	return wrap("record sign-in", err)
@@ -120,9 +103,10 @@ func (s *Store) RecordSignIn(ctx context.Context, e *latchkey.SignInEvent) error
 const insertSignIn = `INSERT INTO sign_ins (` + signInColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func signInArgs(e *latchkey.SignInEvent) []any {
+	amr, policies := sqlstore.SignInAccess(e)
 	return []any{e.ID, micros(e.CreatedAt), e.UserID, e.UPN, e.IP, e.UserAgent, e.Method, e.PasskeyID, e.PasskeyKind,
 		e.AAGUID, e.Result, e.ErrorCode, e.Detail, e.CorrelationID,
-		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, e.AMRText(), e.PoliciesJSON()}
+		e.AppID, e.Platform, e.PlatformVersion, e.Strength, e.ACR, amr, policies}
 }
 
 // ListSignIns returns at most limit events, newest first, of userID when it is not empty.
@@ -191,13 +175,33 @@ func (s *Store) GetSetting(ctx context.Context, key string) ([]byte, error) {
 // CreateSetting stores value under key only when key has no value yet; latchkey.ErrConflict
 // otherwise.
 func (s *Store) CreateSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, key, blob(value))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, key, sqlstore.NonNil(value))
 	return wrap("create setting", err)
 }
 
-// PutSetting stores value under key, replacing any earlier value.
-func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, blob(value))
-	return wrap("put setting", err)
+// UpdateSetting replaces the value under key by what fn makes of the current one (nil when
+// there is none), in one IMMEDIATE transaction on the writer connection: no other change of key,
+// from this store or another process on the file, lands between the read and the write. fn's
+// error is returned as it is and nothing is written.
+func (s *Store) UpdateSetting(ctx context.Context, key string, fn func(current []byte) ([]byte, error)) ([]byte, error) {
+	var stored []byte
+	err := s.write(ctx, "update setting", func(tx *txn) error {
+		var current []byte
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return wrap("update setting", err)
+		}
+		next, err := fn(current)
+		if err != nil {
+			return err
+		}
+		stored = sqlstore.NonNil(next)
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, stored)
+		return wrap("update setting", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, created_at`
@@ -19,10 +20,10 @@ func scanClient(row scanner) (*latchkey.Client, error) {
 		return nil, err
 	}
 	var err error
-	if c.RedirectURIs, err = fromJSONList(redirects); err != nil {
+	if c.RedirectURIs, err = sqlstore.FromJSONList(redirects); err != nil {
 		return nil, err
 	}
-	if c.PostLogoutRedirectURIs, err = fromJSONList(logouts); err != nil {
+	if c.PostLogoutRedirectURIs, err = sqlstore.FromJSONList(logouts); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = fromMicros(created)
@@ -32,7 +33,7 @@ func scanClient(row scanner) (*latchkey.Client, error) {
 // CreateClient stores c; latchkey.ErrConflict when the client id is taken.
 func (s *Store) CreateClient(ctx context.Context, c *latchkey.Client) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs), micros(c.CreatedAt))
+		c.ID, c.Name, c.SecretHash, c.Public, sqlstore.JSONList(c.RedirectURIs), sqlstore.JSONList(c.PostLogoutRedirectURIs), micros(c.CreatedAt))
 	return wrap("create client", err)
 }
 
@@ -74,7 +75,7 @@ func scanAuthRequest(row scanner) (*latchkey.AuthRequest, error) {
 		dst *[]string
 		src string
 	}{{&r.Scopes, scopes}, {&r.ACRValues, acrValues}, {&r.Prompt, prompt}, {&r.AMR, amr}} {
-		if *l.dst, err = fromJSONList(l.src); err != nil {
+		if *l.dst, err = sqlstore.FromJSONList(l.src); err != nil {
 			return nil, err
 		}
 	}
@@ -98,9 +99,6 @@ func optMicros(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: micros(t), Valid: true}
 }
 
-// optString stores an empty string as NULL.
-func optString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
 // CreateAuthRequest stores r; latchkey.ErrConflict when its ID is taken, latchkey.ErrNotFound
 // when its client does not exist.
 func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) error {
@@ -110,9 +108,9 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *latchkey.AuthRequest) 
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.ClientID, r.RedirectURI, jsonList(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
-		r.CodeChallenge, r.CodeChallengeMethod, jsonList(r.ACRValues), jsonList(r.Prompt), maxAge, r.LoginHint,
-		r.UserID, optMicros(r.AuthTime), jsonList(r.AMR), r.ACR, r.Done, optString(r.CodeHash),
+		r.ID, r.ClientID, r.RedirectURI, sqlstore.JSONList(r.Scopes), r.State, r.Nonce, r.ResponseType, r.ResponseMode,
+		r.CodeChallenge, r.CodeChallengeMethod, sqlstore.JSONList(r.ACRValues), sqlstore.JSONList(r.Prompt), maxAge, r.LoginHint,
+		r.UserID, optMicros(r.AuthTime), sqlstore.JSONList(r.AMR), r.ACR, r.Done, sqlstore.OptString(r.CodeHash),
 		micros(r.CreatedAt), micros(r.ExpiresAt), r.BrowserHash, r.SessionID)
 	return wrap("create auth request", err)
 }
@@ -128,7 +126,7 @@ func (s *Store) FindAuthRequest(ctx context.Context, id string, now time.Time) (
 // request done; latchkey.ErrNotFound for an unknown request.
 func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID string, authTime time.Time, amr []string, acr string) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE auth_requests SET session_id = ?, user_id = ?, auth_time = ?, amr = ?, acr = ?, done = 1
-		WHERE id = ?`, sessionID, userID, optMicros(authTime), jsonList(amr), acr, id)
+		WHERE id = ?`, sessionID, userID, optMicros(authTime), sqlstore.JSONList(amr), acr, id)
 	return affected("complete auth request", res, err)
 }
 
@@ -138,7 +136,7 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id, sessionID, userID s
 func (s *Store) SaveAuthCode(ctx context.Context, id, codeHash string) error {
 	return s.write(ctx, "save auth code", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_requests SET code_hash = ? WHERE id = ? AND code_hash IS NULL`,
-			optString(codeHash), id)
+			sqlstore.OptString(codeHash), id)
 		if err := affected("save auth code", res, err); !errors.Is(err, latchkey.ErrNotFound) {
 			return err
 		}
@@ -200,10 +198,10 @@ func scanRefreshToken(row scanner) (*latchkey.RefreshToken, error) {
 		return nil, err
 	}
 	var err error
-	if t.Scopes, err = fromJSONList(scopes); err != nil {
+	if t.Scopes, err = sqlstore.FromJSONList(scopes); err != nil {
 		return nil, err
 	}
-	if t.AMR, err = fromJSONList(amr); err != nil {
+	if t.AMR, err = sqlstore.FromJSONList(amr); err != nil {
 		return nil, err
 	}
 	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromMicros(authTime), fromMicros(created), fromMicros(expires)
@@ -214,15 +212,8 @@ func scanRefreshToken(row scanner) (*latchkey.RefreshToken, error) {
 const insertRefreshToken = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func refreshTokenArgs(t *latchkey.RefreshToken) []any {
-	return []any{t.ID, t.GrantID, t.ClientID, t.UserID, jsonList(t.Scopes), jsonList(t.AMR), t.ACR, micros(t.AuthTime),
+	return []any{t.ID, t.GrantID, t.ClientID, t.UserID, sqlstore.JSONList(t.Scopes), sqlstore.JSONList(t.AMR), t.ACR, micros(t.AuthTime),
 		micros(t.CreatedAt), micros(t.ExpiresAt)}
-}
-
-// CreateRefreshToken stores t; latchkey.ErrConflict when its ID is taken, latchkey.ErrNotFound
-// when its client or user does not exist.
-func (s *Store) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	_, err := s.w.ExecContext(ctx, insertRefreshToken, refreshTokenArgs(t)...)
-	return wrap("create refresh token", err)
 }
 
 // RotateRefreshToken deletes the unexpired token oldID, records it as spent on its grant until
@@ -317,7 +308,7 @@ func scanSigningKey(row scanner) (*latchkey.SigningKey, error) {
 	if err := row.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &retired); err != nil {
 		return nil, err
 	}
-	k.PrivateKey = blob(k.PrivateKey)
+	k.PrivateKey = sqlstore.NonNil(k.PrivateKey)
 	k.CreatedAt, k.RetiredAt = fromMicros(created), fromNullMicros(retired)
 	return &k, nil
 }
@@ -325,7 +316,7 @@ func scanSigningKey(row scanner) (*latchkey.SigningKey, error) {
 // CreateSigningKey stores k; latchkey.ErrConflict when its ID is taken.
 func (s *Store) CreateSigningKey(ctx context.Context, k *latchkey.SigningKey) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		k.ID, k.Algorithm, blob(k.PrivateKey), micros(k.CreatedAt), nullMicros(k.RetiredAt))
+		k.ID, k.Algorithm, sqlstore.NonNil(k.PrivateKey), micros(k.CreatedAt), nullMicros(k.RetiredAt))
 	return wrap("create signing key", err)
 }
 

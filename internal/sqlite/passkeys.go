@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const passkeyColumns = `id, user_id, credential_id, public_key, sign_count, aaguid, attestation_format,
@@ -43,7 +44,7 @@ func (r *passkeyRow) dest() []any {
 func (r *passkeyRow) passkey() (*latchkey.Passkey, error) {
 	p := r.p
 	var err error
-	if p.Transports, err = fromJSONList(r.transports); err != nil {
+	if p.Transports, err = sqlstore.FromJSONList(r.transports); err != nil {
 		return nil, err
 	}
 	p.SignCount = uint32(r.signCount)
@@ -66,7 +67,7 @@ func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, s
 	values := make([][]byte, len(settings))
 	dest := append(append(pr.dest()[:passkeySignInFields], ur.dest()...), &groups)
 	args := []any{}
-	q := `SELECT ` + prefixColumns("p.", passkeySignInColumns) + `, ` + prefixColumns("u.", userColumns) + `,
+	q := `SELECT ` + sqlstore.Prefixed("p.", passkeySignInColumns) + `, ` + sqlstore.Prefixed("u.", userColumns) + `,
 		(SELECT coalesce(json_group_array(group_id), '[]') FROM group_members WHERE user_id = u.id)`
 	for i, key := range settings {
 		q += `, (SELECT value FROM settings WHERE key = ?)`
@@ -74,7 +75,7 @@ func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, s
 		dest = append(dest, &values[i])
 	}
 	q += ` FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?`
-	args = append(args, blob(credentialID))
+	args = append(args, sqlstore.NonNil(credentialID))
 	if err := s.r.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
 		return nil, wrap("find passkey for sign-in", err)
 	}
@@ -87,7 +88,7 @@ func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, s
 		return nil, err
 	}
 	subject := &latchkey.SignInSubject{Passkey: p, User: u, Settings: map[string][]byte{}}
-	if subject.GroupIDs, err = fromJSONList(groups); err != nil {
+	if subject.GroupIDs, err = sqlstore.FromJSONList(groups); err != nil {
 		return nil, err
 	}
 	for i, key := range settings {
@@ -98,15 +99,6 @@ func (s *Store) FindPasskeyForSignIn(ctx context.Context, credentialID []byte, s
 	return subject, nil
 }
 
-// prefixColumns qualifies every column of a comma-separated list with prefix.
-func prefixColumns(prefix, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = prefix + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}
-
 // CreatePasskey stores p, assigning ID and CreatedAt when empty. It returns
 // latchkey.ErrConflict when the credential ID is registered already, to anyone, and
 // latchkey.ErrNotFound when the user does not exist.
@@ -115,27 +107,20 @@ func (s *Store) CreatePasskey(ctx context.Context, p *latchkey.Passkey) error {
 		p.ID = latchkey.NewID()
 	}
 	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now()
+		p.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO passkeys (`+passkeyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.UserID, blob(p.CredentialID), blob(p.PublicKey), int64(p.SignCount), p.AAGUID,
-		p.AttestationFormat, p.AttestationType, p.AttestationTrust, jsonList(p.Transports), p.BackupEligible,
+		p.ID, p.UserID, sqlstore.NonNil(p.CredentialID), sqlstore.NonNil(p.PublicKey), int64(p.SignCount), p.AAGUID,
+		p.AttestationFormat, p.AttestationType, p.AttestationTrust, sqlstore.JSONList(p.Transports), p.BackupEligible,
 		p.BackupState, p.UserVerified, p.Kind, p.Provider, p.Nickname, p.PossibleClone, micros(p.CreatedAt),
-		nullMicros(p.LastUsedAt), p.LastUsedPlatform, blob(p.AttestationObject), blob(p.ClientDataJSON))
+		nullMicros(p.LastUsedAt), p.LastUsedPlatform, sqlstore.NonNil(p.AttestationObject), sqlstore.NonNil(p.ClientDataJSON))
 	return wrap("create passkey", err)
 }
 
 // FindPasskeyByID returns the passkey with the given ID, or latchkey.ErrNotFound.
 func (s *Store) FindPasskeyByID(ctx context.Context, id string) (*latchkey.Passkey, error) {
 	p, err := scanPasskey(s.r.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE id = ?`, id))
-	return p, wrap("find passkey", err)
-}
-
-// FindPasskeyByCredentialID returns the passkey with the given WebAuthn credential ID, or
-// latchkey.ErrNotFound.
-func (s *Store) FindPasskeyByCredentialID(ctx context.Context, credentialID []byte) (*latchkey.Passkey, error) {
-	p, err := scanPasskey(s.r.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE credential_id = ?`, blob(credentialID)))
 	return p, wrap("find passkey", err)
 }
 
@@ -164,17 +149,11 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 	})
 }
 
-// RecordPasskeyUse moves the sign count to newCount and records the use, if newCount is above
-// the stored count or both are zero. Otherwise it returns latchkey.ErrConflict and changes
-// nothing; latchkey.ErrNotFound when there is no such passkey. The comparison is part of the
-// UPDATE, so of many racing callers with the same count exactly one wins.
-func (s *Store) RecordPasskeyUse(ctx context.Context, id string, newCount uint32, usedAt time.Time, platform string) error {
-	return s.write(ctx, "record passkey use", func(tx *txn) error {
-		return recordPasskeyUse(ctx, tx, "record passkey use", id, newCount, usedAt, platform)
-	})
-}
-
-// recordPasskeyUse is RecordPasskeyUse within tx.
+// recordPasskeyUse moves the sign count to newCount and records the use, within tx, if newCount
+// is above the stored count or both are zero, and the passkey is not flagged as possibly cloned.
+// Otherwise it returns latchkey.ErrConflict and changes nothing; latchkey.ErrNotFound when there
+// is no such passkey. The comparison is part of the UPDATE, so of many racing callers with the
+// same count exactly one wins.
 func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount uint32, usedAt time.Time, platform string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE passkeys SET sign_count = ?1, last_used_at = ?2, last_used_platform = ?3
 		WHERE id = ?4 AND (sign_count < ?1 OR (sign_count = 0 AND ?1 = 0)) AND possible_clone = 0`,
@@ -187,7 +166,7 @@ func recordPasskeyUse(ctx context.Context, tx *txn, verb, id string, newCount ui
 }
 
 // CompletePasskeySignIn writes a successful passkey sign-in: it records the challenge as used
-// (latchkey.ErrChallengeUsed when it was already), moves the sign count as RecordPasskeyUse does
+// (latchkey.ErrChallengeUsed when it was already), moves the sign count as recordPasskeyUse does
 // (latchkey.ErrConflict, or latchkey.ErrNotFound for an unknown passkey), then stores the
 // session as CreateSession and the event as RecordSignIn, assigning the event's ID and CreatedAt
 // when empty. On any error nothing of this sign-in is written.
@@ -205,7 +184,7 @@ func (s *Store) CompletePasskeySignIn(ctx context.Context, c *latchkey.PasskeySi
 		e.ID = latchkey.NewID()
 	}
 	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
+		e.CreatedAt = sqlstore.Now()
 	}
 	return s.signIns.do(ctx, c)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const roleAssignmentColumns = `id, user_id, role, unit_id, created_at`
@@ -32,7 +33,7 @@ func (s *Store) AssignRole(ctx context.Context, a *latchkey.RoleAssignment) erro
 		a.ID = latchkey.NewID()
 	}
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now()
+		a.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, "assign role", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO role_assignments (`+roleAssignmentColumns+`) VALUES (?, ?, ?, ?, ?)`,
@@ -77,7 +78,7 @@ func recomputeRoles(ctx context.Context, tx *txn, userID string) error {
 		return wrap("recompute roles", err)
 	}
 	latchkey.SortRoles(roles)
-	_, err = tx.ExecContext(ctx, `UPDATE users SET roles = ? WHERE id = ?`, jsonList(roles), userID)
+	_, err = tx.ExecContext(ctx, `UPDATE users SET roles = ? WHERE id = ?`, sqlstore.JSONList(roles), userID)
 	return wrap("recompute roles", err)
 }
 
@@ -86,7 +87,7 @@ func recomputeRoles(ctx context.Context, tx *txn, userID string) error {
 // a role in roles that the user holds at no scope is assigned globally at at.
 func syncAssignments(ctx context.Context, tx *txn, userID string, roles []string, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND role NOT IN (SELECT value FROM json_each(?))`,
-		userID, jsonList(roles)); err != nil {
+		userID, sqlstore.JSONList(roles)); err != nil {
 		return wrap("assign roles", err)
 	}
 	for _, r := range roles {
@@ -129,7 +130,7 @@ func (s *Store) CreateUnit(ctx context.Context, u *latchkey.AdministrativeUnit) 
 		u.ID = latchkey.NewID()
 	}
 	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
+		u.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO administrative_units (`+unitColumns+`, name_norm) VALUES (?, ?, ?, ?, ?)`,
 		u.ID, u.DisplayName, u.Description, micros(u.CreatedAt), latchkey.NormalizeUPN(u.DisplayName))

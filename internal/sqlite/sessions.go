@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const sessionColumns = `id, user_id, methods, passkey_id, access_pass_id, created_at, authenticated_at, expires_at, ip, user_agent`
@@ -19,7 +20,7 @@ func scanSession(row scanner) (*latchkey.Session, error) {
 		return nil, err
 	}
 	var err error
-	if sess.Methods, err = fromJSONList(methods); err != nil {
+	if sess.Methods, err = sqlstore.FromJSONList(methods); err != nil {
 		return nil, err
 	}
 	sess.CreatedAt, sess.AuthenticatedAt, sess.ExpiresAt = fromMicros(created), fromMicros(authenticated), fromMicros(expires)
@@ -52,7 +53,7 @@ const (
 const insertSession = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func sessionArgs(sess *latchkey.Session) []any {
-	return []any{sess.ID, sess.UserID, jsonList(sess.Methods), sess.PasskeyID, sess.AccessPassID, micros(sess.CreatedAt),
+	return []any{sess.ID, sess.UserID, sqlstore.JSONList(sess.Methods), sess.PasskeyID, sess.AccessPassID, micros(sess.CreatedAt),
 		micros(sess.AuthenticatedAt), micros(sess.ExpiresAt), sess.IP, sess.UserAgent}
 }
 
@@ -80,7 +81,7 @@ const challengeColumns = `id, ceremony, user_id, session_id, data, expires_at`
 // CreateChallenge stores a pending ceremony. It returns latchkey.ErrConflict when the ID is taken.
 func (s *Store) CreateChallenge(ctx context.Context, c *latchkey.Challenge) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO challenges (`+challengeColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Ceremony, c.UserID, c.SessionID, blob(c.Data), micros(c.ExpiresAt))
+		c.ID, c.Ceremony, c.UserID, c.SessionID, sqlstore.NonNil(c.Data), micros(c.ExpiresAt))
 	return wrap("create challenge", err)
 }
 

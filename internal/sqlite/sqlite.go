@@ -17,12 +17,11 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 var _ latchkey.Store = (*Store)(nil)
@@ -146,7 +146,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	// Applied versions as a set, not just the highest: a migration numbered below one already
 	// applied (0004 landed after 0005) must still run.
-	applied, highest := map[int]bool{}, 0
+	applied := map[int]bool{}
 	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
@@ -157,40 +157,30 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			rows.Close()
 			return fmt.Errorf("migrate sqlite: %w", err)
 		}
-		applied[v], highest = true, max(highest, v)
+		applied[v] = true
 	}
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
 
-	entries, err := fs.ReadDir(migrations, "migrations") // sorted by name
+	list, err := sqlstore.Migrations(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
-	last := 0
-	for _, e := range entries {
-		version, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
-		if err != nil || version <= last {
-			return fmt.Errorf("migrate sqlite: migration %s is not numbered in order", e.Name())
-		}
-		last = version
-		if applied[version] {
+	if err := sqlstore.CheckNotNewer(slices.Collect(maps.Keys(applied)), list); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	for _, m := range list {
+		if applied[m.Version] {
 			continue
 		}
-		body, err := fs.ReadFile(migrations, "migrations/"+e.Name())
-		if err != nil {
-			return fmt.Errorf("migrate sqlite: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("migrate sqlite %s: %w", e.Name(), err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate sqlite %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			version, e.Name(), micros(time.Now())); err != nil {
-			return fmt.Errorf("migrate sqlite %s: %w", e.Name(), err)
+			m.Version, m.Name, micros(time.Now())); err != nil {
+			return fmt.Errorf("migrate sqlite %s: %w", m.Name, err)
 		}
-	}
-	if highest > last {
-		return fmt.Errorf("migrate sqlite: the database is at schema version %d, newer than this program's %d", highest, last)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
@@ -217,21 +207,18 @@ func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) 
 	return nil
 }
 
-// wrap maps a driver error to the store errors: a broken unique or primary key constraint to
-// latchkey.ErrConflict; no row, or a reference to a missing row, to latchkey.ErrNotFound; a file
-// that cannot be read or written now to latchkey.Unavailable (see unavailable). Any other error
-// is wrapped with verb.
-func wrap(verb string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return latchkey.ErrNotFound
-	}
-	var done *latchkey.Error
-	if errors.As(err, &done) {
-		return err // mapped already
-	}
+// wrap maps a driver error to the store errors (see sqlstore.Driver.MapError): a broken unique
+// or primary key constraint to latchkey.ErrConflict; no row, or a reference to a missing row, to
+// latchkey.ErrNotFound; a file that cannot be read or written now to latchkey.Unavailable (see
+// unavailable). Any other error is wrapped with verb.
+func wrap(verb string, err error) error { return driver.MapError(verb, err) }
+
+// driver is what sqlstore needs to know of the SQLite driver's errors.
+var driver = sqlstore.Driver{NoRows: sql.ErrNoRows, Constraint: constraint, Unavailable: unavailable}
+
+// constraint maps a broken constraint: unique or primary key to latchkey.ErrConflict, foreign
+// key to latchkey.ErrNotFound; nil for any other error.
+func constraint(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
@@ -241,10 +228,7 @@ func wrap(verb string, err error) error {
 			return latchkey.ErrNotFound
 		}
 	}
-	if unavailable(err) {
-		return latchkey.Unavailable(fmt.Errorf("%s: %w", verb, err))
-	}
-	return fmt.Errorf("%s: %w", verb, err)
+	return nil
 }
 
 // unavailable reports whether err says the database cannot be reached or written right now,
@@ -353,42 +337,4 @@ func fromNullMicros(v sql.NullInt64) *time.Time {
 	}
 	t := fromMicros(v.Int64)
 	return &t
-}
-
-// now returns the time assigned to new items, rounded to what the store keeps.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// jsonList encodes a list as a JSON array, never null.
-func jsonList(v []string) string {
-	if v == nil {
-		return "[]"
-	}
-	b, _ := json.Marshal(v) // a []string always marshals
-	return string(b)
-}
-
-// fromJSONList decodes a list stored by jsonList.
-func fromJSONList(s string) ([]string, error) {
-	v := []string{}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return nil, fmt.Errorf("decode list: %w", err)
-	}
-	return v, nil
-}
-
-// blob keeps NOT NULL BLOB columns from receiving NULL for a nil slice.
-func blob(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
-// prefixed qualifies each name in a comma-separated column list with prefix, such as "u.".
-func prefixed(prefix, columns string) string {
-	names := strings.Split(columns, ", ")
-	for i, n := range names {
-		names[i] = prefix + n
-	}
-	return strings.Join(names, ", ")
 }

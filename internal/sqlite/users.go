@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
 const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id`
@@ -34,7 +35,7 @@ func (r *userRow) dest() []any {
 func (r *userRow) user() (*latchkey.User, error) {
 	u := r.u
 	var err error
-	if u.Roles, err = fromJSONList(r.roles); err != nil {
+	if u.Roles, err = sqlstore.FromJSONList(r.roles); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.ManagerID = fromMicros(r.made), r.manager.String
@@ -49,12 +50,12 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 		u.ID = latchkey.NewID()
 	}
 	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now()
+		u.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, "create user", func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType,
-			jsonList(u.Roles), micros(u.CreatedAt), nullString(u.ManagerID), latchkey.NormalizeUPN(u.UserPrincipalName))
+			sqlstore.JSONList(u.Roles), micros(u.CreatedAt), nullString(u.ManagerID), latchkey.NormalizeUPN(u.UserPrincipalName))
 		if err != nil {
 			return wrap("create user", err)
 		}
@@ -99,11 +100,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		_, err = tx.ExecContext(ctx, `UPDATE users SET upn = ?, upn_norm = ?, display_name = ?, given_name = ?,
 			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ?, manager_id = ? WHERE id = ?`,
 			u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
-			u.Surname, u.EmployeeID, u.Enabled, u.UserType, jsonList(u.Roles), nullString(u.ManagerID), id)
+			u.Surname, u.EmployeeID, u.Enabled, u.UserType, sqlstore.JSONList(u.Roles), nullString(u.ManagerID), id)
 		if err != nil {
 			return wrap("update user", err)
 		}
-		return syncAssignments(ctx, tx, id, u.Roles, now())
+		return syncAssignments(ctx, tx, id, u.Roles, sqlstore.Now())
 	})
 	if err != nil {
 		return nil, err
@@ -140,7 +141,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 		g.ID = latchkey.NewID()
 	}
 	if g.CreatedAt.IsZero() {
-		g.CreatedAt = now()
+		g.CreatedAt = sqlstore.Now()
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO groups (`+groupColumns+`, name_norm) VALUES (?, ?, ?, ?, ?)`,
 		g.ID, g.DisplayName, g.Description, micros(g.CreatedAt), latchkey.NormalizeUPN(g.DisplayName))
@@ -179,12 +180,12 @@ func (s *Store) RemoveGroupMember(ctx context.Context, groupID, userID string) e
 
 // ListGroupMembers returns the members of the group, ordered by UPN regardless of case.
 func (s *Store) ListGroupMembers(ctx context.Context, groupID string) ([]*latchkey.User, error) {
-	return list(ctx, s.r, "list group members", scanUser, `SELECT `+prefixed("u.", userColumns)+`
+	return list(ctx, s.r, "list group members", scanUser, `SELECT `+sqlstore.Prefixed("u.", userColumns)+`
 		FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.upn_norm`, groupID)
 }
 
 // ListUserGroups returns the groups the user belongs to, ordered by name regardless of case.
 func (s *Store) ListUserGroups(ctx context.Context, userID string) ([]*latchkey.Group, error) {
-	return list(ctx, s.r, "list user groups", scanGroup, `SELECT `+prefixed("g.", groupColumns)+`
+	return list(ctx, s.r, "list user groups", scanGroup, `SELECT `+sqlstore.Prefixed("g.", groupColumns)+`
 		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name_norm`, userID)
 }

@@ -14,9 +14,7 @@ import (
 const benchClients = 64
 
 // RunCompletePasskeySignInBenchmarks measures CompletePasskeySignIn, from one goroutine and from
-// about benchClients at once, each with its own passkey so that every call succeeds. The
-// "-separate-writes" variants make the same writes with the three calls it replaces
-// (RecordPasskeyUse, CreateSession, RecordSignIn), for comparison; they record no challenge.
+// about benchClients at once, each with its own passkey so that every call succeeds.
 // newStore must return a fresh, empty, migrated store that is closed when b ends.
 func RunCompletePasskeySignInBenchmarks(b *testing.B, newStore func(b *testing.B) latchkey.Store) {
 	complete := func(b *testing.B, s latchkey.Store, c *latchkey.PasskeySignIn) error {
@@ -25,23 +23,10 @@ func RunCompletePasskeySignInBenchmarks(b *testing.B, newStore func(b *testing.B
 		}
 		return nil
 	}
-	separate := func(b *testing.B, s latchkey.Store, c *latchkey.PasskeySignIn) error {
-		ctx := b.Context()
-		if err := s.RecordPasskeyUse(ctx, c.PasskeyID, c.SignCount, c.UsedAt, c.Platform); err != nil {
-			return fmt.Errorf("RecordPasskeyUse: %w", err)
-		}
-		if err := s.CreateSession(ctx, c.Session); err != nil {
-			return fmt.Errorf("CreateSession: %w", err)
-		}
-		if err := s.RecordSignIn(ctx, c.Event); err != nil {
-			return fmt.Errorf("RecordSignIn: %w", err)
-		}
-		return nil
-	}
 	for _, v := range []struct {
 		name  string
 		write func(*testing.B, latchkey.Store, *latchkey.PasskeySignIn) error
-	}{{"", complete}, {"-separate-writes", separate}} {
+	}{{"", complete}} {
 		b.Run("serial"+v.name, func(b *testing.B) {
 			s := newStore(b)
 			p := benchPasskeys(b, s, 1)[0]

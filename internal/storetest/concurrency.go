@@ -18,8 +18,8 @@ const racers = 20
 var concurrencyTests = []test{
 	{"MarkAccessPassUsed", testRaceMarkAccessPassUsed},
 	{"TakeChallenge", testRaceTakeChallenge},
-	{"RecordPasskeyUse", testRaceRecordPasskeyUse},
-	{"RecordFailure", testRaceRecordFailure},
+	{"PasskeyUse", testRacePasskeyUse},
+	{"ReserveAttempt/Unlimited", testRaceCountAttempt},
 	{"ReserveAttempt", testRaceReserveAttempt},
 	{"ReserveAttempt/Limit", testRaceReserveAttemptLimit},
 	{"CreateUser", testRaceCreateUser},
@@ -98,15 +98,15 @@ func testRaceTakeChallenge(t *testing.T, s latchkey.Store) {
 	}
 }
 
-func testRaceRecordPasskeyUse(t *testing.T, s latchkey.Store) {
+func testRacePasskeyUse(t *testing.T, s latchkey.Store) {
 	u := mustCreateUser(t, s, "alice@example.com")
 	p := newPasskey(u.ID, t0)
 	p.SignCount = 41
 	must(t, "CreatePasskey", s.CreatePasskey(t.Context(), p))
 	errs := race(func(i int) error {
-		return s.RecordPasskeyUse(t.Context(), p.ID, 42, t0.Add(time.Duration(i)*time.Second), fmt.Sprint("platform ", i))
+		return recordUse(t.Context(), s, p, 42, t0.Add(time.Duration(i)*time.Second), fmt.Sprint("platform ", i))
 	})
-	winner := checkOneWinner(t, "RecordPasskeyUse", errs, latchkey.ErrConflict)
+	winner := checkOneWinner(t, "recordUse", errs, latchkey.ErrConflict)
 	if winner >= 0 {
 		at := t0.Add(time.Duration(winner) * time.Second)
 		want := *p
@@ -161,17 +161,17 @@ func testRaceReserveAttemptLimit(t *testing.T, s latchkey.Store) {
 	raceReserve(t, s, "tap:user:race", latchkey.AttemptRule{Free: 7, Limit: 7}, 7)
 }
 
-func testRaceRecordFailure(t *testing.T, s latchkey.Store) {
+func testRaceCountAttempt(t *testing.T, s latchkey.Store) {
 	const key = "tap:user:race"
 	counts := make([]int, racers)
 	errs := race(func(i int) error {
-		th, err := s.RecordFailure(t.Context(), key, t0, time.Minute)
+		th, err := countAttempt(t.Context(), s, key, t0, time.Minute)
 		counts[i] = th.Failures
 		return err
 	})
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("RecordFailure: goroutine %d: %v", i, err)
+			t.Errorf("countAttempt: goroutine %d: %v", i, err)
 		}
 	}
 	// Each caller saw a different count: no two increments were merged.
@@ -180,7 +180,7 @@ func testRaceRecordFailure(t *testing.T, s latchkey.Store) {
 	for i := range want {
 		want[i] = i + 1
 	}
-	diff(t, "counts returned by RecordFailure", counts, want)
+	diff(t, "counts returned by ReserveAttempt", counts, want)
 	got, err := s.FindThrottle(t.Context(), key)
 	must(t, "FindThrottle", err)
 	if got.Failures != racers {
@@ -252,22 +252,16 @@ func testRaceSignInPath(t *testing.T, s latchkey.Store) {
 			if _, err := s.TakeChallenge(ctx, c.ID, now); err != nil {
 				return fmt.Errorf("TakeChallenge: %w", err)
 			}
-			p, err := s.FindPasskeyByCredentialID(ctx, keys[i].CredentialID)
+			subject, err := s.FindPasskeyForSignIn(ctx, keys[i].CredentialID)
 			if err != nil {
-				return fmt.Errorf("FindPasskeyByCredentialID: %w", err)
+				return fmt.Errorf("FindPasskeyForSignIn: %w", err)
 			}
-			if _, err := s.FindUserByID(ctx, p.UserID); err != nil {
-				return fmt.Errorf("FindUserByID: %w", err)
-			}
-			if err := s.RecordPasskeyUse(ctx, p.ID, p.SignCount+1, now, "Linux"); err != nil {
-				return fmt.Errorf("RecordPasskeyUse: %w", err)
-			}
+			p := subject.Passkey
 			sess := newSession(p.UserID, now.Add(time.Hour))
-			if err := s.CreateSession(ctx, sess); err != nil {
-				return fmt.Errorf("CreateSession: %w", err)
-			}
-			if err := s.RecordSignIn(ctx, newSignIn(p.UserID, now)); err != nil {
-				return fmt.Errorf("RecordSignIn: %w", err)
+			if err := s.CompletePasskeySignIn(ctx, &latchkey.PasskeySignIn{ChallengeID: c.ID, ChallengeExpiresAt: c.ExpiresAt,
+				PasskeyID: p.ID, SignCount: p.SignCount + 1, UsedAt: now, Platform: "Linux",
+				Session: sess, Event: newSignIn(p.UserID, now)}); err != nil {
+				return fmt.Errorf("CompletePasskeySignIn: %w", err)
 			}
 			if _, err := s.FindSession(ctx, sess.ID, now); err != nil {
 				return fmt.Errorf("FindSession: %w", err)

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -10,8 +12,8 @@ import (
 
 var miscTests = []test{
 	{"FindThrottle/Missing", testFindThrottleMissing},
-	{"RecordFailure", testRecordFailure},
-	{"RecordFailure/Drain", testRecordFailureDrain},
+	{"ReserveAttempt/Counts", testCountAttempt},
+	{"ReserveAttempt/CountsDrain", testCountAttemptDrain},
 	{"ResetThrottle", testResetThrottle},
 	{"ReserveAttempt", testReserveAttempt},
 	{"ReserveAttempt/Limit", testReserveAttemptLimit},
@@ -21,7 +23,7 @@ var miscTests = []test{
 	{"ListSignInsFiltered", testListSignInsFiltered},
 	{"ListSignInsFiltered/Limit", testListSignInsFilteredLimit},
 	{"GetSetting/NotFound", testGetSettingNotFound},
-	{"PutSetting", testPutSetting},
+	{"UpdateSetting/Replace", testReplaceSetting},
 	{"CreateSetting", testCreateSetting},
 	{"MarkChallengeUsed", testMarkChallengeUsed},
 	{"Ping", testPing},
@@ -35,23 +37,24 @@ func testFindThrottleMissing(t *testing.T, s latchkey.Store) {
 	}
 }
 
-func testRecordFailure(t *testing.T, s latchkey.Store) {
+// testCountAttempt: every admitted attempt adds one to its own key, returned and found.
+func testCountAttempt(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	const key = "tap:ip:192.0.2.7"
 	for i := 1; i <= 3; i++ {
 		at := t0.Add(time.Duration(i) * time.Minute)
-		got, err := s.RecordFailure(ctx, key, at, 0)
-		must(t, "RecordFailure", err)
+		got, err := countAttempt(ctx, s, key, at, 0)
+		must(t, "countAttempt", err)
 		want := latchkey.Throttle{Key: key, Failures: i, LastFailureAt: at}
-		diff(t, "RecordFailure", got, want)
+		diff(t, "countAttempt", got, want)
 		got, err = s.FindThrottle(ctx, key)
 		must(t, "FindThrottle", err)
 		diff(t, "FindThrottle", got, want)
 	}
 	// Keys count separately.
-	got, err := s.RecordFailure(ctx, "tap:user:alice", t0, 0)
-	must(t, "RecordFailure other key", err)
-	diff(t, "RecordFailure other key", got, latchkey.Throttle{Key: "tap:user:alice", Failures: 1, LastFailureAt: t0})
+	got, err := countAttempt(ctx, s, "tap:user:alice", t0, 0)
+	must(t, "countAttempt other key", err)
+	diff(t, "countAttempt other key", got, latchkey.Throttle{Key: "tap:user:alice", Failures: 1, LastFailureAt: t0})
 	got, err = s.FindThrottle(ctx, key)
 	must(t, "FindThrottle", err)
 	if got.Failures != 3 {
@@ -59,15 +62,15 @@ func testRecordFailure(t *testing.T, s latchkey.Store) {
 	}
 }
 
-// testRecordFailureDrain: with a drain, one failure drains away per whole drain since the last
+// testCountAttemptDrain: with a drain, one failure drains away per whole drain since the last
 // failure before the new one counts; never below zero, and not for a last failure in the future.
-func testRecordFailureDrain(t *testing.T, s latchkey.Store) {
+func testCountAttemptDrain(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	const key, drain = "tap:ip:198.51.100.9", 10 * time.Minute
 	at := t0
 	for range 5 {
-		_, err := s.RecordFailure(ctx, key, at, drain)
-		must(t, "RecordFailure", err)
+		_, err := countAttempt(ctx, s, key, at, drain)
+		must(t, "countAttempt", err)
 	}
 	for _, step := range []struct {
 		after time.Duration
@@ -80,9 +83,9 @@ func testRecordFailureDrain(t *testing.T, s latchkey.Store) {
 		{drain, 1},                   // exactly one drain
 	} {
 		at = at.Add(step.after)
-		got, err := s.RecordFailure(ctx, key, at, drain)
-		must(t, "RecordFailure", err)
-		diff(t, fmt.Sprintf("RecordFailure %v later", step.after), got, latchkey.Throttle{Key: key, Failures: step.want, LastFailureAt: at})
+		got, err := countAttempt(ctx, s, key, at, drain)
+		must(t, "countAttempt", err)
+		diff(t, fmt.Sprintf("countAttempt %v later", step.after), got, latchkey.Throttle{Key: key, Failures: step.want, LastFailureAt: at})
 		// What the store kept drains as the upsert does: two drains later, two fewer.
 		if n, want := got.FailuresAt(at.Add(2*drain+time.Second), drain), max(0, step.want-2); n != want {
 			t.Errorf("FailuresAt(two drains later) = %d, want %d", n, want)
@@ -93,11 +96,11 @@ func testRecordFailureDrain(t *testing.T, s latchkey.Store) {
 func testResetThrottle(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	for range 2 {
-		_, err := s.RecordFailure(ctx, "a", t0, 0)
-		must(t, "RecordFailure a", err)
+		_, err := countAttempt(ctx, s, "a", t0, 0)
+		must(t, "countAttempt a", err)
 	}
-	_, err := s.RecordFailure(ctx, "b", t0, 0)
-	must(t, "RecordFailure b", err)
+	_, err := countAttempt(ctx, s, "b", t0, 0)
+	must(t, "countAttempt b", err)
 
 	must(t, "ResetThrottle", s.ResetThrottle(ctx, "a"))
 	got, err := s.FindThrottle(ctx, "a")
@@ -112,9 +115,9 @@ func testResetThrottle(t *testing.T, s latchkey.Store) {
 	if got.Failures != 1 {
 		t.Errorf("FindThrottle b after resetting a: Failures = %d, want 1", got.Failures)
 	}
-	got, err = s.RecordFailure(ctx, "a", t0.Add(time.Hour), 0)
-	must(t, "RecordFailure after reset", err)
-	diff(t, "RecordFailure after reset", got, latchkey.Throttle{Key: "a", Failures: 1, LastFailureAt: t0.Add(time.Hour)})
+	got, err = countAttempt(ctx, s, "a", t0.Add(time.Hour), 0)
+	must(t, "countAttempt after reset", err)
+	diff(t, "countAttempt after reset", got, latchkey.Throttle{Key: "a", Failures: 1, LastFailureAt: t0.Add(time.Hour)})
 }
 
 // reserveStep is one ReserveAttempt call, at t0 + after, and whether it must be admitted.
@@ -184,7 +187,7 @@ func testReserveAttemptLimit(t *testing.T, s latchkey.Store) {
 }
 
 // testReserveAttemptDrain: with a drain, the count is drained to the attempt's time before the
-// rule is applied, as RecordFailure drains it; never for a time before the last attempt.
+// rule is applied, as countAttempt drains it; never for a time before the last attempt.
 func testReserveAttemptDrain(t *testing.T, s latchkey.Store) {
 	const drain = 10 * time.Minute
 	rule := latchkey.AttemptRule{Free: 2, Limit: 2, Drain: drain}
@@ -378,27 +381,19 @@ func testListSignInsFilteredLimit(t *testing.T, s latchkey.Store) {
 }
 
 func testGetSettingNotFound(t *testing.T, s latchkey.Store) {
-	must(t, "PutSetting", s.PutSetting(t.Context(), "policy", []byte(`{}`)))
+	putSetting(t, s, "policy", []byte(`{}`))
 	_, err := s.GetSetting(t.Context(), "missing")
 	wantErr(t, "GetSetting missing", err, latchkey.ErrNotFound)
 }
 
-func testPutSetting(t *testing.T, s latchkey.Store) {
-	ctx := t.Context()
-	get := func(key, want string) {
-		t.Helper()
-		got, err := s.GetSetting(ctx, key)
-		must(t, "GetSetting "+key, err)
-		if string(got) != want {
-			t.Errorf("GetSetting %s = %q, want %q", key, got, want)
-		}
-	}
-	must(t, "PutSetting", s.PutSetting(ctx, "methods-policy", []byte(`{"passkey":{"enabled":true}}`)))
-	must(t, "PutSetting", s.PutSetting(ctx, "signing-keys", []byte(`[{"kid":"k1"}]`)))
+func testReplaceSetting(t *testing.T, s latchkey.Store) {
+	get := func(key, want string) { t.Helper(); getSetting(t, s, key, want) }
+	putSetting(t, s, "methods-policy", []byte(`{"passkey":{"enabled":true}}`))
+	putSetting(t, s, "signing-keys", []byte(`[{"kid":"k1"}]`))
 	get("methods-policy", `{"passkey":{"enabled":true}}`)
 	get("signing-keys", `[{"kid":"k1"}]`)
 
-	must(t, "PutSetting overwrite", s.PutSetting(ctx, "methods-policy", []byte(`{"passkey":{"enabled":false}}`)))
+	putSetting(t, s, "methods-policy", []byte(`{"passkey":{"enabled":false}}`))
 	get("methods-policy", `{"passkey":{"enabled":false}}`)
 	get("signing-keys", `[{"kid":"k1"}]`)
 }
@@ -418,13 +413,13 @@ func testCreateSetting(t *testing.T, s latchkey.Store) {
 	wantErr(t, "CreateSetting again", s.CreateSetting(ctx, "cookie-key", []byte(`{"k":"second"}`)), latchkey.ErrConflict)
 	get("cookie-key", `{"k":"first"}`)
 
-	// A value stored by PutSetting counts too.
-	must(t, "PutSetting", s.PutSetting(ctx, "methods-policy", []byte(`{}`)))
-	wantErr(t, "CreateSetting over PutSetting", s.CreateSetting(ctx, "methods-policy", []byte(`{"x":1}`)), latchkey.ErrConflict)
+	// A value stored by UpdateSetting counts too.
+	putSetting(t, s, "methods-policy", []byte(`{}`))
+	wantErr(t, "CreateSetting over UpdateSetting", s.CreateSetting(ctx, "methods-policy", []byte(`{"x":1}`)), latchkey.ErrConflict)
 	get("methods-policy", `{}`)
 
-	// PutSetting still replaces a created value.
-	must(t, "PutSetting over CreateSetting", s.PutSetting(ctx, "cookie-key", []byte(`{"k":"third"}`)))
+	// UpdateSetting still replaces a created value.
+	putSetting(t, s, "cookie-key", []byte(`{"k":"third"}`))
 	get("cookie-key", `{"k":"third"}`)
 }
 
@@ -444,4 +439,14 @@ func testMarkChallengeUsed(t *testing.T, s latchkey.Store) {
 		t.Errorf("DeleteExpiredChallenges removed %d, want 1 (the expired record of challenge-a)", n)
 	}
 	wantErr(t, "MarkChallengeUsed unexpired", s.MarkChallengeUsed(ctx, "challenge-b", now.Add(time.Hour)), latchkey.ErrChallengeUsed)
+}
+
+// countAttempt counts one attempt against key through ReserveAttempt, with a rule that admits
+// every attempt and drains one per whole drain (none for 0).
+func countAttempt(ctx context.Context, s latchkey.Store, key string, at time.Time, drain time.Duration) (latchkey.Throttle, error) {
+	th, ok, err := s.ReserveAttempt(ctx, key, at, latchkey.AttemptRule{Free: math.MaxInt32, Drain: drain})
+	if err == nil && !ok {
+		err = fmt.Errorf("ReserveAttempt refused an attempt on %s that the rule admits", key)
+	}
+	return th, err
 }

@@ -19,7 +19,7 @@ var oidcTests = []test{
 	{"RedeemAuthCode/Expired", testRedeemAuthCodeExpired},
 	{"RevokeSpentGrant", testRevokeSpentGrant},
 	{"DeleteAuthRequest", testDeleteAuthRequest},
-	{"CreateRefreshToken/RoundTrip", testCreateRefreshToken},
+	{"RedeemAuthCode/RefreshToken", testRedeemAuthCodeRefreshToken},
 	{"FindRefreshToken/Expired", testFindRefreshTokenExpired},
 	{"RotateRefreshToken", testRotateRefreshToken},
 	{"RotateRefreshToken/Refused", testRotateRefreshTokenRefused},

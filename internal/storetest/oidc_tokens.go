@@ -26,11 +26,32 @@ func newRefreshToken(clientID, userID string, expiresAt time.Time) *latchkey.Ref
 	}
 }
 
+// mustCreateRefreshToken stores a refresh token as a grant's first, the one way the store takes
+// one: an authorization request for the client, completed by the user, whose code is redeemed
+// with the token.
 func mustCreateRefreshToken(t *testing.T, s latchkey.Store, clientID, userID string, expiresAt time.Time) *latchkey.RefreshToken {
 	t.Helper()
 	tok := newRefreshToken(clientID, userID, expiresAt)
-	must(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), tok))
+	must(t, "RedeemAuthCode", redeemWithToken(t, s, tok))
 	return tok
+}
+
+// redeemWithToken redeems the code of a new request for tok's client, completed by tok's user,
+// storing tok as its grant's first refresh token. The request expires a day after t0, so that
+// the record of its spent code outlives what the tests expire.
+func redeemWithToken(t *testing.T, s latchkey.Store, tok *latchkey.RefreshToken) error {
+	t.Helper()
+	ctx := t.Context()
+	clientID := tok.ClientID
+	if _, err := s.FindClient(ctx, clientID); errors.Is(err, latchkey.ErrNotFound) {
+		clientID = mustCreateClient(t, s, "Client of "+tok.ID).ID // the request needs one
+	}
+	r := mustCreateAuthRequest(t, s, clientID, t0.Add(24*time.Hour))
+	must(t, "CompleteAuthRequest", s.CompleteAuthRequest(ctx, r.ID, "session-"+r.ID, tok.UserID, t0, []string{"hwk"}, ""))
+	code := "code-" + latchkey.NewID()
+	must(t, "SaveAuthCode", s.SaveAuthCode(ctx, r.ID, code))
+	_, err := s.RedeemAuthCode(ctx, code, tok.GrantID, tok, t0)
+	return err
 }
 
 func findRefreshToken(t *testing.T, s latchkey.Store, id string) *latchkey.RefreshToken {
@@ -40,28 +61,30 @@ func findRefreshToken(t *testing.T, s latchkey.Store, id string) *latchkey.Refre
 	return tok
 }
 
-func testCreateRefreshToken(t *testing.T, s latchkey.Store) {
+// testRedeemAuthCodeRefreshToken: the refresh token stored with a redeemed code keeps every
+// field, empty lists come back empty, not nil, and a token for an unknown client or a taken id
+// is refused.
+func testRedeemAuthCodeRefreshToken(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	c := mustCreateClient(t, s, "Wiki")
 	u := mustCreateUser(t, s, "alice@example.com")
 	tok := newRefreshToken(c.ID, u.ID, t0.Add(30*24*time.Hour))
 	want := *tok
-	must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, tok))
-	unchanged(t, "CreateRefreshToken argument", tok, &want)
+	must(t, "RedeemAuthCode", redeemWithToken(t, s, tok))
+	unchanged(t, "RedeemAuthCode refresh argument", tok, &want)
 	diff(t, "FindRefreshToken", findRefreshToken(t, s, tok.ID), &want)
 
-	bare := &latchkey.RefreshToken{ID: latchkey.NewID(), ClientID: c.ID, UserID: u.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-	must(t, "CreateRefreshToken bare", s.CreateRefreshToken(ctx, bare))
+	bare := &latchkey.RefreshToken{ID: latchkey.NewID(), GrantID: latchkey.NewID(), ClientID: c.ID, UserID: u.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	must(t, "RedeemAuthCode bare", redeemWithToken(t, s, bare))
 	got := findRefreshToken(t, s, bare.ID)
 	diff(t, "FindRefreshToken bare", got, bare)
 	nonNilLists(t, "FindRefreshToken bare", map[string][]string{"Scopes": got.Scopes, "AMR": got.AMR})
 
 	dup := newRefreshToken(c.ID, u.ID, t0.Add(time.Hour))
 	dup.ID = tok.ID
-	wantErr(t, "CreateRefreshToken taken id", s.CreateRefreshToken(ctx, dup), latchkey.ErrConflict)
-	diff(t, "token after refused create", findRefreshToken(t, s, tok.ID), &want)
-	wantErr(t, "CreateRefreshToken unknown user", s.CreateRefreshToken(ctx, newRefreshToken(c.ID, latchkey.NewID(), t0.Add(time.Hour))), latchkey.ErrNotFound)
-	wantErr(t, "CreateRefreshToken unknown client", s.CreateRefreshToken(ctx, newRefreshToken(latchkey.NewID(), u.ID, t0.Add(time.Hour))), latchkey.ErrNotFound)
+	wantErr(t, "RedeemAuthCode taken id", redeemWithToken(t, s, dup), latchkey.ErrConflict)
+	diff(t, "token after refused redeem", findRefreshToken(t, s, tok.ID), &want)
+	wantErr(t, "RedeemAuthCode unknown client", redeemWithToken(t, s, newRefreshToken(latchkey.NewID(), u.ID, t0.Add(time.Hour))), latchkey.ErrNotFound)
 	_, err := s.FindRefreshToken(ctx, latchkey.NewID(), t0)
 	wantErr(t, "FindRefreshToken unknown", err, latchkey.ErrNotFound)
 }

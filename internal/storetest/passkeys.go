@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -16,9 +17,9 @@ var passkeyTests = []test{
 	{"ListPasskeysByUser", testListPasskeysByUser},
 	{"RenamePasskey", testRenamePasskey},
 	{"DeletePasskey", testDeletePasskey},
-	{"RecordPasskeyUse", testRecordPasskeyUse},
-	{"RecordPasskeyUse/ZeroCounter", testRecordPasskeyUseZero},
-	{"RecordPasskeyUse/LargeCounter", testRecordPasskeyUseLarge},
+	{"PasskeyUse", testPasskeyUse},
+	{"PasskeyUse/ZeroCounter", testPasskeyUseZero},
+	{"PasskeyUse/LargeCounter", testPasskeyUseLarge},
 	{"FlagPasskeyPossibleClone", testFlagPasskeyPossibleClone},
 	{"FindPasskeyForSignIn", testFindPasskeyForSignIn},
 }
@@ -39,7 +40,7 @@ func testFindPasskeyForSignIn(t *testing.T, s latchkey.Store) {
 	must(t, "AddGroupMember", s.AddGroupMember(ctx, admins.ID, bob.ID))
 	must(t, "AddGroupMember", s.AddGroupMember(ctx, staff.ID, bob.ID))
 	must(t, "AddGroupMember alice", s.AddGroupMember(ctx, staff.ID, alice.ID))
-	must(t, "PutSetting", s.PutSetting(ctx, "policy", []byte(`{"p":1}`)))
+	putSetting(t, s, "policy", []byte(`{"p":1}`))
 
 	got, err := s.FindPasskeyForSignIn(ctx, p.CredentialID, "policy", "missing")
 	must(t, "FindPasskeyForSignIn", err)
@@ -93,9 +94,6 @@ func testCreatePasskeyRoundTrip(t *testing.T, s latchkey.Store) {
 	must(t, "CreatePasskey", s.CreatePasskey(ctx, p))
 	unchanged(t, "CreatePasskey argument", p, &want)
 	diff(t, "FindPasskeyByID", findPasskey(t, s, p.ID), &want)
-	got, err := s.FindPasskeyByCredentialID(ctx, p.CredentialID)
-	must(t, "FindPasskeyByCredentialID", err)
-	diff(t, "FindPasskeyByCredentialID", got, &want)
 
 	// Every optional field empty.
 	q := &latchkey.Passkey{
@@ -135,9 +133,7 @@ func testCreatePasskeyConflict(t *testing.T, s latchkey.Store) {
 	_, err := s.FindPasskeyByID(ctx, q.ID)
 	wantErr(t, "FindPasskeyByID refused passkey", err, latchkey.ErrNotFound)
 
-	got, err := s.FindPasskeyByCredentialID(ctx, p.CredentialID)
-	must(t, "FindPasskeyByCredentialID", err)
-	diff(t, "FindPasskeyByCredentialID keeps the first", got, p)
+	diff(t, "FindPasskeyByID keeps the first", findPasskey(t, s, p.ID), p)
 
 	// A credential ID that differs only in its last byte is another credential.
 	r := newPasskey(bob.ID, t0)
@@ -152,10 +148,10 @@ func testFindPasskeyNotFound(t *testing.T, s latchkey.Store) {
 	p := mustCreatePasskey(t, s, u.ID, t0)
 	_, err := s.FindPasskeyByID(ctx, latchkey.NewID())
 	wantErr(t, "FindPasskeyByID unknown", err, latchkey.ErrNotFound)
-	_, err = s.FindPasskeyByCredentialID(ctx, randomBytes(32))
-	wantErr(t, "FindPasskeyByCredentialID unknown", err, latchkey.ErrNotFound)
-	_, err = s.FindPasskeyByCredentialID(ctx, p.CredentialID[:16])
-	wantErr(t, "FindPasskeyByCredentialID prefix", err, latchkey.ErrNotFound)
+	_, err = s.FindPasskeyForSignIn(ctx, randomBytes(32))
+	wantErr(t, "FindPasskeyForSignIn unknown", err, latchkey.ErrNotFound)
+	_, err = s.FindPasskeyForSignIn(ctx, p.CredentialID[:16])
+	wantErr(t, "FindPasskeyForSignIn prefix", err, latchkey.ErrNotFound)
 }
 
 func testListPasskeysByUser(t *testing.T, s latchkey.Store) {
@@ -217,8 +213,8 @@ func testDeletePasskey(t *testing.T, s latchkey.Store) {
 	must(t, "DeletePasskey", s.DeletePasskey(ctx, alice.ID, p.ID))
 	_, err := s.FindPasskeyByID(ctx, p.ID)
 	wantErr(t, "FindPasskeyByID deleted", err, latchkey.ErrNotFound)
-	_, err = s.FindPasskeyByCredentialID(ctx, p.CredentialID)
-	wantErr(t, "FindPasskeyByCredentialID deleted", err, latchkey.ErrNotFound)
+	_, err = s.FindPasskeyForSignIn(ctx, p.CredentialID)
+	wantErr(t, "FindPasskeyForSignIn deleted", err, latchkey.ErrNotFound)
 	wantErr(t, "DeletePasskey again", s.DeletePasskey(ctx, alice.ID, p.ID), latchkey.ErrNotFound)
 
 	got, err := s.ListPasskeysByUser(ctx, alice.ID)
@@ -231,7 +227,7 @@ func testDeletePasskey(t *testing.T, s latchkey.Store) {
 	must(t, "CreatePasskey with a deleted credential ID", s.CreatePasskey(ctx, r))
 }
 
-func testRecordPasskeyUse(t *testing.T, s latchkey.Store) {
+func testPasskeyUse(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice@example.com")
 	p := newPasskey(u.ID, t0)
@@ -241,28 +237,27 @@ func testRecordPasskeyUse(t *testing.T, s latchkey.Store) {
 
 	want := *p
 	used := t0.Add(time.Hour)
-	must(t, "RecordPasskeyUse 5→6", s.RecordPasskeyUse(ctx, p.ID, 6, used, "Windows"))
+	must(t, "recordUse 5→6", recordUse(ctx, s, p, 6, used, "Windows"))
 	want.SignCount, want.LastUsedAt, want.LastUsedPlatform = 6, &used, "Windows"
 	diff(t, "passkey after use", findPasskey(t, s, p.ID), &want)
 
 	// Equal or lower counts change nothing.
 	for _, n := range []uint32{6, 3, 0} {
-		err := s.RecordPasskeyUse(ctx, p.ID, n, t0.Add(2*time.Hour), "Android")
-		wantErr(t, "RecordPasskeyUse to a count not above 6", err, latchkey.ErrConflict)
+		err := recordUse(ctx, s, p, n, t0.Add(2*time.Hour), "Android")
+		wantErr(t, "recordUse to a count not above 6", err, latchkey.ErrConflict)
 		diff(t, "passkey after refused use", findPasskey(t, s, p.ID), &want)
 	}
 
 	// A jump is fine.
 	used2 := t0.Add(3 * time.Hour)
-	must(t, "RecordPasskeyUse 6→100", s.RecordPasskeyUse(ctx, p.ID, 100, used2, "iOS"))
+	must(t, "recordUse 6→100", recordUse(ctx, s, p, 100, used2, "iOS"))
 	want.SignCount, want.LastUsedAt, want.LastUsedPlatform = 100, &used2, "iOS"
 	diff(t, "passkey after second use", findPasskey(t, s, p.ID), &want)
 
 	diff(t, "other passkey untouched", findPasskey(t, s, other.ID), other)
-	wantErr(t, "RecordPasskeyUse unknown", s.RecordPasskeyUse(ctx, latchkey.NewID(), 1, used, "x"), latchkey.ErrNotFound)
 }
 
-func testRecordPasskeyUseZero(t *testing.T, s latchkey.Store) {
+func testPasskeyUseZero(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice@example.com")
 	p := newPasskey(u.ID, t0)
@@ -273,30 +268,30 @@ func testRecordPasskeyUseZero(t *testing.T, s latchkey.Store) {
 	// Authenticators without a counter always send zero.
 	for i := range 2 {
 		used := t0.Add(time.Duration(i+1) * time.Hour)
-		must(t, "RecordPasskeyUse 0→0", s.RecordPasskeyUse(ctx, p.ID, 0, used, "Linux"))
+		must(t, "recordUse 0→0", recordUse(ctx, s, p, 0, used, "Linux"))
 		want.LastUsedAt, want.LastUsedPlatform = &used, "Linux"
 		diff(t, "passkey after 0→0", findPasskey(t, s, p.ID), &want)
 	}
 
 	// One that starts counting may, but then it cannot go back to zero.
 	used := t0.Add(5 * time.Hour)
-	must(t, "RecordPasskeyUse 0→1", s.RecordPasskeyUse(ctx, p.ID, 1, used, "Linux"))
+	must(t, "recordUse 0→1", recordUse(ctx, s, p, 1, used, "Linux"))
 	want.SignCount, want.LastUsedAt = 1, &used
-	wantErr(t, "RecordPasskeyUse 1→0", s.RecordPasskeyUse(ctx, p.ID, 0, t0.Add(6*time.Hour), "Linux"), latchkey.ErrConflict)
+	wantErr(t, "recordUse 1→0", recordUse(ctx, s, p, 0, t0.Add(6*time.Hour), "Linux"), latchkey.ErrConflict)
 	diff(t, "passkey after refused 1→0", findPasskey(t, s, p.ID), &want)
 }
 
-func testRecordPasskeyUseLarge(t *testing.T, s latchkey.Store) {
+func testPasskeyUseLarge(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	u := mustCreateUser(t, s, "alice@example.com")
 	p := newPasskey(u.ID, t0)
 	p.SignCount = 1<<32 - 2
 	must(t, "CreatePasskey", s.CreatePasskey(ctx, p))
-	must(t, "RecordPasskeyUse to the largest count", s.RecordPasskeyUse(ctx, p.ID, 1<<32-1, t0, "Linux"))
+	must(t, "recordUse to the largest count", recordUse(ctx, s, p, 1<<32-1, t0, "Linux"))
 	if got := findPasskey(t, s, p.ID).SignCount; got != 1<<32-1 {
 		t.Errorf("SignCount = %d, want %d", got, uint32(1<<32-1))
 	}
-	wantErr(t, "RecordPasskeyUse below the largest count", s.RecordPasskeyUse(ctx, p.ID, 1<<31, t0, "Linux"), latchkey.ErrConflict)
+	wantErr(t, "recordUse below the largest count", recordUse(ctx, s, p, 1<<31, t0, "Linux"), latchkey.ErrConflict)
 }
 
 func testFlagPasskeyPossibleClone(t *testing.T, s latchkey.Store) {
@@ -315,4 +310,14 @@ func testFlagPasskeyPossibleClone(t *testing.T, s latchkey.Store) {
 	diff(t, "passkey after second flag", findPasskey(t, s, p.ID), &want)
 	diff(t, "other passkey untouched", findPasskey(t, s, other.ID), other)
 	wantErr(t, "FlagPasskeyPossibleClone unknown", s.FlagPasskeyPossibleClone(ctx, latchkey.NewID()), latchkey.ErrNotFound)
+}
+
+// recordUse records a use of passkey p moving its sign count to count, at `at` from platform,
+// as a sign-in does: CompletePasskeySignIn with a fresh challenge, session and event.
+func recordUse(ctx context.Context, s latchkey.Store, p *latchkey.Passkey, count uint32, at time.Time, platform string) error {
+	c := newPasskeySignIn(p, count)
+	c.UsedAt, c.Platform = at, platform
+	c.Session.CreatedAt, c.Session.AuthenticatedAt, c.Session.ExpiresAt = at, at, at.Add(8*time.Hour)
+	c.Event.CreatedAt = at
+	return s.CompletePasskeySignIn(ctx, c)
 }

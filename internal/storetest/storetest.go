@@ -5,7 +5,8 @@
 // A store's test calls RunTests and RunConcurrencyTests with a function that returns a fresh,
 // empty, migrated store; each subtest gets its own. For what only a store's own SQL can set up (a schema from
 // before a migration, a deleted row), its test arranges that and calls the Check helpers
-// (CheckRolesMigration, CheckUserDeletion).
+// (CheckRolesMigration, CheckUserDeletion). RunTwoNodeTests takes two stores opened
+// separately on one fresh database, as two nodes hold them.
 package storetest
 
 import (
@@ -46,6 +47,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, roleTests...)
 	tests = append(tests, unitTests...)
 	tests = append(tests, apiTokenTests...)
+	tests = append(tests, settingTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -54,7 +56,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
-	runAll(t, append(tests, roleConcurrencyTests...), newStore)
+	runAll(t, append(append(tests, roleConcurrencyTests...), settingConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {

@@ -20,6 +20,7 @@ var userTests = []test{
 	{"UpdateUser/NotFound", testUpdateUserNotFound},
 	{"UpdateUser/UpdaterErrorAborts", testUpdateUserAbort},
 	{"UpdateUser/UPNConflict", testUpdateUserConflict},
+	{"UpdateUser/KeepsIDAndCreatedAt", testUpdateUserKeepsIDAndCreatedAt},
 	{"CountUsers", testCountUsers},
 }
 
@@ -370,4 +371,24 @@ func testLookUpsOfUnstorableText(t *testing.T, s latchkey.Store) {
 		wantErr(t, "FindClient", err, latchkey.ErrNotFound)
 		wantErr(t, "DeleteClient", s.DeleteClient(ctx, ref), latchkey.ErrNotFound)
 	}
+}
+
+// testUpdateUserKeepsIDAndCreatedAt: an updater that changes ID and CreatedAt changes neither,
+// in the result or in the store, while its other changes are stored.
+func testUpdateUserKeepsIDAndCreatedAt(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	u := mustCreateUser(t, s, "alice@example.com")
+	stored, err := s.FindUserByID(ctx, u.ID)
+	must(t, "FindUserByID", err)
+	got, err := s.UpdateUser(ctx, u.ID, func(v *latchkey.User) error {
+		v.ID, v.CreatedAt, v.DisplayName = latchkey.NewID(), t0.Add(-48*time.Hour), "Alice Renamed"
+		return nil
+	})
+	must(t, "UpdateUser", err)
+	want := *stored
+	want.DisplayName = "Alice Renamed"
+	diff(t, "UpdateUser result", got, &want)
+	got, err = s.FindUserByID(ctx, u.ID)
+	must(t, "FindUserByID after update", err)
+	diff(t, "FindUserByID after update", got, &want)
 }
