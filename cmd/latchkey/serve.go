@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -34,8 +35,10 @@ type Serve struct {
 	Stdout      io.Writer
 	Logger      *slog.Logger
 
-	Store    latchkey.Store
-	Auth     *auth.Service
+	Store latchkey.Store
+	Auth  *auth.Service
+	// Metrics is what GET /metrics serves; the store and the service report to it.
+	Metrics  *metrics.Metrics
 	listener net.Listener
 	http     *http.Server
 	stop     context.CancelFunc
@@ -70,6 +73,8 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if s.Store, err = s.store.open(ctx); err != nil {
 		return err
 	}
+	s.Metrics = metrics.New()
+	s.Store = s.Metrics.Store(s.Store, s.store.backend())
 	defer func() {
 		if err != nil {
 			s.Store.Close()
@@ -95,6 +100,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return err
 	}
 	s.Auth = auth.New(s.Store, wa, s.Logger)
+	s.Auth.Metrics = s.Metrics
 	srv, err := server.New(s.Auth, s.Logger)
 	if err != nil {
 		s.listener.Close()

@@ -47,6 +47,14 @@ func (f *storeFlags) open(ctx context.Context) (latchkey.Store, error) {
 	return nil, usageError("--database must be empty, sqlite:PATH or postgres://..., not %q", db)
 }
 
+// backend names the kind of store the flags open: sqlite or postgres (the metrics' store label).
+func (f *storeFlags) backend() string {
+	if strings.HasPrefix(f.database, "postgres://") || strings.HasPrefix(f.database, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
 // describeError prints a refusal the way a person at a terminal needs it.
 func describeError(err error) string {
 	var e *latchkey.Error

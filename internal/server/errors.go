@@ -63,10 +63,18 @@ const StatusClientClosedRequest = 499
 // (a database restart) or needs an admin (a full disk).
 const retryAfterSeconds = "5"
 
-// publicError returns what may be shown for err; internal errors are logged and hidden. A
+// publicError returns what may be shown for err, and counts the refusal by its code for the
+// metrics (see refusalOf).
+func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
+	status, body := s.refusalOf(r, err)
+	s.auth.Metrics.Refusal(body.Error)
+	return status, body
+}
+
+// refusalOf returns what may be shown for err; internal errors are logged and hidden. A
 // request whose client has gone away is only noted (status 499), whatever failed; an outage of
 // the store is reported once to the service's outage log and answered 503.
-func (s *Server) publicError(r *http.Request, err error) (int, ErrorBody) {
+func (s *Server) refusalOf(r *http.Request, err error) (int, ErrorBody) {
 	cid := correlationID(r)
 	if r.Context().Err() != nil {
 		s.logger.DebugContext(r.Context(), "request cancelled by the client", "err", err, "path", r.URL.Path, "correlationId", cid)

@@ -46,6 +46,10 @@ func New(svc *auth.Service, logger *slog.Logger) (*Server, error) {
 func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /healthz", s.handleHealthz)
+	if s.auth.Metrics != nil {
+		// No session: operators restrict /metrics at the proxy (README, Metrics).
+		m.Handle("GET /metrics", s.auth.Metrics.Handler())
+	}
 
 	// JSON API.
 	m.HandleFunc("POST /api/v1/signin/tap", s.handleAPISignInTAP)
@@ -149,7 +153,8 @@ func (s *Server) staticHandler() http.Handler {
 }
 
 // Handler returns the server with its middleware: correlation ids, security headers, cross-origin
-// protection for every state-changing request, panic recovery and request logging.
+// protection for every state-changing request, panic recovery, request logging and, when the
+// service has metrics, request metrics.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +165,9 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range s.oidcBypass {
 		cop.AddInsecureBypassPattern(p)
 	}
-	inner := cop.Handler(s.mux)
+	// The metrics middleware passes its request on to the mux unchanged, so that it reads the
+	// route pattern the mux matched.
+	inner := s.auth.Metrics.Middleware(cop.Handler(s.mux))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		cid := newCorrelationID()
