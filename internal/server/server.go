@@ -46,10 +46,6 @@ func New(svc *auth.Service, logger *slog.Logger) (*Server, error) {
 func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /healthz", s.handleHealthz)
-	if s.auth.Metrics != nil {
-		// No session: operators restrict /metrics at the proxy (README, Metrics).
-		m.Handle("GET /metrics", s.auth.Metrics.Handler())
-	}
 
 	// JSON API.
 	m.HandleFunc("POST /api/v1/signin/tap", s.handleAPISignInTAP)
@@ -137,6 +133,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/signins.csv", s.adminPage(s.handleAdminSignInsCSV))
 	s.legacyRoutes(m)
 	m.HandleFunc("/", s.handlePageNotFound)
+}
+
+// MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators
+// keep /metrics from the internet at their proxy, or serve it on its own listener instead
+// (README, Metrics).
+func (s *Server) MountMetrics(h http.Handler) {
+	s.mux.Handle("GET /metrics", h)
 }
 
 func (s *Server) handlePageNotFound(w http.ResponseWriter, r *http.Request) {
