@@ -39,9 +39,10 @@ type Metrics struct {
 	registry *prometheus.Registry
 
 	// signIns counts sign-in log events. method: latchkey.MethodPasskey, MethodTAP,
-	// MethodPassword, MethodTOTP, or the "+"-joined methods of a session for a sign-in to an
-	// application (each part one of those four, else Other; at most maxCodes values). result:
-	// latchkey.SignInSuccess or SignInFailure, else Other.
+	// MethodPassword, MethodTOTP, passkeyRegistration (a refused registration), or the
+	// "+"-joined methods of a session for a sign-in to an application (each part one of those,
+	// else Other; at most maxCodes values). result: latchkey.SignInSuccess or SignInFailure,
+	// else Other.
 	signIns *prometheus.CounterVec
 	// ceremonyDuration is the server's time to verify a finishing WebAuthn request. ceremony:
 	// Registration or Authentication (the two constants; the methods take no free text).
@@ -127,12 +128,17 @@ func (m *Metrics) SignIn(method, result string) {
 	m.signIns.WithLabelValues(m.methods.admit(signInMethod(method)), result).Inc()
 }
 
+// methodPasskeyRegistration is auth.MethodPasskeyRegistration: the method of a refused
+// registration in the sign-in log (auth imports this package, so it cannot be named here).
+const methodPasskeyRegistration = "passkeyRegistration"
+
 // signInMethod returns method with every part outside the known methods replaced by Other.
 func signInMethod(method string) string {
 	parts := strings.Split(method, "+")
 	for i, p := range parts {
 		switch p {
-		case latchkey.MethodPasskey, latchkey.MethodTAP, latchkey.MethodPassword, latchkey.MethodTOTP:
+		case latchkey.MethodPasskey, latchkey.MethodTAP, latchkey.MethodPassword, latchkey.MethodTOTP,
+			methodPasskeyRegistration:
 		default:
 			parts[i] = Other
 		}

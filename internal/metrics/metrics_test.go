@@ -49,6 +49,7 @@ func TestSignInLabelsAreClosed(t *testing.T) {
 	m.SignIn("passkey+tap", latchkey.SignInFailure)
 	m.SignIn("alice@example.com", "maybe")
 	m.SignIn("passkey+<script>", latchkey.SignInSuccess)
+	m.SignIn("passkeyRegistration", latchkey.SignInFailure)
 	for _, c := range []struct {
 		method, result string
 		want           float64
@@ -57,13 +58,14 @@ func TestSignInLabelsAreClosed(t *testing.T) {
 		{"passkey+tap", "failure", 1},
 		{"other", "other", 1},
 		{"passkey+other", "success", 1},
+		{"passkeyRegistration", "failure", 1},
 	} {
 		if got := testutil.ToFloat64(m.signIns.WithLabelValues(c.method, c.result)); got != c.want {
 			t.Errorf("signins{%s,%s} = %v, want %v", c.method, c.result, got, c.want)
 		}
 	}
-	if n := testutil.CollectAndCount(m.signIns); n != 4 {
-		t.Errorf("%d sign-in series, want 4", n)
+	if n := testutil.CollectAndCount(m.signIns); n != 5 {
+		t.Errorf("%d sign-in series, want 5", n)
 	}
 }
 
