@@ -79,8 +79,8 @@ func histogramCount(families map[string]*dto.MetricFamily, name string, labels m
 	return n
 }
 
-// TestMetricsCountARealSignIn signs in with the bootstrap pass, registers a passkey, signs in
-// with it from a second client, fails one pass, and sends requests no route knows; the scrape
+// TestMetricsCountARealSignIn signs in with the bootstrap pass, adds a report-only policy,
+// registers a passkey, signs in with it from a second client, fails one pass, and sends requests no route knows; the scrape
 // must show each of those with its labels, and no label made of a requested path.
 func TestMetricsCountARealSignIn(t *testing.T) {
 	s := startServer(t)
@@ -90,6 +90,15 @@ func TestMetricsCountARealSignIn(t *testing.T) {
 	admin := loadtest.NewClient(s.URL, nil)
 	if err := admin.SignInTAP(ctx, "admin", s.Pass); err != nil {
 		t.Fatalf("sign in with the bootstrap pass: %v", err)
+	}
+	// A report-only policy on registering security info: the registration below is evaluated
+	// against it and recorded as a sign-in to that action.
+	watch := map[string]any{"displayName": "Watch registrations", "state": "enabledForReportingButNotEnforced",
+		"users":         map[string]any{"includeUsers": []string{"All"}},
+		"applications":  map[string]any{"includeUserActions": []string{"registerSecurityInformation"}},
+		"grantControls": map[string]any{"authenticationStrengthId": "phishingResistantMfa"}}
+	if err := admin.Do(ctx, "POST", "/api/v1/identity/conditionalAccess/policies", watch, nil); err != nil {
+		t.Fatalf("create a report-only policy: %v", err)
 	}
 	key, err := loadtest.NewAuthenticator(s.URL, false)
 	if err != nil {
@@ -124,7 +133,8 @@ func TestMetricsCountARealSignIn(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"latchkey_signins_total", map[string]string{"method": "tap", "result": "success"}, 1},
+		// The pass sign-in, and the registration as a sign-in to registerSecurityInformation.
+		{"latchkey_signins_total", map[string]string{"method": "tap", "result": "success"}, 2},
 		{"latchkey_signins_total", map[string]string{"method": "tap", "result": "failure"}, 1},
 		{"latchkey_signins_total", map[string]string{"method": "passkey", "result": "success"}, 1},
 		{"latchkey_signins_total", map[string]string{"method": "passkey", "result": "failure"}, 0},
@@ -138,6 +148,13 @@ func TestMetricsCountARealSignIn(t *testing.T) {
 		if got := counter(t, f, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
+	}
+	// TAP is not phishing-resistant: the report-only policy would have stopped the registration.
+	if got := counter(t, f, "latchkey_conditional_access_results_total", map[string]string{"state": "reportOnly", "result": "failure"}); got != 1 {
+		t.Errorf("report-only failures = %v, want 1", got)
+	}
+	if n := len(series(f, "latchkey_conditional_access_results_total", nil)); n != 1 {
+		t.Errorf("%d conditional access series, want only the report-only failure", n)
 	}
 	for _, ceremony := range []string{"registration", "authentication"} {
 		if n := histogramCount(f, "latchkey_passkey_ceremony_duration_seconds", map[string]string{"ceremony": ceremony}); n != 1 {
