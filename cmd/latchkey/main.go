@@ -22,7 +22,7 @@ func main() {
 const usage = `Latchkey: a passkey identity provider.
 
 Usage:
-  latchkey serve [--data DIR] [--listen ADDR] [--public-url URL] [--database URL]
+  latchkey serve [--data DIR] [--listen ADDR] [--public-url URL] [--database URL] [--metrics-listen ADDR] [--pprof ADDR]
   latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
   latchkey user list [--json]
   latchkey user show USER [--json]
@@ -53,6 +53,9 @@ Usage:
 
 Every command takes --data DIR (default ./latchkey-data) and --database URL
 (default: SQLite in the data folder; postgres://... for PostgreSQL).
+Each serve flag not given can be set in the environment as LATCHKEY_<FLAG>
+(--public-url: LATCHKEY_PUBLIC_URL); the other commands read LATCHKEY_DATA and
+LATCHKEY_DATABASE. The command line wins.
 `
 
 // Main runs the command line args and returns the exit status.
@@ -113,7 +116,8 @@ func usageError(format string, args ...any) error {
 }
 
 // parseArgs parses flags that may come before, between or after positional arguments, and
-// returns the positional ones.
+// returns the positional ones. The store flags (--data, --database) not given take their
+// environment variables (LATCHKEY_DATA, LATCHKEY_DATABASE).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var positional []string
@@ -126,7 +130,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return positional, nil
+			return positional, flagsFromEnv(fs, "data", "database")
 		}
 		positional = append(positional, args[0])
 		args = args[1:]

@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -33,8 +34,10 @@ type Serve struct {
 	PublicURL string
 	// PprofListen, when set, serves net/http/pprof there for profiling.
 	PprofListen string
-	Stdout      io.Writer
-	Logger      *slog.Logger
+	// MetricsListen, when set, serves GET /metrics there and not on Listen.
+	MetricsListen string
+	Stdout        io.Writer
+	Logger        *slog.Logger
 
 	Store latchkey.Store
 	Auth  *signin.Service
@@ -42,19 +45,20 @@ type Serve struct {
 	Policies *policyadmin.Service
 	// Directory manages users and groups over Auth.
 	Directory *directory.Service
-	listener  net.Listener
-	http      *http.Server
-	stop      context.CancelFunc
-	done      chan struct{}
+	// Metrics is what GET /metrics serves; the store and the service report to it.
+	Metrics  *metrics.Metrics
+	listener net.Listener
+	http     *http.Server
+	metrics  *http.Server // on MetricsListen
+	metricsL net.Listener
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
-// ParseFlags reads the serve flags.
+// ParseFlags reads the serve flags; every flag not on the command line takes its environment
+// variable (--public-url: LATCHKEY_PUBLIC_URL), when set.
 func (s *Serve) ParseFlags(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	s.store.register(fs)
-	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&s.PublicURL, "public-url", "", "URL people use to reach Latchkey; its host is the WebAuthn RP ID (default http://localhost:PORT)")
-	fs.StringVar(&s.PprofListen, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
+	fs := s.flags()
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -62,7 +66,18 @@ func (s *Serve) ParseFlags(args []string) error {
 	if len(rest) > 0 {
 		return usageError("serve takes no arguments, got %q", rest)
 	}
-	return nil
+	return flagsFromEnv(fs)
+}
+
+// flags returns the serve flag set, bound to s.
+func (s *Serve) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	s.store.register(fs)
+	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&s.PublicURL, "public-url", "", "URL people use to reach Latchkey; its host is the WebAuthn RP ID (default http://localhost:PORT)")
+	fs.StringVar(&s.PprofListen, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
+	fs.StringVar(&s.MetricsListen, "metrics-listen", "", "serve GET /metrics on this address, e.g. 127.0.0.1:9464, instead of on --listen")
+	return fs
 }
 
 // Run opens the store, bootstraps a fresh one, and starts serving in the background.
@@ -76,6 +91,8 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if s.Store, err = s.store.open(ctx); err != nil {
 		return err
 	}
+	s.Metrics = metrics.New()
+	s.Store = s.Metrics.Store(s.Store, s.store.backend())
 	defer func() {
 		if err != nil {
 			s.Store.Close()
@@ -90,7 +107,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	u, err := url.Parse(s.PublicURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		s.listener.Close()
-		return usageError("--public-url must be like https://id.example.com, got %q", s.PublicURL)
+		return usageError("--public-url (%s) must be like https://id.example.com, got %q", envName("public-url"), s.PublicURL)
 	}
 	if u.Scheme == "http" && u.Hostname() != "localhost" {
 		s.Logger.Warn("browsers allow passkeys only on https:// or http://localhost; set --public-url to an https address", "publicUrl", s.PublicURL)
@@ -101,6 +118,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return err
 	}
 	s.Auth = signin.New(s.Store, wa, s.Logger)
+	s.Auth.Metrics = s.Metrics
 	s.Policies = policyadmin.New(s.Auth)
 	s.Directory = directory.New(s.Auth)
 	srv, err := server.New(s.Auth, s.Logger)
@@ -121,6 +139,9 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
+	if s.MetricsListen == "" {
+		srv.MountMetrics(s.Metrics.Handler())
+	}
 	pass, err := s.Directory.Bootstrap(ctx)
 	if err != nil {
 		s.listener.Close()
@@ -130,6 +151,10 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		// Printed, never logged: the pass is a secret and shown only this once.
 		fmt.Fprintf(s.Stdout, "Temporary Access Pass: %s (user %q, one-time, valid 60 minutes). Sign in at %s/signin/tap with user name %q and this pass, then add your passkey.\n",
 			pass, directory.BootstrapUPN, s.PublicURL, directory.BootstrapUPN)
+	}
+	if err := s.listenMetrics(); err != nil {
+		s.listener.Close()
+		return err
 	}
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
@@ -186,10 +211,44 @@ func (s *Serve) janitor(ctx context.Context) {
 	}
 }
 
+// listenMetrics serves GET /metrics on MetricsListen, when set.
+func (s *Serve) listenMetrics() error {
+	if s.MetricsListen == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", s.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("listen for metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	s.metricsL = l
+	s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.metrics.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("serve metrics", "err", err)
+		}
+	}()
+	s.Logger.Info("metrics listening", "addr", l.Addr().String())
+	return nil
+}
+
+// MetricsAddr returns the address GET /metrics is served on: MetricsListen's, or Addr.
+func (s *Serve) MetricsAddr() string {
+	if s.metricsL != nil {
+		return s.metricsL.Addr().String()
+	}
+	return s.Addr()
+}
+
 // Close stops serving, waiting up to 10 seconds for requests in flight, and closes the store.
 func (s *Serve) Close() error {
 	if s.http == nil {
 		return nil
+	}
+	if s.metrics != nil {
+		s.metrics.Close()
 	}
 	s.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

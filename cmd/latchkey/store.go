@@ -34,9 +34,6 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 // open opens the store the flags name, creating the data folder for SQLite.
 func (f *storeFlags) open(ctx context.Context) (latchkey.Store, error) {
 	db := f.database
-	if db == "" {
-		db = os.Getenv("LATCHKEY_DATABASE")
-	}
 	switch {
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
 		return postgres.Open(ctx, db)
@@ -50,7 +47,15 @@ func (f *storeFlags) open(ctx context.Context) (latchkey.Store, error) {
 		}
 		return sqlite.Open(ctx, path)
 	}
-	return nil, usageError("--database must be empty, sqlite:PATH or postgres://..., not %q", db)
+	return nil, usageError("--database (%s) must be empty, sqlite:PATH or postgres://..., not %q", envName("database"), db)
+}
+
+// backend names the kind of store the flags open: sqlite or postgres (the metrics' store label).
+func (f *storeFlags) backend() string {
+	if strings.HasPrefix(f.database, "postgres://") || strings.HasPrefix(f.database, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // describeError prints a refusal the way a person at a terminal needs it.

@@ -77,10 +77,18 @@ const StatusClientClosedRequest = 499
 // (a database restart) or needs an admin (a full disk).
 const RetryAfterSeconds = "5"
 
-// publicError returns what may be shown for err; internal errors are logged and hidden. A
+// PublicError returns what may be shown for err, and counts the refusal by its code for the
+// metrics (see refusalOf).
+func (s *Base) PublicError(r *http.Request, err error) (int, ErrorBody) {
+	status, body := s.refusalOf(r, err)
+	s.Auth.Metrics.Refusal(body.Error)
+	return status, body
+}
+
+// refusalOf returns what may be shown for err; internal errors are logged and hidden. A
 // request whose client has gone away is only noted (status 499), whatever failed; an outage of
 // the store is reported once to the service's outage log and answered 503.
-func (s *Base) PublicError(r *http.Request, err error) (int, ErrorBody) {
+func (s *Base) refusalOf(r *http.Request, err error) (int, ErrorBody) {
 	cid := CorrelationID(r)
 	if r.Context().Err() != nil {
 		s.Logger.DebugContext(r.Context(), "request cancelled by the client", "err", err, "path", r.URL.Path, "correlationId", cid)

@@ -83,8 +83,16 @@ func (s *Server) routes() {
 	s.web.Mount(s.browserMux)
 }
 
+// MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators
+// keep /metrics from the internet at their proxy, or serve it on its own listener instead
+// (README, Metrics).
+func (s *Server) MountMetrics(h http.Handler) {
+	s.mux.Handle("GET /metrics", h)
+}
+
 // Handler returns the server with its middleware: correlation ids, security headers, cross-origin
-// protection for every state-changing request, panic recovery and request logging.
+// protection for every state-changing request, panic recovery, request logging and, when the
+// service has metrics, request metrics.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +103,9 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range s.oidcBypass {
 		cop.AddInsecureBypassPattern(p)
 	}
-	inner := cop.Handler(s.mux)
+	// The metrics middleware passes its request on to the mux unchanged, so that it reads the
+	// route pattern the mux matched.
+	inner := s.auth.Metrics.Middleware(cop.Handler(s.mux))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		cid := httpedge.NewCorrelationID()

@@ -174,6 +174,7 @@ func (s *Service) RecordAccess(ctx context.Context, a *Access, err error, c Clie
 	}
 	for _, r := range a.Evaluation.Results {
 		e.ConditionalAccess = append(e.ConditionalAccess, latchkey.PolicyResult{PolicyID: r.PolicyID, Name: r.Name, Result: r.Result, Detail: r.Detail})
+		s.Metrics.ConditionalAccess(r.Result)
 	}
 	if err != nil {
 		e.Result, e.ErrorCode = latchkey.SignInFailure, latchkey.ErrorCode(err)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
 )
@@ -63,6 +65,7 @@ func (s *Service) BeginSignIn(ctx context.Context, username string) (*protocol.C
 // the challenge's use, advances the passkey's sign count (refusing and flagging a counter that
 // went backwards), and writes the session and the sign-in event.
 func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*SignIn, error) {
+	defer s.Metrics.ObserveCeremony(metrics.Authentication, time.Now())
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
 		return nil, refusal(err, "assertion_invalid")
@@ -174,6 +177,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	case err != nil:
 		return nil, err
 	}
+	s.Metrics.SignIn(latchkey.MethodPasskey, latchkey.SignInSuccess) // recorded by CompletePasskeySignIn
 	pk.SignCount, pk.LastUsedAt = cred.Authenticator.SignCount, &now
 	si.Passkey = pk
 	return si, nil

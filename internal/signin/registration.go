@@ -12,6 +12,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
 )
@@ -84,6 +85,7 @@ func (s *Service) BeginRegistration(ctx context.Context, sess *latchkey.Session,
 // FinishRegistration verifies a RegistrationResponseJSON against the challenge it answers and
 // stores the new passkey.
 func (s *Service) FinishRegistration(ctx context.Context, sess *latchkey.Session, user *latchkey.User, body []byte, c Client) (*latchkey.Passkey, error) {
+	defer s.Metrics.ObserveCeremony(metrics.Registration, time.Now())
 	if err := s.MayRegister(sess); err != nil {
 		return nil, err
 	}

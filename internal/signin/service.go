@@ -18,6 +18,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/metrics"
 )
 
 // Default lifetimes.
@@ -40,6 +41,8 @@ type Service struct {
 	// OnHash, when set, is called as each argon2id hash of this service starts, with how many
 	// run in the process at that moment (at most MaxConcurrentHashes); tests count hashes with it.
 	OnHash func(running int)
+	// Metrics, when set, counts sign-ins, passes and ceremonies for Prometheus.
+	Metrics *metrics.Metrics
 
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go
@@ -181,6 +184,7 @@ func (s *Service) signInEvent(e *latchkey.SignInEvent, c Client) *latchkey.SignI
 // recordSignIn writes a sign-in event; a failure to write is logged, not returned, so that a
 // full log never locks people out.
 func (s *Service) recordSignIn(ctx context.Context, e *latchkey.SignInEvent, c Client) {
+	s.Metrics.SignIn(e.Method, e.Result)
 	if err := s.Store.RecordSignIn(ctx, s.signInEvent(e, c)); err != nil {
 		s.logStoreError(ctx, "record sign-in", err, "correlationId", c.CorrelationID)
 	}

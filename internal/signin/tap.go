@@ -79,6 +79,7 @@ func (s *Service) IssueAccessPass(ctx context.Context, userID string, o IssueOpt
 	}
 	s.Logger.InfoContext(ctx, "temporary access pass issued", "user", user.UserPrincipalName, "passId", ap.ID,
 		"lifetimeMinutes", lifetime, "oneTime", ap.OneTime, "start", start, "by", o.CreatedBy)
+	s.Metrics.TAPIssued()
 	return pass, ap, nil
 }
 
@@ -205,6 +206,7 @@ func (s *Service) SignInWithTAP(ctx context.Context, upn, pass string, c Client)
 	}
 	s.recordSignIn(ctx, &latchkey.SignInEvent{UserID: user.ID, UPN: user.UserPrincipalName,
 		Method: latchkey.MethodTAP, Result: latchkey.SignInSuccess, ACR: tapACR, AMR: tapAMR}, c)
+	s.Metrics.TAPRedeemed()
 	return si, nil
 }
 
