@@ -162,3 +162,15 @@ func TestServeFromEnvironmentOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedDatabaseURLHidesPassword checks that a database URL Latchkey cannot use is named
+// in the refusal without its password, which would otherwise land in terminals and logs.
+func TestRefusedDatabaseURLHidesPassword(t *testing.T) {
+	_, errOut, code := run(t, "user", "list", "--database", "mysql://latchkey:s3cret-pw@db:3306/latchkey")
+	if code != 2 || !strings.Contains(errOut, "mysql://latchkey:xxxxx@db:3306") {
+		t.Errorf("status %d, %q; want 2 naming the URL with its password hidden", code, errOut)
+	}
+	if strings.Contains(errOut, "s3cret-pw") {
+		t.Errorf("the refusal shows the password: %q", errOut)
+	}
+}

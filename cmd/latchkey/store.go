@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,17 @@ func (f *storeFlags) open(ctx context.Context) (latchkey.Store, error) {
 		}
 		return sqlite.Open(ctx, path)
 	}
-	return nil, usageError("--database (%s) must be empty, sqlite:PATH or postgres://..., not %q", envName("database"), db)
+	return nil, usageError("--database (%s) must be empty, sqlite:PATH or postgres://..., not %q", envName("database"), redactedURL(db))
+}
+
+// redactedURL returns db with any password replaced by "xxxxx", so that a refused database URL
+// can be shown without its secret; a value that is not a URL is shown only up to its scheme.
+func redactedURL(db string) string {
+	if u, err := url.Parse(db); err == nil {
+		return u.Redacted()
+	}
+	scheme, _, _ := strings.Cut(db, ":")
+	return scheme + ":..."
 }
 
 // backend names the kind of store the flags open: sqlite or postgres (the metrics' store label).
