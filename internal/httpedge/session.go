@@ -95,6 +95,17 @@ func (s *Base) APIAdmin(h http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+// Actor returns who makes the request: the signed-in person with the roles the store holds for
+// them now (a role assigned or removed takes effect at once). Services decide what the actor may
+// do; handlers only pass it on. EUNAUTHORIZED when the request carries no session.
+func (s *Base) Actor(r *http.Request) (latchkey.Actor, error) {
+	sess, u := CurrentUser(r)
+	if u == nil {
+		return latchkey.Actor{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "not_signed_in", "Please sign in first.", "the request carries no session")
+	}
+	return s.Auth.PersonActor(r.Context(), sess, u)
+}
+
 // SignedInUser returns the person whose session the request carries (see Authenticate), or nil.
 func SignedInUser(r *http.Request) *latchkey.User {
 	_, u := CurrentUser(r)

@@ -38,6 +38,11 @@ type Actor struct {
 // SystemActor is Latchkey acting on its own (bootstrap, onboarding, sealing).
 var SystemActor = Actor{Kind: ActorSystem}
 
+// CLIActor is the operator at the server's command line (`latchkey user add`, `latchkey tap
+// issue`): whoever can run the binary against the store already holds every secret in it, so
+// it acts as the system, and the audit log names it "cli".
+var CLIActor = Actor{Kind: ActorSystem, CLI: true}
+
 // Name returns how logs and the audit log name the actor: a person's user principal name, a
 // token's name, or "system".
 func (a Actor) Name() string {
@@ -46,6 +51,9 @@ func (a Actor) Name() string {
 		return a.UPN
 	case ActorToken:
 		return "token:" + a.TokenName
+	}
+	if a.CLI {
+		return "cli"
 	}
 	return "system"
 }
