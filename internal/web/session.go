@@ -36,6 +36,12 @@ func (s *Web) page(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// actorPage requires a signed-in person for an admin page; what they may see and do there is
+// the services' decision, through authz (a refusal is the error page).
+func (s *Web) actorPage(h http.HandlerFunc) http.HandlerFunc {
+	return s.page(h)
+}
+
 // adminPage requires a global administrator for a page.
 func (s *Web) adminPage(h http.HandlerFunc) http.HandlerFunc {
 	return s.page(func(w http.ResponseWriter, r *http.Request) {
