@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -195,9 +196,9 @@ func TestCAPoliciesAPI(t *testing.T) {
 	bob := e.h.newClient()
 	bob.mustSignInTAP("bob@example.com", e.h.issueTAP(e.bob, signin.IssueOptions{}))
 	for _, p := range []string{base, api.CAPath + "/lint", api.CAPath + "/namedLocations", api.CAPath + "/authenticationStrength/policies"} {
-		errorBody(t, bob.get(p), 403, "admin_required")
+		errorBody(t, bob.get(p), 403, authz.CodeNotAllowed)
 	}
-	errorBody(t, bob.post(api.CAPath+"/evaluate", `{"user":"bob@example.com","app":"x"}`), 403, "admin_required")
+	errorBody(t, bob.post(api.CAPath+"/evaluate", `{"user":"bob@example.com","app":"x"}`), 403, authz.CodeNotAllowed)
 }
 
 func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
