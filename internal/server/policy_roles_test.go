@@ -58,6 +58,12 @@ func TestPolicyPagesRoles(t *testing.T) {
 			t.Errorf("policy admin GET %s: %d %.300s", p, r.status, r.body)
 		}
 	}
+	// The buttons of a change are there for whoever may make it.
+	for p, id := range map[string]string{"/admin/policy": `id="policy-methods-submit"`, "/admin/ca": `id="new-policy"`, "/admin/locations": `id="add-location"`} {
+		if r := pa.get(p); !strings.Contains(string(r.body), id) {
+			t.Errorf("policy admin GET %s: no %s", p, id)
+		}
+	}
 	if r := pa.postForm("/admin/locations", url.Values{"name": {"Office"}, "ranges": {"192.0.2.0/24"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("policy admin adds a location: %d %.500s", r.status, r.body)
 	}
