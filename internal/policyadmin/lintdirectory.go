@@ -44,9 +44,8 @@ func (s *Service) putConditionalAccess(ctx context.Context, cfg *policy.Conditio
 }
 
 // LintDirectory returns every enabled user with their registered methods, as the lockout lint
-// sees the directory, and every user's UPN by id, to name them in findings.
-// It reveals every enabled person's registered methods, so a needs to be allowed to read
-// conditional access.
+// sees the directory, and every user's UPN by id, to name them in findings. Since it reveals
+// everyone's registered methods, the actor must be allowed to read conditional access.
 func (s *Service) LintDirectory(ctx context.Context, a latchkey.Actor) (policy.LintDirectory, map[string]string, error) {
 	if err := decide(a, authz.ActionReadConditionalAccess); err != nil {
 		return policy.LintDirectory{}, nil, err
