@@ -59,7 +59,7 @@ func TestPolicyPagesRoles(t *testing.T) {
 		}
 	}
 	// The buttons of a change are there for whoever may make it.
-	for p, id := range map[string]string{"/admin/policy": `id="policy-methods-submit"`, "/admin/ca": `id="new-policy"`, "/admin/locations": `id="add-location"`} {
+	for p, id := range map[string]string{"/admin/policy": `id="policy-methods-submit"`, "/admin/ca": `id="new-policy"`, "/admin/locations": `id="add-location"`, "/admin/ca/new": "Save policy"} {
 		if r := pa.get(p); !strings.Contains(string(r.body), id) {
 			t.Errorf("policy admin GET %s: no %s", p, id)
 		}

@@ -336,6 +336,7 @@ func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, a latchkey.Act
 	}
 	s.render(w, r, "admin-ca-edit", title, view{Error: refusal, Status: status, Data: map[string]any{
 		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": policyadmin.Platforms,
+		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}},
 	}})
 }
