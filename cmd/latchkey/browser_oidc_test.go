@@ -205,7 +205,7 @@ func TestBrowserOIDCAssurance(t *testing.T) {
 			ClientTypes: []string{policy.ClientBrowser}},
 		Grant: policy.Grant{Block: true}}
 	cfg := &policy.ConditionalAccessConfig{Policies: []policy.ConditionalAccessPolicy{block}}
-	if err := s.Policies.PutConditionalAccess(ctx, cfg); err != nil {
+	if err := s.Policies.PutConditionalAccess(ctx, latchkey.SystemActor, cfg); err != nil {
 		t.Fatal(err)
 	}
 	// Erin is still signed in: going to the application again signs her in without asking
@@ -220,7 +220,7 @@ func TestBrowserOIDCAssurance(t *testing.T) {
 
 	// Switched on, it blocks, and the person is told in plain words.
 	cfg.Policies[0].State = policy.CAStateEnabled
-	if err := s.Policies.PutConditionalAccess(ctx, cfg); err != nil {
+	if err := s.Policies.PutConditionalAccess(ctx, latchkey.SystemActor, cfg); err != nil {
 		t.Fatal(err)
 	}
 	e.navigate(rp.srv.URL + "/login")
@@ -250,7 +250,7 @@ func signInWithPasswordAndTOTP(t *testing.T, s *testServer, rp *relyingParty, f 
 		t.Fatal(err)
 	}
 	mp.Password.State, mp.TOTP.State = policy.StateEnabled, policy.StateEnabled
-	if err := s.Policies.SetMethodsPolicy(ctx, mp); err != nil {
+	if err := s.Policies.SetMethodsPolicy(ctx, latchkey.SystemActor, mp); err != nil {
 		t.Fatal(err)
 	}
 	frank, pass := newUser(t, s, "frank@example.com", "Frank Hale")

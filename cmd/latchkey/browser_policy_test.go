@@ -53,7 +53,7 @@ func setAdminsProfileOverride(t *testing.T, s *testServer, groupID string, pr po
 	}
 	p := policy.DefaultMethodsPolicy()
 	p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
-	if _, err := s.Policies.ChangeMethodsPolicy(context.Background(), override, func(cur *policy.MethodsPolicy) error {
+	if _, err := s.Policies.ChangeMethodsPolicy(context.Background(), latchkey.SystemActor, override, func(cur *policy.MethodsPolicy) error {
 		*cur = p
 		return nil
 	}); err != nil {
@@ -245,7 +245,7 @@ func TestBrowserPolicyUnionOfProfiles(t *testing.T) {
 			AttestationEnforcement: policy.AttestationEnforcementDisabled},
 		policy.PasskeyProfile{ID: "travellers", Name: "Travellers", TargetGroupIDs: []string{travellers.ID}, PasskeyTypes: policy.PasskeyTypesSynced,
 			AttestationEnforcement: policy.AttestationEnforcementDisabled})
-	if err := s.Policies.SetMethodsPolicy(ctx, p); err != nil {
+	if err := s.Policies.SetMethodsPolicy(ctx, latchkey.SystemActor, p); err != nil {
 		t.Fatal(err)
 	}
 	b := startBrowser(t)

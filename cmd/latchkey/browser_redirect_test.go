@@ -84,7 +84,7 @@ func TestBrowserOpenRedirectRefused(t *testing.T) {
 	p := policy.DefaultMethodsPolicy()
 	p.Password.State, p.TOTP.State = policy.StateEnabled, policy.StateEnabled
 	p.RegistrationCampaign.SnoozesAllowed = 3
-	if err := s.Policies.SetMethodsPolicy(ctx, p); err != nil {
+	if err := s.Policies.SetMethodsPolicy(ctx, latchkey.SystemActor, p); err != nil {
 		t.Fatal(err)
 	}
 	ben, _ := newUser(t, s, "ben@example.com", "Ben Okafor")

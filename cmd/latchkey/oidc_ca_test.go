@@ -161,7 +161,7 @@ func TestOIDCRolloutPhishingResistantMFA(t *testing.T) {
 		Applications: policy.Applications{IncludeUserActions: []string{policy.UserActionRegisterSecurityInfo}},
 		Grant:        policy.Grant{StrengthID: policy.StrengthMFA}}
 	ca := &policy.ConditionalAccessConfig{Policies: []policy.ConditionalAccessPolicy{pr, reg}}
-	if err := e.s.Policies.PutConditionalAccess(ctx, ca); err != nil {
+	if err := e.s.Policies.PutConditionalAccess(ctx, latchkey.SystemActor, ca); err != nil {
 		t.Fatal(err)
 	}
 
@@ -196,7 +196,7 @@ func TestOIDCRolloutPhishingResistantMFA(t *testing.T) {
 	}
 
 	// The lint, as if pr-all were enforced, names the new hire and Bob (passes but no passkey).
-	dir, _, err := e.s.Policies.LintDirectory(ctx)
+	dir, _, err := e.s.Policies.LintDirectory(ctx, latchkey.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestOIDCRolloutPhishingResistantMFA(t *testing.T) {
 	// Enforced. The new hire, still in the pass session, is sent to sign in with the passkey,
 	// and then gets in with phishing-resistant MFA met.
 	ca.Policies[0].State = policy.CAStateEnabled
-	if err := e.s.Policies.PutConditionalAccess(ctx, ca); err != nil {
+	if err := e.s.Policies.PutConditionalAccess(ctx, latchkey.SystemActor, ca); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = newhire.visit(t, cfg)

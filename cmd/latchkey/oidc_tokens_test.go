@@ -15,6 +15,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
@@ -392,7 +393,7 @@ func TestOIDCDiscoveryIsTrue(t *testing.T) {
 		t.Fatalf("JWKS on a fresh start, before any token: %+v, want one RS256 key", jwks)
 	}
 
-	custom, err := e.s.Policies.CreateStrength(context.Background(), policy.Strength{Name: "Security key only",
+	custom, err := e.s.Policies.CreateStrength(context.Background(), latchkey.SystemActor, policy.Strength{Name: "Security key only",
 		AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writ
 			if err != nil {
 				return err
 			}
-			return svc.EvaluateInspection(ctx, u, body, in)
+			return svc.EvaluateInspection(ctx, latchkey.CLIActor, u, body, in)
 		}); err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 			return err
 		}
 		return c.withPolicyAdmin(ctx, func(st latchkey.Store, svc *policyadmin.Service) error {
-			p, err := svc.MethodsPolicy(ctx)
+			p, err := svc.MethodsPolicy(ctx, latchkey.CLIActor)
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func runPolicy(ctx context.Context, args []string, stdin io.Reader, out io.Write
 			return fmt.Errorf("read policy: %w", err)
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-			p, err := svc.SetMethodsPolicyJSON(ctx, body, *override)
+			p, err := svc.SetMethodsPolicyJSON(ctx, latchkey.CLIActor, body, *override)
 			if err != nil {
 				return withLockout(out, err)
 			}
@@ -122,7 +122,7 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 				}
 				pr.TargetGroupIDs = append(pr.TargetGroupIDs, g.ID)
 			}
-			_, err := svc.ChangeMethodsPolicy(ctx, *override, func(p *policy.MethodsPolicy) error {
+			_, err := svc.ChangeMethodsPolicy(ctx, latchkey.CLIActor, *override, func(p *policy.MethodsPolicy) error {
 				p.Passkey.Profiles = append(p.Passkey.Profiles, pr)
 				if makeDefault {
 					p.Passkey.DefaultProfileID = pr.ID
@@ -144,7 +144,7 @@ func runPolicyProfile(ctx context.Context, args []string, out io.Writer) error {
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			var pr policy.PasskeyProfile
-			_, err := svc.ChangeMethodsPolicy(ctx, *override, func(p *policy.MethodsPolicy) error {
+			_, err := svc.ChangeMethodsPolicy(ctx, latchkey.CLIActor, *override, func(p *policy.MethodsPolicy) error {
 				i := slices.IndexFunc(p.Passkey.Profiles, func(pr policy.PasskeyProfile) bool {
 					return strings.EqualFold(pr.Name, c.args[0]) || pr.ID == c.args[0]
 				})

@@ -161,7 +161,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 				return err
 			}
 			if args[0] == "remove" {
-				if err := svc.DeleteCAPolicy(ctx, p.ID); err != nil {
+				if err := svc.DeleteCAPolicy(ctx, latchkey.CLIActor, p.ID); err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "Removed conditional access policy %q (%s).\n", p.Name, p.ID)
@@ -187,13 +187,13 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
 			if args[0] == "add" {
-				got, ch, err := svc.CreateCAPolicy(ctx, p, override)
+				got, ch, err := svc.CreateCAPolicy(ctx, latchkey.CLIActor, p, override)
 				if err != nil {
 					return withLockout(out, err)
 				}
 				return saved("Added", got, ch)
 			}
-			cfg, err := svc.ConditionalAccess(ctx)
+			cfg, err := svc.ConditionalAccess(ctx, latchkey.CLIActor)
 			if err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 			if err != nil {
 				return err
 			}
-			got, ch, err := svc.UpdateCAPolicy(ctx, old.ID, p, override)
+			got, ch, err := svc.UpdateCAPolicy(ctx, latchkey.CLIActor, old.ID, p, override)
 			if err != nil {
 				return withLockout(out, err)
 			}
@@ -221,7 +221,7 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 			if err != nil {
 				return err
 			}
-			got, ch, err := svc.SetCAPolicyState(ctx, old.ID, c.args[1], override)
+			got, ch, err := svc.SetCAPolicyState(ctx, latchkey.CLIActor, old.ID, c.args[1], override)
 			if err != nil {
 				return withLockout(out, err)
 			}
@@ -242,7 +242,7 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 			return err
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-			sts, err := svc.Strengths(ctx)
+			sts, err := svc.Strengths(ctx, latchkey.CLIActor)
 			if err != nil {
 				return err
 			}
@@ -283,7 +283,7 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 			return err
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-			got, err := svc.CreateStrength(ctx, st)
+			got, err := svc.CreateStrength(ctx, latchkey.CLIActor, st)
 			if err != nil {
 				return err
 			}
@@ -298,12 +298,12 @@ func runPolicyStrength(ctx context.Context, args []string, stdin io.Reader, out 
 			return err
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-			sts, err := svc.Strengths(ctx)
+			sts, err := svc.Strengths(ctx, latchkey.CLIActor)
 			if err != nil {
 				return err
 			}
 			id := refID(c.args[0], sts, func(s policy.Strength) (string, string) { return s.ID, s.Name })
-			if err := svc.DeleteStrength(ctx, id); err != nil {
+			if err := svc.DeleteStrength(ctx, latchkey.CLIActor, id); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "Removed authentication strength %s.\n", c.args[0])
@@ -345,7 +345,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 			return usageError("policy location add: expected a name and at least one address range (CIDR)")
 		}
 		return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-			l, err := svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: rest[0], CIDRs: rest[1:], IsTrusted: trusted})
+			l, err := svc.CreateNamedLocation(ctx, latchkey.CLIActor, policy.NamedLocation{Name: rest[0], CIDRs: rest[1:], IsTrusted: trusted})
 			if err != nil {
 				return err
 			}
@@ -361,7 +361,7 @@ func runPolicyLocation(ctx context.Context, args []string, out io.Writer) error 
 		}
 		return c.withCA(ctx, func(svc *policyadmin.Service, cfg *policy.ConditionalAccessConfig) error {
 			id := refID(c.args[0], cfg.NamedLocations, func(l policy.NamedLocation) (string, string) { return l.ID, l.Name })
-			if err := svc.DeleteNamedLocation(ctx, id); err != nil {
+			if err := svc.DeleteNamedLocation(ctx, latchkey.CLIActor, id); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "Removed named location %s.\n", c.args[0])
@@ -379,7 +379,7 @@ func runPolicyLint(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-		lints, err := svc.LintAll(ctx)
+		lints, err := svc.LintAll(ctx, latchkey.CLIActor)
 		if err != nil {
 			return err
 		}
@@ -431,7 +431,7 @@ func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 		return usageError("policy whatif: give --user and one of --app or --action")
 	}
 	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-		rep, err := svc.WhatIf(ctx, in)
+		rep, err := svc.WhatIf(ctx, latchkey.CLIActor, in)
 		if err != nil {
 			return err
 		}
@@ -473,7 +473,7 @@ func yesNo(b bool) string {
 // from the store.
 func (c *command) withCA(ctx context.Context, fn func(*policyadmin.Service, *policy.ConditionalAccessConfig) error) error {
 	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
-		cfg, err := svc.ConditionalAccess(ctx)
+		cfg, err := svc.ConditionalAccess(ctx, latchkey.CLIActor)
 		if err != nil {
 			return err
 		}

@@ -71,7 +71,11 @@ type caPolicyJSON struct {
 }
 
 func (s *API) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.auth.ConditionalAccess(r.Context())
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -80,7 +84,11 @@ func (s *API) handleAPIListCAPolicies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
-	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.policies.FindCAPolicy(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -89,18 +97,26 @@ func (s *API) handleAPIGetCAPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPICreateCAPolicy(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	s.saveCAPolicy(w, r, http.StatusCreated, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error) {
-		return s.policies.CreateCAPolicy(r.Context(), p, override)
+		return s.policies.CreateCAPolicy(r.Context(), a, p, override)
 	})
 }
 
 func (s *API) handleAPIPutCAPolicy(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	s.saveCAPolicy(w, r, http.StatusOK, func(p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *policyadmin.CAChange, error) {
 		if p.ID != "" && p.ID != r.PathValue("id") {
 			return p, nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "The policy's id cannot be changed.",
 				"the body's id %q differs from the path's %q", p.ID, r.PathValue("id"))
 		}
-		return s.policies.UpdateCAPolicy(r.Context(), r.PathValue("id"), p, override)
+		return s.policies.UpdateCAPolicy(r.Context(), a, r.PathValue("id"), p, override)
 	})
 }
 
@@ -126,6 +142,10 @@ func (s *API) saveCAPolicy(w http.ResponseWriter, r *http.Request, status int,
 
 // handleAPIPatchCAPolicy changes a policy's state only: {"state": "enabled"}.
 func (s *API) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -138,7 +158,7 @@ func (s *API) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	got, ch, err := s.policies.SetCAPolicyState(r.Context(), r.PathValue("id"), req.State, override)
+	got, ch, err := s.policies.SetCAPolicyState(r.Context(), a, r.PathValue("id"), req.State, override)
 	if err != nil {
 		s.writeCAError(w, r, err)
 		return
@@ -147,7 +167,11 @@ func (s *API) handleAPIPatchCAPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
-	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.DeleteCAPolicy(r.Context(), a, r.PathValue("id")); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
@@ -155,7 +179,11 @@ func (s *API) handleAPIDeleteCAPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
-	sts, err := s.policies.Strengths(r.Context())
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	sts, err := s.policies.Strengths(r.Context(), a)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -164,12 +192,16 @@ func (s *API) handleAPIListStrengths(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPICreateStrength(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	var st policy.Strength
 	if err := decodeCA(w, r, &st); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	got, err := s.policies.CreateStrength(r.Context(), st)
+	got, err := s.policies.CreateStrength(r.Context(), a, st)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -178,6 +210,10 @@ func (s *API) handleAPICreateStrength(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	override, err := httpedge.LockoutOverride(r)
 	if err != nil {
 		s.WriteError(w, r, err)
@@ -188,7 +224,7 @@ func (s *API) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	got, ch, err := s.policies.UpdateStrength(r.Context(), r.PathValue("id"), st, override)
+	got, ch, err := s.policies.UpdateStrength(r.Context(), a, r.PathValue("id"), st, override)
 	if err != nil {
 		s.writeCAError(w, r, err)
 		return
@@ -197,7 +233,11 @@ func (s *API) handleAPIPutStrength(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
-	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.DeleteStrength(r.Context(), a, r.PathValue("id")); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
@@ -205,7 +245,11 @@ func (s *API) handleAPIDeleteStrength(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIListLocations(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.auth.ConditionalAccess(r.Context())
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -214,12 +258,16 @@ func (s *API) handleAPIListLocations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPICreateLocation(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	var l policy.NamedLocation
 	if err := decodeCA(w, r, &l); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	got, err := s.policies.CreateNamedLocation(r.Context(), l)
+	got, err := s.policies.CreateNamedLocation(r.Context(), a, l)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -228,12 +276,16 @@ func (s *API) handleAPICreateLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	var l policy.NamedLocation
 	if err := decodeCA(w, r, &l); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	got, err := s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), l)
+	got, err := s.policies.UpdateNamedLocation(r.Context(), a, r.PathValue("id"), l)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -242,7 +294,11 @@ func (s *API) handleAPIPutLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
-	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.DeleteNamedLocation(r.Context(), a, r.PathValue("id")); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
@@ -250,12 +306,16 @@ func (s *API) handleAPIDeleteLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	var in policyadmin.WhatIfInput
 	if err := decodeCA(w, r, &in); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	rep, err := s.policies.WhatIf(r.Context(), in)
+	rep, err := s.policies.WhatIf(r.Context(), a, in)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -264,7 +324,11 @@ func (s *API) handleAPIEvaluateCA(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPILintCA(w http.ResponseWriter, r *http.Request) {
-	lints, err := s.policies.LintAll(r.Context())
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	lints, err := s.policies.LintAll(r.Context(), a)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -176,7 +177,7 @@ func (s *Service) lintForSave(ctx context.Context, cfg *policy.ConditionalAccess
 	if len(todo) == 0 {
 		return warnings, nil
 	}
-	dir, upns, err := s.LintDirectory(ctx)
+	dir, upns, err := s.lintDirectory(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -206,12 +207,15 @@ func (s *Service) lintForSave(ctx context.Context, cfg *policy.ConditionalAccess
 }
 
 // LintAll lints every policy that is not off as if it were enforced, in evaluation order.
-func (s *Service) LintAll(ctx context.Context) ([]PolicyLint, error) {
-	cfg, err := s.ConditionalAccess(ctx)
+func (s *Service) LintAll(ctx context.Context, a latchkey.Actor) ([]PolicyLint, error) {
+	if err := decide(a, authz.ActionReadConditionalAccess); err != nil {
+		return nil, err
+	}
+	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dir, upns, err := s.LintDirectory(ctx)
+	dir, upns, err := s.lintDirectory(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +229,11 @@ func (s *Service) LintAll(ctx context.Context) ([]PolicyLint, error) {
 }
 
 // FindCAPolicy returns the stored policy with id.
-func (s *Service) FindCAPolicy(ctx context.Context, id string) (policy.ConditionalAccessPolicy, error) {
-	cfg, err := s.ConditionalAccess(ctx)
+func (s *Service) FindCAPolicy(ctx context.Context, a latchkey.Actor, id string) (policy.ConditionalAccessPolicy, error) {
+	if err := decide(a, authz.ActionReadConditionalAccess); err != nil {
+		return policy.ConditionalAccessPolicy{}, err
+	}
+	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return policy.ConditionalAccessPolicy{}, err
 	}
@@ -239,7 +246,10 @@ func (s *Service) FindCAPolicy(ctx context.Context, id string) (policy.Condition
 }
 
 // CreateCAPolicy adds p (a new id when p.ID is empty) at the end of the evaluation order.
-func (s *Service) CreateCAPolicy(ctx context.Context, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+func (s *Service) CreateCAPolicy(ctx context.Context, a latchkey.Actor, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return p, nil, err
+	}
 	if p.ID == "" {
 		p.ID = latchkey.NewID()
 	} else if err := latchkey.ValidateID("policy id", p.ID); err != nil {
@@ -269,7 +279,10 @@ func (s *Service) CreateCAPolicy(ctx context.Context, p policy.ConditionalAccess
 }
 
 // UpdateCAPolicy replaces the policy with id by p, keeping its place in the evaluation order.
-func (s *Service) UpdateCAPolicy(ctx context.Context, id string, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+func (s *Service) UpdateCAPolicy(ctx context.Context, a latchkey.Actor, id string, p policy.ConditionalAccessPolicy, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return p, nil, err
+	}
 	p.ID = id
 	p.State = NormalizeCAState(p.State)
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
@@ -308,7 +321,10 @@ func checkCAPolicyName(cfg *policy.ConditionalAccessConfig, p policy.Conditional
 }
 
 // SetCAPolicyState switches the policy with id on, off or to report-only.
-func (s *Service) SetCAPolicyState(ctx context.Context, id, state string, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+func (s *Service) SetCAPolicyState(ctx context.Context, a latchkey.Actor, id, state string, override int) (policy.ConditionalAccessPolicy, *CAChange, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return policy.ConditionalAccessPolicy{}, nil, err
+	}
 	state = NormalizeCAState(state)
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
@@ -325,7 +341,10 @@ func (s *Service) SetCAPolicyState(ctx context.Context, id, state string, overri
 }
 
 // DeleteCAPolicy removes the policy with id.
-func (s *Service) DeleteCAPolicy(ctx context.Context, id string) error {
+func (s *Service) DeleteCAPolicy(ctx context.Context, a latchkey.Actor, id string) error {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return err
+	}
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
 		if i < 0 {

@@ -104,14 +104,14 @@ func TestCAPolicyReferencesMustExist(t *testing.T) {
 			p := base
 			p.Users.IncludeUsers = slices.Clone(base.Users.IncludeUsers)
 			tc.change(&p)
-			_, _, err := d.svc.CreateCAPolicy(ctx, p, 0)
+			_, _, err := d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, p, 0)
 			wantCode(t, err, tc.code)
 			if !latchkey.IsKind(err, latchkey.EINVALID) {
 				t.Errorf("kind %q, want invalid", latchkey.ErrorKind(err))
 			}
 		})
 	}
-	if cfg, _ := d.svc.ConditionalAccess(ctx); len(cfg.Policies) != 0 {
+	if cfg, _ := d.svc.ConditionalAccess(ctx, latchkey.SystemActor); len(cfg.Policies) != 0 {
 		t.Fatalf("refused policies were stored: %+v", cfg.Policies)
 	}
 
@@ -120,7 +120,7 @@ func TestCAPolicyReferencesMustExist(t *testing.T) {
 	p.Users = policy.Users{IncludeGroups: []string{"engineering"}, ExcludeUsers: []string{"BreakGlass@example.com"}}
 	p.Applications.IncludeApplications = []string{"payroll"}
 	p.Grant.StrengthID = "Phishing-resistant MFA"
-	got, ch, err := d.svc.CreateCAPolicy(ctx, p, 0)
+	got, ch, err := d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, p, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,16 +131,16 @@ func TestCAPolicyReferencesMustExist(t *testing.T) {
 	if len(ch.Warnings) != 0 {
 		t.Fatalf("a disabled policy was linted: %+v", ch.Warnings)
 	}
-	if _, _, err := d.svc.CreateCAPolicy(ctx, got, 0); latchkey.ErrorCode(err) != "policy_exists" {
+	if _, _, err := d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, got, 0); latchkey.ErrorCode(err) != "policy_exists" {
 		t.Fatalf("duplicate id: %v", err)
 	}
-	if _, err := d.svc.FindCAPolicy(ctx, "missing"); latchkey.ErrorCode(err) != "policy_not_found" {
+	if _, err := d.svc.FindCAPolicy(ctx, latchkey.SystemActor, "missing"); latchkey.ErrorCode(err) != "policy_not_found" {
 		t.Fatalf("find missing: %v", err)
 	}
-	if err := d.svc.DeleteCAPolicy(ctx, got.ID); err != nil {
+	if err := d.svc.DeleteCAPolicy(ctx, latchkey.SystemActor, got.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.svc.DeleteCAPolicy(ctx, got.ID); latchkey.ErrorCode(err) != "policy_not_found" {
+	if err := d.svc.DeleteCAPolicy(ctx, latchkey.SystemActor, got.ID); latchkey.ErrorCode(err) != "policy_not_found" {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
@@ -172,7 +172,7 @@ func TestCALintOnSave(t *testing.T) {
 	ctx := context.Background()
 
 	// Report-only: stored, with the findings as warnings.
-	p, ch, err := d.svc.CreateCAPolicy(ctx, prmfaAllApps("reportOnly"), 0)
+	p, ch, err := d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, prmfaAllApps("reportOnly"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestCALintOnSave(t *testing.T) {
 
 	// Switching it on is refused: three people would be affected; a wrong count is refused too.
 	for _, override := range []int{0, 2, 4} {
-		_, _, err = d.svc.SetCAPolicyState(ctx, p.ID, "enabled", override)
+		_, _, err = d.svc.SetCAPolicyState(ctx, latchkey.SystemActor, p.ID, "enabled", override)
 		le := lockout(t, err)
 		if le.Affected != 3 || len(le.Policies) != 1 || le.Policies[0].Affected != 3 {
 			t.Fatalf("override %d: affected %d, policies %+v", override, le.Affected, le.Policies)
@@ -197,11 +197,11 @@ func TestCALintOnSave(t *testing.T) {
 			t.Fatalf("message %q", le.Err.Message)
 		}
 	}
-	if got, _ := d.svc.FindCAPolicy(ctx, p.ID); got.State != policy.CAStateReportOnly {
+	if got, _ := d.svc.FindCAPolicy(ctx, latchkey.SystemActor, p.ID); got.State != policy.CAStateReportOnly {
 		t.Fatalf("a refused switch changed the state to %q", got.State)
 	}
 	// The right count turns it on, and the answer still lists what was overridden.
-	got, ch, err := d.svc.SetCAPolicyState(ctx, p.ID, "enabled", 3)
+	got, ch, err := d.svc.SetCAPolicyState(ctx, latchkey.SystemActor, p.ID, "enabled", 3)
 	if err != nil || got.State != policy.CAStateEnabled || len(ch.Warnings) != 1 {
 		t.Fatalf("override 3: %v %+v %+v", err, got, ch)
 	}
@@ -210,15 +210,15 @@ func TestCALintOnSave(t *testing.T) {
 	// override at all.
 	fixed := got
 	fixed.Users.ExcludeUsers = []string{"breakglass@example.com"}
-	_, _, err = d.svc.UpdateCAPolicy(ctx, p.ID, fixed, 0)
+	_, _, err = d.svc.UpdateCAPolicy(ctx, latchkey.SystemActor, p.ID, fixed, 0)
 	if le := lockout(t, err); le.Affected != 1 || !slices.Equal(findingUPNs(le.Policies, policy.LintUsersCannotSatisfy), []string{"newhire@example.com"}) {
 		t.Fatalf("with break glass: %+v", le.Policies)
 	}
 	addPasskey(t, d.svc, d.newHire, latchkey.KindSynced, latchkey.AttestationNone)
-	if _, ch, err = d.svc.UpdateCAPolicy(ctx, p.ID, fixed, 0); err != nil || len(ch.Warnings) != 0 {
+	if _, ch, err = d.svc.UpdateCAPolicy(ctx, latchkey.SystemActor, p.ID, fixed, 0); err != nil || len(ch.Warnings) != 0 {
 		t.Fatalf("fixed policy: %v %+v", err, ch)
 	}
-	lints, err := d.svc.LintAll(ctx)
+	lints, err := d.svc.LintAll(ctx, latchkey.SystemActor)
 	if err != nil || len(lints) != 1 || len(lints[0].Findings) != 0 || lints[0].State != policy.CAStateEnabled {
 		t.Fatalf("LintAll: %v %+v", err, lints)
 	}
@@ -228,14 +228,14 @@ func TestCALintOnSave(t *testing.T) {
 		Users:        policy.Users{IncludeUsers: []string{policy.All}, ExcludeUsers: []string{d.breakGlass.ID}},
 		Applications: policy.Applications{IncludeUserActions: []string{policy.UserActionRegisterSecurityInfo}},
 		Grant:        policy.Grant{StrengthID: policy.StrengthPhishingResistantMFA}}
-	_, _, err = d.svc.CreateCAPolicy(ctx, paradox, 0)
+	_, _, err = d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, paradox, 0)
 	le := lockout(t, err)
 	if got := findingUPNs(le.Policies, policy.LintRegisterInfoParadox); !slices.Equal(got, []string{"admin@example.com", "alice@example.com", "newhire@example.com"}) {
 		t.Fatalf("paradox names %v", got)
 	}
 	// Requiring MFA (which a pass meets) for registering is fine.
 	paradox.Grant.StrengthID = policy.StrengthMFA
-	if _, ch, err = d.svc.CreateCAPolicy(ctx, paradox, 0); err != nil || len(ch.Warnings) != 0 {
+	if _, ch, err = d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, paradox, 0); err != nil || len(ch.Warnings) != 0 {
 		t.Fatalf("MFA to register: %v %+v", err, ch)
 	}
 }
@@ -245,24 +245,24 @@ func TestCAStrengthsAndLocations(t *testing.T) {
 	ctx := context.Background()
 	deviceBound := policy.Strength{Name: "Device-bound passkey", AllowedCombinations: []string{"passkey"},
 		PasskeyConditions: &policy.PasskeyConditions{Kinds: []string{latchkey.KindDeviceBound}}}
-	st, err := d.svc.CreateStrength(ctx, deviceBound)
+	st, err := d.svc.CreateStrength(ctx, latchkey.SystemActor, deviceBound)
 	if err != nil || st.ID == "" {
 		t.Fatalf("create strength: %v %+v", err, st)
 	}
-	if _, err := d.svc.CreateStrength(ctx, deviceBound); latchkey.ErrorCode(err) != "strength_exists" {
+	if _, err := d.svc.CreateStrength(ctx, latchkey.SystemActor, deviceBound); latchkey.ErrorCode(err) != "strength_exists" {
 		t.Fatalf("same name twice: %v", err)
 	}
-	if _, err := d.svc.CreateStrength(ctx, policy.Strength{Name: "Nothing"}); latchkey.ErrorCode(err) != "invalid_policy" {
+	if _, err := d.svc.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{Name: "Nothing"}); latchkey.ErrorCode(err) != "invalid_policy" {
 		t.Fatalf("no combinations: %v", err)
 	}
-	if _, err := d.svc.CreateStrength(ctx, policy.Strength{ID: policy.StrengthMFA, Name: "Mine", AllowedCombinations: []string{"passkey"}}); latchkey.ErrorCode(err) != "strength_exists" {
+	if _, err := d.svc.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{ID: policy.StrengthMFA, Name: "Mine", AllowedCombinations: []string{"passkey"}}); latchkey.ErrorCode(err) != "strength_exists" {
 		t.Fatalf("built-in id: %v", err)
 	}
-	office, err := d.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.7/24", "2001:db8::1"}, IsTrusted: true})
+	office, err := d.svc.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.7/24", "2001:db8::1"}, IsTrusted: true})
 	if err != nil || !slices.Equal(office.CIDRs, []string{"203.0.113.0/24", "2001:db8::1/128"}) {
 		t.Fatalf("create location: %v %+v", err, office)
 	}
-	if _, err := d.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Bad", CIDRs: []string{"not-an-address"}}); latchkey.ErrorCode(err) != "invalid_policy" {
+	if _, err := d.svc.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Bad", CIDRs: []string{"not-an-address"}}); latchkey.ErrorCode(err) != "invalid_policy" {
 		t.Fatalf("bad CIDR: %v", err)
 	}
 
@@ -272,50 +272,50 @@ func TestCAStrengthsAndLocations(t *testing.T) {
 		Applications: policy.Applications{IncludeApplications: []string{"payroll"}},
 		Conditions:   policy.Conditions{Locations: policy.Locations{IncludeLocations: []string{policy.All}, ExcludeLocations: []string{"office"}}},
 		Grant:        policy.Grant{StrengthID: "Device-bound passkey"}}
-	p, _, err = d.svc.CreateCAPolicy(ctx, p, 0)
+	p, _, err = d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, p, 0)
 	if err != nil || p.Grant.StrengthID != st.ID || !slices.Equal(p.Conditions.Locations.ExcludeLocations, []string{office.ID}) {
 		t.Fatalf("create policy: %v %+v", err, p)
 	}
 
 	// In use: refused, naming the policy.
-	err = d.svc.DeleteStrength(ctx, st.ID)
+	err = d.svc.DeleteStrength(ctx, latchkey.SystemActor, st.ID)
 	wantCode(t, err, "strength_in_use")
 	if !strings.Contains(err.(*latchkey.Error).Message, `"Payroll from outside"`) {
 		t.Fatalf("message %q", err.(*latchkey.Error).Message)
 	}
-	err = d.svc.DeleteNamedLocation(ctx, office.ID)
+	err = d.svc.DeleteNamedLocation(ctx, latchkey.SystemActor, office.ID)
 	wantCode(t, err, "location_in_use")
-	if err := d.svc.DeleteStrength(ctx, policy.StrengthMFA); latchkey.ErrorCode(err) != "invalid_policy" {
+	if err := d.svc.DeleteStrength(ctx, latchkey.SystemActor, policy.StrengthMFA); latchkey.ErrorCode(err) != "invalid_policy" {
 		t.Fatalf("delete built-in: %v", err)
 	}
 
 	// Narrowing a strength that an enabled policy demands goes through the lint.
-	if _, _, err := d.svc.SetCAPolicyState(ctx, p.ID, "enabled", 2); err != nil {
+	if _, _, err := d.svc.SetCAPolicyState(ctx, latchkey.SystemActor, p.ID, "enabled", 2); err != nil {
 		t.Fatal(err) // alice (synced) and the new hire (pass) cannot; the admin can
 	}
 	wider := deviceBound
 	wider.AllowedCombinations = []string{"passkey", "temporaryAccessPass"}
 	wider.PasskeyConditions = nil
-	if _, _, err := d.svc.UpdateStrength(ctx, st.ID, wider, 0); err != nil {
+	if _, _, err := d.svc.UpdateStrength(ctx, latchkey.SystemActor, st.ID, wider, 0); err != nil {
 		t.Fatalf("widen: %v", err)
 	}
 	narrower := deviceBound
-	_, _, err = d.svc.UpdateStrength(ctx, st.ID, narrower, 0)
+	_, _, err = d.svc.UpdateStrength(ctx, latchkey.SystemActor, st.ID, narrower, 0)
 	if le := lockout(t, err); !slices.Equal(findingUPNs(le.Policies, policy.LintUsersCannotSatisfy), []string{"alice@example.com", "newhire@example.com"}) {
 		t.Fatalf("narrow: %+v", le.Policies)
 	}
 
 	// Once the policy is gone, both can be removed.
-	if err := d.svc.DeleteCAPolicy(ctx, p.ID); err != nil {
+	if err := d.svc.DeleteCAPolicy(ctx, latchkey.SystemActor, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.svc.DeleteStrength(ctx, st.ID); err != nil {
+	if err := d.svc.DeleteStrength(ctx, latchkey.SystemActor, st.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.svc.DeleteNamedLocation(ctx, office.ID); err != nil {
+	if err := d.svc.DeleteNamedLocation(ctx, latchkey.SystemActor, office.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.svc.DeleteNamedLocation(ctx, office.ID); latchkey.ErrorCode(err) != "location_not_found" {
+	if err := d.svc.DeleteNamedLocation(ctx, latchkey.SystemActor, office.ID); latchkey.ErrorCode(err) != "location_not_found" {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
@@ -330,7 +330,7 @@ func TestCAConcurrentChangesAreNotLost(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := d.svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Site " + string(rune('A'+i)), CIDRs: []string{"198.51.100.0/24"}})
+			_, err := d.svc.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Site " + string(rune('A'+i)), CIDRs: []string{"198.51.100.0/24"}})
 			errs <- err
 		}()
 	}
@@ -341,7 +341,7 @@ func TestCAConcurrentChangesAreNotLost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := d.svc.ConditionalAccess(ctx)
+	cfg, err := d.svc.ConditionalAccess(ctx, latchkey.SystemActor)
 	if err != nil || len(cfg.NamedLocations) != 20 {
 		t.Fatalf("%v: %d locations, want 20", err, len(cfg.NamedLocations))
 	}
@@ -350,7 +350,7 @@ func TestCAConcurrentChangesAreNotLost(t *testing.T) {
 func TestCAWhatIfDeviceBoundStrength(t *testing.T) {
 	d := newCADirectory(t)
 	ctx := context.Background()
-	st, err := d.svc.CreateStrength(ctx, policy.Strength{Name: "Device-bound passkey", AllowedCombinations: []string{"passkey"},
+	st, err := d.svc.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{Name: "Device-bound passkey", AllowedCombinations: []string{"passkey"},
 		PasskeyConditions: &policy.PasskeyConditions{Kinds: []string{latchkey.KindDeviceBound}}})
 	if err != nil {
 		t.Fatal(err)
@@ -359,11 +359,11 @@ func TestCAWhatIfDeviceBoundStrength(t *testing.T) {
 		Users:        policy.Users{IncludeGroups: []string{"Engineering"}},
 		Applications: policy.Applications{IncludeApplications: []string{"payroll"}},
 		Grant:        policy.Grant{StrengthID: st.ID}}
-	if _, _, err := d.svc.CreateCAPolicy(ctx, p, 1); err != nil {
+	if _, _, err := d.svc.CreateCAPolicy(ctx, latchkey.SystemActor, p, 1); err != nil {
 		t.Fatal(err)
 	}
 	in := WhatIfInput{User: "alice@example.com", App: "payroll", Platform: "Windows", PlatformVersion: "10.0.22631", IP: "203.0.113.7"}
-	rep, err := d.svc.WhatIf(ctx, in)
+	rep, err := d.svc.WhatIf(ctx, latchkey.SystemActor, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestCAWhatIfDeviceBoundStrength(t *testing.T) {
 	}
 
 	addPasskey(t, d.svc, d.alice, latchkey.KindDeviceBound, latchkey.AttestationNone)
-	rep, err = d.svc.WhatIf(ctx, in)
+	rep, err = d.svc.WhatIf(ctx, latchkey.SystemActor, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestCAWhatIfDeviceBoundStrength(t *testing.T) {
 	}
 
 	// Not in scope: nothing demanded. Registering security info: nothing applies.
-	rep, err = d.svc.WhatIf(ctx, WhatIfInput{User: "newhire@example.com", App: "payroll"})
+	rep, err = d.svc.WhatIf(ctx, latchkey.SystemActor, WhatIfInput{User: "newhire@example.com", App: "payroll"})
 	if err != nil || len(rep.Policies) != 0 || !rep.Result.CanMeet || !strings.HasPrefix(rep.Verdict, "No enforced policy demands anything more") {
 		t.Fatalf("new hire: %v %+v", err, rep)
 	}
@@ -410,7 +410,7 @@ func TestCAWhatIfDeviceBoundStrength(t *testing.T) {
 		{WhatIfInput{User: "alice@example.com", App: "payroll", Platform: "amiga"}, "invalid_request"},
 		{WhatIfInput{User: "alice@example.com", App: "payroll", ClientType: "telnet"}, "invalid_request"},
 	} {
-		_, err := d.svc.WhatIf(ctx, bad.in)
+		_, err := d.svc.WhatIf(ctx, latchkey.SystemActor, bad.in)
 		wantCode(t, err, bad.code)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 )
@@ -14,8 +15,11 @@ import (
 
 // Strengths returns every strength, built-in first (MFA, passwordless MFA, phishing-resistant
 // MFA), then the custom ones in the order they were added.
-func (s *Service) Strengths(ctx context.Context) ([]policy.Strength, error) {
-	cfg, err := s.ConditionalAccess(ctx)
+func (s *Service) Strengths(ctx context.Context, a latchkey.Actor) ([]policy.Strength, error) {
+	if err := decide(a, authz.ActionReadConditionalAccess); err != nil {
+		return nil, err
+	}
+	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +50,10 @@ func checkStrengthName(cfg *policy.ConditionalAccessConfig, st policy.Strength) 
 }
 
 // CreateStrength adds a custom strength (a new id when st.ID is empty).
-func (s *Service) CreateStrength(ctx context.Context, st policy.Strength) (policy.Strength, error) {
+func (s *Service) CreateStrength(ctx context.Context, a latchkey.Actor, st policy.Strength) (policy.Strength, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return st, err
+	}
 	if st.ID == "" {
 		st.ID = latchkey.NewID()
 	} else if err := latchkey.ValidateID("strength id", st.ID); err != nil {
@@ -70,7 +77,10 @@ func (s *Service) CreateStrength(ctx context.Context, st policy.Strength) (polic
 
 // UpdateStrength replaces the custom strength with id. Every policy that demands it and is not
 // off is linted again: a narrower strength can lock people out as surely as a new policy.
-func (s *Service) UpdateStrength(ctx context.Context, id string, st policy.Strength, override int) (policy.Strength, *CAChange, error) {
+func (s *Service) UpdateStrength(ctx context.Context, a latchkey.Actor, id string, st policy.Strength, override int) (policy.Strength, *CAChange, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return st, nil, err
+	}
 	st.ID = id
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := policy.BuiltInStrengths()[id]; ok {
@@ -100,7 +110,10 @@ func (s *Service) UpdateStrength(ctx context.Context, id string, st policy.Stren
 }
 
 // DeleteStrength removes a custom strength that no policy demands.
-func (s *Service) DeleteStrength(ctx context.Context, id string) error {
+func (s *Service) DeleteStrength(ctx context.Context, a latchkey.Actor, id string) error {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return err
+	}
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := policy.BuiltInStrengths()[id]; ok {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "Built-in authentication strengths cannot be removed.", "%q is a built-in strength", id)
@@ -121,7 +134,10 @@ func (s *Service) DeleteStrength(ctx context.Context, id string) error {
 }
 
 // CreateNamedLocation adds a named location (a new id when l.ID is empty).
-func (s *Service) CreateNamedLocation(ctx context.Context, l policy.NamedLocation) (policy.NamedLocation, error) {
+func (s *Service) CreateNamedLocation(ctx context.Context, a latchkey.Actor, l policy.NamedLocation) (policy.NamedLocation, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return l, err
+	}
 	if l.ID == "" {
 		l.ID = latchkey.NewID()
 	} else if err := latchkey.ValidateID("location id", l.ID); err != nil {
@@ -147,7 +163,10 @@ func (s *Service) CreateNamedLocation(ctx context.Context, l policy.NamedLocatio
 }
 
 // UpdateNamedLocation replaces the named location with id.
-func (s *Service) UpdateNamedLocation(ctx context.Context, id string, l policy.NamedLocation) (policy.NamedLocation, error) {
+func (s *Service) UpdateNamedLocation(ctx context.Context, a latchkey.Actor, id string, l policy.NamedLocation) (policy.NamedLocation, error) {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return l, err
+	}
 	l.ID = id
 	ch, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.NamedLocations, func(o policy.NamedLocation) bool { return o.ID == id })
@@ -173,7 +192,10 @@ func (s *Service) UpdateNamedLocation(ctx context.Context, id string, l policy.N
 }
 
 // DeleteNamedLocation removes a named location that no policy names.
-func (s *Service) DeleteNamedLocation(ctx context.Context, id string) error {
+func (s *Service) DeleteNamedLocation(ctx context.Context, a latchkey.Actor, id string) error {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return err
+	}
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.NamedLocations, func(o policy.NamedLocation) bool { return o.ID == id })
 		if i < 0 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -118,7 +119,10 @@ func (s *Service) whatIfRequest(ctx context.Context, in WhatIfInput, u *latchkey
 
 // WhatIf says what conditional access would do for in: which policies apply (enforced and
 // report-only), what they demand, and which of the person's registered methods meet it.
-func (s *Service) WhatIf(ctx context.Context, in WhatIfInput) (*WhatIfReport, error) {
+func (s *Service) WhatIf(ctx context.Context, a latchkey.Actor, in WhatIfInput) (*WhatIfReport, error) {
+	if err := decide(a, authz.ActionReadConditionalAccess); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(in.User) == "" {
 		return nil, badWhatIf("enter the user (user name or id)")
 	}
@@ -135,11 +139,11 @@ func (s *Service) WhatIf(ctx context.Context, in WhatIfInput) (*WhatIfReport, er
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := s.ConditionalAccess(ctx)
+	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return nil, err
 	}
-	mp, err := s.MethodsPolicy(ctx)
+	mp, err := s.Service.MethodsPolicy(ctx)
 	if err != nil {
 		return nil, err
 	}

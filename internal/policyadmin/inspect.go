@@ -3,10 +3,12 @@ package policyadmin
 import (
 	"context"
 	"crypto/sha256"
+	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -17,7 +19,15 @@ import (
 // calls it. The attestation result is checked against the imported FIDO metadata when there is
 // some (passkey.Trust on a credential rebuilt from the response), as registration does; without
 // metadata it is the inspection's own result.
-func (s *Service) EvaluateInspection(ctx context.Context, u *latchkey.User, body []byte, in *passkey.Inspection) error {
+func (s *Service) EvaluateInspection(ctx context.Context, a latchkey.Actor, u *latchkey.User, body []byte, in *passkey.Inspection) error {
+	if err := decide(a, authz.ActionReadMethodsPolicy); err != nil {
+		return err
+	}
+	return s.evaluateInspection(ctx, u, body, in)
+}
+
+// evaluateInspection is EvaluateInspection once the actor has been allowed.
+func (s *Service) evaluateInspection(ctx context.Context, u *latchkey.User, body []byte, in *passkey.Inspection) error {
 	p, pu, err := s.PolicyFor(ctx, u)
 	if err != nil {
 		return err
@@ -75,17 +85,36 @@ func credentialOf(body []byte) *webauthn.Credential {
 type InspectRequest struct {
 	Challenge, Origin, RPID string
 	AllowCrossOrigin        bool
-	User                    *latchkey.User // nil: no policy verdict
+	// User is the user principal name or id of the person whose policy judges the passkey; ""
+	// for no policy verdict.
+	User string
 }
 
 // Inspect reads a registration response (as pasted from a HAR file or a support ticket: see
-// passkey.UnwrapResponse), says what it is, and with a user, what their policy says of it.
-func (s *Service) Inspect(ctx context.Context, body []byte, req InspectRequest) (*passkey.Inspection, error) {
+// passkey.UnwrapResponse), says what it is, and with a user, what their policy says of it. A
+// user that does not exist is refused with user_not_found.
+func (s *Service) Inspect(ctx context.Context, a latchkey.Actor, body []byte, req InspectRequest) (*passkey.Inspection, error) {
+	if err := decide(a, authz.ActionReadMethodsPolicy); err != nil {
+		return nil, err
+	}
+	var u *latchkey.User
+	if ref := strings.TrimSpace(req.User); ref != "" {
+		var err error
+		u, err = s.Store.FindUserByUPN(ctx, ref)
+		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			u, err = s.Store.FindUserByID(ctx, ref)
+		}
+		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+			return nil, latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "That user does not exist. Leave the field empty to inspect without a user.", "no user %q", ref)
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	body = passkey.UnwrapResponse(body)
 	in := passkey.Inspect(body, passkey.InspectOptions{Challenge: req.Challenge, Origin: req.Origin, RPID: req.RPID,
 		AllowCrossOrigin: req.AllowCrossOrigin})
-	if req.User != nil {
-		if err := s.EvaluateInspection(ctx, req.User, body, in); err != nil {
+	if u != nil {
+		if err := s.evaluateInspection(ctx, u, body, in); err != nil {
 			return nil, err
 		}
 	}

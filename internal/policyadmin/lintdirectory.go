@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -14,7 +15,10 @@ import (
 // does not lint: callers that turn policies on go through the lint first (see lint in the admin
 // surfaces), and callers that edit the stored configuration go through changeCA, which loses no
 // concurrent edit.
-func (s *Service) PutConditionalAccess(ctx context.Context, cfg *policy.ConditionalAccessConfig) error {
+func (s *Service) PutConditionalAccess(ctx context.Context, a latchkey.Actor, cfg *policy.ConditionalAccessConfig) error {
+	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
+		return err
+	}
 	return s.putConditionalAccess(ctx, cfg, func(b []byte) error {
 		_, err := s.Store.UpdateSetting(ctx, signin.ConditionalAccessKey, func([]byte) ([]byte, error) { return b, nil })
 		return err
@@ -40,9 +44,18 @@ func (s *Service) putConditionalAccess(ctx context.Context, cfg *policy.Conditio
 }
 
 // LintDirectory returns every enabled user with their registered methods, as the lockout lint
-// sees the directory, and every user's UPN by id, to name them in findings.
-func (s *Service) LintDirectory(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
-	mp, err := s.MethodsPolicy(ctx)
+// sees the directory, and every user's UPN by id, to name them in findings. Since it reveals
+// everyone's registered methods, the actor must be allowed to read conditional access.
+func (s *Service) LintDirectory(ctx context.Context, a latchkey.Actor) (policy.LintDirectory, map[string]string, error) {
+	if err := decide(a, authz.ActionReadConditionalAccess); err != nil {
+		return policy.LintDirectory{}, nil, err
+	}
+	return s.lintDirectory(ctx)
+}
+
+// lintDirectory is LintDirectory once the actor has been allowed.
+func (s *Service) lintDirectory(ctx context.Context) (policy.LintDirectory, map[string]string, error) {
+	mp, err := s.Service.MethodsPolicy(ctx)
 	if err != nil {
 		return policy.LintDirectory{}, nil, err
 	}

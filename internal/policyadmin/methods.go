@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -12,8 +13,11 @@ import (
 
 // SetMethodsPolicy replaces the stored policy by p (see ChangeMethodsPolicy), with no lockout
 // override: a change that leaves anyone with no way to sign in is refused.
-func (s *Service) SetMethodsPolicy(ctx context.Context, p policy.MethodsPolicy) error {
-	_, err := s.ChangeMethodsPolicy(ctx, 0, func(cur *policy.MethodsPolicy) error {
+func (s *Service) SetMethodsPolicy(ctx context.Context, a latchkey.Actor, p policy.MethodsPolicy) error {
+	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
+		return err
+	}
+	_, err := s.changeMethodsPolicy(ctx, 0, func(cur *policy.MethodsPolicy) error {
 		*cur = p
 		return nil
 	})
@@ -22,12 +26,15 @@ func (s *Service) SetMethodsPolicy(ctx context.Context, p policy.MethodsPolicy) 
 
 // SetMethodsPolicyJSON decodes a policy document (missing fields keep their defaults) and
 // stores it in place of the stored one (see ChangeMethodsPolicy).
-func (s *Service) SetMethodsPolicyJSON(ctx context.Context, raw []byte, override int) (policy.MethodsPolicy, error) {
+func (s *Service) SetMethodsPolicyJSON(ctx context.Context, a latchkey.Actor, raw []byte, override int) (policy.MethodsPolicy, error) {
+	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
+		return policy.MethodsPolicy{}, err
+	}
 	p, err := signin.DecodeMethodsPolicy(raw)
 	if err != nil {
 		return p, err
 	}
-	return s.ChangeMethodsPolicy(ctx, override, func(cur *policy.MethodsPolicy) error {
+	return s.changeMethodsPolicy(ctx, override, func(cur *policy.MethodsPolicy) error {
 		*cur = p
 		return nil
 	})
@@ -41,7 +48,15 @@ func (s *Service) SetMethodsPolicyJSON(ctx context.Context, raw []byte, override
 // can show what was entered; nothing is stored then. When another change (from this node or
 // another) is stored between the read and the write, it starts again from the read, calling
 // change again on the new policy, a few times; then it refuses with policy_changed_meanwhile.
-func (s *Service) ChangeMethodsPolicy(ctx context.Context, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
+func (s *Service) ChangeMethodsPolicy(ctx context.Context, a latchkey.Actor, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
+	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
+		return policy.MethodsPolicy{}, err
+	}
+	return s.changeMethodsPolicy(ctx, override, change)
+}
+
+// changeMethodsPolicy is ChangeMethodsPolicy once the actor has been allowed.
+func (s *Service) changeMethodsPolicy(ctx context.Context, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
 	return retryChanged(ctx, func() (policy.MethodsPolicy, error) { return s.changeMethodsPolicyOnce(ctx, override, change) },
 		latchkey.Errorf(latchkey.ECONFLICT, "policy_changed_meanwhile",
 			"Someone else changed the authentication methods policy at the same time. Reload and make your change again.",
@@ -105,12 +120,15 @@ func (s *Service) changeMethodsPolicyOnce(ctx context.Context, override int, cha
 
 // SetTAPPolicy validates t and stores it as the methods policy's TAP settings, keeping the rest
 // of the stored policy.
-func (s *Service) SetTAPPolicy(ctx context.Context, t signin.TAPPolicy) error {
+func (s *Service) SetTAPPolicy(ctx context.Context, a latchkey.Actor, t signin.TAPPolicy) error {
+	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
+		return err
+	}
 	if err := t.Validate(); err != nil {
 		return err
 	}
 	// Through ChangeMethodsPolicy, so that an edit of the rest of the policy made meanwhile stays.
-	_, err := s.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+	_, err := s.changeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
 		m := &p.TemporaryAccessPass
 		m.State, m.DefaultLifetimeInMinutes, m.MinimumLifetimeInMinutes = t.State, t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes
 		m.MaximumLifetimeInMinutes, m.IsUsableOnce, m.DefaultLength = t.MaximumLifetimeInMinutes, t.IsUsableOnce, t.DefaultLength

@@ -59,7 +59,7 @@ func (s *Service) lintMethodsChange(ctx context.Context, before, after policy.Me
 // user's UPN by id. A global admin whom a conditional access policy excludes by user id is
 // marked as a break-glass account.
 func (s *Service) signInDirectory(ctx context.Context) ([]policy.SignInUser, map[string]string, error) {
-	cfg, err := s.ConditionalAccess(ctx)
+	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -33,7 +33,7 @@ func TestMethodsLintPassUsableNow(t *testing.T) {
 		p.TemporaryAccessPass.State = policy.StateDisabled
 		return nil
 	}
-	_, err := svc.ChangeMethodsPolicy(ctx, 0, passesOff)
+	_, err := svc.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, passesOff)
 	var le *LockoutError
 	if !errors.As(err, &le) || le.Err.Code != policy.CodeLockoutOverrideNeeded || le.Affected != 1 ||
 		len(le.Policies) != 1 || !slices.Equal(le.Policies[0].Findings[0].UserPrincipalNames, []string{"carol@example.com"}) {
@@ -41,7 +41,7 @@ func TestMethodsLintPassUsableNow(t *testing.T) {
 	}
 	// An hour later carol's pass has expired: she has no way in either way, and nobody is counted.
 	clock.Add(61 * time.Minute)
-	if _, err := svc.ChangeMethodsPolicy(ctx, 0, passesOff); err != nil {
+	if _, err := svc.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, passesOff); err != nil {
 		t.Fatalf("with the pass expired: %v", err)
 	}
 }
@@ -54,7 +54,7 @@ func TestChangeMethodsPolicyChangedMeanwhile(t *testing.T) {
 	ctx := context.Background()
 	calls := 0
 	var other []byte
-	_, err := svc.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+	_, err := svc.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, func(p *policy.MethodsPolicy) error {
 		calls++
 		p.RegistrationCampaign.SnoozesAllowed = 5
 		// Another node writes the policy while this change is being made, every time.

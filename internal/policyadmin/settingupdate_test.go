@@ -22,14 +22,14 @@ func TestChangeMethodsPolicyRetriedAfterChangeMeanwhile(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	calls := 0
-	got, err := svc.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+	got, err := svc.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, func(p *policy.MethodsPolicy) error {
 		calls++
 		p.RegistrationCampaign.SnoozesAllowed = 7
 		if calls > 1 {
 			return nil
 		}
 		// Another node turns the registration campaign off while this change is being made.
-		_, err := svc.ChangeMethodsPolicy(ctx, 0, func(o *policy.MethodsPolicy) error {
+		_, err := svc.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, func(o *policy.MethodsPolicy) error {
 			o.RegistrationCampaign.State = policy.StateDisabled
 			return nil
 		})
@@ -41,7 +41,7 @@ func TestChangeMethodsPolicyRetriedAfterChangeMeanwhile(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("change made %d times, want 2", calls)
 	}
-	stored, err := svc.MethodsPolicy(ctx)
+	stored, err := svc.MethodsPolicy(ctx, latchkey.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,16 +108,16 @@ func TestTwoNodesCAChangesAreNotLost(t *testing.T) {
 		return func(i int) error {
 			p := prmfaAllApps(policy.CAStateDisabled)
 			p.Name = fmt.Sprintf("Policy %s%d", node, i)
-			if _, _, err := svc.CreateCAPolicy(ctx, p, 0); err != nil {
+			if _, _, err := svc.CreateCAPolicy(ctx, latchkey.SystemActor, p, 0); err != nil {
 				return err
 			}
-			_, err := svc.CreateNamedLocation(ctx, policy.NamedLocation{Name: fmt.Sprintf("Site %s%d", node, i), CIDRs: []string{"198.51.100.0/24"}})
+			_, err := svc.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: fmt.Sprintf("Site %s%d", node, i), CIDRs: []string{"198.51.100.0/24"}})
 			return err
 		}
 	}
 	both(t, n, add(a, "A"), add(b, "B"))
 	for _, svc := range []*Service{a, b} {
-		cfg, err := svc.ConditionalAccess(ctx)
+		cfg, err := svc.ConditionalAccess(ctx, latchkey.SystemActor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestTwoNodesMethodsPolicyChangesAreNotLost(t *testing.T) {
 	const n = 10
 	addProfile := func(svc *Service, node string) func(int) error {
 		return func(i int) error {
-			_, err := svc.ChangeMethodsPolicy(ctx, 0, func(p *policy.MethodsPolicy) error {
+			_, err := svc.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, func(p *policy.MethodsPolicy) error {
 				p.Passkey.Profiles = append(p.Passkey.Profiles, policy.PasskeyProfile{ID: fmt.Sprintf("%s%d", node, i),
 					Name: fmt.Sprintf("Profile %s%d", node, i), TargetGroupIDs: []string{empty.ID},
 					PasskeyTypes: policy.PasskeyTypesBoth, AttestationEnforcement: policy.AttestationEnforcementDisabled})
@@ -155,13 +155,13 @@ func TestTwoNodesMethodsPolicyChangesAreNotLost(t *testing.T) {
 			return err
 		}
 		tap.DefaultLength = signin.MinTAPLength + i%2
-		return b.SetTAPPolicy(ctx, tap)
+		return b.SetTAPPolicy(ctx, latchkey.SystemActor, tap)
 	})
-	p, err := a.MethodsPolicy(ctx)
+	p, err := a.MethodsPolicy(ctx, latchkey.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := a.TAPPolicy(ctx)
+	stored, err := a.TAPPolicy(ctx, latchkey.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/api"
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
+	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -194,9 +196,9 @@ func TestCAPoliciesAPI(t *testing.T) {
 	bob := e.h.newClient()
 	bob.mustSignInTAP("bob@example.com", e.h.issueTAP(e.bob, signin.IssueOptions{}))
 	for _, p := range []string{base, api.CAPath + "/lint", api.CAPath + "/namedLocations", api.CAPath + "/authenticationStrength/policies"} {
-		errorBody(t, bob.get(p), 403, "admin_required")
+		errorBody(t, bob.get(p), 403, authz.CodeNotAllowed)
 	}
-	errorBody(t, bob.post(api.CAPath+"/evaluate", `{"user":"bob@example.com","app":"x"}`), 403, "admin_required")
+	errorBody(t, bob.post(api.CAPath+"/evaluate", `{"user":"bob@example.com","app":"x"}`), 403, authz.CodeNotAllowed)
 }
 
 func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
@@ -323,17 +325,17 @@ func TestCAStrengthsLocationsAndEvaluateAPI(t *testing.T) {
 func caJSONRoutes(t *testing.T, h *harness) []jsonRoute {
 	t.Helper()
 	ctx := context.Background()
-	p, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+	p, _, err := h.policies.CreateCAPolicy(ctx, latchkey.SystemActor, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := h.policies.CreateStrength(ctx, policy.Strength{Name: "Passkey", AllowedCombinations: []string{"passkey"}})
+	st, err := h.policies.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{Name: "Passkey", AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	loc, err := h.policies.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
@@ -114,8 +115,8 @@ func policyJSONOf(t *testing.T, v any) string {
 func TestAPIPolicyNotAdmin(t *testing.T) {
 	h := newHarness(t)
 	bob, _ := h.signedInClient("bob@example.com", false)
-	errorBody(t, bob.get("/api/v1/policies/authenticationMethods"), http.StatusForbidden, "admin_required")
-	errorBody(t, bob.send(http.MethodPut, "/api/v1/policies/authenticationMethods", `{}`), http.StatusForbidden, "admin_required")
+	errorBody(t, bob.get("/api/v1/policies/authenticationMethods"), http.StatusForbidden, authz.CodeNotAllowed)
+	errorBody(t, bob.send(http.MethodPut, "/api/v1/policies/authenticationMethods", `{}`), http.StatusForbidden, authz.CodeNotAllowed)
 	if n := len(h.storedPolicy().Passkey.Profiles); n != 1 {
 		t.Errorf("%d profiles", n)
 	}

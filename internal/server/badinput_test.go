@@ -584,23 +584,23 @@ func TestGarbageIsNotStored(t *testing.T) {
 	ctx := context.Background()
 	admin, adminUser := h.signedInClient("admin@example.com", true)
 	pk := admin.mustRegister(h.newDevice())
-	pol, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Block everyone off", State: policy.CAStateDisabled,
+	pol, _, err := h.policies.CreateCAPolicy(ctx, latchkey.SystemActor, policy.ConditionalAccessPolicy{Name: "Block everyone off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Second", State: policy.CAStateDisabled,
+	other, _, err := h.policies.CreateCAPolicy(ctx, latchkey.SystemActor, policy.ConditionalAccessPolicy{Name: "Second", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := h.policies.CreateStrength(ctx, policy.Strength{Name: "Passkey only", AllowedCombinations: []string{"passkey"}})
+	st, err := h.policies.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{Name: "Passkey only", AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	loc, err := h.policies.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -698,7 +698,7 @@ func TestGarbageIsNotStored(t *testing.T) {
 	if after := storedState(t, h, adminUser.ID); after != state {
 		t.Errorf("a refused duplicate changed what is stored")
 	}
-	if got, _ := h.policies.FindCAPolicy(ctx, other.ID); got.Name != "Second" {
+	if got, _ := h.policies.FindCAPolicy(ctx, latchkey.SystemActor, other.ID); got.Name != "Second" {
 		t.Errorf("policy %s is now named %q", other.ID, got.Name)
 	}
 
@@ -747,13 +747,13 @@ func TestFormRefusesUnofferedValues(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	admin, adminUser := h.signedInClient("admin@example.com", true)
-	pol, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+	pol, _, err := h.policies.CreateCAPolicy(ctx, latchkey.SystemActor, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
+	loc, err := h.policies.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Office", CIDRs: []string{"203.0.113.0/24"}})
 	if err != nil {
 		t.Fatal(err)
 	}

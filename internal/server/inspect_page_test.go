@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
@@ -52,7 +53,7 @@ func TestAdminInspectPage(t *testing.T) {
 	p := policy.DefaultMethodsPolicy()
 	p.Passkey.Profiles = append(p.Passkey.Profiles, policy.PasskeyProfile{ID: "t0", Name: "Tier 0", TargetGroupIDs: []string{g.ID},
 		PasskeyTypes: policy.PasskeyTypesDeviceBound, AttestationEnforcement: policy.AttestationEnforcementDisabled})
-	if err := h.policies.SetMethodsPolicy(t.Context(), p); err != nil {
+	if err := h.policies.SetMethodsPolicy(t.Context(), latchkey.SystemActor, p); err != nil {
 		t.Fatal(err)
 	}
 	resp, challenge, origin := vector(t, "spire-touchid-1-registration")

@@ -31,7 +31,7 @@ func (h *harness) enableLegacy(snoozes int) {
 	p := policy.DefaultMethodsPolicy()
 	p.Password.State, p.TOTP.State = policy.StateEnabled, policy.StateEnabled
 	p.RegistrationCampaign.SnoozesAllowed = snoozes
-	if err := h.policies.SetMethodsPolicy(context.Background(), p); err != nil {
+	if err := h.policies.SetMethodsPolicy(context.Background(), latchkey.SystemActor, p); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -307,7 +307,7 @@ func TestSystemPreferredSignIn(t *testing.T) {
 	}
 	// With passwords off for everyone, nobody is offered one (pat, with only a password, is
 	// locked out: the override confirms it).
-	if _, err := h.policies.ChangeMethodsPolicy(context.Background(), 1, func(p *policy.MethodsPolicy) error {
+	if _, err := h.policies.ChangeMethodsPolicy(context.Background(), latchkey.SystemActor, 1, func(p *policy.MethodsPolicy) error {
 		*p = policy.DefaultMethodsPolicy()
 		return nil
 	}); err != nil {

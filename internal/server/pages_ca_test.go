@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -101,13 +102,13 @@ func TestCAPages(t *testing.T) {
 	// A wrong count is refused; the right one switches it on.
 	checkErrorPage(t, c.postForm("/admin/ca/"+p.ID+"/state", url.Values{"state": {"enabled"}, "lockoutOverride": {"2"}}), policy.CodeLockoutOverrideNeeded)
 	checkErrorPage(t, c.postForm("/admin/ca/"+p.ID+"/state", url.Values{"state": {"enabled"}, "lockoutOverride": {"one"}}), "invalid_request")
-	if got, _ := e.h.policies.FindCAPolicy(ctx, p.ID); got.State != policy.CAStateReportOnly {
+	if got, _ := e.h.policies.FindCAPolicy(ctx, latchkey.SystemActor, p.ID); got.State != policy.CAStateReportOnly {
 		t.Fatalf("state %q after refusals", got.State)
 	}
 	if r := c.postForm("/admin/ca/"+p.ID+"/state", url.Values{"state": {"enabled"}, "lockoutOverride": {"1"}}); r.status != http.StatusSeeOther {
 		t.Fatalf("override: %d %s", r.status, pageText(r))
 	}
-	if got, _ := e.h.policies.FindCAPolicy(ctx, p.ID); got.State != policy.CAStateEnabled {
+	if got, _ := e.h.policies.FindCAPolicy(ctx, latchkey.SystemActor, p.ID); got.State != policy.CAStateEnabled {
 		t.Fatalf("state %q", got.State)
 	}
 
@@ -200,19 +201,19 @@ type caFormRoute struct {
 func caFormRoutes(t *testing.T, h *harness, c *client, token string) []caFormRoute {
 	t.Helper()
 	ctx := context.Background()
-	p, _, err := h.policies.CreateCAPolicy(ctx, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
+	p, _, err := h.policies.CreateCAPolicy(ctx, latchkey.SystemActor, policy.ConditionalAccessPolicy{Name: "Off", State: policy.CAStateDisabled,
 		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant: policy.Grant{Block: true}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := h.policies.CreateStrength(ctx, policy.Strength{Name: "Passkey", AllowedCombinations: []string{"passkey"}})
+	st, err := h.policies.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{Name: "Passkey", AllowedCombinations: []string{"passkey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var locs []policy.NamedLocation
 	for _, name := range []string{"Office", "Lab"} {
-		l, err := h.policies.CreateNamedLocation(ctx, policy.NamedLocation{Name: name, CIDRs: []string{"203.0.113.0/24"}})
+		l, err := h.policies.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: name, CIDRs: []string{"203.0.113.0/24"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func (h *harness) newGroup(name string, members ...*latchkey.User) *latchkey.Gro
 // setPolicy stores p through the service, as the policy page and CLI do.
 func (h *harness) setPolicy(p policy.MethodsPolicy) {
 	h.t.Helper()
-	if err := h.policies.SetMethodsPolicy(context.Background(), p); err != nil {
+	if err := h.policies.SetMethodsPolicy(context.Background(), latchkey.SystemActor, p); err != nil {
 		h.t.Fatalf("set methods policy: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/web"
@@ -198,7 +199,7 @@ func TestPolicyPageNotAdmin(t *testing.T) {
 	if r.status != http.StatusForbidden {
 		t.Errorf("GET /admin/policy as a member: %d", r.status)
 	}
-	checkErrorPage(t, r, "admin_required")
+	checkErrorPage(t, r, authz.CodeNotAllowed)
 	if strings.Contains(string(r.body), `href="/admin/policy"`) {
 		t.Error("a member's page links to the policy page")
 	}
@@ -206,7 +207,7 @@ func TestPolicyPageNotAdmin(t *testing.T) {
 	if r.status != http.StatusForbidden {
 		t.Errorf("POST /admin/policy/profiles as a member: %d", r.status)
 	}
-	checkErrorPage(t, r, "admin_required")
+	checkErrorPage(t, r, authz.CodeNotAllowed)
 	if n := len(h.storedPolicy().Passkey.Profiles); n != 1 {
 		t.Errorf("%d profiles after a member's post", n)
 	}

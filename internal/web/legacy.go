@@ -34,7 +34,7 @@ func (s *Web) legacyRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /my/security-info/totp", s.form(s.page(s.handleTOTPSetupForm)))
 	m.HandleFunc("POST /my/security-info/totp/confirm", s.form(s.page(s.handleTOTPConfirmForm)))
 	m.HandleFunc("POST /my/security-info/totp/remove", s.form(s.page(s.handleTOTPRemoveForm)))
-	m.HandleFunc("POST /admin/policy/legacy", s.form(s.adminPage(s.handleAdminPolicyLegacy)))
+	m.HandleFunc("POST /admin/policy/legacy", s.form(s.actorPage(s.handleAdminPolicyLegacy)))
 }
 
 // withNext returns path with ?next= when next is a safe place to go after signing in.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -66,22 +67,26 @@ type caLockout struct {
 }
 
 func (s *Web) handleAdminCA(w http.ResponseWriter, r *http.Request) {
-	s.adminCA(w, r, nil, 0, nil)
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	s.adminCA(w, r, a, nil, 0, nil)
 }
 
-func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
+func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
-	cfg, err := s.auth.ConditionalAccess(ctx)
+	cfg, err := s.policies.ConditionalAccess(ctx, a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	n, err := s.caNames(ctx, cfg)
+	n, err := s.caNames(ctx, a, cfg)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	lints, err := s.policies.LintAll(ctx)
+	lints, err := s.policies.LintAll(ctx, a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -96,7 +101,7 @@ func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, refusal *httpedge.
 		}
 	}
 	s.render(w, r, "admin-ca", "Conditional access", view{Error: refusal, Status: status, Data: map[string]any{
-		"Rows": rows, "Lockout": lock, "Notice": r.URL.Query().Get("notice"),
+		"Rows": rows, "Lockout": lock, "Notice": r.URL.Query().Get("notice"), "CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"States": []policyGroup{{policy.CAStateEnabled, "On"}, {policy.CAStateReportOnly, "Report-only"}, {policy.CAStateDisabled, "Off"}},
 	}})
 }
@@ -128,26 +133,34 @@ var caStates = offered{field: "state", values: []string{policy.CAStateEnabled, p
 
 func (s *Web) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	id, state := r.PathValue("id"), r.PostFormValue("state")
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	err := checkOffered(r, caStates)
 	var override int
 	if err == nil {
 		override, err = formOverride(r)
 	}
 	if err == nil {
-		_, _, err = s.policies.SetCAPolicyState(r.Context(), id, state, override)
+		_, _, err = s.policies.SetCAPolicyState(r.Context(), a, id, state, override)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminCA(w, r, &body, status, s.lockoutOf(r, err, "/admin/ca/"+url.PathEscape(id)+"/state", map[string]string{"state": state}))
+		s.adminCA(w, r, a, &body, status, s.lockoutOf(r, err, "/admin/ca/"+url.PathEscape(id)+"/state", map[string]string{"state": state}))
 		return
 	}
 	http.Redirect(w, r, "/admin/ca?notice=state", http.StatusSeeOther)
 }
 
 func (s *Web) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.policies.DeleteCAPolicy(r.Context(), r.PathValue("id")); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.DeleteCAPolicy(r.Context(), a, r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminCA(w, r, &body, status, nil)
+		s.adminCA(w, r, a, &body, status, nil)
 		return
 	}
 	http.Redirect(w, r, "/admin/ca?notice=deleted", http.StatusSeeOther)
@@ -305,14 +318,14 @@ func invalidCAForm(format string, args ...any) error {
 }
 
 // adminCAEdit renders the edit form for p.
-func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
+func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, a latchkey.Actor, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
-	cfg, err := s.auth.ConditionalAccess(ctx)
+	cfg, err := s.policies.ConditionalAccess(ctx, a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	n, err := s.caNames(ctx, cfg)
+	n, err := s.caNames(ctx, a, cfg)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -323,49 +336,66 @@ func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, p policy.Condi
 	}
 	s.render(w, r, "admin-ca-edit", title, view{Error: refusal, Status: status, Data: map[string]any{
 		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": policyadmin.Platforms,
+		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}},
 	}})
 }
 
 func (s *Web) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	p := policy.ConditionalAccessPolicy{State: policy.CAStateReportOnly,
 		Users:        policy.Users{IncludeUsers: []string{policy.All}},
 		Applications: policy.Applications{IncludeApplications: []string{policy.All}},
 		Grant:        policy.Grant{StrengthID: policy.StrengthPhishingResistantMFA}}
-	s.adminCAEdit(w, r, p, true, nil, 0, nil)
+	s.adminCAEdit(w, r, a, p, true, nil, 0, nil)
 }
 
 func (s *Web) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
-	p, err := s.policies.FindCAPolicy(r.Context(), r.PathValue("id"))
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.policies.FindCAPolicy(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.adminCAEdit(w, r, p, false, nil, 0, nil)
+	s.adminCAEdit(w, r, a, p, false, nil, 0, nil)
 }
 
 func (s *Web) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
-	s.saveCAForm(w, r, true, func(p policy.ConditionalAccessPolicy, override int) error {
-		_, _, err := s.policies.CreateCAPolicy(r.Context(), p, override)
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	s.saveCAForm(w, r, a, true, func(p policy.ConditionalAccessPolicy, override int) error {
+		_, _, err := s.policies.CreateCAPolicy(r.Context(), a, p, override)
 		return err
 	})
 }
 
 func (s *Web) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := s.policies.FindCAPolicy(r.Context(), id); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.policies.FindCAPolicy(r.Context(), a, id); err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.saveCAForm(w, r, false, func(p policy.ConditionalAccessPolicy, override int) error {
-		_, _, err := s.policies.UpdateCAPolicy(r.Context(), id, p, override)
+	s.saveCAForm(w, r, a, false, func(p policy.ConditionalAccessPolicy, override int) error {
+		_, _, err := s.policies.UpdateCAPolicy(r.Context(), a, id, p, override)
 		return err
 	})
 }
 
 // saveCAForm reads the form and saves it; a refusal shows the form again as it was posted, with
 // the lint's findings and the override field when the lint refused.
-func (s *Web) saveCAForm(w http.ResponseWriter, r *http.Request, isNew bool, save func(policy.ConditionalAccessPolicy, int) error) {
+func (s *Web) saveCAForm(w http.ResponseWriter, r *http.Request, a latchkey.Actor, isNew bool, save func(policy.ConditionalAccessPolicy, int) error) {
 	p, err := policyFromForm(r)
 	if err == nil {
 		var override int
@@ -376,7 +406,7 @@ func (s *Web) saveCAForm(w http.ResponseWriter, r *http.Request, isNew bool, sav
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		p.ID = r.PathValue("id")
-		s.adminCAEdit(w, r, p, isNew, &body, status, s.lockoutOf(r, err, "", nil))
+		s.adminCAEdit(w, r, a, p, isNew, &body, status, s.lockoutOf(r, err, "", nil))
 		return
 	}
 	http.Redirect(w, r, "/admin/ca?notice=saved", http.StatusSeeOther)

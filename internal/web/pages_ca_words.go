@@ -33,30 +33,22 @@ type caNames struct {
 	Users     []string // UPNs, for the what-if suggestions
 }
 
-func (s *Web) caNames(ctx context.Context, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
+func (s *Web) caNames(ctx context.Context, a latchkey.Actor, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
 	n := &caNames{users: map[string]string{}, groups: map[string]string{}, apps: map[string]string{}, locations: map[string]string{},
 		strengths: cfg.StrengthMap(), Strengths: policyadmin.AllStrengths(cfg)}
-	users, err := s.store.ListUsers(ctx)
+	d, err := s.policies.CADirectory(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range users {
-		n.users[u.ID] = u.UserPrincipalName
-		n.Users = append(n.Users, u.UserPrincipalName)
+	for _, u := range d.Users {
+		n.users[u.ID] = u.Name
+		n.Users = append(n.Users, u.Name)
 	}
-	groups, err := s.store.ListGroups(ctx)
-	if err != nil {
-		return nil, err
+	for _, g := range d.Groups {
+		n.groups[g.ID] = g.Name
+		n.Groups = append(n.Groups, policyGroup{ID: g.ID, Name: g.Name})
 	}
-	for _, g := range groups {
-		n.groups[g.ID] = g.DisplayName
-		n.Groups = append(n.Groups, policyGroup{ID: g.ID, Name: g.DisplayName})
-	}
-	cls, err := s.store.ListClients(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cls {
+	for _, c := range d.Apps {
 		n.apps[c.ID] = c.Name
 		n.Apps = append(n.Apps, policyGroup{ID: c.ID, Name: c.Name})
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -41,11 +42,15 @@ type strengthRow struct {
 }
 
 func (s *Web) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
-	s.adminStrengths(w, r, nil, 0, nil)
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	s.adminStrengths(w, r, a, nil, 0, nil)
 }
 
-func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
-	cfg, err := s.auth.ConditionalAccess(r.Context())
+func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -78,11 +83,16 @@ func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, refusal *ht
 	}
 	s.render(w, r, "admin-strengths", "Authentication strengths", view{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Combinations": combinationWords, "Form": form, "Notice": r.URL.Query().Get("notice"),
-		"Kinds": []policyGroup{{latchkey.KindDeviceBound, "Device-bound (security keys, passkeys that stay on one device)"}, {latchkey.KindSynced, "Synced (copied between devices by a password manager)"}},
+		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
+		"Kinds":     []policyGroup{{latchkey.KindDeviceBound, "Device-bound (security keys, passkeys that stay on one device)"}, {latchkey.KindSynced, "Synced (copied between devices by a password manager)"}},
 	}})
 }
 
 func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	st := policy.Strength{Name: r.PostFormValue("name"), Description: strings.TrimSpace(r.PostFormValue("description")),
 		AllowedCombinations: r.PostForm["combinations"]}
 	kinds, aaguids := r.PostForm["kinds"], lines(r.PostFormValue("aaguids"))
@@ -92,11 +102,11 @@ func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) 
 	}
 	err := checkOffered(r, offered{field: "attestationRequired", values: yes})
 	if err == nil {
-		_, err = s.policies.CreateStrength(r.Context(), st)
+		_, err = s.policies.CreateStrength(r.Context(), a, st)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminStrengths(w, r, &body, status, map[string]any{"Name": st.Name, "Description": st.Description,
+		s.adminStrengths(w, r, a, &body, status, map[string]any{"Name": st.Name, "Description": st.Description,
 			"Combos": toSet(st.AllowedCombinations), "Kinds": toSet(kinds), "AAGUIDs": strings.Join(aaguids, "\n"), "Attest": attest})
 		return
 	}
@@ -104,9 +114,13 @@ func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Web) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.policies.DeleteStrength(r.Context(), r.PathValue("id")); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.DeleteStrength(r.Context(), a, r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminStrengths(w, r, &body, status, nil)
+		s.adminStrengths(w, r, a, &body, status, nil)
 		return
 	}
 	http.Redirect(w, r, "/admin/strengths?notice=deleted", http.StatusSeeOther)
@@ -120,11 +134,15 @@ type locationRow struct {
 }
 
 func (s *Web) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
-	s.adminLocations(w, r, nil, 0, nil)
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	s.adminLocations(w, r, a, nil, 0, nil)
 }
 
-func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]any) {
-	cfg, err := s.auth.ConditionalAccess(r.Context())
+func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -134,7 +152,7 @@ func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, refusal *ht
 		rows[i] = locationRow{NamedLocation: l, Ranges: strings.Join(l.CIDRs, "\n"), UsedBy: cfg.LocationUsedBy(l.ID)}
 	}
 	s.render(w, r, "admin-locations", "Named locations", view{Error: refusal, Status: status, Data: map[string]any{
-		"Rows": rows, "Form": form, "Notice": r.URL.Query().Get("notice")}})
+		"Rows": rows, "Form": form, "Notice": r.URL.Query().Get("notice"), "CanChange": authz.Can(a, authz.ActionWriteConditionalAccess)}})
 }
 
 func locationFromForm(r *http.Request) policy.NamedLocation {
@@ -143,46 +161,66 @@ func locationFromForm(r *http.Request) policy.NamedLocation {
 }
 
 func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	l := locationFromForm(r)
 	err := checkOffered(r, offered{field: "trusted", values: yes})
 	if err == nil {
-		_, err = s.policies.CreateNamedLocation(r.Context(), l)
+		_, err = s.policies.CreateNamedLocation(r.Context(), a, l)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminLocations(w, r, &body, status, map[string]any{"Name": l.Name, "Ranges": r.PostFormValue("ranges"), "Trusted": l.IsTrusted})
+		s.adminLocations(w, r, a, &body, status, map[string]any{"Name": l.Name, "Ranges": r.PostFormValue("ranges"), "Trusted": l.IsTrusted})
 		return
 	}
 	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
 }
 
 func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	err := checkOffered(r, offered{field: "trusted", values: yes})
 	if err == nil {
-		_, err = s.policies.UpdateNamedLocation(r.Context(), r.PathValue("id"), locationFromForm(r))
+		_, err = s.policies.UpdateNamedLocation(r.Context(), a, r.PathValue("id"), locationFromForm(r))
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminLocations(w, r, &body, status, nil)
+		s.adminLocations(w, r, a, &body, status, nil)
 		return
 	}
 	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
 }
 
 func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
-	if err := s.policies.DeleteNamedLocation(r.Context(), r.PathValue("id")); err != nil {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.DeleteNamedLocation(r.Context(), a, r.PathValue("id")); err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminLocations(w, r, &body, status, nil)
+		s.adminLocations(w, r, a, &body, status, nil)
 		return
 	}
 	http.Redirect(w, r, "/admin/locations?notice=deleted", http.StatusSeeOther)
 }
 
 func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
-	s.adminWhatIf(w, r, policyadmin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	s.adminWhatIf(w, r, a, policyadmin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
 }
 
 func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	in := policyadmin.WhatIfInput{User: r.PostFormValue("user"), Platform: r.PostFormValue("platform"),
 		PlatformVersion: r.PostFormValue("platformVersion"), IP: r.PostFormValue("ip"), ClientType: r.PostFormValue("clientType")}
 	if t := r.PostFormValue("target"); t == "action:"+policy.UserActionRegisterSecurityInfo {
@@ -190,22 +228,22 @@ func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	} else {
 		in.App = strings.TrimPrefix(t, "app:")
 	}
-	rep, err := s.policies.WhatIf(r.Context(), in)
+	rep, err := s.policies.WhatIf(r.Context(), a, in)
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.adminWhatIf(w, r, in, nil, &body, status)
+		s.adminWhatIf(w, r, a, in, nil, &body, status)
 		return
 	}
-	s.adminWhatIf(w, r, in, rep, nil, http.StatusOK)
+	s.adminWhatIf(w, r, a, in, rep, nil, http.StatusOK)
 }
 
-func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
-	cfg, err := s.auth.ConditionalAccess(r.Context())
+func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, a latchkey.Actor, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
+	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	n, err := s.caNames(r.Context(), cfg)
+	n, err := s.caNames(r.Context(), a, cfg)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return

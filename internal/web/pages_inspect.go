@@ -15,11 +15,27 @@ import (
 // handleAdminInspectPage shows the form where an admin pastes or uploads a registration
 // response (from a HAR file or a support ticket) to see what it is and what policy says of it.
 func (s *Web) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.MayInspect(a); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	s.render(w, r, "admin-inspect", "Inspect a passkey registration", view{Data: map[string]any{"Form": map[string]string{}}})
 }
 
 // handleAdminInspect runs the inspection, as `latchkey passkey inspect` does.
 func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	if err := s.policies.MayInspect(a); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	form := map[string]string{}
 	for _, k := range []string{"response", "challenge", "origin", "rpId", "user", "allowCrossOrigin"} {
 		form[k] = strings.TrimSpace(r.PostFormValue(k))
@@ -42,23 +58,12 @@ func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ireq := policyadmin.InspectRequest{Challenge: form["challenge"], Origin: form["origin"], RPID: form["rpId"],
-		AllowCrossOrigin: form["allowCrossOrigin"] == "yes"}
-	if ref := form["user"]; ref != "" {
-		u, err := s.store.FindUserByUPN(r.Context(), ref)
-		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-			u, err = s.store.FindUserByID(r.Context(), ref)
-		}
-		if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-			refuse(latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "That user does not exist. Leave the field empty to inspect without a user.", "no user %q", ref))
-			return
-		} else if err != nil {
-			s.errorPage(w, r, err)
-			return
-		}
-		ireq.User = u
-	}
-	in, err := s.policies.Inspect(r.Context(), body, ireq)
-	if err != nil {
+		AllowCrossOrigin: form["allowCrossOrigin"] == "yes", User: form["user"]}
+	in, err := s.policies.Inspect(r.Context(), a, body, ireq)
+	if latchkey.ErrorCode(err) == "user_not_found" {
+		refuse(err)
+		return
+	} else if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}

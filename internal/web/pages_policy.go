@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
@@ -49,7 +50,11 @@ func passkeyTypesWords(t string) string {
 }
 
 func (s *Web) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
-	s.adminPolicy(w, r, nil, 0, nil, nil)
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
+	s.adminPolicy(w, r, a, nil, 0, nil, nil)
 }
 
 // formField is one field of a posted form, to post again.
@@ -107,9 +112,9 @@ func policyLockoutOf(r *http.Request, err error) *policyLockout {
 // adminPolicy shows the stored authentication methods policy with its forms, and refusal above
 // them when a change was refused. shown, when not nil, is the refused change: the forms show it
 // (what the admin entered) while the facts show what is stored; lock is the lockout panel.
-func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
+func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
 	ctx := r.Context()
-	p, err := s.auth.MethodsPolicy(ctx)
+	p, err := s.policies.MethodsPolicy(ctx, a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -118,7 +123,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpe
 	if shown != nil {
 		f = *shown
 	}
-	groups, err := s.store.ListGroups(ctx)
+	groups, err := s.policies.PolicyGroups(ctx, a)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -126,8 +131,8 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpe
 	names := map[string]string{policy.AllUsers: "All users"}
 	pgs := make([]policyGroup, len(groups))
 	for i, g := range groups {
-		names[g.ID] = g.DisplayName
-		pgs[i] = policyGroup{ID: g.ID, Name: g.DisplayName}
+		names[g.ID] = g.Name
+		pgs[i] = policyGroup{ID: g.ID, Name: g.Name}
 	}
 	nameOf := func(id string) string {
 		if n, ok := names[id]; ok {
@@ -212,6 +217,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpe
 		"TOTPExcIDs":      targetIDs(f.TOTP.ExcludeTargets),
 		"AllUsers":        policy.AllUsers,
 		"Notice":          r.URL.Query().Get("notice"),
+		"CanChange":       authz.Can(a, authz.ActionWriteMethodsPolicy),
 	}})
 }
 
@@ -222,10 +228,14 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, refusal *httpe
 // their number, and the forms keep what the admin entered.
 func (s *Web) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
 	ctx := r.Context()
+	a, ok := s.policyActor(w, r)
+	if !ok {
+		return
+	}
 	override, err := formOverride(r)
 	var attempted policy.MethodsPolicy
 	if err == nil {
-		attempted, err = s.policies.ChangeMethodsPolicy(ctx, override, change)
+		attempted, err = s.policies.ChangeMethodsPolicy(ctx, a, override, change)
 	}
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		s.errorPage(w, r, err)
@@ -234,10 +244,10 @@ func (s *Web) changePolicy(w http.ResponseWriter, r *http.Request, notice string
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		if lock := policyLockoutOf(r, err); lock != nil {
-			s.adminPolicy(w, r, &body, status, &attempted, lock)
+			s.adminPolicy(w, r, a, &body, status, &attempted, lock)
 			return
 		}
-		s.adminPolicy(w, r, &body, status, nil, nil)
+		s.adminPolicy(w, r, a, &body, status, nil, nil)
 		return
 	}
 	http.Redirect(w, r, "/admin/policy?notice="+notice, http.StatusSeeOther)

@@ -124,3 +124,14 @@ func (s *Web) form(h http.HandlerFunc) http.HandlerFunc {
 		h(w, r)
 	}
 }
+
+// policyActor returns who makes a request to the policy pages; false when it has shown the error
+// of resolving them (whether they may see or change a policy is the policy service's decision).
+func (s *Web) policyActor(w http.ResponseWriter, r *http.Request) (latchkey.Actor, bool) {
+	a, err := s.Actor(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return a, false
+	}
+	return a, true
+}
