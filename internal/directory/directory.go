@@ -38,7 +38,7 @@ func (s *Service) userTarget(ctx context.Context, u *latchkey.User) (authz.Targe
 	return authz.UserTarget(u, units), nil
 }
 
-// decideOnUser loads nothing: it asks authz whether a may do action on u.
+// decideOnUser asks authz whether a may do action on u, with the units u is in.
 func (s *Service) decideOnUser(ctx context.Context, a latchkey.Actor, action authz.Action, u *latchkey.User) error {
 	t, err := s.userTarget(ctx, u)
 	if err != nil {

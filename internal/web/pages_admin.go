@@ -82,7 +82,7 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 		"CanSetManager": authz.Can(a, authz.ActionUpdateUser), "CanManageRoles": authz.Can(a, authz.ActionManageRoles)}
 	// What the viewer may not see is left out, with the reason in plain words.
 	if m, err := s.dir.UserMethods(ctx, a, u.ID); err == nil {
-		data["Methods"], data["Passkeys"], data["Legacy"] = m, m.Passkeys, m.Legacy
+		data["Passkeys"], data["Legacy"] = m.Passkeys, m.Legacy
 		if ap := m.AccessPass; ap != nil {
 			data["TAP"] = map[string]any{"Pass": ap, "State": ap.State(s.auth.Now()), "Expires": ap.ExpiresAt()}
 		}
