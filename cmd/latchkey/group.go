@@ -25,7 +25,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 		}
 		g.DisplayName = c.args[0]
 		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
-			if err := dir.CreateGroup(ctx, g); err != nil {
+			if err := dir.CreateGroup(ctx, latchkey.CLIActor, g); err != nil {
 				return err
 			}
 			if c.json {
@@ -52,7 +52,7 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if err := dir.AddGroupMember(ctx, g.ID, u.ID); err != nil {
+			if err := dir.AddGroupMember(ctx, latchkey.CLIActor, g.ID, u.ID); err != nil {
 				return err
 			}
 			if c.json {

@@ -26,9 +26,15 @@ Usage:
   latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
   latchkey user list [--json]
   latchkey user show USER [--json]
+  latchkey user set USER --manager USER|""
   latchkey group add NAME [--description TEXT] [--json]
   latchkey group add-member GROUP USER
   latchkey group list [--json]
+  latchkey role assign|remove USER ROLE [--unit UNIT]
+  latchkey role list [USER] [--json]
+  latchkey unit add NAME [--json]
+  latchkey unit add-member UNIT USER|GROUP
+  latchkey unit list [--json]
   latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
   latchkey mds import FILE [--test-root ROOT.pem] [--json]
   latchkey mds show [--json]
@@ -72,6 +78,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runUser(ctx, args[1:], stdout)
 	case "group":
 		err = runGroup(ctx, args[1:], stdout)
+	case "role":
+		err = runRole(ctx, args[1:], stdout)
+	case "unit":
+		err = runUnit(ctx, args[1:], stdout)
 	case "tap":
 		err = runTAP(ctx, args[1:], stdout)
 	case "passkey":

@@ -26,7 +26,7 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 	if err := c.parse(args[1:], 1, "one user (UPN or id)"); err != nil {
 		return err
 	}
-	o := signin.IssueOptions{OneTime: oneTime, CreatedBy: "cli"}
+	o := signin.IssueOptions{OneTime: oneTime}
 	if lifetime != "" {
 		m, err := parseMinutes(lifetime)
 		if err != nil {
@@ -46,7 +46,7 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		pass, ap, err := svc.IssueAccessPass(ctx, u.ID, o)
+		pass, ap, err := svc.IssueAccessPass(ctx, latchkey.CLIActor, u.ID, o)
 		if err != nil {
 			return err
 		}

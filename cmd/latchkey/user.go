@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -27,7 +28,7 @@ func findUser(ctx context.Context, st latchkey.Store, ref string) (*latchkey.Use
 
 func runUser(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("user: expected add, list or show")
+		return usageError("user: expected add, list, show or set")
 	}
 	c := newCommand("user " + args[0])
 	switch args[0] {
@@ -51,7 +52,7 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 			u.Roles = []string{latchkey.RoleGlobalAdmin}
 		}
 		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
-			if err := dir.CreateUser(ctx, u); err != nil {
+			if err := dir.CreateUser(ctx, latchkey.CLIActor, u); err != nil {
 				return err
 			}
 			if c.json {
@@ -64,8 +65,8 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			users, err := st.ListUsers(ctx)
+		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+			users, err := dir.ListUsers(ctx, latchkey.CLIActor)
 			if err != nil {
 				return err
 			}
@@ -86,8 +87,39 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
 			return showUser(ctx, st, c, out)
 		})
+	case "set":
+		return runUserSet(ctx, c, args[1:], out)
 	}
-	return usageError("user: unknown subcommand %q (add, list, show)", args[0])
+	return usageError("user: unknown subcommand %q (add, list, show, set)", args[0])
+}
+
+// runUserSet changes attributes of a user: today the manager (`--manager ""` clears it).
+func runUserSet(ctx context.Context, c *command, args []string, out io.Writer) error {
+	var manager string
+	c.fs.StringVar(&manager, "manager", "", `the user's manager (UPN or id); "" clears it`)
+	if err := c.parse(args, 1, "one user (UPN or id) and --manager USER"); err != nil {
+		return err
+	}
+	given := false
+	c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "manager" })
+	if !given {
+		return usageError("user set: nothing to change; give --manager USER (or --manager \"\" to clear it)")
+	}
+	return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+		u, err := dir.SetManager(ctx, latchkey.CLIActor, c.args[0], manager)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			return printJSON(out, u)
+		}
+		if manager == "" {
+			fmt.Fprintf(out, "%s has no manager now.\n", u.UserPrincipalName)
+		} else {
+			fmt.Fprintf(out, "%s now reports to %s.\n", u.UserPrincipalName, manager)
+		}
+		return nil
+	})
 }
 
 func showUser(ctx context.Context, st latchkey.Store, c *command, out io.Writer) error {

@@ -157,6 +157,11 @@ func (s *API) writePasskeys(w http.ResponseWriter, r *http.Request, userID strin
 		s.WriteError(w, r, err)
 		return
 	}
+	writePasskeyList(w, pks)
+}
+
+// writePasskeyList answers with pks as Graph fido2AuthenticationMethod values.
+func writePasskeyList(w http.ResponseWriter, pks []*latchkey.Passkey) {
 	views := make([]PasskeyJSON, len(pks))
 	for i, p := range pks {
 		views[i] = passkeyView(p)

@@ -10,7 +10,12 @@ import (
 )
 
 func (s *API) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.store.ListUsers(r.Context())
+	a, err := s.Actor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	users, err := s.dir.ListUsers(r.Context(), a)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -25,7 +30,12 @@ func (s *API) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	if err := s.dir.CreateUser(r.Context(), &u); err != nil {
+	a, err := s.Actor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if err := s.dir.CreateUser(r.Context(), a, &u); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
@@ -33,7 +43,12 @@ func (s *API) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
+	a, err := s.Actor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	u, err := s.dir.FindUser(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -42,12 +57,17 @@ func (s *API) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
-	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
+	a, err := s.Actor(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	s.writePasskeys(w, r, u.ID)
+	m, err := s.dir.UserMethods(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	writePasskeyList(w, m.Passkeys)
 }
 
 // TAPJSON is the Graph temporaryAccessPassAuthenticationMethod shape; the pass appears only in
@@ -71,12 +91,12 @@ func (s *API) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
+	a, err := s.Actor(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	pass, ap, err := s.dir.IssueAccessPassFor(r.Context(), httpedge.SignedInUser(r), u, signin.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
+	pass, ap, err := s.dir.IssueAccessPass(r.Context(), a, r.PathValue("id"), signin.IssueOptions{LifetimeMinutes: req.LifetimeInMinutes, OneTime: req.IsUsableOnce, StartAt: req.StartDateTime})
 	if err != nil {
 		s.WriteError(w, r, err)
 		return

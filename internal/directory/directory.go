@@ -1,12 +1,15 @@
 // Package directory keeps the people and groups Latchkey knows: creating users (one way, with one
 // validation, for the first administrator, the CLI, the API and the pages), groups and their
-// members, and issuing a temporary access pass to a user.
+// members, role assignments, administrative units, managers, and issuing a temporary access pass
+// to a user. Every method takes the actor and asks authz whether it may act first.
 package directory
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -23,9 +26,39 @@ func New(sig *signin.Service) *Service {
 	return &Service{Store: sig.Store, Signin: sig}
 }
 
+// allUsers is the target of listing users or creating one: users at large.
+var allUsers = authz.Target{Kind: authz.TargetUser}
+
+// userTarget returns the authz target for an action on u, with the units u is in.
+func (s *Service) userTarget(ctx context.Context, u *latchkey.User) (authz.Target, error) {
+	units, err := s.Store.ListUserUnits(ctx, u.ID)
+	if err != nil {
+		return authz.Target{}, fmt.Errorf("list user units: %w", err)
+	}
+	return authz.UserTarget(u, units), nil
+}
+
+// decideOnUser asks authz whether a may do action on u, with the units u is in.
+func (s *Service) decideOnUser(ctx context.Context, a latchkey.Actor, action authz.Action, u *latchkey.User) error {
+	t, err := s.userTarget(ctx, u)
+	if err != nil {
+		return err
+	}
+	return authz.Decide(a, action, t)
+}
+
 // CreateUser validates u and stores it as a new user; the store assigns its id and creation
-// time (any given are ignored). A taken UPN is refused with user_exists.
-func (s *Service) CreateUser(ctx context.Context, u *latchkey.User) error {
+// time (any given are ignored). A taken UPN is refused with user_exists. The actor needs
+// ActionCreateUser, and ActionManageRoles when u is given roles.
+func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.User) error {
+	if err := authz.Decide(a, authz.ActionCreateUser, allUsers); err != nil {
+		return err
+	}
+	if len(u.Roles) > 0 {
+		if err := authz.Decide(a, authz.ActionManageRoles, authz.Target{Kind: authz.TargetRole}); err != nil {
+			return err
+		}
+	}
 	u.ID, u.CreatedAt = "", time.Time{}
 	if err := u.Validate(); err != nil {
 		return err
@@ -38,9 +71,62 @@ func (s *Service) CreateUser(ctx context.Context, u *latchkey.User) error {
 	return nil
 }
 
+// ListUsers returns the users the actor may see, ordered by UPN: everyone for a role over the
+// whole directory, the members of its units for a role scoped to units. An actor whom no role
+// lets see users is refused.
+func (s *Service) ListUsers(ctx context.Context, a latchkey.Actor) ([]*latchkey.User, error) {
+	err := authz.Decide(a, authz.ActionReadUsers, allUsers)
+	if err == nil {
+		return s.Store.ListUsers(ctx)
+	}
+	if !latchkey.IsKind(err, latchkey.EFORBIDDEN) || !authz.Can(a, authz.ActionReadUsers) {
+		return nil, err
+	}
+	users, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := users[:0]
+	for _, u := range users {
+		if err := s.decideOnUser(ctx, a, authz.ActionReadUsers, u); err == nil {
+			kept = append(kept, u)
+		} else if !latchkey.IsKind(err, latchkey.EFORBIDDEN) {
+			return nil, err
+		}
+	}
+	return kept, nil
+}
+
+// FindUser returns the user that ref names (an id or a UPN) when the actor may see them.
+func (s *Service) FindUser(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.User, error) {
+	u, err := s.lookupUser(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.decideOnUser(ctx, a, authz.ActionReadUsers, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// lookupUser finds the user that ref names: an id or a UPN.
+func (s *Service) lookupUser(ctx context.Context, ref string) (*latchkey.User, error) {
+	u, err := s.Store.FindUserByID(ctx, ref)
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		u, err = s.Store.FindUserByUPN(ctx, ref)
+	}
+	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "That user does not exist.", "no user with id or UPN %q", ref)
+	}
+	return u, err
+}
+
 // CreateGroup validates g and stores it as a new group. A taken name is refused with
-// group_exists.
-func (s *Service) CreateGroup(ctx context.Context, g *latchkey.Group) error {
+// group_exists. The actor needs ActionManageGroups.
+func (s *Service) CreateGroup(ctx context.Context, a latchkey.Actor, g *latchkey.Group) error {
+	if err := authz.Decide(a, authz.ActionManageGroups, authz.Target{Kind: authz.TargetGroup}); err != nil {
+		return err
+	}
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -53,39 +139,16 @@ func (s *Service) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 }
 
 // AddGroupMember adds the user userID to the group groupID; adding a member twice is not an
-// error.
-func (s *Service) AddGroupMember(ctx context.Context, groupID, userID string) error {
+// error. The actor needs ActionManageGroups.
+func (s *Service) AddGroupMember(ctx context.Context, a latchkey.Actor, groupID, userID string) error {
+	if err := authz.Decide(a, authz.ActionManageGroups, authz.Target{Kind: authz.TargetGroup, ID: groupID}); err != nil {
+		return err
+	}
 	return s.Store.AddGroupMember(ctx, groupID, userID)
 }
 
-// IssueAccessPass creates a new temporary access pass for the user userID, replacing any earlier
-// one, within the bounds of the methods policy, and returns the pass (shown only this once) with
-// its record.
-func (s *Service) IssueAccessPass(ctx context.Context, userID string, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
-	return s.Signin.IssueAccessPass(ctx, userID, o)
-}
-
-// FindUser finds the user that ref names: an id or a UPN.
-func (s *Service) FindUser(ctx context.Context, ref string) (*latchkey.User, error) {
-	u, err := s.Store.FindUserByID(ctx, ref)
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		u, err = s.Store.FindUserByUPN(ctx, ref)
-	}
-	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return nil, latchkey.Errorf(latchkey.ENOTFOUND, "user_not_found", "That user does not exist.", "no user with id or UPN %q", ref)
-	}
-	return u, err
-}
-
-// IssueAccessPassFor issues a pass to target on behalf of the signed-in admin issuer, who may not
-// issue one for themself (the break-glass path is `latchkey tap issue` on the server, which
-// calls IssueAccessPass).
-func (s *Service) IssueAccessPassFor(ctx context.Context, issuer, target *latchkey.User, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
-	if issuer.ID == target.ID {
-		return "", nil, latchkey.Errorf(latchkey.EFORBIDDEN, "tap_for_self",
-			"You can't issue a pass for yourself. Ask another administrator, or run `latchkey tap issue` on the server.",
-			"admins may not issue a temporary access pass for their own account")
-	}
-	o.CreatedBy = issuer.UserPrincipalName
-	return s.IssueAccessPass(ctx, target.ID, o)
+// UserTarget returns the authz target for an action on u (its roles, units and manager), for
+// pages that hide what the viewer could not use; the service methods decide themselves.
+func (s *Service) UserTarget(ctx context.Context, u *latchkey.User) (authz.Target, error) {
+	return s.userTarget(ctx, u)
 }

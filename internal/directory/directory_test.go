@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -59,7 +60,7 @@ func TestCreateUserOneValidation(t *testing.T) {
 	svc := newService(t)
 	ctx := context.Background()
 	u := &latchkey.User{UserPrincipalName: "alice@example.com", Enabled: true, ID: "chosen-by-caller"}
-	if err := svc.CreateUser(ctx, u); err != nil {
+	if err := svc.CreateUser(ctx, latchkey.SystemActor, u); err != nil {
 		t.Fatal(err)
 	}
 	if u.ID == "" || u.ID == "chosen-by-caller" || u.CreatedAt.IsZero() {
@@ -69,11 +70,11 @@ func TestCreateUserOneValidation(t *testing.T) {
 	if err != nil || got.ID != u.ID {
 		t.Fatalf("stored user %+v, %v; want id %s", got, err, u.ID)
 	}
-	err = svc.CreateUser(ctx, &latchkey.User{UserPrincipalName: "alice@example.com", Enabled: true})
+	err = svc.CreateUser(ctx, latchkey.SystemActor, &latchkey.User{UserPrincipalName: "alice@example.com", Enabled: true})
 	if code := latchkey.ErrorCode(err); code != "user_exists" || !latchkey.IsKind(err, latchkey.ECONFLICT) {
 		t.Errorf("second alice: %v (code %q); want user_exists, a conflict", err, code)
 	}
-	err = svc.CreateUser(ctx, &latchkey.User{UserPrincipalName: "not a name", Enabled: true})
+	err = svc.CreateUser(ctx, latchkey.SystemActor, &latchkey.User{UserPrincipalName: "not a name", Enabled: true})
 	if !latchkey.IsKind(err, latchkey.EINVALID) {
 		t.Errorf("invalid UPN: %v; want a refusal of kind invalid", err)
 	}
@@ -87,19 +88,19 @@ func TestCreateGroupAndMember(t *testing.T) {
 	svc := newService(t)
 	ctx := context.Background()
 	g := &latchkey.Group{DisplayName: "Engineering"}
-	if err := svc.CreateGroup(ctx, g); err != nil {
+	if err := svc.CreateGroup(ctx, latchkey.SystemActor, g); err != nil {
 		t.Fatal(err)
 	}
-	err := svc.CreateGroup(ctx, &latchkey.Group{DisplayName: "Engineering"})
+	err := svc.CreateGroup(ctx, latchkey.SystemActor, &latchkey.Group{DisplayName: "Engineering"})
 	if code := latchkey.ErrorCode(err); code != "group_exists" {
 		t.Errorf("second Engineering: %v (code %q); want group_exists", err, code)
 	}
 	u := &latchkey.User{UserPrincipalName: "bob@example.com", Enabled: true}
-	if err := svc.CreateUser(ctx, u); err != nil {
+	if err := svc.CreateUser(ctx, latchkey.SystemActor, u); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := svc.AddGroupMember(ctx, g.ID, u.ID); err != nil {
+		if err := svc.AddGroupMember(ctx, latchkey.SystemActor, g.ID, u.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,34 +110,35 @@ func TestCreateGroupAndMember(t *testing.T) {
 	}
 }
 
-// TestIssueAccessPassFor: an admin may not issue a pass for themself; for someone else the pass
-// records who issued it. FindUser takes an id or a UPN.
-func TestIssueAccessPassFor(t *testing.T) {
+// TestIssueAccessPass: an admin may not issue a pass for themself (not_for_yourself, from
+// authz); for someone else the pass records who issued it. FindUser takes an id or a UPN.
+func TestIssueAccessPass(t *testing.T) {
 	svc := newService(t)
 	ctx := context.Background()
 	admin := &latchkey.User{UserPrincipalName: "admin@example.com", Enabled: true, Roles: []string{latchkey.RoleGlobalAdmin}}
 	bob := &latchkey.User{UserPrincipalName: "bob@example.com", Enabled: true}
 	for _, u := range []*latchkey.User{admin, bob} {
-		if err := svc.CreateUser(ctx, u); err != nil {
+		if err := svc.CreateUser(ctx, latchkey.SystemActor, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := svc.IssueAccessPassFor(ctx, admin, admin, signin.IssueOptions{}); latchkey.ErrorCode(err) != "tap_for_self" {
-		t.Errorf("pass for oneself: %v; want tap_for_self", err)
+	adminActor := actorOf(t, svc, admin)
+	if _, _, err := svc.IssueAccessPass(ctx, adminActor, admin.ID, signin.IssueOptions{}); latchkey.ErrorCode(err) != authz.CodeNotForYourself {
+		t.Errorf("pass for oneself: %v; want %s", err, authz.CodeNotForYourself)
 	}
 	if _, err := svc.Store.FindAccessPassByUser(ctx, admin.ID); !latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		t.Errorf("a refused pass was stored: %v", err)
 	}
-	pass, ap, err := svc.IssueAccessPassFor(ctx, admin, bob, signin.IssueOptions{})
+	pass, ap, err := svc.IssueAccessPass(ctx, adminActor, bob.ID, signin.IssueOptions{})
 	if err != nil || pass == "" || ap.CreatedBy != "admin@example.com" {
 		t.Fatalf("pass for bob = %q, %+v, %v; want one created by the admin", pass, ap, err)
 	}
 	for _, ref := range []string{bob.ID, "bob@example.com"} {
-		if u, err := svc.FindUser(ctx, ref); err != nil || u.ID != bob.ID {
+		if u, err := svc.FindUser(ctx, latchkey.SystemActor, ref); err != nil || u.ID != bob.ID {
 			t.Errorf("FindUser(%q) = %v, %v; want bob", ref, u, err)
 		}
 	}
-	if _, err := svc.FindUser(ctx, "nobody@example.com"); latchkey.ErrorCode(err) != "user_not_found" {
+	if _, err := svc.FindUser(ctx, latchkey.SystemActor, "nobody@example.com"); latchkey.ErrorCode(err) != "user_not_found" {
 		t.Errorf("FindUser(nobody): %v; want user_not_found", err)
 	}
 }

@@ -435,15 +435,15 @@ func TestAdminCreatesUserAndIssuesTAP(t *testing.T) {
 		tap.LifetimeMinutes != 60 || tap.CreatedBy != "admin@example.com" || tap.UserID != carol.ID {
 		t.Errorf("issued pass %s", r.body)
 	}
-	errorBody(t, admin.post("/api/v1/users/admin@example.com/authentication/temporaryAccessPassMethods", nil), http.StatusForbidden, "tap_for_self")
+	errorBody(t, admin.post("/api/v1/users/admin@example.com/authentication/temporaryAccessPassMethods", nil), http.StatusForbidden, "not_for_yourself")
 	errorBody(t, admin.post("/api/v1/users/nobody@example.com/authentication/temporaryAccessPassMethods", nil), http.StatusNotFound, "user_not_found")
 	errorBody(t, admin.post("/api/v1/users/carol@example.com/authentication/temporaryAccessPassMethods", map[string]any{"lifetimeInMinutes": 5}), http.StatusBadRequest, "tap_lifetime_out_of_bounds")
 
 	c := h.newClient()
 	c.mustSignInTAP("carol@example.com", tap.TemporaryAccessPass)
 	c.mustRegister(h.newSyncedDevice())
-	errorBody(t, c.get("/api/v1/users"), http.StatusForbidden, "admin_required")
-	errorBody(t, c.post("/api/v1/users", map[string]string{"userPrincipalName": "dave@example.com"}), http.StatusForbidden, "admin_required")
+	errorBody(t, c.get("/api/v1/users"), http.StatusForbidden, "not_allowed")
+	errorBody(t, c.post("/api/v1/users", map[string]string{"userPrincipalName": "dave@example.com"}), http.StatusForbidden, "not_allowed")
 
 	r = admin.get("/api/v1/users/" + carol.ID + "/authentication/fido2Methods")
 	if r.status != http.StatusOK {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -88,6 +89,15 @@ func TestBadFormInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	legacy := legacyFormRoutes(t, h, admin, adminUser, token) // creates its users first
+	// A unit with bob in it, where bob holds a role the remove form takes away.
+	unit := &latchkey.AdministrativeUnit{DisplayName: "Setup"}
+	if err := h.store.CreateUnit(ctx, unit); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.AssignRole(ctx, &latchkey.RoleAssignment{UserID: bob.ID, Role: latchkey.RoleAuthenticationAdmin, UnitID: unit.ID}); err != nil {
+		t.Fatal(err)
+	}
+	peopleBefore := peopleSnapshot(t, h)
 	usersBefore, err := h.store.CountUsers(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +121,11 @@ func TestBadFormInput(t *testing.T) {
 		{"POST /my/security-info/passkeys/{id}/remove", "/my/security-info/passkeys/" + pk.ID + "/remove", admin, token, url.Values{"confirmLast": {"yes"}}},
 		{"POST /admin/users", "/admin/users", admin, token, url.Values{"upn": {"carol@example.com"}, "displayName": {"Carol"}}},
 		{"POST /admin/users/{id}/tap", "/admin/users/" + bob.ID + "/tap", admin, token, url.Values{"lifetime": {"60"}, "oneTime": {"yes"}}},
+		{"POST /admin/users/{id}/manager", "/admin/users/" + bob.ID + "/manager", admin, token, url.Values{"manager": {"admin@example.com"}}},
+		{"POST /admin/units", "/admin/units", admin, token, url.Values{"name": {"Berlin"}}},
+		{"POST /admin/units/members", "/admin/units/members", admin, token, url.Values{"unit": {unit.ID}, "member": {"admin@example.com"}}},
+		{"POST /admin/roles", "/admin/roles", admin, token, url.Values{"user": {"bob@example.com"}, "role": {latchkey.RoleReportsReader}, "unit": {""}}},
+		{"POST /admin/roles/remove", "/admin/roles/remove", admin, token, url.Values{"user": {bob.ID}, "role": {latchkey.RoleAuthenticationAdmin}, "unit": {unit.ID}, "confirm": {"yes"}}},
 	}
 	for _, rt := range caFormRoutes(t, h, admin, token) {
 		routes = append(routes, formRoute(rt))
@@ -192,6 +207,9 @@ func TestBadFormInput(t *testing.T) {
 	if got := caSnapshot(t, h); got != caBefore {
 		t.Errorf("a refused post changed conditional access:\n%s\nwas\n%s", got, caBefore)
 	}
+	if got := peopleSnapshot(t, h); got != peopleBefore {
+		t.Errorf("a refused post changed roles, units or managers:\n%s\nwas\n%s", got, peopleBefore)
+	}
 
 	// The same forms, sent properly, do what they say: the refusals above were for the reasons
 	// given, not for a broken request. Sign-out goes last.
@@ -232,4 +250,38 @@ func TestBadFormInput(t *testing.T) {
 	if r := admin.get("/api/v1/me"); r.status != http.StatusUnauthorized {
 		t.Errorf("GET /api/v1/me after sign-out: %d", r.status)
 	}
+}
+
+// peopleSnapshot describes the role assignments, the units with their members and every
+// manager, for comparing before and after.
+func peopleSnapshot(t *testing.T, h *harness) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	asgs, err := h.store.ListRoleAssignments(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range asgs {
+		fmt.Fprintf(&b, "role %s %s %s\n", a.UserID, a.Role, a.UnitID)
+	}
+	units, err := h.store.ListUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range units {
+		members, err := h.store.ListUnitMembers(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "unit %s %v\n", u.DisplayName, members)
+	}
+	users, err := h.store.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		fmt.Fprintf(&b, "manager %s %s\n", u.UserPrincipalName, u.ManagerID)
+	}
+	return b.String()
 }

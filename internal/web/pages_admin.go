@@ -1,11 +1,13 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -16,12 +18,18 @@ func (s *Web) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) adminUsers(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string) {
-	users, err := s.store.ListUsers(r.Context())
+	a, err := s.Actor(r)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "admin-users", "Users", view{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form}})
+	users, err := s.dir.ListUsers(r.Context(), a)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	s.render(w, r, "admin-users", "Users", view{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form,
+		"CanCreate": authz.Can(a, authz.ActionCreateUser), "CanAssignRoles": authz.Can(a, authz.ActionManageRoles)}})
 }
 
 func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
@@ -37,9 +45,12 @@ func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("globalAdmin") == "yes" {
 		u.Roles = []string{latchkey.RoleGlobalAdmin}
 	}
-	err := checkOffered(r, offered{field: "userType", values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, offered{field: "globalAdmin", values: yes})
+	a, err := s.Actor(r)
 	if err == nil {
-		err = s.dir.CreateUser(r.Context(), u)
+		err = checkOffered(r, offered{field: "userType", values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, offered{field: "globalAdmin", values: yes})
+	}
+	if err == nil {
+		err = s.dir.CreateUser(r.Context(), a, u)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
@@ -55,52 +66,69 @@ func (s *Web) handleAdminUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, newPass string) {
-	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	pks, err := s.store.ListPasskeysByUser(ctx, u.ID)
+	a, err := s.Actor(r)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	groups, err := s.store.ListUserGroups(ctx, u.ID)
+	p, err := s.dir.UserProfile(ctx, a, r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
-	var tap map[string]any
-	if ap, err := s.store.FindAccessPassByUser(ctx, u.ID); err == nil {
-		tap = map[string]any{"Pass": ap, "State": ap.State(s.auth.Now()), "Expires": ap.ExpiresAt()}
-	} else if !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+	u := p.User
+	data := map[string]any{"Target": u, "Profile": p, "Groups": p.Groups, "NewPass": newPass,
+		"CanSetManager": authz.Can(a, authz.ActionUpdateUser), "CanManageRoles": authz.Can(a, authz.ActionManageRoles)}
+	// What the viewer may not see is left out, with the reason in plain words.
+	if m, err := s.dir.UserMethods(ctx, a, u.ID); err == nil {
+		data["Passkeys"], data["Legacy"] = m.Passkeys, m.Legacy
+		if ap := m.AccessPass; ap != nil {
+			data["TAP"] = map[string]any{"Pass": ap, "State": ap.State(s.auth.Now()), "Expires": ap.ExpiresAt()}
+		}
+	} else if refusal, ok := hidden(err); ok {
+		data["MethodsHidden"] = refusal
+	} else {
 		s.errorPage(w, r, err)
 		return
 	}
-	signIns, err := s.store.ListSignIns(ctx, u.ID, 20)
-	if err != nil {
+	if t, err := s.dir.UserTarget(ctx, u); err != nil {
+		s.errorPage(w, r, err)
+		return
+	} else if authz.Decide(a, authz.ActionIssueTAP, t) == nil {
+		policy, err := s.auth.TAPPolicy(ctx)
+		if err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+		data["Policy"] = policy
+	}
+	if signIns, err := s.dir.UserSignIns(ctx, a, u, 20); err == nil {
+		data["SignIns"], data["ShowSignIns"] = signIns, true
+	} else if _, ok := hidden(err); !ok {
 		s.errorPage(w, r, err)
 		return
 	}
-	policy, err := s.auth.TAPPolicy(ctx)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
+	s.render(w, r, "admin-user", u.DisplayName, view{Error: refusal, Status: status, Data: data})
+}
+
+// hidden reports whether err is a refusal, which a page shows as a part left out (with its
+// plain sentence) rather than as an error page.
+func hidden(err error) (string, bool) {
+	var e *latchkey.Error
+	if errors.As(err, &e) && e.Kind == latchkey.EFORBIDDEN {
+		return e.Message, true
 	}
-	legacy, err := s.store.FindLegacyCredentials(ctx, u.ID)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	s.render(w, r, "admin-user", u.DisplayName, view{Error: refusal, Status: status, Data: map[string]any{
-		"Target": u, "Passkeys": pks, "Groups": groups, "TAP": tap, "NewPass": newPass, "SignIns": signIns, "Policy": policy,
-		"Legacy": legacy,
-	}})
+	return "", false
 }
 
 func (s *Web) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
-	u, err := s.dir.FindUser(r.Context(), r.PathValue("id"))
+	a, err := s.Actor(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	u, err := s.dir.FindUser(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -129,7 +157,7 @@ func (s *Web) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 		}
 		o.StartAt = t
 	}
-	pass, _, err := s.dir.IssueAccessPassFor(r.Context(), httpedge.SignedInUser(r), u, o)
+	pass, _, err := s.dir.IssueAccessPass(r.Context(), a, u.ID, o)
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminUser(w, r, &body, status, "")
