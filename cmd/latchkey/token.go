@@ -107,7 +107,7 @@ func parseTokenExpiry(s string) (directory.TokenExpiry, error) {
 	}
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		if n, err := strconv.Atoi(d); err == nil && n > 0 && n <= 100*366 {
-			return directory.TokenExpiry{At: time.Now().Add(time.Duration(n) * 24 * time.Hour)}, nil
+			return directory.TokenExpiry{Lifetime: time.Duration(n) * 24 * time.Hour}, nil
 		}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {

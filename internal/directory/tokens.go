@@ -14,10 +14,11 @@ import (
 const DefaultTokenLifetime = 90 * 24 * time.Hour
 
 // TokenExpiry says when a new API token stops working: the zero value for DefaultTokenLifetime,
-// At for a given time, or Never for a token that does not expire.
+// Lifetime after its creation, At for a given time, or Never for a token that does not expire.
 type TokenExpiry struct {
-	At    time.Time
-	Never bool
+	Lifetime time.Duration
+	At       time.Time
+	Never    bool
 }
 
 var tokenTarget = authz.Target{Kind: authz.TargetToken}
@@ -45,6 +46,9 @@ func (s *Service) CreateToken(ctx context.Context, a latchkey.Actor, name string
 	}
 	switch {
 	case expires.Never:
+	case expires.Lifetime != 0:
+		at := now.Add(expires.Lifetime)
+		t.ExpiresAt = &at
 	case expires.At.IsZero():
 		at := now.Add(DefaultTokenLifetime)
 		t.ExpiresAt = &at

@@ -79,9 +79,9 @@ func (s *Web) handleAdminCreateToken(w http.ResponseWriter, r *http.Request) {
 		exp := directory.TokenExpiry{Never: expires == "never"}
 		switch expires {
 		case "30":
-			exp.At = s.auth.Now().Add(30 * 24 * time.Hour)
+			exp.Lifetime = 30 * 24 * time.Hour
 		case "365":
-			exp.At = s.auth.Now().Add(365 * 24 * time.Hour)
+			exp.Lifetime = 365 * 24 * time.Hour
 		}
 		secret, tok, err = s.dir.CreateToken(r.Context(), a, name, scopes, exp)
 	}
