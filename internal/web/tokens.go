@@ -15,6 +15,19 @@ import (
 // tokenLifetimes are the expiry choices the create form offers, in days ("never" for none).
 var tokenLifetimes = []string{"30", "90", "365", "never"}
 
+// scopeWords says in plain words what each scope lets a token do, for the create form.
+var scopeWords = map[string]string{
+	latchkey.ScopeUserReadAll:                      "read users",
+	latchkey.ScopeUserReadWriteAll:                 "read, create, change and delete users",
+	latchkey.ScopeGroupReadWriteAll:                "read and change groups",
+	latchkey.ScopeUserAuthenticationMethodRWAll:    "see people's sign-in methods, issue and revoke passes, remove passkeys",
+	latchkey.ScopePolicyReadAll:                    "read the methods policy and conditional access",
+	latchkey.ScopePolicyReadWriteAuthMethod:        "change the authentication methods policy",
+	latchkey.ScopePolicyReadWriteConditionalAccess: "change conditional access",
+	latchkey.ScopeAuditLogReadAll:                  "read the sign-in and audit logs",
+	latchkey.ScopeReportsReadAll:                   "read reports",
+}
+
 // tokensView is what the tokens page shows besides the list.
 type tokensView struct {
 	refusal *httpedge.ErrorBody
@@ -60,7 +73,7 @@ func (s *Web) adminTokens(w http.ResponseWriter, r *http.Request, v tokensView) 
 		form = map[string]any{"name": "", "scopes": map[string]bool{}, "expires": "90"}
 	}
 	s.render(w, r, "admin-tokens", "API tokens", view{Error: v.refusal, Status: v.status,
-		Data: map[string]any{"Tokens": tokens, "Scopes": latchkey.Scopes, "Lifetimes": tokenLifetimes, "Form": form,
+		Data: map[string]any{"Tokens": tokens, "Scopes": latchkey.Scopes, "ScopeWords": scopeWords, "Lifetimes": tokenLifetimes, "Form": form,
 			"Created": v.created, "Confirm": v.confirm, "Expired": expired}})
 }
 
