@@ -32,7 +32,7 @@ start_node() {
   done
   echo "node on $port did not start" >&2; cat "$work/node-$port.err" >&2; return 1
 }
-admin_pass() { "$bin" tap issue admin "$@" --json | sed -n 's/.*"temporaryAccessPass": "\(.*\)".*/\1/p'; }
+api_token() { "$bin" token create "perf-$(date +%s%N)" --scopes User.ReadWrite.All,UserAuthenticationMethod.ReadWrite.All --expires 1d "$@" --json | sed -n 's/.*"token": "\(.*\)".*/\1/p'; }
 run() { # LABEL LOADTEST-ARGS...
   local label=$1; shift
   printf '{"run":"%s","result":%s}\n' "$label" "$("$bin" loadtest --quiet --json --duration "$DURATION" "$@" | tr -d '\n ')"
@@ -44,9 +44,9 @@ echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: 
 start_node 18180 18180 --data "$work/sqlite"
 sqlite_pid=$NODE_PID
 for i in $(seq 1 "$RUNS"); do
-  run "sqlite-1node-c32" --url http://localhost:18180 --admin-tap "$(admin_pass --data "$work/sqlite")" --concurrency 32 --baseline --server-pid "$sqlite_pid"
+  run "sqlite-1node-c32" --url http://localhost:18180 --token "$(api_token --data "$work/sqlite")" --concurrency 32 --baseline --server-pid "$sqlite_pid"
 done
-run "sqlite-1node-c64" --url http://localhost:18180 --admin-tap "$(admin_pass --data "$work/sqlite")" --concurrency 64 --baseline --server-pid "$sqlite_pid"
+run "sqlite-1node-c64" --url http://localhost:18180 --token "$(api_token --data "$work/sqlite")" --concurrency 64 --baseline --server-pid "$sqlite_pid"
 kill "$sqlite_pid"; wait "$sqlite_pid" 2>/dev/null || true
 
 # PostgreSQL (durable settings), one node and two nodes of one organisation.
@@ -54,10 +54,10 @@ start_postgres
 start_node 18181 18181 --database "$PG_URL"
 a=$NODE_PID
 for i in $(seq 1 "$RUNS"); do
-  run "postgres-1node-c32" --url http://localhost:18181 --admin-tap "$(admin_pass --database "$PG_URL")" --concurrency 32 --baseline --server-pid "$a"
+  run "postgres-1node-c32" --url http://localhost:18181 --token "$(api_token --database "$PG_URL")" --concurrency 32 --baseline --server-pid "$a"
 done
 start_node 18182 18181 --database "$PG_URL"
 b=$NODE_PID
 for i in $(seq 1 "$RUNS"); do
-  run "postgres-2nodes-c32" --url http://localhost:18181 --url http://localhost:18182 --admin-tap "$(admin_pass --database "$PG_URL")" --concurrency 32 --baseline --server-pid "$a" --server-pid "$b"
+  run "postgres-2nodes-c32" --url http://localhost:18181 --url http://localhost:18182 --token "$(api_token --database "$PG_URL")" --concurrency 32 --baseline --server-pid "$a" --server-pid "$b"
 done

@@ -12,19 +12,20 @@ import (
 // short while: the ceremonies succeed, every one is recorded in the sign-in log, and the JSON
 // carries the documented fields.
 func TestLoadtestCommand(t *testing.T) {
-	t.Setenv("LATCHKEY_ADMIN_TAP", "")
+	t.Setenv("LATCHKEY_TOKEN", "")
 	dir := filepath.Join(t.TempDir(), "data")
 	s, _ := startServe(t, "--data", dir)
-	out, errOut, code := run(t, "tap", "issue", "admin", "--data", dir, "--json")
+	out, errOut, code := run(t, "token", "create", "loadtest", "--scopes", "User.ReadWrite.All,UserAuthenticationMethod.ReadWrite.All",
+		"--expires", "1d", "--data", dir, "--json")
 	if code != 0 {
-		t.Fatalf("tap issue: %s", errOut)
+		t.Fatalf("token create: %s", errOut)
 	}
-	var tap struct{ TemporaryAccessPass string }
-	if err := json.Unmarshal([]byte(out), &tap); err != nil {
+	var tok struct{ Token string }
+	if err := json.Unmarshal([]byte(out), &tok); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	code = Main(context.Background(), []string{"loadtest", "--url", s.PublicURL, "--admin-tap", tap.TemporaryAccessPass,
+	code = Main(context.Background(), []string{"loadtest", "--url", s.PublicURL, "--token", tok.Token,
 		"--concurrency", "4", "--users", "6", "--duration", "1s", "--baseline", "--json"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("loadtest: %d %s", code, stderr.String())
@@ -69,10 +70,10 @@ func TestLoadtestCommand(t *testing.T) {
 		t.Fatalf("%d passkey sign-ins recorded, %d ceremonies acknowledged", passkeySignIns, res.Ceremonies)
 	}
 
-	// Without a pass it says how to get one.
+	// Without a token it says how to get one.
 	stderr.Reset()
 	if code := Main(context.Background(), []string{"loadtest", "--url", s.PublicURL, "--duration", "1s"}, &stdout, &stderr); code != 1 ||
-		!bytes.Contains(stderr.Bytes(), []byte("latchkey tap issue admin")) {
-		t.Fatalf("loadtest without a pass: %d %q", code, stderr.String())
+		!bytes.Contains(stderr.Bytes(), []byte("latchkey token create loadtest")) {
+		t.Fatalf("loadtest without a token: %d %q", code, stderr.String())
 	}
 }

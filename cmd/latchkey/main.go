@@ -55,7 +55,10 @@ Usage:
   latchkey keys list [--json]
   latchkey keys rotate [--json]
   latchkey app remove CLIENT_ID
-  latchkey loadtest --admin-tap PASS [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
+  latchkey token create NAME --scopes SCOPE,SCOPE [--expires 90d|2027-01-31|never] [--json]
+  latchkey token list [--json]
+  latchkey token revoke ID
+  latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
 
 Every command takes --data DIR (default ./latchkey-data) and --database URL
 (default: SQLite in the data folder; postgres://... for PostgreSQL).
@@ -94,6 +97,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runApp(ctx, args[1:], stdout)
 	case "keys":
 		err = runKeys(ctx, args[1:], stdout)
+	case "token":
+		err = runToken(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -3,6 +3,8 @@ package httpedge
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -69,10 +71,19 @@ func ClearSessionCookie(w http.ResponseWriter) {
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-// APISession requires a session for an API route.
+// APISession requires a person's session for an API route that only a person may use (their
+// own passkeys, /me, WebAuthn registration): a request with an API token is refused with 403,
+// one with another Authorization scheme with 401.
 func (s *Base) APISession(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r, err := s.Authenticate(r)
+		var err error
+		if _, ok := r.Header["Authorization"]; ok {
+			if _, err = s.tokenActor(r); err == nil {
+				err = ErrTokenNotAllowed
+			}
+		} else {
+			r, err = s.Authenticate(r)
+		}
 		if err == nil {
 			err = PathIDNamesSomething(r)
 		}
@@ -84,27 +95,108 @@ func (s *Base) APISession(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// APIActor requires an actor for an API route (today a person's session); what the actor may
-// do is the services' decision, through authz.
-func (s *Base) APIActor(h http.HandlerFunc) http.HandlerFunc {
-	return s.APISession(h)
-}
+// ErrTokenNotAllowed refuses an API token on a route that only a signed-in person may use.
+var ErrTokenNotAllowed = latchkey.Errorf(latchkey.EFORBIDDEN, "token_not_allowed",
+	"An API token cannot do this: a person must sign in for it.", "this route acts on the signed-in person and takes no API token")
 
-// APIAdmin requires a global administrator's session for an API route.
-func (s *Base) APIAdmin(h http.HandlerFunc) http.HandlerFunc {
-	return s.APISession(func(w http.ResponseWriter, r *http.Request) {
-		if _, u := CurrentUser(r); !u.IsGlobalAdmin() {
-			s.WriteError(w, r, ErrNotAdmin(u))
+// APIActor requires an actor for an API route: an API token (Authorization: Bearer) or a
+// person's session. What the actor may do is the services' decision, through authz.
+func (s *Base) APIActor(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.authenticateActor(r)
+		if err == nil {
+			err = PathIDNamesSomething(r)
+		}
+		if err != nil {
+			s.WriteError(w, r, err)
 			return
 		}
 		h(w, r)
-	})
+	}
 }
 
-// Actor returns who makes the request: the signed-in person with the roles the store holds for
-// them now (a role assigned or removed takes effect at once). Services decide what the actor may
-// do; handlers only pass it on. EUNAUTHORIZED when the request carries no session.
+// authenticateActor returns r carrying its API token's actor when it has an Authorization
+// header, and its session otherwise.
+func (s *Base) authenticateActor(r *http.Request) (*http.Request, error) {
+	if _, ok := r.Header["Authorization"]; !ok {
+		return s.Authenticate(r)
+	}
+	a, err := s.tokenActor(r)
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), tokenKey, a)), nil
+}
+
+// tokenActor returns the actor of the request's Authorization: Bearer token; another scheme, or
+// a token that does not work, is refused with EUNAUTHORIZED. The token is never logged.
+func (s *Base) tokenActor(r *http.Request) (latchkey.Actor, error) {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return latchkey.Actor{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "invalid_token",
+			"This address takes an API token as Authorization: Bearer TOKEN, or a signed-in session.",
+			"the Authorization header's scheme is not Bearer")
+	}
+	return s.Auth.TokenActor(r.Context(), strings.TrimSpace(token))
+}
+
+const tokenKey ctxKey = 101
+
+// APIAdmin requires a global administrator's session for an API route. An API token is refused
+// with 403 (see the exception below).
+func (s *Base) APIAdmin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.authenticateActor(r)
+		if err == nil {
+			err = PathIDNamesSomething(r)
+		}
+		if err == nil {
+			if a, ok := r.Context().Value(tokenKey).(latchkey.Actor); ok {
+				err = tokenOnAdminRoute(r, a)
+			} else if _, u := CurrentUser(r); !u.IsGlobalAdmin() {
+				err = ErrNotAdmin(u)
+			}
+		}
+		if err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// tokenOnAdminRoute decides an API token on a route still behind APIAdmin.
+//
+// TODO(i10-merge): remove this exception once helper i10b has moved the users and TAP routes onto
+// APIActor (their services then decide the token's scopes through authz). Until then a token
+// holding both User.ReadWrite.All and UserAuthenticationMethod.ReadWrite.All may use
+// /api/v1/users..., so that `latchkey loadtest --token` works; every other APIAdmin route
+// refuses tokens.
+func tokenOnAdminRoute(r *http.Request, a latchkey.Actor) error {
+	if !strings.HasPrefix(r.URL.Path, "/api/v1/users") {
+		return latchkey.Errorf(latchkey.EFORBIDDEN, "not_allowed",
+			"API tokens cannot do this yet; a global admin does this on the admin pages or with the server's command line.",
+			"API token %q: route %s is for global admins' sessions only", a.TokenName, r.URL.Path)
+	}
+	need := []string{latchkey.ScopeUserReadWriteAll, latchkey.ScopeUserAuthenticationMethodRWAll}
+	for _, want := range need {
+		if !slices.Contains(a.Scopes, want) {
+			return latchkey.Errorf(latchkey.EFORBIDDEN, "missing_scope",
+				"This token lacks the permission to do this: it needs "+strings.Join(need, " and ")+".",
+				"API token %q lacks scope %s", a.TokenName, want)
+		}
+	}
+	return nil
+}
+
+// Actor returns who makes the request: its API token's actor, or the signed-in person with the
+// roles the store holds for them now (a role assigned or removed takes effect at once).
+// Services decide what the actor may do; handlers only pass it on. EUNAUTHORIZED when the
+// request carries neither.
 func (s *Base) Actor(r *http.Request) (latchkey.Actor, error) {
+	if a, ok := r.Context().Value(tokenKey).(latchkey.Actor); ok {
+		return a, nil
+	}
 	sess, u := CurrentUser(r)
 	if u == nil {
 		return latchkey.Actor{}, latchkey.Errorf(latchkey.EUNAUTHORIZED, "not_signed_in", "Please sign in first.", "the request carries no session")

@@ -36,10 +36,13 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%d %s: %s (%s)", e.Status, e.Code, e.Message, e.Detail)
 }
 
-// Client is one browser: a cookie jar and the server's base URL.
+// Client is one browser (a cookie jar and the server's base URL), or automation with an API
+// token.
 type Client struct {
 	BaseURL string
 	HTTP    *http.Client
+	// Token, when set, is sent as Authorization: Bearer on every request.
+	Token string
 }
 
 // NewClient returns a client for baseURL sharing transport (nil for a default one).
@@ -85,6 +88,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Origin", c.BaseURL)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return err
@@ -117,7 +123,7 @@ func (c *Client) SignInTAP(ctx context.Context, username, tap string) error {
 	return c.Do(ctx, "POST", "/api/v1/signin/tap", map[string]string{"username": username, "tap": tap}, nil)
 }
 
-// CreateUser creates a user (needs an admin session) and returns its id.
+// CreateUser creates a user (needs an API token or an admin session) and returns its id.
 func (c *Client) CreateUser(ctx context.Context, upn string) (string, error) {
 	var u struct {
 		ID string `json:"id"`
@@ -126,7 +132,7 @@ func (c *Client) CreateUser(ctx context.Context, upn string) (string, error) {
 	return u.ID, err
 }
 
-// IssueTAP issues a pass for a user (needs an admin session) and returns it.
+// IssueTAP issues a pass for a user (needs an API token or an admin session) and returns it.
 func (c *Client) IssueTAP(ctx context.Context, userID string, lifetimeMinutes int) (string, error) {
 	var t struct {
 		Pass string `json:"temporaryAccessPass"`

@@ -27,8 +27,9 @@ type Config struct {
 	Concurrency int
 	// Duration is how long the measured load runs.
 	Duration time.Duration
-	// AdminUser and AdminTAP sign in the administrator who creates the users.
-	AdminUser, AdminTAP string
+	// Token is the API token that creates the users and issues their passes: it needs
+	// User.ReadWrite.All and UserAuthenticationMethod.ReadWrite.All.
+	Token string
 	// Synced makes the passkeys synced (BE=1, BS=1) instead of device-bound.
 	Synced bool
 	// Progress receives a progress line every second (nil for none).
@@ -65,26 +66,28 @@ type Result struct {
 	Ratio                       float64 `json:"ratio,omitempty"`
 }
 
+// TokenScopes are the scopes the load test's API token needs, as `latchkey token create
+// --scopes` takes them.
+const TokenScopes = "User.ReadWrite.All,UserAuthenticationMethod.ReadWrite.All"
+
 // user is one load-test identity: a passkey and the node its client talks to.
 type user struct {
 	client *Client
 	auth   *Authenticator
 }
 
-// Setup signs in the administrator, creates cfg.Users users through the API, and registers a
+// Setup creates cfg.Users users through the API with the token, and registers a
 // passkey for each (TAP sign-in, then registration), spreading users over the nodes.
 func Setup(ctx context.Context, cfg Config) ([]*user, error) {
 	if len(cfg.URLs) == 0 {
 		return nil, errors.New("no target URL")
 	}
-	if cfg.AdminTAP == "" {
-		return nil, errors.New("an administrator's temporary access pass is needed to create the load-test users: run `latchkey tap issue admin` on the server and pass it with --admin-tap")
+	if cfg.Token == "" {
+		return nil, errors.New("an API token is needed to create the load-test users: run `latchkey token create loadtest --scopes " + TokenScopes + "` on the server and pass it with --token")
 	}
 	transport := NewTransport(cfg.Concurrency)
 	admin := NewClient(cfg.URLs[0], transport)
-	if err := admin.SignInTAP(ctx, cfg.AdminUser, cfg.AdminTAP); err != nil {
-		return nil, fmt.Errorf("sign in as %s with the pass: %w", cfg.AdminUser, err)
-	}
+	admin.Token = cfg.Token
 	run := randomID()[:8]
 	users := make([]*user, cfg.Users)
 	errs := make(chan error, cfg.Users)

@@ -793,6 +793,8 @@ func TestFormRefusesUnofferedValues(t *testing.T) {
 		{"location: trusted says 1", "/admin/locations", url.Values{"name": {"Home"}, "ranges": {"192.0.2.0/24"}, "trusted": {"1"}}},
 		{"location edit: trusted says no", "/admin/locations/" + loc.ID, url.Values{"name": {"Office"}, "ranges": {"203.0.113.0/24"}, "trusted": {"no"}}},
 		{"app: public says true", "/admin/apps", url.Values{"name": {"Wiki"}, "redirectUris": {"https://wiki.example/cb"}, "public": {"true"}}},
+		{"token: expires in 7 days", "/admin/tokens", url.Values{"name": {"CI"}, "scopes": {latchkey.ScopeUserReadAll}, "expires": {"7"}}},
+		{"token: a scope not offered", "/admin/tokens", url.Values{"name": {"CI"}, "scopes": {"Directory.ReadWrite.All"}, "expires": {"90"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := admin.postForm(tc.path, tc.form)
@@ -826,6 +828,7 @@ func TestFormRefusesUnofferedValues(t *testing.T) {
 			{"/admin/locations/" + id, url.Values{"name": {"Office 2"}, "ranges": {"203.0.113.0/24"}}},
 			{"/admin/locations/" + id + "/delete", nil},
 			{"/admin/apps/" + id + "/delete", nil},
+			{"/admin/tokens/" + id + "/revoke", nil},
 			{"/admin/policy/profiles/" + id, url.Values{"name": {"X"}, "passkeyTypes": {"both"}}},
 			{"/admin/policy/profiles/" + id + "/delete", nil},
 			{"/my/security-info/passkeys/" + id + "/rename", url.Values{"name": {"X"}}},
