@@ -51,7 +51,7 @@ func TestSignInEventsDecidesOnTheActor(t *testing.T) {
 		}
 	}
 	for name, a := range map[string]latchkey.Actor{"no role": actor("bob@example.com", "", ""),
-		"helpdesk": actor("helpdesk@example.com", latchkey.RoleAuthenticationAdmin, ""),
+		"helpdesk":                   actor("helpdesk@example.com", latchkey.RoleAuthenticationAdmin, ""),
 		"unit-scoped reports reader": actor("scoped@example.com", latchkey.RoleReportsReader, unit.ID)} {
 		events, err := svc.SignInEvents(ctx, a, latchkey.SignInFilter{})
 		if events != nil {
