@@ -74,8 +74,8 @@ func TestAdminNavFollowsRoles(t *testing.T) {
 			t.Errorf("%s at /admin: %d to %q, want 303 to /admin/users", tc.who, r.status, r.header.Get("Location"))
 		}
 		r = tc.c.get("/my/security-info")
-		if r.status != http.StatusOK || !strings.Contains(string(r.body), `id="nav-admin"`) {
-			t.Errorf("%s: My security info has no Admin link (%d)", tc.who, r.status)
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), `<a href="/admin/users" id="nav-admin"`) {
+			t.Errorf("%s: My security info has no Admin link to the first admin page (%d)", tc.who, r.status)
 		}
 		if got := adminNavIDs(t, r); got != nil {
 			t.Errorf("%s: My security info shows the admin pages %v; the Admin link leads to them", tc.who, got)
