@@ -7,9 +7,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
-	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // stringList is a flag that may be repeated.
@@ -38,8 +38,8 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if len(redirects) == 0 {
 			return usageError("app add: at least one --redirect-uri is required")
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			cl, secret, err := oidc.CreateClient(ctx, st, c.args[0], redirects, logoutRedirects, public)
+		return c.withApps(ctx, func(dir *directory.Service) error {
+			cl, secret, err := dir.CreateApp(ctx, latchkey.CLIActor, c.args[0], redirects, logoutRedirects, public)
 			if err != nil {
 				return err
 			}
@@ -64,15 +64,12 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			cls, err := st.ListClients(ctx)
+		return c.withApps(ctx, func(dir *directory.Service) error {
+			cls, err := dir.ListApps(ctx, latchkey.CLIActor)
 			if err != nil {
 				return err
 			}
 			if c.json {
-				if cls == nil {
-					cls = []*latchkey.Client{}
-				}
 				return printJSON(out, cls)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -91,10 +88,8 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 1, "one client id"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			if err := st.DeleteClient(ctx, c.args[0]); latchkey.IsKind(err, latchkey.ENOTFOUND) {
-				return latchkey.Errorf(latchkey.ENOTFOUND, "app_not_found", "No such application.", "no client with id %q; `latchkey app list` shows them", c.args[0])
-			} else if err != nil {
+		return c.withApps(ctx, func(dir *directory.Service) error {
+			if err := dir.DeleteApp(ctx, latchkey.CLIActor, c.args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "Application %s removed.\n", c.args[0])
@@ -102,4 +97,15 @@ func runApp(ctx context.Context, args []string, out io.Writer) error {
 		})
 	}
 	return usageError("app: expected add, list or remove, got %q", args[0])
+}
+
+// withApps is withDirectory for the application commands: the directory registers
+// applications with the OpenID provider's rules.
+func (c *command) withApps(ctx context.Context, fn func(*directory.Service) error) error {
+	return c.withDirectory(ctx, func(st latchkey.Store, dir *directory.Service) error {
+		dir.CreateClient = func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
+			return oidc.CreateClient(ctx, st, name, redirects, postLogout, public)
+		}
+		return fn(dir)
+	})
 }

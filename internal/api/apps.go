@@ -7,8 +7,8 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// Applications: the OpenID Connect clients that sign people in through Latchkey, managed by
-// global admins here as `latchkey app` does on the command line.
+// Applications: the OpenID Connect clients that sign people in through Latchkey, managed here
+// as `latchkey app` does on the command line; the directory decides who may.
 
 // appJSON is a client as the API shows it; the secret appears only in the answer to its creation.
 type appJSON struct {
@@ -17,7 +17,12 @@ type appJSON struct {
 }
 
 func (s *API) handleAPIListApps(w http.ResponseWriter, r *http.Request) {
-	cls, err := s.ListApps(r)
+	a, err := s.Actor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	cls, err := s.dir.ListApps(r.Context(), a)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -26,6 +31,11 @@ func (s *API) handleAPIListApps(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPICreateApp(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Actor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
 	var req struct {
 		Name                   string   `json:"name"`
 		RedirectURIs           []string `json:"redirectUris"`
@@ -36,7 +46,7 @@ func (s *API) handleAPICreateApp(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	cl, secret, err := s.CreateAppFor(r, req.Name, req.RedirectURIs, req.PostLogoutRedirectURIs, req.Public)
+	cl, secret, err := s.dir.CreateApp(r.Context(), a, req.Name, req.RedirectURIs, req.PostLogoutRedirectURIs, req.Public)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -45,7 +55,11 @@ func (s *API) handleAPICreateApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *API) handleAPIDeleteApp(w http.ResponseWriter, r *http.Request) {
-	if err := s.DeleteApp(r, r.PathValue("id")); err != nil {
+	a, err := s.Actor(r)
+	if err == nil {
+		err = s.dir.DeleteApp(r.Context(), a, r.PathValue("id"))
+	}
+	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}

@@ -64,8 +64,8 @@ func (s *API) Mount(m *http.ServeMux) {
 	m.HandleFunc("DELETE "+CAPath+"/namedLocations/{id}", s.APIActor(s.handleAPIDeleteLocation))
 	m.HandleFunc("POST "+CAPath+"/evaluate", s.APIActor(s.handleAPIEvaluateCA))
 	m.HandleFunc("GET "+CAPath+"/lint", s.APIActor(s.handleAPILintCA))
-	m.HandleFunc("GET /api/v1/applications", s.APIAdmin(s.handleAPIListApps))
-	m.HandleFunc("POST /api/v1/applications", s.APIAdmin(s.handleAPICreateApp))
-	m.HandleFunc("DELETE /api/v1/applications/{id}", s.APIAdmin(s.handleAPIDeleteApp))
-	m.HandleFunc("GET /api/v1/auditLogs/signIns", s.APIAdmin(s.handleAPISignIns))
+	m.HandleFunc("GET /api/v1/applications", s.APIActor(s.handleAPIListApps))
+	m.HandleFunc("POST /api/v1/applications", s.APIActor(s.handleAPICreateApp))
+	m.HandleFunc("DELETE /api/v1/applications/{id}", s.APIActor(s.handleAPIDeleteApp))
+	m.HandleFunc("GET /api/v1/auditLogs/signIns", s.APIActor(s.handleAPISignIns))
 }

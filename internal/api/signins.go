@@ -8,13 +8,18 @@ import (
 
 // handleAPISignIns is GET /api/v1/auditLogs/signIns.
 func (s *API) handleAPISignIns(w http.ResponseWriter, r *http.Request) {
-	f, err := s.SignInFilter(r, httpedge.ReadSignInQuery(r))
+	a, err := s.Actor(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
 	q := httpedge.ReadSignInQuery(r)
-	events, err := s.store.ListSignInsFiltered(r.Context(), f)
+	f, err := s.SignInFilter(r, q)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	events, err := s.auth.SignInEvents(r.Context(), a, f)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return

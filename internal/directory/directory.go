@@ -19,6 +19,8 @@ type Service struct {
 	Store latchkey.Store
 	// Signin hashes and bounds temporary access passes by the methods policy in force.
 	Signin *signin.Service
+	// CreateClient registers applications (see CreateClientFunc); CreateApp refuses without it.
+	CreateClient CreateClientFunc
 }
 
 // New returns the directory service over the sign-in service sig and its store.

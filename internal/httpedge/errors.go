@@ -21,8 +21,6 @@ import (
 type Base struct {
 	Logger *slog.Logger
 	Auth   *signin.Service
-	// CreateApp registers an application (see CreateAppFunc).
-	CreateApp CreateAppFunc
 }
 
 // StatusOf maps an error kind to its HTTP status: the one place this happens.

@@ -3,7 +3,6 @@ package httpedge
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -51,12 +50,6 @@ func PathIDNamesSomething(r *http.Request) error {
 			"the path's id %q is not UTF-8 text without NUL, so it names nothing", id)
 	}
 	return nil
-}
-
-// ErrNotAdmin is the refusal of an administrator's route to u, who is not one.
-func ErrNotAdmin(u *latchkey.User) error {
-	return latchkey.Errorf(latchkey.EFORBIDDEN, "admin_required",
-		"Only administrators can do this. Ask your IT admin if you need it.", "user %s does not hold the globalAdmin role", u.UserPrincipalName)
 }
 
 // SetSessionCookie gives the browser the session cookie of si.
@@ -141,53 +134,6 @@ func (s *Base) tokenActor(r *http.Request) (latchkey.Actor, error) {
 }
 
 const tokenKey ctxKey = 101
-
-// APIAdmin requires a global administrator's session for an API route. An API token is refused
-// with 403 (see the exception below).
-func (s *Base) APIAdmin(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		r, err := s.authenticateActor(r)
-		if err == nil {
-			err = PathIDNamesSomething(r)
-		}
-		if err == nil {
-			if a, ok := r.Context().Value(tokenKey).(latchkey.Actor); ok {
-				err = tokenOnAdminRoute(r, a)
-			} else if _, u := CurrentUser(r); !u.IsGlobalAdmin() {
-				err = ErrNotAdmin(u)
-			}
-		}
-		if err != nil {
-			s.WriteError(w, r, err)
-			return
-		}
-		h(w, r)
-	}
-}
-
-// tokenOnAdminRoute decides an API token on a route still behind APIAdmin.
-//
-// TODO(i10-merge): remove this exception once helper i10b has moved the users and TAP routes onto
-// APIActor (their services then decide the token's scopes through authz). Until then a token
-// holding both User.ReadWrite.All and UserAuthenticationMethod.ReadWrite.All may use
-// /api/v1/users..., so that `latchkey loadtest --token` works; every other APIAdmin route
-// refuses tokens.
-func tokenOnAdminRoute(r *http.Request, a latchkey.Actor) error {
-	if !strings.HasPrefix(r.URL.Path, "/api/v1/users") {
-		return latchkey.Errorf(latchkey.EFORBIDDEN, "not_allowed",
-			"API tokens cannot do this yet; a global admin does this on the admin pages or with the server's command line.",
-			"API token %q: route %s is for global admins' sessions only", a.TokenName, r.URL.Path)
-	}
-	need := []string{latchkey.ScopeUserReadWriteAll, latchkey.ScopeUserAuthenticationMethodRWAll}
-	for _, want := range need {
-		if !slices.Contains(a.Scopes, want) {
-			return latchkey.Errorf(latchkey.EFORBIDDEN, "missing_scope",
-				"This token lacks the permission to do this: it needs "+strings.Join(need, " and ")+".",
-				"API token %q lacks scope %s", a.TokenName, want)
-		}
-	}
-	return nil
-}
 
 // Actor returns who makes the request: its API token's actor, or the signed-in person with the
 // roles the store holds for them now (a role assigned or removed takes effect at once).

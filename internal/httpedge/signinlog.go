@@ -41,18 +41,12 @@ func (q SignInQuery) Encode() string {
 	return v.Encode()
 }
 
-// SignInFilter turns q into a store filter. The user may be given by id or by UPN; an unknown user
-// matches no events. since and until are RFC 3339 times or, as the page's date inputs send,
-// dates (YYYY-MM-DD, local time; until then includes the whole day).
+// SignInFilter turns q into a filter for signin.Service.SignInEvents. The user may be given by
+// id or by UPN (the service resolves it; an unknown user matches no events). since and until
+// are RFC 3339 times or, as the page's date inputs send, dates (YYYY-MM-DD, local time; until
+// then includes the whole day).
 func (s *Base) SignInFilter(r *http.Request, q SignInQuery) (latchkey.SignInFilter, error) {
 	f := latchkey.SignInFilter{UserID: q.User, ErrorCode: q.ErrorCode, AppID: q.App}
-	if q.User != "" {
-		if u, err := s.Auth.Store.FindUserByUPN(r.Context(), q.User); err == nil {
-			f.UserID = u.ID
-		} else if !latchkey.IsKind(err, latchkey.ENOTFOUND) {
-			return f, err
-		}
-	}
 	switch q.Result {
 	case "", latchkey.SignInSuccess, latchkey.SignInFailure:
 		f.Result = q.Result

@@ -57,10 +57,11 @@ func (s *Server) MountOIDC(p *oidc.Provider, paths, crossOrigin []string) {
 
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
-	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc, CreateApp: func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
+	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc),
+		store: svc.Store, logger: logger, mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
+	s.dir.CreateClient = func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
-	}}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc), store: svc.Store, logger: logger,
-		mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
+	}
 	s.api = api.New(s.Base, s.policies, s.dir)
 	var err error
 	if s.web, err = web.New(s.Base, s.policies, s.dir); err != nil {

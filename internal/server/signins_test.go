@@ -113,7 +113,7 @@ func TestAPISignInsFilters(t *testing.T) {
 func TestAPISignInsNonAdmin(t *testing.T) {
 	h := newHarness(t)
 	c, _ := h.signedInClient("bob@example.com", false)
-	errorBody(t, c.get("/api/v1/auditLogs/signIns"), http.StatusForbidden, "admin_required")
+	errorBody(t, c.get("/api/v1/auditLogs/signIns"), http.StatusForbidden, "not_allowed")
 	if r := h.newClient().get("/api/v1/auditLogs/signIns"); r.status != http.StatusUnauthorized {
 		t.Errorf("signed out: status %d, want 401", r.status)
 	}

@@ -4,12 +4,13 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// Applications: the OpenID Connect clients that sign people in through Latchkey, managed by
-// global admins here as `latchkey app` does on the command line.
+// Applications: the OpenID Connect clients that sign people in through Latchkey, managed here as
+// `latchkey app` does on the command line; the directory decides who may.
 
 func (s *Web) handleAdminApps(w http.ResponseWriter, r *http.Request) {
 	s.adminApps(w, r, nil, 0, nil, nil)
@@ -18,13 +19,20 @@ func (s *Web) handleAdminApps(w http.ResponseWriter, r *http.Request) {
 // adminApps renders the applications page; created, when set, is the client just added with its
 // secret, shown in this answer only.
 func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, form map[string]string, created map[string]any) {
-	cls, err := s.ListApps(r)
+	a, err := s.Actor(r)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
+	cls, err := s.dir.ListApps(r.Context(), a)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	// The forms show only to whom the directory would let use them; it still decides each post.
+	canManage := authz.Can(a, authz.ActionManageApplications)
 	s.render(w, r, "admin-apps", "Applications", view{Error: refusal, Status: status,
-		Data: map[string]any{"Apps": cls, "Form": form, "Created": created}})
+		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage}})
 }
 
 // lines splits a textarea into its non-empty trimmed lines.
@@ -39,13 +47,18 @@ func lines(v string) []string {
 }
 
 func (s *Web) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Actor(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	name, redirects, postLogout := r.PostFormValue("name"), r.PostFormValue("redirectUris"), r.PostFormValue("postLogoutRedirectUris")
 	public := r.PostFormValue("public") == "yes"
-	err := checkOffered(r, offered{field: "public", values: yes})
+	err = checkOffered(r, offered{field: "public", values: yes})
 	var cl *latchkey.Client
 	var secret string
 	if err == nil {
-		cl, secret, err = s.CreateAppFor(r, name, lines(redirects), lines(postLogout), public)
+		cl, secret, err = s.dir.CreateApp(r.Context(), a, name, lines(redirects), lines(postLogout), public)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
@@ -62,7 +75,11 @@ func (s *Web) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
-	if err := s.DeleteApp(r, r.PathValue("id")); err != nil {
+	a, err := s.Actor(r)
+	if err == nil {
+		err = s.dir.DeleteApp(r.Context(), a, r.PathValue("id"))
+	}
+	if err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminApps(w, r, &body, status, nil, nil)
 		return

@@ -16,7 +16,7 @@ import (
 )
 
 var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue",
-	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif", "end-session", "admin-tokens"}
+	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif", "end-session", "admin-tokens", "admin-none"}
 
 var templateFuncs = template.FuncMap{
 	"describe": (*latchkey.Passkey).Description,
@@ -89,6 +89,10 @@ type view struct {
 	Data    map[string]any
 	Error   *httpedge.ErrorBody
 	Status  int
+	// Admin are the admin pages the viewer may see (see adminNav); InAdmin reports whether the
+	// page is one of them, which shows them as a second row of the navigation.
+	Admin   []navLink
+	InAdmin bool
 }
 
 // render writes page name with data; the CSRF token is always present for forms.
@@ -103,6 +107,8 @@ func (s *Web) render(w http.ResponseWriter, r *http.Request, name, title string,
 	if v.User == nil {
 		v.Session, v.User = httpedge.CurrentUser(r)
 	}
+	v.Admin = s.viewerNav(r, v.Session, v.User)
+	v.InAdmin = r.URL.Path == "/admin" || strings.HasPrefix(r.URL.Path, "/admin/")
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.logger.Error("render page", "page", name, "err", err)

@@ -42,17 +42,6 @@ func (s *Web) actorPage(h http.HandlerFunc) http.HandlerFunc {
 	return s.page(h)
 }
 
-// adminPage requires a global administrator for a page.
-func (s *Web) adminPage(h http.HandlerFunc) http.HandlerFunc {
-	return s.page(func(w http.ResponseWriter, r *http.Request) {
-		if _, u := httpedge.CurrentUser(r); !u.IsGlobalAdmin() {
-			s.errorPage(w, r, httpedge.ErrNotAdmin(u))
-			return
-		}
-		h(w, r)
-	})
-}
-
 // csrfBinding returns what the request's form token is bound to: its session cookie, when it
 // has one, and its pre-session cookie otherwise; false when it has neither.
 func csrfBinding(r *http.Request) (string, bool) {
