@@ -39,7 +39,7 @@ type Service struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// OnHash, when set, is called as each argon2id hash of this service starts, with how many
-	// run in the process at that moment (at most MaxConcurrentHashes); tests count hashes with it.
+	// run in the process at that moment (at most passhash.MaxConcurrent); tests count hashes with it.
 	OnHash func(running int)
 	// Metrics, when set, counts sign-ins, passes and ceremonies for Prometheus.
 	Metrics *metrics.Metrics
