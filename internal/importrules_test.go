@@ -24,7 +24,7 @@ var (
 	pure = []string{"internal/latchkey", "internal/policy", "internal/authz", "internal/device", "internal/passhash"}
 	// services decide and change things through the store interfaces.
 	services = []string{"internal/signin", "internal/directory", "internal/policyadmin", "internal/recovery",
-		"internal/audit", "internal/federation", "internal/report", "internal/mail"}
+		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health"}
 	// adapters speak a protocol or a database; they never import each other.
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
 		"internal/scim", "internal/passkey"}

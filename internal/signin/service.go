@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/latchkey/latchkey/internal/health"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/metrics"
 )
@@ -50,9 +51,9 @@ type Service struct {
 	formKeyMu    sync.Mutex
 	formKeyBytes []byte // authenticates form tokens; see formtoken.go
 
-	cache   policyCache // see methods.go
-	caCache caCache     // see conditional.go
-	outage  outage      // see health.go
+	cache   policyCache    // see methods.go
+	caCache caCache        // see conditional.go
+	outage  health.Tracker // see health.go
 }
 
 // New returns a service on store with the relying party wa.
