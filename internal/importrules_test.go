@@ -21,7 +21,8 @@ const module = "github.com/latchkey/latchkey/"
 // The packages by role, without the module prefix. Names not (yet) in the module are harmless.
 var (
 	// pure is the domain and the pure core: plain values and functions, no I/O.
-	pure = []string{"internal/latchkey", "internal/policy", "internal/authz", "internal/device", "internal/passhash"}
+	pure = []string{"internal/latchkey", "internal/policy", "internal/authz", "internal/device", "internal/passhash",
+		"internal/passwordrules"}
 	// services decide and change things through the store interfaces.
 	services = []string{"internal/signin", "internal/directory", "internal/policyadmin", "internal/recovery",
 		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health"}
