@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/latchkey/latchkey/internal/formtoken"
 	"github.com/latchkey/latchkey/internal/health"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/metrics"
@@ -48,8 +49,7 @@ type Service struct {
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go
 
-	formKeyMu    sync.Mutex
-	formKeyBytes []byte // authenticates form tokens; see formtoken.go
+	formKey formtoken.Key // authenticates form tokens; see formtoken.go
 
 	cache   policyCache    // see methods.go
 	caCache caCache        // see conditional.go
