@@ -22,7 +22,7 @@ const module = "github.com/latchkey/latchkey/"
 var (
 	// pure is the domain and the pure core: plain values and functions, no I/O.
 	pure = []string{"internal/latchkey", "internal/policy", "internal/authz", "internal/device", "internal/passhash",
-		"internal/passwordrules", "internal/formtoken"}
+		"internal/passwordrules", "internal/formtoken", "internal/policydoc"}
 	// services decide and change things through the store interfaces.
 	services = []string{"internal/signin", "internal/directory", "internal/policyadmin", "internal/recovery",
 		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health"}

@@ -1,27 +1,18 @@
 package signin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policydoc"
 )
 
-// ConditionalAccessKey is where the conditional access configuration (policies, custom
-// strengths, named locations) is stored, as one document shared by every node.
-const ConditionalAccessKey = "policy.conditionalAccess"
-
-// caCache keeps the last decoded configuration with the bytes it came from.
-type caCache struct {
-	mu  sync.Mutex
-	raw []byte
-	cfg *policy.ConditionalAccessConfig
-}
+// ConditionalAccessKey is where the conditional access configuration is stored
+// (policydoc.ConditionalAccessKey).
+const ConditionalAccessKey = policydoc.ConditionalAccessKey
 
 // ConditionalAccess returns the stored conditional access configuration (an empty one when
 // none is stored), validated. The result is shared and must not be changed; use
@@ -33,43 +24,18 @@ func (s *Service) ConditionalAccess(ctx context.Context) (*policy.ConditionalAcc
 	} else if err != nil {
 		return nil, err
 	}
-	c := &s.caCache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cfg != nil && bytes.Equal(c.raw, raw) {
-		return c.cfg, nil
-	}
-	cfg, err := DecodeConditionalAccess(raw)
-	if err != nil {
-		return nil, fmt.Errorf("stored conditional access configuration: %w", err)
-	}
-	c.raw, c.cfg = raw, cfg
-	return cfg, nil
+	return s.policies.ConditionalAccess(raw)
 }
 
-// DecodeConditionalAccess decodes and validates a configuration document; unknown fields are
-// refused so that a typo in a field name does not silently drop a condition.
+// DecodeConditionalAccess decodes and validates a configuration document
+// (policydoc.DecodeConditionalAccess).
 func DecodeConditionalAccess(raw []byte) (*policy.ConditionalAccessConfig, error) {
-	var cfg policy.ConditionalAccessConfig
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy",
-			"The conditional access settings could not be read: "+err.Error()+".", "decode conditional access: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return &cfg, nil
+	return policydoc.DecodeConditionalAccess(raw)
 }
 
 // CloneConditionalAccess returns a deep copy of cfg that the caller may change.
 func CloneConditionalAccess(cfg *policy.ConditionalAccessConfig) (*policy.ConditionalAccessConfig, error) {
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeConditionalAccess(b)
+	return policydoc.CloneConditionalAccess(cfg)
 }
 
 // Principal returns who u is to conditional access: id, groups, roles, guest or not.

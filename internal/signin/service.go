@@ -21,6 +21,7 @@ import (
 	"github.com/latchkey/latchkey/internal/health"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/policydoc"
 )
 
 // Default lifetimes.
@@ -51,9 +52,9 @@ type Service struct {
 
 	formKey formtoken.Key // authenticates form tokens; see formtoken.go
 
-	cache   policyCache    // see methods.go
-	caCache caCache        // see conditional.go
-	outage  health.Tracker // see health.go
+	policies policydoc.Cache // the decoded policy documents; see methods.go, conditional.go
+	mdsCache mdsCache        // see methods.go
+	outage   health.Tracker  // see health.go
 }
 
 // New returns a service on store with the relying party wa.
