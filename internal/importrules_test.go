@@ -28,7 +28,7 @@ var (
 		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health"}
 	// adapters speak a protocol or a database; they never import each other.
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
-		"internal/scim", "internal/passkey"}
+		"internal/scim", "internal/passkey", "internal/totpcode"}
 	// httpPkgs are the packages that serve HTTP; services never import them.
 	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/oidc", "internal/scim", "internal/httpedge"}
 	// testOnly are linked only by `latchkey loadtest` and by tests.
