@@ -25,7 +25,8 @@ var (
 		"internal/passwordrules", "internal/formtoken", "internal/policydoc"}
 	// services decide and change things through the store interfaces.
 	services = []string{"internal/signin", "internal/directory", "internal/policyadmin", "internal/recovery",
-		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health"}
+		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health",
+		"internal/registered"}
 	// adapters speak a protocol or a database; they never import each other.
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
 		"internal/scim", "internal/passkey", "internal/totpcode"}

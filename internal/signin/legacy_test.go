@@ -13,6 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passwordrules"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/registered"
 )
 
 // enableLegacy turns password and TOTP on for everyone, with minLength.
@@ -425,7 +426,7 @@ func TestRegisteredLegacyMethods(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := svc.registeredLegacyMethods(ctx, u, pu, pol)
+		ms, err := registered.LegacyMethods(ctx, svc.Store, u, pu, pol)
 		if err != nil {
 			t.Fatal(err)
 		}
