@@ -21,13 +21,15 @@ const module = "github.com/latchkey/latchkey/"
 // The packages by role, without the module prefix. Names not (yet) in the module are harmless.
 var (
 	// pure is the domain and the pure core: plain values and functions, no I/O.
-	pure = []string{"internal/latchkey", "internal/policy", "internal/authz", "internal/device"}
+	pure = []string{"internal/latchkey", "internal/policy", "internal/authz", "internal/device", "internal/passhash",
+		"internal/passwordrules", "internal/formtoken", "internal/policydoc"}
 	// services decide and change things through the store interfaces.
 	services = []string{"internal/signin", "internal/directory", "internal/policyadmin", "internal/recovery",
-		"internal/audit", "internal/federation", "internal/report", "internal/mail"}
+		"internal/audit", "internal/federation", "internal/report", "internal/mail", "internal/health",
+		"internal/registered"}
 	// adapters speak a protocol or a database; they never import each other.
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
-		"internal/scim", "internal/passkey"}
+		"internal/scim", "internal/passkey", "internal/totpcode"}
 	// httpPkgs are the packages that serve HTTP; services never import them.
 	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/oidc", "internal/scim", "internal/httpedge"}
 	// testOnly are linked only by `latchkey loadtest` and by tests.

@@ -446,7 +446,7 @@ func setMethodsPolicy(ctx context.Context, svc *Service, p policy.MethodsPolicy)
 	if err != nil {
 		return err
 	}
-	_, err = svc.Store.UpdateSetting(ctx, methodsPolicyKey, func([]byte) ([]byte, error) { return b, nil })
+	_, err = svc.Store.UpdateSetting(ctx, MethodsPolicyKey, func([]byte) ([]byte, error) { return b, nil })
 	return err
 }
 

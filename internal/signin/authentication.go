@@ -77,7 +77,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	}
 	// One query reads the passkey, its owner and their groups, and the policy and metadata
 	// versions: the policy applies as stored now, on every node.
-	subject, err := s.Store.FindPasskeyForSignIn(ctx, parsed.RawID, methodsPolicyKey, passkey.MDSVersionKey)
+	subject, err := s.Store.FindPasskeyForSignIn(ctx, parsed.RawID, MethodsPolicyKey, passkey.MDSVersionKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		err = latchkey.Errorf(latchkey.EUNAUTHORIZED, "passkey_not_registered",
 			"This passkey isn't registered here. It may have been removed. Choose another passkey, or ask IT for a temporary access pass to add a new one.",
@@ -125,7 +125,7 @@ func (s *Service) FinishSignIn(ctx context.Context, body []byte, c Client) (*Sig
 	// Kinds and key restrictions apply at every sign-in, so that a change of policy stops the
 	// passkeys it no longer allows. Checked after the signature, so that only the passkey's
 	// holder learns the reason.
-	pol, err := s.methodsPolicyFrom(subject.Settings[methodsPolicyKey])
+	pol, err := s.MethodsPolicyFrom(subject.Settings[MethodsPolicyKey])
 	if err != nil {
 		return nil, err
 	}

@@ -429,7 +429,7 @@ func benchStoreRoundTrips(b *testing.B, kind string) {
 	b.Run("FindPasskeyForSignIn", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, err := st.FindPasskeyForSignIn(ctx, pk.CredentialID, methodsPolicyKey, passkey.MDSVersionKey); err != nil {
+			if _, err := st.FindPasskeyForSignIn(ctx, pk.CredentialID, MethodsPolicyKey, passkey.MDSVersionKey); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -42,7 +42,7 @@ func TestFormTokensSharedAndBound(t *testing.T) {
 	}
 	// The key is not the challenge key itself.
 	key, _ := a.challengeKey(ctx)
-	fk, _ := a.formKey(ctx)
+	fk, _ := a.formKey.Bytes(ctx, a.challengeKey)
 	if string(key) == string(fk) {
 		t.Error("form tokens use the challenge key itself")
 	}

@@ -2,98 +2,20 @@ package signin
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
-	"fmt"
-	"strings"
-	"sync/atomic"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/latchkey/latchkey/internal/passhash"
 )
 
-// Argon2id parameters for pass and password hashes (OWASP's minimum: 19 MiB, 2 passes).
-const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024 // KiB
-	argonThreads = 1
-	argonKeyLen  = 32
-)
-
-// MaxConcurrentHashes bounds how many argon2id hashes run at once in this process, whoever asks
-// (sign-ins with a pass or password, and the stand-in hash for an unknown name), so that a burst
-// of guesses cannot take the server's memory: each hash holds argonMemory (19 MiB) while it runs
-// and leaves it as garbage when done. The server runs the collector at GOGC=400 (cmd/latchkey,
-// tuneGC), so the heap may grow to 5 times what was live at the last collection before the next.
-// The budget for live argon2 memory is 20 MiB: 20 / 19 = 1 hash at a time, 19 MiB live; with the
-// server's own ~10 MiB live the heap peaks near 5 × (19 + 10) ≈ 145 MiB, well under 400 MB
-// however many guesses arrive together (measured 149 MiB for 200 at once: TestGuessBurstMemory).
-// Two at a time would allow 5 × (38 + 10) ≈ 240 MiB, and measured up to 356 MiB. One at a time
-// checks some 20 passes or passwords a second, far more than people sign in with them (passkey
-// sign-ins never hash). Callers beyond the bound wait their turn, bounded by their request's
-// context, and are never refused.
-const MaxConcurrentHashes = (20 << 10) / argonMemory
-
-// hashSlots holds one token per running hash; it is process-wide, as memory is.
-var hashSlots = make(chan struct{}, MaxConcurrentHashes)
-
-// hashesRunning counts the hashes running now, for Service.OnHash.
-var hashesRunning atomic.Int64
-
-// argon2idKey runs argon2id once a slot is free, or returns the context's error while waiting.
-// A hash asking for more memory than argonMemory (which this server never makes) is refused
-// rather than run, since the bound above assumes no hash needs more.
-func (s *Service) argon2idKey(ctx context.Context, pass string, salt []byte, t, m uint32, p uint8, keyLen uint32) ([]byte, error) {
-	if m > argonMemory || t > 16 || p > 16 {
-		return nil, fmt.Errorf("argon2id parameters m=%d,t=%d,p=%d exceed what this server makes", m, t, p)
-	}
-	select {
-	case hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for a password hash slot: %w", ctx.Err())
-	}
-	defer func() { <-hashSlots }()
-	running := hashesRunning.Add(1)
-	defer hashesRunning.Add(-1)
-	if s.OnHash != nil {
-		s.OnHash(int(running))
-	}
-	return argon2.IDKey([]byte(pass), salt, t, m, p, keyLen), nil
-}
-
-// hashPass returns the argon2id hash of pass in the PHC string format.
+// hashPass returns the argon2id hash of pass (passhash.Hash), counted by OnHash.
 func (s *Service) hashPass(ctx context.Context, pass string) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		panic("signin: crypto/rand failed: " + err.Error())
-	}
-	key, err := s.argon2idKey(ctx, pass, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+	return passhash.Hash(ctx, pass, s.OnHash)
 }
 
 // checkPass reports whether pass matches a hash made by hashPass; an error only when the
-// context ended while waiting for a slot.
+// context ended while waiting for a slot. A stored hash passhash refuses is logged, and does not
+// match.
 func (s *Service) checkPass(ctx context.Context, hash, pass string) (bool, error) {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, nil
-	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false, nil
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
-		return false, nil
-	}
-	got, err := s.argon2idKey(ctx, pass, salt, t, m, p, uint32(len(want)))
+	ok, err := passhash.Check(ctx, hash, pass, s.OnHash)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, err
@@ -101,5 +23,5 @@ func (s *Service) checkPass(ctx context.Context, hash, pass string) (bool, error
 		s.Logger.ErrorContext(ctx, "stored hash refused", "err", err)
 		return false, nil
 	}
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return ok, nil
 }

@@ -3,8 +3,6 @@ package signin
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"slices"
 	"sync"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -12,89 +10,22 @@ import (
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
-// methodsPolicyKey is where the authentication methods policy is stored; every node reads it
-// from the store, so a change takes effect at once everywhere.
-const methodsPolicyKey = "policy.authenticationMethods"
-
-// policyCache keeps the last decoded policy and metadata with the stored bytes they came from,
-// so that a sign-in pays for a read of the store, not for decoding, while nothing changes.
-type policyCache struct {
+// mdsCache keeps the last loaded FIDO metadata with the stored version it came from.
+type mdsCache struct {
 	mu         sync.Mutex
-	raw        []byte
-	methods    policy.MethodsPolicy
 	mdsVersion []byte
 	mds        *passkey.Metadata
 }
 
 // MethodsPolicy returns the stored authentication methods policy, or the default.
 func (s *Service) MethodsPolicy(ctx context.Context) (policy.MethodsPolicy, error) {
-	raw, err := s.Store.GetSetting(ctx, methodsPolicyKey)
+	raw, err := s.Store.GetSetting(ctx, MethodsPolicyKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		raw = nil
 	} else if err != nil {
 		return policy.MethodsPolicy{}, err
 	}
-	return s.methodsPolicyFrom(raw)
-}
-
-// methodsPolicyFrom decodes the stored policy (nil: none stored), from the cache while it is
-// unchanged.
-func (s *Service) methodsPolicyFrom(raw []byte) (policy.MethodsPolicy, error) {
-	if raw == nil {
-		return policy.DefaultMethodsPolicy(), nil
-	}
-	c := &s.cache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.raw != nil && bytes.Equal(c.raw, raw) {
-		return clonePolicy(c.methods), nil
-	}
-	p, err := decodeMethodsPolicy(raw)
-	if err != nil {
-		return policy.MethodsPolicy{}, err
-	}
-	c.raw, c.methods = raw, p
-	return clonePolicy(p), nil
-}
-
-// decodeMethodsPolicy decodes a stored or submitted policy over the default, so that fields
-// it leaves out keep their defaults, and validates it.
-func decodeMethodsPolicy(raw []byte) (policy.MethodsPolicy, error) {
-	if err := latchkey.CheckJSONObject(raw); err != nil {
-		return policy.MethodsPolicy{}, err
-	}
-	p := policy.DefaultMethodsPolicy()
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return policy.MethodsPolicy{}, latchkey.Errorf(latchkey.EINVALID, "invalid_policy",
-			"The authentication methods policy could not be read: "+err.Error()+".", "decode policy: %v", err)
-	}
-	if err := p.Validate(); err != nil {
-		return policy.MethodsPolicy{}, err
-	}
-	return p, nil
-}
-
-// clonePolicy returns a deep copy, so that callers may change what they get without touching
-// the cache (a sign-in reads the policy; copying its few slices is cheaper than decoding).
-func clonePolicy(p policy.MethodsPolicy) policy.MethodsPolicy {
-	out := p
-	out.Passkey.IncludeTargets = slices.Clone(p.Passkey.IncludeTargets)
-	out.Passkey.ExcludeTargets = slices.Clone(p.Passkey.ExcludeTargets)
-	out.TemporaryAccessPass.IncludeTargets = slices.Clone(p.TemporaryAccessPass.IncludeTargets)
-	out.TemporaryAccessPass.ExcludeTargets = slices.Clone(p.TemporaryAccessPass.ExcludeTargets)
-	out.Password.IncludeTargets = slices.Clone(p.Password.IncludeTargets)
-	out.Password.ExcludeTargets = slices.Clone(p.Password.ExcludeTargets)
-	out.TOTP.IncludeTargets = slices.Clone(p.TOTP.IncludeTargets)
-	out.TOTP.ExcludeTargets = slices.Clone(p.TOTP.ExcludeTargets)
-	out.Passkey.Profiles = slices.Clone(p.Passkey.Profiles)
-	for i := range out.Passkey.Profiles {
-		pr := &out.Passkey.Profiles[i]
-		pr.TargetGroupIDs = slices.Clone(pr.TargetGroupIDs)
-		pr.KeyRestrictions.AAGUIDs = slices.Clone(pr.KeyRestrictions.AAGUIDs)
-	}
-	return out
+	return s.MethodsPolicyFrom(raw)
 }
 
 // policyUser returns what the policy needs to know about u: their groups and whether a guest.
@@ -130,7 +61,7 @@ func (s *Service) metadataAt(ctx context.Context, version []byte) (*passkey.Meta
 	if version == nil {
 		return nil, nil
 	}
-	c := &s.cache
+	c := &s.mdsCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mdsVersion != nil && bytes.Equal(c.mdsVersion, version) {

@@ -2,117 +2,19 @@ package signin
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/passwordrules"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
 // Passwords are a legacy method, for migration only (DESIGN §2): off unless the methods policy
 // turns them on for a group. A password alone is a weak sign-in; with an authenticator app code
 // (totp.go) it is MFA.
-
-// MaxPasswordLength is the longest password accepted (NIST SP 800-63B-4 asks for at least 64).
-const MaxPasswordLength = 256
-
-// commonPasswordsText is the blocklist of common and breached passwords: the 17,950 entries of
-// at least 8 characters (lowercased, deduplicated) of src/passwords.json in the npm package
-// @zxcvbn-ts/language-common 4.1.3 (MIT licence, Copyright (c) 2012-2016 Dan Wheeler and
-// Dropbox, Inc., Copyright (c) 2021 @zxcvbn-ts): zxcvbn's list of the most frequent passwords
-// in leaked password corpora, ordered by frequency. Shorter entries are left out because every
-// allowed minimum length refuses them anyway.
-//
-//go:embed commonpasswords.txt
-var commonPasswordsText string
-
-var commonPasswords = sync.OnceValue(func() map[string]bool {
-	m := make(map[string]bool, 18000)
-	for _, line := range strings.Split(commonPasswordsText, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			m[line] = true
-		}
-	}
-	return m
-})
-
-// normalizePassword is what is hashed and checked: NFKC-normalized, so that the same password
-// typed on another keyboard or platform (composed or decomposed accents) still matches, as
-// NIST SP 800-63B-4 recommends.
-func normalizePassword(pw string) string { return norm.NFKC.String(pw) }
-
-// CheckPasswordRules reports, as a refusal, whether pw may become u's password under a minimum
-// length of minLength characters: long enough, not too long, not on the blocklist of common
-// passwords, and without the person's user name, names or the service's name in it.
-func CheckPasswordRules(pw string, minLength int, u *latchkey.User) error {
-	if !utf8.ValidString(pw) || strings.IndexFunc(pw, unicode.IsControl) >= 0 {
-		return latchkey.Errorf(latchkey.EINVALID, "password_invalid_characters",
-			"Your password contains characters that can't be used. Use letters, digits, spaces and punctuation.",
-			"the password is not valid UTF-8 or contains control characters")
-	}
-	pw = normalizePassword(pw)
-	n := utf8.RuneCountInString(pw)
-	if n < minLength {
-		return latchkey.Errorf(latchkey.EINVALID, "password_too_short",
-			fmt.Sprintf("Choose a password of at least %d characters. A few unrelated words make a long password that is easy to remember.", minLength),
-			"the password has %d characters; the policy's minimum length is %d", n, minLength)
-	}
-	if n > MaxPasswordLength {
-		return latchkey.Errorf(latchkey.EINVALID, "password_too_long",
-			fmt.Sprintf("Choose a password of at most %d characters.", MaxPasswordLength),
-			"the password has %d characters; at most %d are accepted", n, MaxPasswordLength)
-	}
-	lower := strings.ToLower(pw)
-	if commonPasswords()[lower] || commonPasswords()[strings.Join(strings.Fields(lower), "")] || repetitive(lower) {
-		return latchkey.Errorf(latchkey.EINVALID, "password_common",
-			"This password is too common: attackers try it first. Choose another one, for example a few unrelated words.",
-			"the password is on the blocklist of common and breached passwords, or repeats one character")
-	}
-	for _, part := range nameParts(u) {
-		if strings.Contains(lower, part) {
-			return latchkey.Errorf(latchkey.EINVALID, "password_contains_name",
-				"Don't put your name, your user name or \"Latchkey\" in your password: they are the first things attackers try. Choose another one.",
-				"the password contains %q (user name, a name of the user, or the service name)", part)
-		}
-	}
-	return nil
-}
-
-// repetitive reports whether s is one character repeated.
-func repetitive(s string) bool {
-	first, size := utf8.DecodeRuneInString(s)
-	return size > 0 && strings.Count(s, string(first)) == utf8.RuneCountInString(s)
-}
-
-// nameParts returns the lowercase words a password may not contain: the local part of u's UPN,
-// u's names (words of at least 3 characters) and "latchkey".
-func nameParts(u *latchkey.User) []string {
-	parts := []string{"latchkey"}
-	add := func(s string) {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if utf8.RuneCountInString(s) >= 3 {
-			parts = append(parts, s)
-		}
-	}
-	if u == nil {
-		return parts
-	}
-	local, _, _ := strings.Cut(u.UserPrincipalName, "@")
-	add(local)
-	for _, name := range []string{u.GivenName, u.Surname, u.DisplayName} {
-		for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			add(w)
-		}
-	}
-	return parts
-}
 
 // strongSignIn reports whether sess counts as strong authentication (DESIGN §5, MFA): a
 // temporary access pass, a passkey, or a password with an authenticator app code.
@@ -128,7 +30,7 @@ var errStrongSignInRequired = latchkey.Errorf(latchkey.EUNAUTHORIZED, "strong_si
 
 // SetPassword sets or changes the password of the session's user. The password method must be
 // enabled for them, the session must be a recent strong sign-in (as for registering a passkey),
-// and the password must meet the rules of CheckPasswordRules. The password is never logged.
+// and the password must meet the rules of passwordrules.Check. The password is never logged.
 func (s *Service) SetPassword(ctx context.Context, sess *latchkey.Session, user *latchkey.User, password string) error {
 	pol, pu, err := s.policyFor(ctx, user)
 	if err != nil {
@@ -140,10 +42,10 @@ func (s *Service) SetPassword(ctx context.Context, sess *latchkey.Session, user 
 	if err := s.MayRegister(sess); err != nil {
 		return err
 	}
-	if err := CheckPasswordRules(password, pol.Password.MinimumLength, user); err != nil {
+	if err := passwordrules.Check(password, pol.Password.MinimumLength, user); err != nil {
 		return err
 	}
-	hash, err := s.hashPass(ctx, normalizePassword(password))
+	hash, err := s.hashPass(ctx, passwordrules.Normalize(password))
 	if err != nil {
 		return err
 	}
@@ -199,7 +101,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 	if upn == "" || password == "" {
 		return nil, latchkey.Errorf(latchkey.EINVALID, "missing_field", "Enter your user name and your password.", "username and password are required")
 	}
-	if len(upn) > 254 || utf8.RuneCountInString(password) > MaxPasswordLength {
+	if len(upn) > 254 || utf8.RuneCountInString(password) > passwordrules.MaxLength {
 		err := errPasswordInvalid("username or password longer than allowed")
 		s.recordFailure(ctx, latchkey.MethodPassword, nil, nil, err, c)
 		return nil, err
@@ -208,7 +110,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, upn, password string, 
 	if err != nil {
 		return nil, err
 	}
-	password = normalizePassword(password)
+	password = passwordrules.Normalize(password)
 	user, err := s.Store.FindUserByUPN(ctx, upn)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		// Spend the same time as a real check so that timing tells nothing.

@@ -6,6 +6,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/policydoc"
 )
 
 // This file is the read side that policy administration (internal/policyadmin) builds on: the
@@ -13,20 +14,24 @@ import (
 // is enforced.
 
 // MethodsPolicyKey is where the authentication methods policy is stored.
-const MethodsPolicyKey = methodsPolicyKey
+const MethodsPolicyKey = policydoc.MethodsKey
 
 // MethodsPolicyFrom decodes a stored methods policy (nil: none stored), from the cache while it
 // is unchanged.
 func (s *Service) MethodsPolicyFrom(raw []byte) (policy.MethodsPolicy, error) {
-	return s.methodsPolicyFrom(raw)
+	return s.policies.Methods(raw)
 }
 
 // DecodeMethodsPolicy decodes a stored or submitted policy over the default, so that fields it
 // leaves out keep their defaults, and validates it.
-func DecodeMethodsPolicy(raw []byte) (policy.MethodsPolicy, error) { return decodeMethodsPolicy(raw) }
+func DecodeMethodsPolicy(raw []byte) (policy.MethodsPolicy, error) {
+	return policydoc.DecodeMethods(raw)
+}
 
 // CloneMethodsPolicy returns a deep copy of p that the caller may change.
-func CloneMethodsPolicy(p policy.MethodsPolicy) policy.MethodsPolicy { return clonePolicy(p) }
+func CloneMethodsPolicy(p policy.MethodsPolicy) policy.MethodsPolicy {
+	return policydoc.CloneMethods(p)
+}
 
 // PolicyUser returns what the policy needs to know about u: their groups and whether a guest.
 func (s *Service) PolicyUser(ctx context.Context, u *latchkey.User) (policy.User, error) {

@@ -17,8 +17,11 @@ import (
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/latchkey/latchkey/internal/formtoken"
+	"github.com/latchkey/latchkey/internal/health"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/metrics"
+	"github.com/latchkey/latchkey/internal/policydoc"
 )
 
 // Default lifetimes.
@@ -39,7 +42,7 @@ type Service struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// OnHash, when set, is called as each argon2id hash of this service starts, with how many
-	// run in the process at that moment (at most MaxConcurrentHashes); tests count hashes with it.
+	// run in the process at that moment (at most passhash.MaxConcurrent); tests count hashes with it.
 	OnHash func(running int)
 	// Metrics, when set, counts sign-ins, passes and ceremonies for Prometheus.
 	Metrics *metrics.Metrics
@@ -47,12 +50,11 @@ type Service struct {
 	keyMu sync.Mutex
 	key   []byte // authenticates sign-in challenges; see challenge.go
 
-	formKeyMu    sync.Mutex
-	formKeyBytes []byte // authenticates form tokens; see formtoken.go
+	formKey formtoken.Key // authenticates form tokens; see formtoken.go
 
-	cache   policyCache // see methods.go
-	caCache caCache     // see conditional.go
-	outage  outage      // see health.go
+	policies policydoc.Cache // the decoded policy documents; see methods.go, conditional.go
+	mdsCache mdsCache        // see methods.go
+	outage   health.Tracker  // see health.go
 }
 
 // New returns a service on store with the relying party wa.

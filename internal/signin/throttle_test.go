@@ -6,11 +6,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/passhash"
 )
 
 // TestHashingConcurrencyIsBounded: a burst of 60 wrong passes at once, each from an address and
 // for a name of its own so that the throttle lets every one be checked, never runs more than
-// MaxConcurrentHashes argon2id hashes at once; the others wait their turn and are answered
+// passhash.MaxConcurrent argon2id hashes at once; the others wait their turn and are answered
 // (tap_invalid), none refused for want of a slot.
 func TestHashingConcurrencyIsBounded(t *testing.T) {
 	svc, _ := newService(t)
@@ -39,32 +41,8 @@ func TestHashingConcurrencyIsBounded(t *testing.T) {
 	if calls.Load() != n {
 		t.Errorf("%d hashes for %d checked guesses, want %d", calls.Load(), n, n)
 	}
-	if p := peak.Load(); p > MaxConcurrentHashes {
-		t.Errorf("%d argon2id hashes ran at once, want at most %d", p, MaxConcurrentHashes)
+	if p := peak.Load(); p > passhash.MaxConcurrent {
+		t.Errorf("%d argon2id hashes ran at once, want at most %d", p, passhash.MaxConcurrent)
 	}
-	t.Logf("%d hashes, at most %d at once (bound %d)", calls.Load(), peak.Load(), MaxConcurrentHashes)
-}
-
-// TestHashWaitEndsWithTheRequest: a caller waiting for a hash slot gives up when its request's
-// context ends, with an error, rather than waiting on.
-func TestHashWaitEndsWithTheRequest(t *testing.T) {
-	svc, _ := newService(t)
-	for range MaxConcurrentHashes {
-		hashSlots <- struct{}{}
-	}
-	defer func() {
-		for range MaxConcurrentHashes {
-			<-hashSlots
-		}
-	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := svc.hashPass(ctx, "some pass")
-		done <- err
-	}()
-	cancel()
-	if err := <-done; err == nil || ctx.Err() == nil {
-		t.Fatalf("hashPass with every slot taken and the context ended = %v, want the context's error", err)
-	}
+	t.Logf("%d hashes, at most %d at once (bound %d)", calls.Load(), peak.Load(), passhash.MaxConcurrent)
 }

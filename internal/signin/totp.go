@@ -1,43 +1,29 @@
 package signin
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"image/png"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
+	"github.com/latchkey/latchkey/internal/totpcode"
 )
 
 // Authenticator apps (TOTP, RFC 6238) are a legacy method, for migration only (DESIGN §2): a
 // second factor after a password, never a sign-in on its own (DESIGN §5 counts "TOTP alone" as
-// neither MFA nor passwordless). Codes have 6 digits and change every 30 seconds; a code is
-// accepted one step early or late (clock drift), and each step's code works once.
-
-// TOTPIssuer names Latchkey in people's authenticator apps.
-const TOTPIssuer = "Latchkey"
+// neither MFA nor passwordless). Codes and secrets are internal/totpcode's.
 
 // SecondStepLifetime is how long a person has, after a correct password, to enter their code.
 const SecondStepLifetime = 5 * time.Minute
-
-var totpOpts = totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // Throttle keys of the legacy methods: per user and authenticator, and per address for both.
 func passwordUserKey(userID string) string { return "password:user:" + userID }
@@ -183,7 +169,7 @@ func (s *Service) SignInWithTOTP(ctx context.Context, token, code string, c Clie
 	}
 	if err := s.Store.AdvanceTOTPStep(ctx, user.ID, step); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		// A racing request took this code first.
-		err := errTOTPReused(step)
+		err := totpcode.ErrReused(step)
 		gs.refused(ctx, err)
 		return nil, err
 	} else if err != nil {
@@ -201,54 +187,13 @@ func (s *Service) SignInWithTOTP(ctx context.Context, token, code string, c Clie
 	return s.finishLegacySignIn(ctx, user, []string{latchkey.MethodPassword, latchkey.MethodTOTP}, c)
 }
 
-func errTOTPInvalid(detail string) error {
-	return latchkey.Errorf(latchkey.EUNAUTHORIZED, "totp_invalid",
-		"That code isn't right. Enter the 6-digit code your authenticator app shows now for Latchkey.", "%s", detail)
-}
-
-func errTOTPReused(step int64) error {
-	return latchkey.Errorf(latchkey.EUNAUTHORIZED, "totp_reused",
-		"That code was already used. Wait until your authenticator app shows a new code, then enter it.",
-		"the code for time step %d (or a later one) was already accepted; each code works once", step)
-}
+// TOTPEnrollment is what a person needs to add Latchkey to their authenticator app.
+type TOTPEnrollment = totpcode.Enrollment
 
 // checkCode returns the time step whose code code is, within one step of now, and refuses a
-// code for lastStep or earlier as a replay.
+// code for lastStep or earlier as a replay (totpcode.Check).
 func (s *Service) checkCode(secret, code string, lastStep int64) (int64, error) {
-	code = strings.Join(strings.Fields(code), "")
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return 0, latchkey.Errorf(latchkey.EINVALID, "totp_invalid",
-			"Enter the 6-digit code your authenticator app shows for Latchkey.", "the code is not 6 digits")
-	}
-	now := s.now().Unix() / 30
-	matched := int64(-1)
-	for step := now - 1; step <= now+1; step++ {
-		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*30, 0).UTC(), totpOpts)
-		if err != nil {
-			return 0, fmt.Errorf("totp code: %w", err)
-		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			matched = step
-		}
-	}
-	if matched < 0 {
-		return 0, errTOTPInvalid(fmt.Sprintf("the code matches none of the time steps %d to %d", now-1, now+1))
-	}
-	if matched <= lastStep {
-		return 0, errTOTPReused(matched)
-	}
-	return matched, nil
-}
-
-// TOTPEnrollment is what a person needs to add Latchkey to their authenticator app.
-type TOTPEnrollment struct {
-	// URL is the otpauth:// URL that the QR code holds.
-	URL string
-	// Secret is the base32 secret, and SecretGroups the same in groups of four for typing.
-	Secret       string
-	SecretGroups string
-	// QRCode is a PNG of the QR code as a data: URI.
-	QRCode string
+	return totpcode.Check(secret, code, lastStep, s.now())
 }
 
 // mayEnrolTOTP reports, as an error, whether the session may set up an authenticator app: as
@@ -283,16 +228,16 @@ func (s *Service) BeginTOTPEnrollment(ctx context.Context, sess *latchkey.Sessio
 	if creds.HasTOTP() {
 		return nil, errTOTPAlreadySetUp
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: user.UserPrincipalName})
+	secret, err := totpcode.NewSecret(user.UserPrincipalName)
 	if err != nil {
-		return nil, fmt.Errorf("generate totp secret: %w", err)
+		return nil, err
 	}
-	if err := s.Store.SetPendingTOTP(ctx, user.ID, key.Secret()); latchkey.IsKind(err, latchkey.ECONFLICT) {
+	if err := s.Store.SetPendingTOTP(ctx, user.ID, secret); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return nil, errTOTPAlreadySetUp
 	} else if err != nil {
 		return nil, err
 	}
-	return enrollmentOf(key)
+	return totpcode.EnrollmentOf(user.UserPrincipalName, secret)
 }
 
 var errTOTPAlreadySetUp = latchkey.Errorf(latchkey.ECONFLICT, "totp_already_set_up",
@@ -313,33 +258,7 @@ func (s *Service) PendingTOTPEnrollment(ctx context.Context, user *latchkey.User
 	if creds.TOTPSecret == "" || creds.TOTPConfirmed {
 		return nil, errTOTPNotStarted
 	}
-	raw, err := b32.DecodeString(creds.TOTPSecret)
-	if err != nil {
-		return nil, fmt.Errorf("decode totp secret: %w", err)
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: TOTPIssuer, AccountName: user.UserPrincipalName, Secret: raw})
-	if err != nil {
-		return nil, fmt.Errorf("totp key: %w", err)
-	}
-	return enrollmentOf(key)
-}
-
-func enrollmentOf(key *otp.Key) (*TOTPEnrollment, error) {
-	img, err := key.Image(240, 240)
-	if err != nil {
-		return nil, fmt.Errorf("totp qr code: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("totp qr code: %w", err)
-	}
-	secret := key.Secret()
-	var groups []string
-	for i := 0; i < len(secret); i += 4 {
-		groups = append(groups, secret[i:min(i+4, len(secret))])
-	}
-	return &TOTPEnrollment{URL: key.URL(), Secret: secret, SecretGroups: strings.Join(groups, " "),
-		QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}, nil
+	return totpcode.EnrollmentOf(user.UserPrincipalName, creds.TOTPSecret)
 }
 
 // ConfirmTOTPEnrollment makes the pending authenticator secret usable once the person typed a
