@@ -31,7 +31,7 @@ func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedg
 	}
 	// The forms show only to whom the directory would let use them; it still decides each post.
 	canManage := authz.Can(a, authz.ActionManageApplications)
-	s.render(w, r, "admin-apps", "Applications", view{Error: refusal, Status: status,
+	s.Render(w, r, "admin-apps", "Applications", View{Error: refusal, Status: status,
 		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage}})
 }
 
@@ -54,7 +54,7 @@ func (s *Web) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	}
 	name, redirects, postLogout := r.PostFormValue("name"), r.PostFormValue("redirectUris"), r.PostFormValue("postLogoutRedirectUris")
 	public := r.PostFormValue("public") == "yes"
-	err = checkOffered(r, offered{field: "public", values: yes})
+	err = CheckOffered(r, Offered{Field: "public", Values: Yes})
 	var cl *latchkey.Client
 	var secret string
 	if err == nil {

@@ -34,7 +34,7 @@ func (s *Web) legacyRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /my/security-info/totp", s.form(s.page(s.handleTOTPSetupForm)))
 	m.HandleFunc("POST /my/security-info/totp/confirm", s.form(s.page(s.handleTOTPConfirmForm)))
 	m.HandleFunc("POST /my/security-info/totp/remove", s.form(s.page(s.handleTOTPRemoveForm)))
-	m.HandleFunc("POST /admin/policy/legacy", s.form(s.actorPage(s.handleAdminPolicyLegacy)))
+	m.HandleFunc("POST /admin/policy/legacy", s.form(s.ActorPage(s.handleAdminPolicyLegacy)))
 }
 
 // withNext returns path with ?next= when next is a safe place to go after signing in.
@@ -46,7 +46,7 @@ func withNext(path, next string) string {
 }
 
 func (s *Web) handleSignInMethodsPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "signin-methods", "Sign in another way", view{Data: map[string]any{
+	s.Render(w, r, "signin-methods", "Sign in another way", View{Data: map[string]any{
 		"Next": nextParam(r.URL.Query().Get("next")), "Username": r.URL.Query().Get("username")}})
 }
 
@@ -64,7 +64,7 @@ func (s *Web) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Next": next, "Username": username}
 	if username == "" || len(username) > 254 {
 		status, body := s.PublicError(r, latchkey.Errorf(latchkey.EINVALID, "missing_field", "Enter your user name.", "username is required and at most 254 characters"))
-		s.render(w, r, "signin-methods", "Sign in another way", view{Error: &body, Status: status, Data: data})
+		s.Render(w, r, "signin-methods", "Sign in another way", View{Error: &body, Status: status, Data: data})
 		return
 	}
 	methods, err := s.auth.PreferredMethods(r.Context(), username)
@@ -95,11 +95,11 @@ func (s *Web) handleSignInMethodsForm(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Options"] = options
 	data["TAPHref"] = "/signin/tap?" + q.Encode()
-	s.render(w, r, "signin-methods", "Sign in another way", view{Data: data})
+	s.Render(w, r, "signin-methods", "Sign in another way", View{Data: data})
 }
 
 func (s *Web) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "signin-password", "Sign in with your password", view{Data: map[string]any{
+	s.Render(w, r, "signin-password", "Sign in with your password", View{Data: map[string]any{
 		"Username": r.URL.Query().Get("username"), "Next": nextParam(r.URL.Query().Get("next"))}})
 }
 
@@ -108,12 +108,12 @@ func (s *Web) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
 	res, err := s.auth.SignInWithPassword(r.Context(), username, r.PostFormValue("password"), httpedge.ClientOf(r))
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.render(w, r, "signin-password", "Sign in with your password", view{Error: &body, Status: status,
+		s.Render(w, r, "signin-password", "Sign in with your password", View{Error: &body, Status: status,
 			Data: map[string]any{"Username": username, "Next": next}})
 		return
 	}
 	if res.Done == nil {
-		s.render(w, r, "signin-totp", "Enter your code", view{Data: map[string]any{"Token": res.TOTPToken, "Next": next}})
+		s.Render(w, r, "signin-totp", "Enter your code", View{Data: map[string]any{"Token": res.TOTPToken, "Next": next}})
 		return
 	}
 	s.afterLegacySignIn(w, r, res.Done, next)
@@ -125,11 +125,11 @@ func (s *Web) handleTOTPForm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		if latchkey.ErrorCode(err) == "signin_expired" {
-			s.render(w, r, "signin-password", "Sign in with your password", view{Error: &body, Status: status,
+			s.Render(w, r, "signin-password", "Sign in with your password", View{Error: &body, Status: status,
 				Data: map[string]any{"Next": next}})
 			return
 		}
-		s.render(w, r, "signin-totp", "Enter your code", view{Error: &body, Status: status,
+		s.Render(w, r, "signin-totp", "Enter your code", View{Error: &body, Status: status,
 			Data: map[string]any{"Token": token, "Next": next}})
 		return
 	}
@@ -164,7 +164,7 @@ func (s *Web) handleNudgePage(w http.ResponseWriter, r *http.Request) {
 		s.continueTo(w, r, safeNext(next))
 		return
 	}
-	s.render(w, r, "nudge", "Create a passkey", view{Data: map[string]any{"Nudge": nudge, "Next": next,
+	s.Render(w, r, "nudge", "Create a passkey", View{Data: map[string]any{"Nudge": nudge, "Next": next,
 		"Continue": safeNext(next)}})
 }
 
@@ -178,7 +178,7 @@ func (s *Web) handleNudgeSnooze(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, r, err)
 			return
 		}
-		s.render(w, r, "nudge", "Create a passkey", view{Error: &body, Status: status,
+		s.Render(w, r, "nudge", "Create a passkey", View{Error: &body, Status: status,
 			Data: map[string]any{"Nudge": nudge, "Next": next, "Continue": safeNext(next)}})
 		return
 	}
@@ -270,7 +270,7 @@ func (s *Web) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) {
 		s.securityInfoRefused(w, r, err)
 		return
 	}
-	s.render(w, r, "totp-setup", "Set up your authenticator app", view{Data: totpSetupData(e)})
+	s.Render(w, r, "totp-setup", "Set up your authenticator app", View{Data: totpSetupData(e)})
 }
 
 // totpSetupData is what the setup page shows; the QR code is a data: URI of our own making.
@@ -291,7 +291,7 @@ func (s *Web) handleTOTPConfirmForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body := s.PublicError(r, err)
-	s.render(w, r, "totp-setup", "Set up your authenticator app", view{Error: &body, Status: status, Data: totpSetupData(e)})
+	s.Render(w, r, "totp-setup", "Set up your authenticator app", View{Error: &body, Status: status, Data: totpSetupData(e)})
 }
 
 func (s *Web) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
@@ -306,8 +306,8 @@ func (s *Web) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
 // handleAdminPolicyLegacy changes the password and TOTP methods and the registration campaign.
 func (s *Web) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "legacy", func(p *policy.MethodsPolicy) error {
-		if err := checkOffered(r, offered{field: "passwordState", values: methodStates}, offered{field: "totpState", values: methodStates},
-			offered{field: "campaign", values: yes}); err != nil {
+		if err := CheckOffered(r, Offered{Field: "passwordState", Values: methodStates}, Offered{Field: "totpState", Values: methodStates},
+			Offered{Field: "campaign", Values: Yes}); err != nil {
 			return err
 		}
 		pw := &p.Password

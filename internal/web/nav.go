@@ -100,5 +100,5 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, body := s.PublicError(r, errNoAdminPage(a))
-	s.render(w, r, "admin-none", "Admin pages", view{Error: &body, Status: status})
+	s.Render(w, r, "admin-none", "Admin pages", View{Error: &body, Status: status})
 }

@@ -7,31 +7,31 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// offered is a form field whose values the page offers (a select, radio buttons or checkboxes):
+// Offered is a form field whose values the page offers (a select, radio buttons or checkboxes):
 // a value the page does not offer is refused, never read as the default.
-type offered struct {
-	field  string
-	values []string
-	many   bool // checkboxes of one name: several values may come
+type Offered struct {
+	Field  string
+	Values []string
+	Many   bool // checkboxes of one name: several values may come
 }
 
-// yes is what a lone checkbox sends when it is ticked.
-var yes = []string{"yes"}
+// Yes is what a lone checkbox sends when it is ticked.
+var Yes = []string{"yes"}
 
-// checkOffered refuses a form whose fields carry values the page does not offer, or several
+// CheckOffered refuses a form whose fields carry values the page does not offer, or several
 // values where it offers one choice. A field left out is not refused: an unticked checkbox sends
 // nothing.
-func checkOffered(r *http.Request, fields ...offered) error {
+func CheckOffered(r *http.Request, fields ...Offered) error {
 	for _, f := range fields {
-		vs := r.PostForm[f.field]
-		if len(vs) > 1 && !f.many {
+		vs := r.PostForm[f.Field]
+		if len(vs) > 1 && !f.Many {
 			return latchkey.Errorf(latchkey.EINVALID, "invalid_choice", "The form sent more than one choice where it offers one. Reload the page and try again.",
-				"form field %q has %d values; it takes one of %s", f.field, len(vs), strings.Join(f.values, ", "))
+				"form field %q has %d values; it takes one of %s", f.Field, len(vs), strings.Join(f.Values, ", "))
 		}
 		for _, v := range vs {
-			if !contains(f.values, v) {
+			if !contains(f.Values, v) {
 				return latchkey.Errorf(latchkey.EINVALID, "invalid_choice", "The form sent a choice it does not offer. Reload the page and try again.",
-					"form field %q: %q is not one of %s", f.field, v, strings.Join(f.values, ", "))
+					"form field %q: %q is not one of %s", f.Field, v, strings.Join(f.Values, ", "))
 			}
 		}
 	}

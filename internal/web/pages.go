@@ -80,8 +80,8 @@ func (s *Web) loadTemplates() error {
 	return nil
 }
 
-// view is what every page template gets.
-type view struct {
+// View is what every page template gets.
+type View struct {
 	Title   string
 	CSRF    string
 	Session *latchkey.Session
@@ -95,8 +95,8 @@ type view struct {
 	InAdmin bool
 }
 
-// render writes page name with data; the CSRF token is always present for forms.
-func (s *Web) render(w http.ResponseWriter, r *http.Request, name, title string, v view) {
+// Render writes page name with data; the CSRF token is always present for forms.
+func (s *Web) Render(w http.ResponseWriter, r *http.Request, name, title string, v View) {
 	v.Title = title
 	var err error
 	if v.CSRF, err = s.CSRFToken(w, r); err != nil {
@@ -128,11 +128,11 @@ func (s *Web) render(w http.ResponseWriter, r *http.Request, name, title string,
 // errorPage shows a refusal as a plain sentence with the correlation id.
 func (s *Web) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.PublicError(r, err)
-	s.render(w, r, "error", "Something needs your attention", view{Error: &body, Status: status})
+	s.Render(w, r, "error", "Something needs your attention", View{Error: &body, Status: status})
 }
 
-// formError re-renders a form page with the refusal shown above the form.
-func (s *Web) formError(r *http.Request, err error) *httpedge.ErrorBody {
+// FormError re-renders a form page with the refusal shown above the form.
+func (s *Web) FormError(r *http.Request, err error) *httpedge.ErrorBody {
 	_, body := s.PublicError(r, err)
 	return &body
 }
@@ -146,7 +146,7 @@ func (s *Web) handleRoot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleSignInPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "signin", "Sign in", view{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
+	s.Render(w, r, "signin", "Sign in", View{Data: map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
 		"StepUp": s.stepUpSentence(r.Context(), r.URL.Query().Get("stepup"))}})
 }
 
@@ -170,7 +170,7 @@ func (s *Web) continueTo(w http.ResponseWriter, r *http.Request, next string) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, "continue", "Signed in", view{Data: map[string]any{"Next": next}})
+	s.Render(w, r, "continue", "Signed in", View{Data: map[string]any{"Next": next}})
 }
 
 // nextParam is next when it is a safe place on this site to go after signing in, and "" (the
@@ -183,7 +183,7 @@ func nextParam(next string) string {
 }
 
 func (s *Web) handleTAPPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "tap", "Sign in with a temporary access pass", view{Data: map[string]any{"Username": r.URL.Query().Get("username"),
+	s.Render(w, r, "tap", "Sign in with a temporary access pass", View{Data: map[string]any{"Username": r.URL.Query().Get("username"),
 		"Next": nextParam(r.URL.Query().Get("next"))}})
 }
 
@@ -192,7 +192,7 @@ func (s *Web) handleTAPForm(w http.ResponseWriter, r *http.Request) {
 	si, err := s.auth.SignInWithTAP(r.Context(), username, r.PostFormValue("tap"), httpedge.ClientOf(r))
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.render(w, r, "tap", "Sign in with a temporary access pass", view{Error: &body, Status: status,
+		s.Render(w, r, "tap", "Sign in with a temporary access pass", View{Error: &body, Status: status,
 			Data: map[string]any{"Username": username, "Next": nextParam(r.PostFormValue("next"))}})
 		return
 	}
@@ -227,7 +227,7 @@ func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *http
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "security-info", "My security info", view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "security-info", "My security info", View{Error: refusal, Status: status, Data: map[string]any{
 		"Legacy":     legacy,
 		"Passkeys":   pks,
 		"Wizard":     sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
@@ -249,7 +249,7 @@ func (s *Web) handleRenameForm(w http.ResponseWriter, r *http.Request) {
 func (s *Web) handleRemoveForm(w http.ResponseWriter, r *http.Request) {
 	_, user := httpedge.CurrentUser(r)
 	confirm := r.PostFormValue("confirmLast") == "yes"
-	err := checkOffered(r, offered{field: "confirmLast", values: yes})
+	err := CheckOffered(r, Offered{Field: "confirmLast", Values: Yes})
 	if err == nil {
 		err = s.auth.RemovePasskey(r.Context(), user, r.PathValue("id"), confirm)
 	}

@@ -28,7 +28,7 @@ func (s *Web) adminUsers(w http.ResponseWriter, r *http.Request, refusal *httped
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "admin-users", "Users", view{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form,
+	s.Render(w, r, "admin-users", "Users", View{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form,
 		"CanCreate": authz.Can(a, authz.ActionCreateUser), "CanAssignRoles": authz.Can(a, authz.ActionManageRoles)}})
 }
 
@@ -47,7 +47,7 @@ func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.Actor(r)
 	if err == nil {
-		err = checkOffered(r, offered{field: "userType", values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, offered{field: "globalAdmin", values: yes})
+		err = CheckOffered(r, Offered{Field: "userType", Values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, Offered{Field: "globalAdmin", Values: Yes})
 	}
 	if err == nil {
 		err = s.dir.CreateUser(r.Context(), a, u)
@@ -109,7 +109,7 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "admin-user", u.DisplayName, view{Error: refusal, Status: status, Data: data})
+	s.Render(w, r, "admin-user", u.DisplayName, View{Error: refusal, Status: status, Data: data})
 }
 
 // hidden reports whether err is a refusal, which a page shows as a part left out (with its
@@ -133,7 +133,7 @@ func (s *Web) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	if err := checkOffered(r, offered{field: "oneTime", values: yes}); err != nil {
+	if err := CheckOffered(r, Offered{Field: "oneTime", Values: Yes}); err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminUser(w, r, &body, status, "")
 		return

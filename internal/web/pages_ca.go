@@ -67,7 +67,7 @@ type caLockout struct {
 }
 
 func (s *Web) handleAdminCA(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -100,7 +100,7 @@ func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, a latchkey.Actor, 
 			}
 		}
 	}
-	s.render(w, r, "admin-ca", "Conditional access", view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-ca", "Conditional access", View{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Lockout": lock, "Notice": r.URL.Query().Get("notice"), "CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"States": []policyGroup{{policy.CAStateEnabled, "On"}, {policy.CAStateReportOnly, "Report-only"}, {policy.CAStateDisabled, "Off"}},
 	}})
@@ -129,15 +129,15 @@ func (s *Web) lockoutOf(r *http.Request, err error, action string, fields map[st
 }
 
 // caStates are the states the pages offer for a policy.
-var caStates = offered{field: "state", values: []string{policy.CAStateEnabled, policy.CAStateReportOnly, policy.CAStateDisabled}}
+var caStates = Offered{Field: "state", Values: []string{policy.CAStateEnabled, policy.CAStateReportOnly, policy.CAStateDisabled}}
 
 func (s *Web) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	id, state := r.PathValue("id"), r.PostFormValue("state")
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
-	err := checkOffered(r, caStates)
+	err := CheckOffered(r, caStates)
 	var override int
 	if err == nil {
 		override, err = formOverride(r)
@@ -154,7 +154,7 @@ func (s *Web) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -241,13 +241,13 @@ func (n *caNames) form(p policy.ConditionalAccessPolicy, isNew bool) caForm {
 func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	p := policy.ConditionalAccessPolicy{Name: r.PostFormValue("name"), State: v("state")}
-	if err := checkOffered(r, caStates,
-		offered{field: "users", values: []string{"all", "selected"}}, offered{field: "target", values: []string{"all", "apps", "register"}},
-		offered{field: "grant", values: []string{"block", "strength"}},
-		offered{field: "includeAdmins", values: yes}, offered{field: "includeGuests", values: yes},
-		offered{field: "excludeAdmins", values: yes}, offered{field: "excludeGuests", values: yes},
-		offered{field: "includePlatforms", values: policyadmin.Platforms, many: true}, offered{field: "excludePlatforms", values: policyadmin.Platforms, many: true},
-		offered{field: "clientTypes", values: policyadmin.ClientTypes, many: true}); err != nil {
+	if err := CheckOffered(r, caStates,
+		Offered{Field: "users", Values: []string{"all", "selected"}}, Offered{Field: "target", Values: []string{"all", "apps", "register"}},
+		Offered{Field: "grant", Values: []string{"block", "strength"}},
+		Offered{Field: "includeAdmins", Values: Yes}, Offered{Field: "includeGuests", Values: Yes},
+		Offered{Field: "excludeAdmins", Values: Yes}, Offered{Field: "excludeGuests", Values: Yes},
+		Offered{Field: "includePlatforms", Values: policyadmin.Platforms, Many: true}, Offered{Field: "excludePlatforms", Values: policyadmin.Platforms, Many: true},
+		Offered{Field: "clientTypes", Values: policyadmin.ClientTypes, Many: true}); err != nil {
 		return p, err
 	}
 	u := &p.Users
@@ -334,7 +334,7 @@ func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, a latchkey.Act
 	if isNew {
 		title = "New conditional access policy"
 	}
-	s.render(w, r, "admin-ca-edit", title, view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-ca-edit", title, View{Error: refusal, Status: status, Data: map[string]any{
 		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": policyadmin.Platforms,
 		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}},
@@ -342,7 +342,7 @@ func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, a latchkey.Act
 }
 
 func (s *Web) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -354,7 +354,7 @@ func (s *Web) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -367,7 +367,7 @@ func (s *Web) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -379,7 +379,7 @@ func (s *Web) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Web) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}

@@ -42,7 +42,7 @@ type strengthRow struct {
 }
 
 func (s *Web) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -81,7 +81,7 @@ func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, a latchkey.
 	if form == nil {
 		form = map[string]any{"Combos": map[string]bool{policy.CombinationPasskey: true}, "Kinds": map[string]bool{}}
 	}
-	s.render(w, r, "admin-strengths", "Authentication strengths", view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-strengths", "Authentication strengths", View{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Combinations": combinationWords, "Form": form, "Notice": r.URL.Query().Get("notice"),
 		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"Kinds":     []policyGroup{{latchkey.KindDeviceBound, "Device-bound (security keys, passkeys that stay on one device)"}, {latchkey.KindSynced, "Synced (copied between devices by a password manager)"}},
@@ -89,7 +89,7 @@ func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, a latchkey.
 }
 
 func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -100,7 +100,7 @@ func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) 
 	if len(kinds) > 0 || len(aaguids) > 0 || attest {
 		st.PasskeyConditions = &policy.PasskeyConditions{Kinds: kinds, AllowedAAGUIDs: aaguids, AttestationRequired: attest}
 	}
-	err := checkOffered(r, offered{field: "attestationRequired", values: yes})
+	err := CheckOffered(r, Offered{Field: "attestationRequired", Values: Yes})
 	if err == nil {
 		_, err = s.policies.CreateStrength(r.Context(), a, st)
 	}
@@ -114,7 +114,7 @@ func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Web) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -134,7 +134,7 @@ type locationRow struct {
 }
 
 func (s *Web) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -151,7 +151,7 @@ func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, a latchkey.
 	for i, l := range cfg.NamedLocations {
 		rows[i] = locationRow{NamedLocation: l, Ranges: strings.Join(l.CIDRs, "\n"), UsedBy: cfg.LocationUsedBy(l.ID)}
 	}
-	s.render(w, r, "admin-locations", "Named locations", view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-locations", "Named locations", View{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Form": form, "Notice": r.URL.Query().Get("notice"), "CanChange": authz.Can(a, authz.ActionWriteConditionalAccess)}})
 }
 
@@ -161,12 +161,12 @@ func locationFromForm(r *http.Request) policy.NamedLocation {
 }
 
 func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	l := locationFromForm(r)
-	err := checkOffered(r, offered{field: "trusted", values: yes})
+	err := CheckOffered(r, Offered{Field: "trusted", Values: Yes})
 	if err == nil {
 		_, err = s.policies.CreateNamedLocation(r.Context(), a, l)
 	}
@@ -179,11 +179,11 @@ func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
-	err := checkOffered(r, offered{field: "trusted", values: yes})
+	err := CheckOffered(r, Offered{Field: "trusted", Values: Yes})
 	if err == nil {
 		_, err = s.policies.UpdateNamedLocation(r.Context(), a, r.PathValue("id"), locationFromForm(r))
 	}
@@ -196,7 +196,7 @@ func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -209,7 +209,7 @@ func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -217,7 +217,7 @@ func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -269,5 +269,5 @@ func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, a latchkey.Act
 		}
 		data["States"] = states
 	}
-	s.render(w, r, "admin-whatif", "What if", view{Error: refusal, Status: status, Data: data})
+	s.Render(w, r, "admin-whatif", "What if", View{Error: refusal, Status: status, Data: data})
 }

@@ -15,7 +15,7 @@ import (
 // handleAdminInspectPage shows the form where an admin pastes or uploads a registration
 // response (from a HAR file or a support ticket) to see what it is and what policy says of it.
 func (s *Web) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -23,12 +23,12 @@ func (s *Web) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "admin-inspect", "Inspect a passkey registration", view{Data: map[string]any{"Form": map[string]string{}}})
+	s.Render(w, r, "admin-inspect", "Inspect a passkey registration", View{Data: map[string]any{"Form": map[string]string{}}})
 }
 
 // handleAdminInspect runs the inspection, as `latchkey passkey inspect` does.
 func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -50,7 +50,7 @@ func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 	}
 	refuse := func(err error) {
 		status, e := s.PublicError(r, err)
-		s.render(w, r, "admin-inspect", "Inspect a passkey registration", view{Error: &e, Status: status, Data: map[string]any{"Form": form}})
+		s.Render(w, r, "admin-inspect", "Inspect a passkey registration", View{Error: &e, Status: status, Data: map[string]any{"Form": form}})
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		refuse(latchkey.Errorf(latchkey.EINVALID, "missing_response", "Paste a registration response or choose a file that holds one.",
@@ -72,5 +72,5 @@ func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "admin-inspect", "Inspect a passkey registration", view{Data: map[string]any{"Form": form, "Inspection": in, "JSON": string(js)}})
+	s.Render(w, r, "admin-inspect", "Inspect a passkey registration", View{Data: map[string]any{"Form": form, "Inspection": in, "JSON": string(js)}})
 }

@@ -50,7 +50,7 @@ func passkeyTypesWords(t string) string {
 }
 
 func (s *Web) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -189,7 +189,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Act
 			newSel[g] = true
 		}
 	}
-	s.render(w, r, "admin-policy", "Authentication methods policy", view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-policy", "Authentication methods policy", View{Error: refusal, Status: status, Data: map[string]any{
 		"Policy":          p,
 		"Form":            f,
 		"Lockout":         lock,
@@ -228,7 +228,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Act
 // their number, and the forms keep what the admin entered.
 func (s *Web) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
 	ctx := r.Context()
-	a, ok := s.policyActor(w, r)
+	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
@@ -282,9 +282,9 @@ func formInt(r *http.Request, field, what string) (int, error) {
 
 func (s *Web) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "methods", func(p *policy.MethodsPolicy) error {
-		if err := checkOffered(r, offered{field: "passkeyState", values: methodStates}, offered{field: "tapState", values: methodStates},
-			offered{field: "selfService", values: yes}, offered{field: "userVerification", values: yes},
-			offered{field: "guestRegistration", values: yes}, offered{field: "tapOneTime", values: yes}); err != nil {
+		if err := CheckOffered(r, Offered{Field: "passkeyState", Values: methodStates}, Offered{Field: "tapState", Values: methodStates},
+			Offered{Field: "selfService", Values: Yes}, Offered{Field: "userVerification", Values: Yes},
+			Offered{Field: "guestRegistration", Values: Yes}, Offered{Field: "tapOneTime", Values: Yes}); err != nil {
 			return err
 		}
 		pm := &p.Passkey
@@ -321,10 +321,10 @@ func (s *Web) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
 var methodStates = []string{policy.StateEnabled, policy.StateDisabled}
 
 // profileChoices are the choices of the profile forms.
-var profileChoices = []offered{
-	{field: "passkeyTypes", values: []string{policy.PasskeyTypesDeviceBound, policy.PasskeyTypesSynced, policy.PasskeyTypesBoth}},
-	{field: "attestation", values: yes}, {field: "keyRestrictions", values: yes}, {field: "default", values: yes},
-	{field: "enforcementType", values: []string{policy.EnforcementAllow, policy.EnforcementBlock}},
+var profileChoices = []Offered{
+	{Field: "passkeyTypes", Values: []string{policy.PasskeyTypesDeviceBound, policy.PasskeyTypesSynced, policy.PasskeyTypesBoth}},
+	{Field: "attestation", Values: Yes}, {Field: "keyRestrictions", Values: Yes}, {Field: "default", Values: Yes},
+	{Field: "enforcementType", Values: []string{policy.EnforcementAllow, policy.EnforcementBlock}},
 }
 
 // profileFromForm fills pr from a profile form.
@@ -353,7 +353,7 @@ func profileFromForm(r *http.Request, pr *policy.PasskeyProfile) {
 
 func (s *Web) handleAdminPolicyAddProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "added", func(p *policy.MethodsPolicy) error {
-		if err := checkOffered(r, profileChoices...); err != nil {
+		if err := CheckOffered(r, profileChoices...); err != nil {
 			return err
 		}
 		pr := policy.PasskeyProfile{ID: latchkey.NewID()}
@@ -384,7 +384,7 @@ func (s *Web) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Reques
 		if err != nil {
 			return err
 		}
-		if err := checkOffered(r, profileChoices...); err != nil {
+		if err := CheckOffered(r, profileChoices...); err != nil {
 			return err
 		}
 		profileFromForm(r, &p.Passkey.Profiles[i])

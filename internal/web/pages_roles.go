@@ -15,14 +15,14 @@ func init() {
 
 // roleRoutes registers the pages of role assignments, administrative units and managers.
 func (s *Web) roleRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET /admin/roles", s.actorPage(s.handleAdminRoles))
-	m.HandleFunc("POST /admin/roles", s.form(s.actorPage(s.handleAdminAssignRole)))
-	m.HandleFunc("GET /admin/roles/remove", s.actorPage(s.handleAdminRemoveRoleConfirm))
-	m.HandleFunc("POST /admin/roles/remove", s.form(s.actorPage(s.handleAdminRemoveRole)))
-	m.HandleFunc("GET /admin/units", s.actorPage(s.handleAdminUnits))
-	m.HandleFunc("POST /admin/units", s.form(s.actorPage(s.handleAdminCreateUnit)))
-	m.HandleFunc("POST /admin/units/members", s.form(s.actorPage(s.handleAdminAddUnitMember)))
-	m.HandleFunc("POST /admin/users/{id}/manager", s.form(s.actorPage(s.handleAdminSetManager)))
+	m.HandleFunc("GET /admin/roles", s.ActorPage(s.handleAdminRoles))
+	m.HandleFunc("POST /admin/roles", s.form(s.ActorPage(s.handleAdminAssignRole)))
+	m.HandleFunc("GET /admin/roles/remove", s.ActorPage(s.handleAdminRemoveRoleConfirm))
+	m.HandleFunc("POST /admin/roles/remove", s.form(s.ActorPage(s.handleAdminRemoveRole)))
+	m.HandleFunc("GET /admin/units", s.ActorPage(s.handleAdminUnits))
+	m.HandleFunc("POST /admin/units", s.form(s.ActorPage(s.handleAdminCreateUnit)))
+	m.HandleFunc("POST /admin/units/members", s.form(s.ActorPage(s.handleAdminAddUnitMember)))
+	m.HandleFunc("POST /admin/users/{id}/manager", s.form(s.ActorPage(s.handleAdminSetManager)))
 }
 
 func (s *Web) handleAdminRoles(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +57,7 @@ func (s *Web) adminRoles(w http.ResponseWriter, r *http.Request, refusal *httped
 		}
 		data["Roles"], data["Units"], data["Users"] = latchkey.Roles, units, users
 	}
-	s.render(w, r, "admin-roles", "Roles", view{Error: refusal, Status: status, Data: data})
+	s.Render(w, r, "admin-roles", "Roles", View{Error: refusal, Status: status, Data: data})
 }
 
 // unitChoices returns the unit field's offered values: "" (the whole directory) and every unit.
@@ -81,7 +81,7 @@ func (s *Web) handleAdminAssignRole(w http.ResponseWriter, r *http.Request) {
 		units, err = s.unitChoices(r, a)
 	}
 	if err == nil {
-		err = checkOffered(r, offered{field: "role", values: latchkey.Roles}, offered{field: "unit", values: units})
+		err = CheckOffered(r, Offered{Field: "role", Values: latchkey.Roles}, Offered{Field: "unit", Values: units})
 	}
 	if err == nil {
 		_, err = s.dir.AssignRole(r.Context(), a, form["user"], form["role"], form["unit"])
@@ -111,7 +111,7 @@ func (s *Web) handleAdminRemoveRoleConfirm(w http.ResponseWriter, r *http.Reques
 	}
 	for _, asg := range asgs {
 		if asg.Role == q.Get("role") && asg.UnitID == q.Get("unit") {
-			s.render(w, r, "admin-role-remove", "Remove a role", view{Data: map[string]any{"Assignment": asg}})
+			s.Render(w, r, "admin-role-remove", "Remove a role", View{Data: map[string]any{"Assignment": asg}})
 			return
 		}
 	}
@@ -122,7 +122,7 @@ func (s *Web) handleAdminRemoveRoleConfirm(w http.ResponseWriter, r *http.Reques
 func (s *Web) handleAdminRemoveRole(w http.ResponseWriter, r *http.Request) {
 	a, err := s.Actor(r)
 	if err == nil {
-		err = checkOffered(r, offered{field: "confirm", values: yes})
+		err = CheckOffered(r, Offered{Field: "confirm", Values: Yes})
 	}
 	if err == nil && r.PostFormValue("confirm") != "yes" {
 		err = latchkey.Errorf(latchkey.EINVALID, "confirmation_required", "Tick the box to confirm the removal.", "form field confirm is not yes")
@@ -154,7 +154,7 @@ func (s *Web) adminUnits(w http.ResponseWriter, r *http.Request, refusal *httped
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "admin-units", "Administrative units", view{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-units", "Administrative units", View{Error: refusal, Status: status, Data: map[string]any{
 		"Units": units, "Form": form, "CanManage": authz.Can(a, authz.ActionManageUnits)}})
 }
 
@@ -180,7 +180,7 @@ func (s *Web) handleAdminAddUnitMember(w http.ResponseWriter, r *http.Request) {
 		units, err = s.unitChoices(r, a)
 	}
 	if err == nil {
-		err = checkOffered(r, offered{field: "unit", values: units[1:]})
+		err = CheckOffered(r, Offered{Field: "unit", Values: units[1:]})
 	}
 	if err == nil {
 		_, err = s.dir.AddUnitMember(r.Context(), a, form["unit"], form["member"])

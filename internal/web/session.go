@@ -36,9 +36,9 @@ func (s *Web) page(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// actorPage requires a signed-in person for an admin page; what they may see and do there is
+// ActorPage requires a signed-in person for an admin page; what they may see and do there is
 // the services' decision, through authz (a refusal is the error page).
-func (s *Web) actorPage(h http.HandlerFunc) http.HandlerFunc {
+func (s *Web) ActorPage(h http.HandlerFunc) http.HandlerFunc {
 	return s.page(h)
 }
 
@@ -114,9 +114,9 @@ func (s *Web) form(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// policyActor returns who makes a request to the policy pages; false when it has shown the error
+// PageActor returns who makes a request to the policy pages; false when it has shown the error
 // of resolving them (whether they may see or change a policy is the policy service's decision).
-func (s *Web) policyActor(w http.ResponseWriter, r *http.Request) (latchkey.Actor, bool) {
+func (s *Web) PageActor(w http.ResponseWriter, r *http.Request) (latchkey.Actor, bool) {
 	a, err := s.Actor(r)
 	if err != nil {
 		s.errorPage(w, r, err)

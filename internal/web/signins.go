@@ -39,12 +39,12 @@ func (s *Web) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
 		}
 		data["SignIns"], data["Limit"] = httpedge.WithPolicyResult(events, q.PolicyResult), f.Limit
 	}
-	v := view{Data: data}
+	v := View{Data: data}
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		v.Error, v.Status = &body, status
 	}
-	s.render(w, r, "admin-signins", "Sign-ins", v)
+	s.Render(w, r, "admin-signins", "Sign-ins", v)
 }
 
 // SignInCSVHeader names the columns of the CSV download.

@@ -72,7 +72,7 @@ func (s *Web) adminTokens(w http.ResponseWriter, r *http.Request, v tokensView) 
 	if form == nil {
 		form = map[string]any{"name": "", "scopes": map[string]bool{}, "expires": "90"}
 	}
-	s.render(w, r, "admin-tokens", "API tokens", view{Error: v.refusal, Status: v.status,
+	s.Render(w, r, "admin-tokens", "API tokens", View{Error: v.refusal, Status: v.status,
 		Data: map[string]any{"Tokens": tokens, "Scopes": latchkey.Scopes, "ScopeWords": scopeWords, "Lifetimes": tokenLifetimes, "Form": form,
 			"Created": v.created, "Confirm": v.confirm, "Expired": expired}})
 }
@@ -84,8 +84,8 @@ func (s *Web) handleAdminCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, scopes, expires := r.PostFormValue("name"), r.PostForm["scopes"], r.PostFormValue("expires")
-	err = checkOffered(r, offered{field: "scopes", values: latchkey.Scopes, many: true},
-		offered{field: "expires", values: tokenLifetimes})
+	err = CheckOffered(r, Offered{Field: "scopes", Values: latchkey.Scopes, Many: true},
+		Offered{Field: "expires", Values: tokenLifetimes})
 	var secret string
 	var tok *latchkey.APIToken
 	if err == nil {
