@@ -31,7 +31,7 @@ var (
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
 		"internal/scim", "internal/passkey", "internal/totpcode"}
 	// httpPkgs are the packages that serve HTTP; services never import them.
-	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/oidc", "internal/scim", "internal/httpedge"}
+	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/web/policypages", "internal/oidc", "internal/scim", "internal/httpedge"}
 	// testOnly are linked only by `latchkey loadtest` and by tests.
 	testOnly = []string{"internal/loadtest", "internal/passkey/passkeytest"}
 	// mayLinkTestOnly are the packages allowed to depend on testOnly ones.

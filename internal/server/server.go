@@ -19,6 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/web"
+	"github.com/latchkey/latchkey/internal/web/policypages"
 )
 
 // Server holds the handlers' dependencies.
@@ -82,6 +83,7 @@ func (s *Server) routes() {
 
 	// Pages.
 	s.web.Mount(s.browserMux)
+	policypages.New(s.web, s.policies).Mount(s.browserMux)
 }
 
 // MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators

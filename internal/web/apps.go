@@ -35,8 +35,8 @@ func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedg
 		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage}})
 }
 
-// lines splits a textarea into its non-empty trimmed lines.
-func lines(v string) []string {
+// Lines splits a textarea into its non-empty trimmed Lines.
+func Lines(v string) []string {
 	out := []string{}
 	for _, l := range strings.Split(v, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -58,7 +58,7 @@ func (s *Web) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	var cl *latchkey.Client
 	var secret string
 	if err == nil {
-		cl, secret, err = s.dir.CreateApp(r.Context(), a, name, lines(redirects), lines(postLogout), public)
+		cl, secret, err = s.dir.CreateApp(r.Context(), a, name, Lines(redirects), Lines(postLogout), public)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)

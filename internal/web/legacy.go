@@ -34,7 +34,6 @@ func (s *Web) legacyRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /my/security-info/totp", s.form(s.page(s.handleTOTPSetupForm)))
 	m.HandleFunc("POST /my/security-info/totp/confirm", s.form(s.page(s.handleTOTPConfirmForm)))
 	m.HandleFunc("POST /my/security-info/totp/remove", s.form(s.page(s.handleTOTPRemoveForm)))
-	m.HandleFunc("POST /admin/policy/legacy", s.form(s.ActorPage(s.handleAdminPolicyLegacy)))
 }
 
 // withNext returns path with ?next= when next is a safe place to go after signing in.
@@ -301,35 +300,4 @@ func (s *Web) handleTOTPRemoveForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/my/security-info?notice=totp-removed", http.StatusSeeOther)
-}
-
-// handleAdminPolicyLegacy changes the password and TOTP methods and the registration campaign.
-func (s *Web) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
-	s.changePolicy(w, r, "legacy", func(p *policy.MethodsPolicy) error {
-		if err := CheckOffered(r, Offered{Field: "passwordState", Values: methodStates}, Offered{Field: "totpState", Values: methodStates},
-			Offered{Field: "campaign", Values: Yes}); err != nil {
-			return err
-		}
-		pw := &p.Password
-		pw.State = r.PostFormValue("passwordState")
-		pw.IncludeTargets = formTargets(r, "passwordInclude")
-		pw.ExcludeTargets = formTargets(r, "passwordExclude")
-		var err error
-		if pw.MinimumLength, err = formInt(r, "passwordMinLength", "minimum length of a password"); err != nil {
-			return err
-		}
-		t := &p.TOTP
-		t.State = r.PostFormValue("totpState")
-		t.IncludeTargets = formTargets(r, "totpInclude")
-		t.ExcludeTargets = formTargets(r, "totpExclude")
-		c := &p.RegistrationCampaign
-		c.State = policy.StateDisabled
-		if r.PostFormValue("campaign") == "yes" {
-			c.State = policy.StateEnabled
-		}
-		if c.SnoozesAllowed, err = formInt(r, "snoozesAllowed", "number of snoozes"); err != nil {
-			return err
-		}
-		return nil
-	})
 }

@@ -1,6 +1,8 @@
 // Package web is Latchkey's server-rendered pages: signing in, My Security Info, the admin
-// pages, their templates and static assets, form handling with CSRF tokens, and the pages of the
-// OpenID Connect sign-in and sign-out. Handlers only translate between forms and the services.
+// console's people, roles, tokens, applications and sign-in log pages, and the page kit they and
+// the policy pages (package web/policypages) share: templates and static assets, form handling
+// with CSRF tokens, error pages, the admin navigation, and the pages of the OpenID Connect
+// sign-in and sign-out. Handlers only translate between forms and the services.
 package web
 
 import (
@@ -60,30 +62,6 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/users/{id}", s.ActorPage(s.handleAdminUser))
 	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.ActorPage(s.handleAdminIssueTAP)))
 	s.roleRoutes(m)
-	m.HandleFunc("GET /admin/policy", s.ActorPage(s.handleAdminPolicy))
-	m.HandleFunc("POST /admin/policy/methods", s.form(s.ActorPage(s.handleAdminPolicyMethods)))
-	m.HandleFunc("POST /admin/policy/default", s.form(s.ActorPage(s.handleAdminPolicyDefault)))
-	m.HandleFunc("POST /admin/policy/profiles", s.form(s.ActorPage(s.handleAdminPolicyAddProfile)))
-	m.HandleFunc("POST /admin/policy/profiles/{id}", s.form(s.ActorPage(s.handleAdminPolicyEditProfile)))
-	m.HandleFunc("POST /admin/policy/profiles/{id}/delete", s.form(s.ActorPage(s.handleAdminPolicyDeleteProfile)))
-	m.HandleFunc("GET /admin/ca", s.ActorPage(s.handleAdminCA))
-	m.HandleFunc("GET /admin/ca/new", s.ActorPage(s.handleAdminCANew))
-	m.HandleFunc("POST /admin/ca", s.form(s.ActorPage(s.handleAdminCACreate)))
-	m.HandleFunc("GET /admin/ca/{id}", s.ActorPage(s.handleAdminCAEdit))
-	m.HandleFunc("POST /admin/ca/{id}", s.form(s.ActorPage(s.handleAdminCAUpdate)))
-	m.HandleFunc("POST /admin/ca/{id}/state", s.form(s.ActorPage(s.handleAdminCAState)))
-	m.HandleFunc("POST /admin/ca/{id}/delete", s.form(s.ActorPage(s.handleAdminCADelete)))
-	m.HandleFunc("GET /admin/strengths", s.ActorPage(s.handleAdminStrengths))
-	m.HandleFunc("POST /admin/strengths", s.form(s.ActorPage(s.handleAdminStrengthCreate)))
-	m.HandleFunc("POST /admin/strengths/{id}/delete", s.form(s.ActorPage(s.handleAdminStrengthDelete)))
-	m.HandleFunc("GET /admin/locations", s.ActorPage(s.handleAdminLocations))
-	m.HandleFunc("POST /admin/locations", s.form(s.ActorPage(s.handleAdminLocationCreate)))
-	m.HandleFunc("POST /admin/locations/{id}", s.form(s.ActorPage(s.handleAdminLocationUpdate)))
-	m.HandleFunc("POST /admin/locations/{id}/delete", s.form(s.ActorPage(s.handleAdminLocationDelete)))
-	m.HandleFunc("GET /admin/whatif", s.ActorPage(s.handleAdminWhatIf))
-	m.HandleFunc("POST /admin/whatif", s.form(s.ActorPage(s.handleAdminWhatIfForm)))
-	m.HandleFunc("GET /admin/inspect", s.ActorPage(s.handleAdminInspectPage))
-	m.HandleFunc("POST /admin/inspect", s.form(s.ActorPage(s.handleAdminInspect)))
 	m.HandleFunc("GET /admin/apps", s.ActorPage(s.handleAdminApps))
 	m.HandleFunc("POST /admin/apps", s.form(s.ActorPage(s.handleAdminCreateApp)))
 	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.ActorPage(s.handleAdminDeleteApp)))

@@ -1,4 +1,4 @@
-package web
+package policypages
 
 import (
 	"errors"
@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // policyGroup is a group as the policy page offers it: a checkbox per form.
@@ -49,7 +50,7 @@ func passkeyTypesWords(t string) string {
 	return t
 }
 
-func (s *Web) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminPolicy(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -96,7 +97,7 @@ func policyLockoutOf(r *http.Request, err error) *policyLockout {
 	}
 	names := make([]string, 0, len(r.PostForm))
 	for k := range r.PostForm {
-		if k != CSRFField && k != "lockoutOverride" {
+		if k != web.CSRFField && k != "lockoutOverride" {
 			names = append(names, k)
 		}
 	}
@@ -112,11 +113,11 @@ func policyLockoutOf(r *http.Request, err error) *policyLockout {
 // adminPolicy shows the stored authentication methods policy with its forms, and refusal above
 // them when a change was refused. shown, when not nil, is the refused change: the forms show it
 // (what the admin entered) while the facts show what is stored; lock is the lockout panel.
-func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
+func (s *Pages) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, shown *policy.MethodsPolicy, lock *policyLockout) {
 	ctx := r.Context()
 	p, err := s.policies.MethodsPolicy(ctx, a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	f := p
@@ -125,7 +126,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Act
 	}
 	groups, err := s.policies.PolicyGroups(ctx, a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	names := map[string]string{policy.AllUsers: "All users"}
@@ -189,7 +190,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Act
 			newSel[g] = true
 		}
 	}
-	s.Render(w, r, "admin-policy", "Authentication methods policy", View{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-policy", "Authentication methods policy", web.View{Error: refusal, Status: status, Data: map[string]any{
 		"Policy":          p,
 		"Form":            f,
 		"Lockout":         lock,
@@ -226,7 +227,7 @@ func (s *Web) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.Act
 // Validate, an unknown group or the lockout lint) re-renders the page with it; nothing is
 // stored. A lockout refusal shows the people and a form to send the same change again with
 // their number, and the forms keep what the admin entered.
-func (s *Web) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
+func (s *Pages) changePolicy(w http.ResponseWriter, r *http.Request, notice string, change func(*policy.MethodsPolicy) error) {
 	ctx := r.Context()
 	a, ok := s.PageActor(w, r)
 	if !ok {
@@ -238,7 +239,7 @@ func (s *Web) changePolicy(w http.ResponseWriter, r *http.Request, notice string
 		attempted, err = s.policies.ChangeMethodsPolicy(ctx, a, override, change)
 	}
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	if err != nil {
@@ -280,11 +281,11 @@ func formInt(r *http.Request, field, what string) (int, error) {
 	return n, nil
 }
 
-func (s *Web) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "methods", func(p *policy.MethodsPolicy) error {
-		if err := CheckOffered(r, Offered{Field: "passkeyState", Values: methodStates}, Offered{Field: "tapState", Values: methodStates},
-			Offered{Field: "selfService", Values: Yes}, Offered{Field: "userVerification", Values: Yes},
-			Offered{Field: "guestRegistration", Values: Yes}, Offered{Field: "tapOneTime", Values: Yes}); err != nil {
+		if err := web.CheckOffered(r, web.Offered{Field: "passkeyState", Values: methodStates}, web.Offered{Field: "tapState", Values: methodStates},
+			web.Offered{Field: "selfService", Values: web.Yes}, web.Offered{Field: "userVerification", Values: web.Yes},
+			web.Offered{Field: "guestRegistration", Values: web.Yes}, web.Offered{Field: "tapOneTime", Values: web.Yes}); err != nil {
 			return err
 		}
 		pm := &p.Passkey
@@ -321,9 +322,9 @@ func (s *Web) handleAdminPolicyMethods(w http.ResponseWriter, r *http.Request) {
 var methodStates = []string{policy.StateEnabled, policy.StateDisabled}
 
 // profileChoices are the choices of the profile forms.
-var profileChoices = []Offered{
+var profileChoices = []web.Offered{
 	{Field: "passkeyTypes", Values: []string{policy.PasskeyTypesDeviceBound, policy.PasskeyTypesSynced, policy.PasskeyTypesBoth}},
-	{Field: "attestation", Values: Yes}, {Field: "keyRestrictions", Values: Yes}, {Field: "default", Values: Yes},
+	{Field: "attestation", Values: web.Yes}, {Field: "keyRestrictions", Values: web.Yes}, {Field: "default", Values: web.Yes},
 	{Field: "enforcementType", Values: []string{policy.EnforcementAllow, policy.EnforcementBlock}},
 }
 
@@ -351,9 +352,9 @@ func profileFromForm(r *http.Request, pr *policy.PasskeyProfile) {
 	}
 }
 
-func (s *Web) handleAdminPolicyAddProfile(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminPolicyAddProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "added", func(p *policy.MethodsPolicy) error {
-		if err := CheckOffered(r, profileChoices...); err != nil {
+		if err := web.CheckOffered(r, profileChoices...); err != nil {
 			return err
 		}
 		pr := policy.PasskeyProfile{ID: latchkey.NewID()}
@@ -378,13 +379,13 @@ func profileIndex(r *http.Request, p *policy.MethodsPolicy) (int, error) {
 		"no passkey profile with id %q", id)
 }
 
-func (s *Web) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "saved", func(p *policy.MethodsPolicy) error {
 		i, err := profileIndex(r, p)
 		if err != nil {
 			return err
 		}
-		if err := CheckOffered(r, profileChoices...); err != nil {
+		if err := web.CheckOffered(r, profileChoices...); err != nil {
 			return err
 		}
 		profileFromForm(r, &p.Passkey.Profiles[i])
@@ -392,7 +393,7 @@ func (s *Web) handleAdminPolicyEditProfile(w http.ResponseWriter, r *http.Reques
 	})
 }
 
-func (s *Web) handleAdminPolicyDeleteProfile(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminPolicyDeleteProfile(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "deleted", func(p *policy.MethodsPolicy) error {
 		i, err := profileIndex(r, p)
 		if err != nil {
@@ -406,9 +407,40 @@ func (s *Web) handleAdminPolicyDeleteProfile(w http.ResponseWriter, r *http.Requ
 	})
 }
 
-func (s *Web) handleAdminPolicyDefault(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminPolicyDefault(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "default", func(p *policy.MethodsPolicy) error {
 		p.Passkey.DefaultProfileID = r.PostFormValue("profile")
+		return nil
+	})
+}
+
+// handleAdminPolicyLegacy changes the password and TOTP methods and the registration campaign.
+func (s *Pages) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
+	s.changePolicy(w, r, "legacy", func(p *policy.MethodsPolicy) error {
+		if err := web.CheckOffered(r, web.Offered{Field: "passwordState", Values: methodStates}, web.Offered{Field: "totpState", Values: methodStates},
+			web.Offered{Field: "campaign", Values: web.Yes}); err != nil {
+			return err
+		}
+		pw := &p.Password
+		pw.State = r.PostFormValue("passwordState")
+		pw.IncludeTargets = formTargets(r, "passwordInclude")
+		pw.ExcludeTargets = formTargets(r, "passwordExclude")
+		var err error
+		if pw.MinimumLength, err = formInt(r, "passwordMinLength", "minimum length of a password"); err != nil {
+			return err
+		}
+		t := &p.TOTP
+		t.State = r.PostFormValue("totpState")
+		t.IncludeTargets = formTargets(r, "totpInclude")
+		t.ExcludeTargets = formTargets(r, "totpExclude")
+		c := &p.RegistrationCampaign
+		c.State = policy.StateDisabled
+		if r.PostFormValue("campaign") == "yes" {
+			c.State = policy.StateEnabled
+		}
+		if c.SnoozesAllowed, err = formInt(r, "snoozesAllowed", "number of snoozes"); err != nil {
+			return err
+		}
 		return nil
 	})
 }

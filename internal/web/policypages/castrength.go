@@ -1,4 +1,4 @@
-package web
+package policypages
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // Authentication strengths, named locations and what-if pages (see pages_ca.go).
@@ -41,7 +42,7 @@ type strengthRow struct {
 	UsedBy       []string
 }
 
-func (s *Web) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -49,10 +50,10 @@ func (s *Web) handleAdminStrengths(w http.ResponseWriter, r *http.Request) {
 	s.adminStrengths(w, r, a, nil, 0, nil)
 }
 
-func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+func (s *Pages) adminStrengths(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, form map[string]any) {
 	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	var rows []strengthRow
@@ -81,26 +82,26 @@ func (s *Web) adminStrengths(w http.ResponseWriter, r *http.Request, a latchkey.
 	if form == nil {
 		form = map[string]any{"Combos": map[string]bool{policy.CombinationPasskey: true}, "Kinds": map[string]bool{}}
 	}
-	s.Render(w, r, "admin-strengths", "Authentication strengths", View{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-strengths", "Authentication strengths", web.View{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Combinations": combinationWords, "Form": form, "Notice": r.URL.Query().Get("notice"),
 		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"Kinds":     []policyGroup{{latchkey.KindDeviceBound, "Device-bound (security keys, passkeys that stay on one device)"}, {latchkey.KindSynced, "Synced (copied between devices by a password manager)"}},
 	}})
 }
 
-func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	st := policy.Strength{Name: r.PostFormValue("name"), Description: strings.TrimSpace(r.PostFormValue("description")),
 		AllowedCombinations: r.PostForm["combinations"]}
-	kinds, aaguids := r.PostForm["kinds"], lines(r.PostFormValue("aaguids"))
+	kinds, aaguids := r.PostForm["kinds"], web.Lines(r.PostFormValue("aaguids"))
 	attest := r.PostFormValue("attestationRequired") == "yes"
 	if len(kinds) > 0 || len(aaguids) > 0 || attest {
 		st.PasskeyConditions = &policy.PasskeyConditions{Kinds: kinds, AllowedAAGUIDs: aaguids, AttestationRequired: attest}
 	}
-	err := CheckOffered(r, Offered{Field: "attestationRequired", Values: Yes})
+	err := web.CheckOffered(r, web.Offered{Field: "attestationRequired", Values: web.Yes})
 	if err == nil {
 		_, err = s.policies.CreateStrength(r.Context(), a, st)
 	}
@@ -113,7 +114,7 @@ func (s *Web) handleAdminStrengthCreate(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/admin/strengths?notice=saved", http.StatusSeeOther)
 }
 
-func (s *Web) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminStrengthDelete(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -133,7 +134,7 @@ type locationRow struct {
 	UsedBy []string
 }
 
-func (s *Web) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -141,32 +142,32 @@ func (s *Web) handleAdminLocations(w http.ResponseWriter, r *http.Request) {
 	s.adminLocations(w, r, a, nil, 0, nil)
 }
 
-func (s *Web) adminLocations(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, form map[string]any) {
+func (s *Pages) adminLocations(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, form map[string]any) {
 	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	rows := make([]locationRow, len(cfg.NamedLocations))
 	for i, l := range cfg.NamedLocations {
 		rows[i] = locationRow{NamedLocation: l, Ranges: strings.Join(l.CIDRs, "\n"), UsedBy: cfg.LocationUsedBy(l.ID)}
 	}
-	s.Render(w, r, "admin-locations", "Named locations", View{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-locations", "Named locations", web.View{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Form": form, "Notice": r.URL.Query().Get("notice"), "CanChange": authz.Can(a, authz.ActionWriteConditionalAccess)}})
 }
 
 func locationFromForm(r *http.Request) policy.NamedLocation {
-	return policy.NamedLocation{Name: r.PostFormValue("name"), CIDRs: lines(strings.ReplaceAll(r.PostFormValue("ranges"), ",", "\n")),
+	return policy.NamedLocation{Name: r.PostFormValue("name"), CIDRs: web.Lines(strings.ReplaceAll(r.PostFormValue("ranges"), ",", "\n")),
 		IsTrusted: r.PostFormValue("trusted") == "yes"}
 }
 
-func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	l := locationFromForm(r)
-	err := CheckOffered(r, Offered{Field: "trusted", Values: Yes})
+	err := web.CheckOffered(r, web.Offered{Field: "trusted", Values: web.Yes})
 	if err == nil {
 		_, err = s.policies.CreateNamedLocation(r.Context(), a, l)
 	}
@@ -178,12 +179,12 @@ func (s *Web) handleAdminLocationCreate(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
 }
 
-func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
-	err := CheckOffered(r, Offered{Field: "trusted", Values: Yes})
+	err := web.CheckOffered(r, web.Offered{Field: "trusted", Values: web.Yes})
 	if err == nil {
 		_, err = s.policies.UpdateNamedLocation(r.Context(), a, r.PathValue("id"), locationFromForm(r))
 	}
@@ -195,7 +196,7 @@ func (s *Web) handleAdminLocationUpdate(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/admin/locations?notice=saved", http.StatusSeeOther)
 }
 
-func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -208,7 +209,7 @@ func (s *Web) handleAdminLocationDelete(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/admin/locations?notice=deleted", http.StatusSeeOther)
 }
 
-func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -216,7 +217,7 @@ func (s *Web) handleAdminWhatIf(w http.ResponseWriter, r *http.Request) {
 	s.adminWhatIf(w, r, a, policyadmin.WhatIfInput{ClientType: policy.ClientBrowser}, nil, nil, 0)
 }
 
-func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -237,15 +238,15 @@ func (s *Web) handleAdminWhatIfForm(w http.ResponseWriter, r *http.Request) {
 	s.adminWhatIf(w, r, a, in, rep, nil, http.StatusOK)
 }
 
-func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, a latchkey.Actor, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
+func (s *Pages) adminWhatIf(w http.ResponseWriter, r *http.Request, a latchkey.Actor, in policyadmin.WhatIfInput, rep *policyadmin.WhatIfReport, refusal *httpedge.ErrorBody, status int) {
 	cfg, err := s.policies.ConditionalAccess(r.Context(), a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	n, err := s.caNames(r.Context(), a, cfg)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	target := "app:" + in.App
@@ -269,5 +270,5 @@ func (s *Web) adminWhatIf(w http.ResponseWriter, r *http.Request, a latchkey.Act
 		}
 		data["States"] = states
 	}
-	s.Render(w, r, "admin-whatif", "What if", View{Error: refusal, Status: status, Data: data})
+	s.Render(w, r, "admin-whatif", "What if", web.View{Error: refusal, Status: status, Data: data})
 }

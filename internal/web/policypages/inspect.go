@@ -1,4 +1,4 @@
-package web
+package policypages
 
 import (
 	"bytes"
@@ -10,30 +10,31 @@ import (
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // handleAdminInspectPage shows the form where an admin pastes or uploads a registration
 // response (from a HAR file or a support ticket) to see what it is and what policy says of it.
-func (s *Web) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminInspectPage(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	if err := s.policies.MayInspect(a); err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
-	s.Render(w, r, "admin-inspect", "Inspect a passkey registration", View{Data: map[string]any{"Form": map[string]string{}}})
+	s.Render(w, r, "admin-inspect", "Inspect a passkey registration", web.View{Data: map[string]any{"Form": map[string]string{}}})
 }
 
 // handleAdminInspect runs the inspection, as `latchkey passkey inspect` does.
-func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	if err := s.policies.MayInspect(a); err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	form := map[string]string{}
@@ -50,7 +51,7 @@ func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 	}
 	refuse := func(err error) {
 		status, e := s.PublicError(r, err)
-		s.Render(w, r, "admin-inspect", "Inspect a passkey registration", View{Error: &e, Status: status, Data: map[string]any{"Form": form}})
+		s.Render(w, r, "admin-inspect", "Inspect a passkey registration", web.View{Error: &e, Status: status, Data: map[string]any{"Form": form}})
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		refuse(latchkey.Errorf(latchkey.EINVALID, "missing_response", "Paste a registration response or choose a file that holds one.",
@@ -64,13 +65,13 @@ func (s *Web) handleAdminInspect(w http.ResponseWriter, r *http.Request) {
 		refuse(err)
 		return
 	} else if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	js, err := json.MarshalIndent(in, "", "  ")
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
-	s.Render(w, r, "admin-inspect", "Inspect a passkey registration", View{Data: map[string]any{"Form": form, "Inspection": in, "JSON": string(js)}})
+	s.Render(w, r, "admin-inspect", "Inspect a passkey registration", web.View{Data: map[string]any{"Form": form, "Inspection": in, "JSON": string(js)}})
 }

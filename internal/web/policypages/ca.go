@@ -1,4 +1,4 @@
-package web
+package policypages
 
 import (
 	"errors"
@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // Conditional access pages for global admins: the policies with their lint (/admin/ca), a form
@@ -66,7 +67,7 @@ type caLockout struct {
 	Fields   map[string]string // hidden fields that repeat the change (state switch)
 }
 
-func (s *Web) handleAdminCA(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCA(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -74,21 +75,21 @@ func (s *Web) handleAdminCA(w http.ResponseWriter, r *http.Request) {
 	s.adminCA(w, r, a, nil, 0, nil)
 }
 
-func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
+func (s *Pages) adminCA(w http.ResponseWriter, r *http.Request, a latchkey.Actor, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
 	cfg, err := s.policies.ConditionalAccess(ctx, a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	n, err := s.caNames(ctx, a, cfg)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	lints, err := s.policies.LintAll(ctx, a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	rows := make([]caRow, len(cfg.Policies))
@@ -100,7 +101,7 @@ func (s *Web) adminCA(w http.ResponseWriter, r *http.Request, a latchkey.Actor, 
 			}
 		}
 	}
-	s.Render(w, r, "admin-ca", "Conditional access", View{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-ca", "Conditional access", web.View{Error: refusal, Status: status, Data: map[string]any{
 		"Rows": rows, "Lockout": lock, "Notice": r.URL.Query().Get("notice"), "CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
 		"States": []policyGroup{{policy.CAStateEnabled, "On"}, {policy.CAStateReportOnly, "Report-only"}, {policy.CAStateDisabled, "Off"}},
 	}})
@@ -120,7 +121,7 @@ func formOverride(r *http.Request) (int, error) {
 }
 
 // lockoutOf returns the page's lockout panel for err, or nil when err is no lint refusal.
-func (s *Web) lockoutOf(r *http.Request, err error, action string, fields map[string]string) *caLockout {
+func (s *Pages) lockoutOf(r *http.Request, err error, action string, fields map[string]string) *caLockout {
 	var le *policyadmin.LockoutError
 	if !errors.As(err, &le) {
 		return nil
@@ -129,15 +130,15 @@ func (s *Web) lockoutOf(r *http.Request, err error, action string, fields map[st
 }
 
 // caStates are the states the pages offer for a policy.
-var caStates = Offered{Field: "state", Values: []string{policy.CAStateEnabled, policy.CAStateReportOnly, policy.CAStateDisabled}}
+var caStates = web.Offered{Field: "state", Values: []string{policy.CAStateEnabled, policy.CAStateReportOnly, policy.CAStateDisabled}}
 
-func (s *Web) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	id, state := r.PathValue("id"), r.PostFormValue("state")
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
-	err := CheckOffered(r, caStates)
+	err := web.CheckOffered(r, caStates)
 	var override int
 	if err == nil {
 		override, err = formOverride(r)
@@ -153,7 +154,7 @@ func (s *Web) handleAdminCAState(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/ca?notice=state", http.StatusSeeOther)
 }
 
-func (s *Web) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCADelete(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -241,27 +242,27 @@ func (n *caNames) form(p policy.ConditionalAccessPolicy, isNew bool) caForm {
 func policyFromForm(r *http.Request) (policy.ConditionalAccessPolicy, error) {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	p := policy.ConditionalAccessPolicy{Name: r.PostFormValue("name"), State: v("state")}
-	if err := CheckOffered(r, caStates,
-		Offered{Field: "users", Values: []string{"all", "selected"}}, Offered{Field: "target", Values: []string{"all", "apps", "register"}},
-		Offered{Field: "grant", Values: []string{"block", "strength"}},
-		Offered{Field: "includeAdmins", Values: Yes}, Offered{Field: "includeGuests", Values: Yes},
-		Offered{Field: "excludeAdmins", Values: Yes}, Offered{Field: "excludeGuests", Values: Yes},
-		Offered{Field: "includePlatforms", Values: policyadmin.Platforms, Many: true}, Offered{Field: "excludePlatforms", Values: policyadmin.Platforms, Many: true},
-		Offered{Field: "clientTypes", Values: policyadmin.ClientTypes, Many: true}); err != nil {
+	if err := web.CheckOffered(r, caStates,
+		web.Offered{Field: "users", Values: []string{"all", "selected"}}, web.Offered{Field: "target", Values: []string{"all", "apps", "register"}},
+		web.Offered{Field: "grant", Values: []string{"block", "strength"}},
+		web.Offered{Field: "includeAdmins", Values: web.Yes}, web.Offered{Field: "includeGuests", Values: web.Yes},
+		web.Offered{Field: "excludeAdmins", Values: web.Yes}, web.Offered{Field: "excludeGuests", Values: web.Yes},
+		web.Offered{Field: "includePlatforms", Values: policyadmin.Platforms, Many: true}, web.Offered{Field: "excludePlatforms", Values: policyadmin.Platforms, Many: true},
+		web.Offered{Field: "clientTypes", Values: policyadmin.ClientTypes, Many: true}); err != nil {
 		return p, err
 	}
 	u := &p.Users
 	if v("users") == "all" {
 		u.IncludeUsers = []string{policy.All}
 	} else {
-		u.IncludeUsers = lines(r.PostFormValue("includeUsers"))
+		u.IncludeUsers = web.Lines(r.PostFormValue("includeUsers"))
 		u.IncludeGroups = r.PostForm["includeGroups"]
 		if v("includeAdmins") == "yes" {
 			u.IncludeRoles = []string{latchkey.RoleGlobalAdmin}
 		}
 		u.IncludeGuests = v("includeGuests") == "yes"
 	}
-	u.ExcludeUsers = lines(r.PostFormValue("excludeUsers"))
+	u.ExcludeUsers = web.Lines(r.PostFormValue("excludeUsers"))
 	u.ExcludeGroups = r.PostForm["excludeGroups"]
 	if v("excludeAdmins") == "yes" {
 		u.ExcludeRoles = []string{latchkey.RoleGlobalAdmin}
@@ -318,30 +319,30 @@ func invalidCAForm(format string, args ...any) error {
 }
 
 // adminCAEdit renders the edit form for p.
-func (s *Web) adminCAEdit(w http.ResponseWriter, r *http.Request, a latchkey.Actor, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
+func (s *Pages) adminCAEdit(w http.ResponseWriter, r *http.Request, a latchkey.Actor, p policy.ConditionalAccessPolicy, isNew bool, refusal *httpedge.ErrorBody, status int, lock *caLockout) {
 	ctx := r.Context()
 	cfg, err := s.policies.ConditionalAccess(ctx, a)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	n, err := s.caNames(ctx, a, cfg)
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	title := "Edit conditional access policy"
 	if isNew {
 		title = "New conditional access policy"
 	}
-	s.Render(w, r, "admin-ca-edit", title, View{Error: refusal, Status: status, Data: map[string]any{
+	s.Render(w, r, "admin-ca-edit", title, web.View{Error: refusal, Status: status, Data: map[string]any{
 		"Form": n.form(p, isNew), "Names": n, "Lockout": lock, "Platforms": policyadmin.Platforms,
-		"CanChange": authz.Can(a, authz.ActionWriteConditionalAccess),
+		"CanChange":   authz.Can(a, authz.ActionWriteConditionalAccess),
 		"ClientTypes": []policyGroup{{policy.ClientBrowser, "Browser"}, {policy.ClientMobileDesktop, "Mobile apps and desktop clients"}, {policy.ClientOther, "Other clients"}},
 	}})
 }
 
-func (s *Web) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -353,20 +354,20 @@ func (s *Web) handleAdminCANew(w http.ResponseWriter, r *http.Request) {
 	s.adminCAEdit(w, r, a, p, true, nil, 0, nil)
 }
 
-func (s *Web) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCAEdit(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	p, err := s.policies.FindCAPolicy(r.Context(), a, r.PathValue("id"))
 	if err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	s.adminCAEdit(w, r, a, p, false, nil, 0, nil)
 }
 
-func (s *Web) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
@@ -377,14 +378,14 @@ func (s *Web) handleAdminCACreate(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Web) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Pages) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	a, ok := s.PageActor(w, r)
 	if !ok {
 		return
 	}
 	if _, err := s.policies.FindCAPolicy(r.Context(), a, id); err != nil {
-		s.errorPage(w, r, err)
+		s.ErrorPage(w, r, err)
 		return
 	}
 	s.saveCAForm(w, r, a, false, func(p policy.ConditionalAccessPolicy, override int) error {
@@ -395,7 +396,7 @@ func (s *Web) handleAdminCAUpdate(w http.ResponseWriter, r *http.Request) {
 
 // saveCAForm reads the form and saves it; a refusal shows the form again as it was posted, with
 // the lint's findings and the override field when the lint refused.
-func (s *Web) saveCAForm(w http.ResponseWriter, r *http.Request, a latchkey.Actor, isNew bool, save func(policy.ConditionalAccessPolicy, int) error) {
+func (s *Pages) saveCAForm(w http.ResponseWriter, r *http.Request, a latchkey.Actor, isNew bool, save func(policy.ConditionalAccessPolicy, int) error) {
 	p, err := policyFromForm(r)
 	if err == nil {
 		var override int

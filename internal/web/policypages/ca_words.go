@@ -1,4 +1,4 @@
-package web
+package policypages
 
 import (
 	"context"
@@ -33,7 +33,7 @@ type caNames struct {
 	Users     []string // UPNs, for the what-if suggestions
 }
 
-func (s *Web) caNames(ctx context.Context, a latchkey.Actor, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
+func (s *Pages) caNames(ctx context.Context, a latchkey.Actor, cfg *policy.ConditionalAccessConfig) (*caNames, error) {
 	n := &caNames{users: map[string]string{}, groups: map[string]string{}, apps: map[string]string{}, locations: map[string]string{},
 		strengths: cfg.StrengthMap(), Strengths: policyadmin.AllStrengths(cfg)}
 	d, err := s.policies.CADirectory(ctx, a)
