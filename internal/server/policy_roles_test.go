@@ -11,23 +11,12 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// signedInWithRole creates a member, assigns them role over the whole directory through the
-// store, and returns a client signed in as them with a pass.
-func (h *harness) signedInWithRole(upn, role string) *client {
-	h.t.Helper()
-	c, u := h.signedInClient(upn, false)
-	if err := h.store.AssignRole(context.Background(), &latchkey.RoleAssignment{UserID: u.ID, Role: role}); err != nil {
-		h.t.Fatalf("assign %s to %s: %v", role, upn, err)
-	}
-	return c
-}
-
 // TestAPIMethodsPolicyRoles: an authentication policy admin reads and replaces the methods
 // policy through the API; the helpdesk may do neither (403 not_allowed) and changes nothing.
 func TestAPIMethodsPolicyRoles(t *testing.T) {
 	h := newHarness(t)
 	const path = "/api/v1/policies/authenticationMethods"
-	helpdesk := h.signedInWithRole("helpdesk@example.com", latchkey.RoleAuthenticationAdmin)
+	helpdesk := h.roleClient("helpdesk@example.com", latchkey.RoleAuthenticationAdmin)
 	errorBody(t, helpdesk.get(path), http.StatusForbidden, authz.CodeNotAllowed)
 	errorBody(t, helpdesk.send(http.MethodPut, path, `{"registrationCampaign": {"state": "enabled", "snoozesAllowed": 2}}`),
 		http.StatusForbidden, authz.CodeNotAllowed)
@@ -35,7 +24,7 @@ func TestAPIMethodsPolicyRoles(t *testing.T) {
 		t.Fatal("the helpdesk's PUT was stored")
 	}
 
-	pa := h.signedInWithRole("policy@example.com", latchkey.RoleAuthenticationPolicyAdmin)
+	pa := h.roleClient("policy@example.com", latchkey.RoleAuthenticationPolicyAdmin)
 	if r := pa.get(path); r.status != http.StatusOK {
 		t.Fatalf("policy admin GET: %d %s", r.status, r.body)
 	}
@@ -52,7 +41,7 @@ func TestAPIMethodsPolicyRoles(t *testing.T) {
 // plain words, and their posts store nothing.
 func TestPolicyPagesRoles(t *testing.T) {
 	h := newHarness(t)
-	pa := h.signedInWithRole("policy@example.com", latchkey.RoleAuthenticationPolicyAdmin)
+	pa := h.roleClient("policy@example.com", latchkey.RoleAuthenticationPolicyAdmin)
 	for _, p := range []string{"/admin/ca", "/admin/ca/new", "/admin/strengths", "/admin/locations", "/admin/whatif", "/admin/policy", "/admin/inspect"} {
 		if r := pa.get(p); r.status != http.StatusOK || !strings.Contains(string(r.body), "<form") {
 			t.Errorf("policy admin GET %s: %d %.300s", p, r.status, r.body)
@@ -68,8 +57,8 @@ func TestPolicyPagesRoles(t *testing.T) {
 		t.Fatalf("policy admin adds a location: %d %.500s", r.status, r.body)
 	}
 
-	reader := h.signedInWithRole("reader@example.com", latchkey.RoleReportsReader)
-	helpdesk := h.signedInWithRole("helpdesk@example.com", latchkey.RoleAuthenticationAdmin)
+	reader := h.roleClient("reader@example.com", latchkey.RoleReportsReader)
+	helpdesk := h.roleClient("helpdesk@example.com", latchkey.RoleAuthenticationAdmin)
 	for _, c := range []*client{reader, helpdesk} {
 		for _, p := range []string{"/admin/ca", "/admin/ca/new", "/admin/strengths", "/admin/locations", "/admin/whatif", "/admin/policy", "/admin/inspect"} {
 			r := c.get(p)
