@@ -101,11 +101,21 @@ func (s *Service) ListUsers(ctx context.Context, a latchkey.Actor) ([]*latchkey.
 
 // FindUser returns the user that ref names (an id or a UPN) when the actor may see them.
 func (s *Service) FindUser(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.User, error) {
+	return s.userFor(ctx, a, authz.ActionReadUsers, ref)
+}
+
+// userFor finds the user that ref names (an id or a UPN) for action by a. An actor whom no
+// assignment or scope lets do action at all is refused before the lookup, so that a 404 tells
+// nobody who exists; then authz decides on the user found.
+func (s *Service) userFor(ctx context.Context, a latchkey.Actor, action authz.Action, ref string) (*latchkey.User, error) {
+	if !authz.Can(a, action) {
+		return nil, authz.Decide(a, action, authz.Target{Kind: authz.TargetUser, ID: ref})
+	}
 	u, err := s.lookupUser(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.decideOnUser(ctx, a, authz.ActionReadUsers, u); err != nil {
+	if err := s.decideOnUser(ctx, a, action, u); err != nil {
 		return nil, err
 	}
 	return u, nil

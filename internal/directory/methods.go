@@ -13,11 +13,8 @@ import (
 // CLI), replacing any earlier one, within the bounds of the methods policy, and returns the pass
 // (shown only this once) with its record. The pass records the actor's name as its creator.
 func (s *Service) IssueAccessPass(ctx context.Context, a latchkey.Actor, userID string, o signin.IssueOptions) (string, *latchkey.AccessPass, error) {
-	u, err := s.lookupUser(ctx, userID)
+	u, err := s.userFor(ctx, a, authz.ActionIssueTAP, userID)
 	if err != nil {
-		return "", nil, err
-	}
-	if err := s.decideOnUser(ctx, a, authz.ActionIssueTAP, u); err != nil {
 		return "", nil, err
 	}
 	o.CreatedBy = a.Name()
@@ -36,11 +33,8 @@ type Methods struct {
 // UserMethods returns the authentication methods of the user userRef (id or UPN) when the actor
 // may see them (ActionReadMethods).
 func (s *Service) UserMethods(ctx context.Context, a latchkey.Actor, userRef string) (*Methods, error) {
-	u, err := s.lookupUser(ctx, userRef)
+	u, err := s.userFor(ctx, a, authz.ActionReadMethods, userRef)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.decideOnUser(ctx, a, authz.ActionReadMethods, u); err != nil {
 		return nil, err
 	}
 	m := &Methods{}

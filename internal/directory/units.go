@@ -115,11 +115,8 @@ func (s *Service) ListUnits(ctx context.Context, a latchkey.Actor) ([]*UnitView,
 // themself (manager_self), and a manager may not report, directly or not, to the person
 // (manager_cycle).
 func (s *Service) SetManager(ctx context.Context, a latchkey.Actor, userRef, managerRef string) (*latchkey.User, error) {
-	u, err := s.lookupUser(ctx, userRef)
+	u, err := s.userFor(ctx, a, authz.ActionUpdateUser, userRef)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.decideOnUser(ctx, a, authz.ActionUpdateUser, u); err != nil {
 		return nil, err
 	}
 	managerID := ""
