@@ -21,6 +21,24 @@ const (
 var Roles = []string{RoleGlobalAdmin, RolePrivilegedAuthenticationAdmin, RoleAuthenticationPolicyAdmin,
 	RoleAuthenticationAdmin, RoleReportsReader}
 
+// roleWords are the roles as the pages show them to people.
+var roleWords = map[string]string{
+	RoleGlobalAdmin:                   "Global admin",
+	RolePrivilegedAuthenticationAdmin: "Privileged authentication admin",
+	RoleAuthenticationPolicyAdmin:     "Authentication policy admin",
+	RoleAuthenticationAdmin:           "Authentication admin (helpdesk)",
+	RoleReportsReader:                 "Reports reader",
+}
+
+// RoleWords returns how the pages name role ("Reports reader"); a name that is not a role is
+// returned as it is.
+func RoleWords(role string) string {
+	if w, ok := roleWords[role]; ok {
+		return w
+	}
+	return role
+}
+
 // IsRole reports whether name is one of Roles.
 func IsRole(name string) bool {
 	for _, r := range Roles {

@@ -129,7 +129,7 @@ func TestRolesAndUnitsPages(t *testing.T) {
 	if r := admin.postForm("/admin/roles", url.Values{"user": {"pat@example.com"}, "role": {latchkey.RoleAuthenticationAdmin}, "unit": {berlin.ID}}); r.status != http.StatusSeeOther {
 		t.Fatalf("assign: %d %.1000s", r.status, r.body)
 	}
-	if r := admin.get("/admin/users/" + pat.ID); !strings.Contains(string(r.body), "authenticationAdmin · unit Berlin") {
+	if r := admin.get("/admin/users/" + pat.ID); !strings.Contains(string(r.body), "Authentication admin (helpdesk) · unit Berlin") {
 		t.Errorf("pat's page does not show the role with its scope: %.3000s", r.body)
 	}
 	// Removing asks first; the form without the box ticked removes nothing.

@@ -21,6 +21,7 @@ var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin
 var templateFuncs = template.FuncMap{
 	"describe": (*latchkey.Passkey).Description,
 	"platform": device.Name,
+	"roleName": latchkey.RoleWords,
 	"when": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
