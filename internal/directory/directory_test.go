@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestBootstrapOnce(t *testing.T) {
 		t.Fatalf("Bootstrap = %q, %v", pass, err)
 	}
 	admin, err := svc.Store.FindUserByUPN(ctx, BootstrapUPN)
-	if err != nil || !admin.IsGlobalAdmin() || !admin.Enabled {
+	if err != nil || !slices.Contains(admin.Roles, latchkey.RoleGlobalAdmin) || !admin.Enabled {
 		t.Fatalf("bootstrap admin %+v, %v", admin, err)
 	}
 	ap, err := svc.Store.FindAccessPassByUser(ctx, admin.ID)

@@ -34,19 +34,6 @@ type User struct {
 	CreatedAt time.Time `json:"createdDateTime"`
 }
 
-// HasRole reports whether u holds role.
-func (u *User) HasRole(role string) bool {
-	for _, r := range u.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
-
-// IsGlobalAdmin reports whether u holds the global-admin role.
-func (u *User) IsGlobalAdmin() bool { return u.HasRole(RoleGlobalAdmin) }
-
 // NormalizeUPN returns the form of a user principal name used for uniqueness and look-ups.
 func NormalizeUPN(upn string) string { return strings.ToLower(strings.TrimSpace(upn)) }
 
