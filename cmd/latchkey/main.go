@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -73,6 +74,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if len(args) > 1 && isHelp(args[1]) {
+		// `latchkey user --help`: the command's own flag set would not see it.
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	var err error
 	switch args[0] {
 	case "serve":
@@ -101,7 +107,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
@@ -115,12 +121,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "latchkey: %v\n\n%s", err, usage)
+		fmt.Fprintf(stderr, "latchkey: %v. %s\n", err, helpHint(args[0]))
 		return 2
 	}
 	fmt.Fprintf(stderr, "latchkey: %v\n", describeError(err))
 	return 1
 }
+
+// isHelp reports whether arg asks for the usage text.
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// helpHint says, after a usage error, how to see the usage: for a known command, its --help.
+func helpHint(command string) string {
+	if slices.Contains(commands, command) {
+		return fmt.Sprintf("Run %q for the usage.", "latchkey "+command+" --help")
+	}
+	return `Run "latchkey help" for the usage.`
+}
+
+// commands are the subcommands Main knows.
+var commands = []string{"serve", "user", "group", "role", "unit", "tap", "passkey", "policy", "mds", "app", "keys", "token", "loadtest"}
 
 type usageErr struct{ msg string }
 
