@@ -147,6 +147,9 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 				if !p.Grant.Block {
 					grant = cfg.StrengthMap()[p.Grant.StrengthID].Name
 				}
+				if p.SignInFrequency != nil {
+					grant += ", sign in again every " + humanDuration(p.SignInFrequency.Duration)
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.Name, stateName(p.State), grant)
 			}
 			return tw.Flush()
