@@ -421,7 +421,7 @@ func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	c := newCommand("policy whatif")
 	var in policyadmin.WhatIfInput
 	c.fs.StringVar(&in.User, "user", "", "the user (UPN or id)")
-	c.fs.StringVar(&in.App, "app", "", "the application's client id")
+	c.fs.StringVar(&in.App, "app", "", "the application: its client id or its name")
 	c.fs.StringVar(&in.UserAction, "action", "", "a user action instead of an application: "+policy.UserActionRegisterSecurityInfo)
 	c.fs.StringVar(&in.Platform, "platform", "", "windows, macOS, iOS, android, linux or other")
 	c.fs.StringVar(&in.PlatformVersion, "platform-version", "", "the platform's version, such as 10.0.22631")
@@ -433,7 +433,14 @@ func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	if in.User == "" || (in.App == "") == (in.UserAction == "") {
 		return usageError("policy whatif: give --user and one of --app or --action")
 	}
-	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
+	return c.withPolicyAdmin(ctx, func(st latchkey.Store, svc *policyadmin.Service) error {
+		if in.App != "" {
+			id, err := findAppID(ctx, st, in.App)
+			if err != nil {
+				return err
+			}
+			in.App = id
+		}
 		rep, err := svc.WhatIf(ctx, latchkey.CLIActor, in)
 		if err != nil {
 			return err
