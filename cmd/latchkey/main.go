@@ -36,7 +36,7 @@ Usage:
   latchkey unit add NAME [--json]
   latchkey unit add-member UNIT USER|GROUP
   latchkey unit list [--json]
-  latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
+  latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--public-url URL] [--json]
   latchkey mds import FILE [--test-root ROOT.pem] [--json]
   latchkey mds show [--json]
   latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--user USER] [--json]
@@ -59,13 +59,16 @@ Usage:
   latchkey token create NAME --scopes SCOPE,SCOPE [--expires 90d|2027-01-31|never] [--json]
   latchkey token list [--json]
   latchkey token revoke ID
-  latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
+  latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--synced] [--baseline] [--server-pid PID ...] [--cpuprofile FILE] [--quiet] [--json]
 
-Every command takes --data DIR (default ./latchkey-data) and --database URL
-(default: SQLite in the data folder; postgres://... for PostgreSQL).
+Every command takes --data DIR (default ./latchkey-data), --database URL
+(default: SQLite in the data folder; postgres://... for PostgreSQL) and --json
+(print JSON, for the commands that print a result).
 Each serve flag not given can be set in the environment as LATCHKEY_<FLAG>
-(--public-url: LATCHKEY_PUBLIC_URL); the other commands read LATCHKEY_DATA and
-LATCHKEY_DATABASE. The command line wins.
+(--public-url: LATCHKEY_PUBLIC_URL); the other commands read LATCHKEY_DATA,
+LATCHKEY_DATABASE and, for tap issue, LATCHKEY_PUBLIC_URL (default
+http://localhost:8080). The command line wins.
+"latchkey COMMAND --help" prints this text.
 `
 
 // Main runs the command line args and returns the exit status.
@@ -74,7 +77,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	if len(args) > 1 && isHelp(args[1]) {
+	if len(args) > 1 && isHelp(args[1]) && args[0] != "serve" && args[0] != "loadtest" {
 		// `latchkey user --help`: the command's own flag set would not see it.
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -152,10 +155,16 @@ func usageError(format string, args ...any) error {
 	return &usageErr{fmt.Sprintf(format, args...)}
 }
 
+// parsingFlags, when set (by tests), sees every flag set a command is about to parse.
+var parsingFlags func(*flag.FlagSet)
+
 // parseArgs parses flags that may come before, between or after positional arguments, and
 // returns the positional ones. The store flags (--data, --database) not given take their
 // environment variables (LATCHKEY_DATA, LATCHKEY_DATABASE).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	if parsingFlags != nil {
+		parsingFlags(fs)
+	}
 	fs.SetOutput(io.Discard)
 	var positional []string
 	for {

@@ -118,7 +118,9 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 	}
 	c := newCommand("policy ca " + args[0])
 	var override int
-	c.fs.IntVar(&override, "lockout-override", 0, "the number of people the lint says would be locked out, to confirm turning the policy on anyway")
+	if args[0] == "add" || args[0] == "set" || args[0] == "state" {
+		c.fs.IntVar(&override, "lockout-override", 0, "the number of people the lint says would be locked out, to confirm turning the policy on anyway")
+	}
 	// saved prints the outcome of a change.
 	saved := func(verb string, p policy.ConditionalAccessPolicy, ch *policyadmin.CAChange) error {
 		if c.json {
