@@ -77,11 +77,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	if len(args) > 1 && isHelp(args[1]) && args[0] != "serve" && args[0] != "loadtest" {
-		// `latchkey user --help`: the command's own flag set would not see it.
-		fmt.Fprint(stdout, usage)
-		return 0
-	}
 	var err error
 	switch args[0] {
 	case "serve":
@@ -121,6 +116,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case errors.As(err, &ue) && slices.ContainsFunc(args[1:], isHelp):
+		// `latchkey policy ca --help`: a subcommand word, not a flag set, met the help.
 		fmt.Fprint(stdout, usage)
 		return 0
 	case errors.As(err, &ue):
