@@ -50,7 +50,7 @@ Usage:
   latchkey policy strength list [--json] | add FILE | remove ID
   latchkey policy location list [--json] | add NAME CIDR... [--trusted] | remove ID
   latchkey policy lint [--json]
-  latchkey policy whatif --user UPN (--app CLIENT_ID | --action registerSecurityInformation) [--platform windows] [--platform-version 10.0.22631] [--ip 203.0.113.7] [--client-type browser] [--json]
+  latchkey policy whatif --user UPN (--app CLIENT_ID|NAME | --action registerSecurityInformation) [--platform windows] [--platform-version 10.0.22631] [--ip 203.0.113.7] [--client-type browser] [--json]
   latchkey app add NAME --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--public] [--json]
   latchkey app list [--json]
   latchkey keys list [--json]
