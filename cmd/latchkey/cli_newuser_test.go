@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/pgtest"
 )
 
 // runOKIn runs the CLI against data and fails the test unless it exits 0.
@@ -92,20 +94,39 @@ func TestCLITAPSignInURL(t *testing.T) {
 	}
 }
 
-// TestCLIGroupAddMemberAgain: adding a member twice says so the second time.
+// TestCLIGroupAddMemberAgain: adding a member twice says so the second time, on SQLite and on
+// PostgreSQL.
 func TestCLIGroupAddMemberAgain(t *testing.T) {
-	data := t.TempDir()
-	runOKIn(t, data, "user", "add", "alice@example.com")
-	runOKIn(t, data, "group", "add", "Sales")
-	if out := runOKIn(t, data, "group", "add-member", "Sales", "alice@example.com"); out != "Added alice@example.com to Sales.\n" {
-		t.Errorf("first add: %q", out)
-	}
-	if out := runOKIn(t, data, "group", "add-member", "sales", "alice@example.com"); out != "alice@example.com was already a member of Sales; nothing changed.\n" {
-		t.Errorf("second add: %q", out)
-	}
-	var v struct{ Added bool }
-	if err := json.Unmarshal([]byte(runOKIn(t, data, "group", "add-member", "Sales", "alice@example.com", "--json")), &v); err != nil || v.Added {
-		t.Errorf("third add --json: added %v (%v); want false", v.Added, err)
+	for name, storeFlag := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "--data=" + t.TempDir() },
+		"postgres": func(t *testing.T) string { return "--database=" + pgtest.URL(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			sf := storeFlag(t)
+			ok := func(args ...string) string {
+				t.Helper()
+				out, errOut, code := run(t, append(args, sf)...)
+				if code != 0 {
+					t.Fatalf("%v: exit %d %s", args, code, errOut)
+				}
+				return out
+			}
+			ok("user", "add", "alice@example.com")
+			ok("group", "add", "Sales")
+			if out := ok("group", "add-member", "Sales", "alice@example.com"); out != "Added alice@example.com to Sales.\n" {
+				t.Errorf("first add: %q", out)
+			}
+			if out := ok("group", "add-member", "sales", "alice@example.com"); out != "alice@example.com was already a member of Sales; nothing changed.\n" {
+				t.Errorf("second add: %q", out)
+			}
+			var v struct{ Added bool }
+			if err := json.Unmarshal([]byte(ok("group", "add-member", "Sales", "alice@example.com", "--json")), &v); err != nil || v.Added {
+				t.Errorf("third add --json: added %v (%v); want false", v.Added, err)
+			}
+			if out := ok("group", "list"); !strings.Contains(out, "Sales") || !strings.Contains(strings.Fields(out[strings.Index(out, "Sales"):])[1], "1") {
+				t.Errorf("group list after three adds:\n%s", out)
+			}
+		})
 	}
 }
 
