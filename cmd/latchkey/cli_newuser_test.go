@@ -189,3 +189,30 @@ func TestHumanDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIDurationsAsPeopleWriteThem: the commands that print a duration print 1h, 8h, 25h, not
+// 60 minutes or 25h0m0s.
+func TestCLIDurationsAsPeopleWriteThem(t *testing.T) {
+	data := t.TempDir()
+	runOKIn(t, data, "user", "add", "alice@example.com")
+	if out := runOKIn(t, data, "policy", "show"); !strings.Contains(out, "  lifetime: 1h by default, 1h to 8h allowed\n") {
+		t.Errorf("policy show:\n%s", out)
+	}
+	if out := runOKIn(t, data, "tap", "issue", "alice@example.com", "--lifetime", "90"); !strings.Contains(out, " (90m).\n") {
+		t.Errorf("tap issue --lifetime 90:\n%s", out)
+	}
+	if out := runOKIn(t, data, "keys", "rotate"); !strings.Contains(out, "stay published for 25h so") || strings.Contains(out, "0m0s") {
+		t.Errorf("keys rotate:\n%s", out)
+	}
+	f := filepath.Join(t.TempDir(), "ca.json")
+	if err := os.WriteFile(f, []byte(`{"displayName":"Daily","state":"reportOnly","users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"grantControls":{"authenticationStrengthId":"mfa"},"signInFrequency":"24h"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runOKIn(t, data, "policy", "ca", "add", f)
+	if out := runOKIn(t, data, "policy", "ca", "list"); !strings.Contains(out, "MFA, sign in again every 1d") {
+		t.Errorf("policy ca list:\n%s", out)
+	}
+	if out := runOKIn(t, data, "policy", "ca", "show", "Daily"); !strings.Contains(out, `"signInFrequency": "24h"`) {
+		t.Errorf("policy ca show:\n%s", out)
+	}
+}
