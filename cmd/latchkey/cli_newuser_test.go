@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/pgtest"
+	"github.com/latchkey/latchkey/internal/sqlite"
 )
 
 // runOKIn runs the CLI against data and fails the test unless it exits 0.
@@ -214,5 +217,31 @@ func TestCLIDurationsAsPeopleWriteThem(t *testing.T) {
 	}
 	if out := runOKIn(t, data, "policy", "ca", "show", "Daily"); !strings.Contains(out, `"signInFrequency": "24h"`) {
 		t.Errorf("policy ca show:\n%s", out)
+	}
+}
+
+// TestCLIWhatIfAmbiguousAppName: a name two applications share (possible for applications made
+// before names were unique) is refused, naming both, and nothing is guessed.
+func TestCLIWhatIfAmbiguousAppName(t *testing.T) {
+	data := t.TempDir()
+	runOKIn(t, data, "user", "add", "alice@example.com")
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(data, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"client-one", "client-two"} {
+		c := &latchkey.Client{ID: id, Name: "Wiki", Public: true, RedirectURIs: []string{"https://wiki.example/cb"}, CreatedAt: time.Now()}
+		if err := st.CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	_, errOut, code := run(t, "policy", "whatif", "--user", "alice@example.com", "--app", "wiki", "--data="+data)
+	if code != 1 || !strings.Contains(errOut, "ambiguous_application") || !strings.Contains(errOut, "Wiki (client-one)") || !strings.Contains(errOut, "Wiki (client-two)") {
+		t.Errorf("exit %d %q; want 1, ambiguous_application naming both", code, errOut)
+	}
+	if out := runOKIn(t, data, "policy", "whatif", "--user", "alice@example.com", "--app", "client-two"); !strings.Contains(out, "application Wiki") {
+		t.Errorf("by client id:\n%s", out)
 	}
 }
