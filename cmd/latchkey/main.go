@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -123,7 +124,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "latchkey: %v. %s\n", err, helpHint(args[0]))
+		fmt.Fprintf(stderr, "latchkey: %s. %s\n", strings.TrimSuffix(err.Error(), "."), helpHint(args[0]))
 		return 2
 	}
 	fmt.Fprintf(stderr, "latchkey: %v\n", describeError(err))
