@@ -34,6 +34,9 @@ type Web struct {
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
+	// Issuer is the OpenID Connect issuer the applications page tells applications to use; set
+	// where the provider is mounted, empty when there is none.
+	Issuer string
 }
 
 // New returns the pages over base's sign-in service, policy administration and directory.
