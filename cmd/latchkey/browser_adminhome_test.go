@@ -92,6 +92,9 @@ func TestBrowserAdminHome(t *testing.T) {
 	if got := b.attr(`#att-report-only li[data-policy="`+block.ID+`"]`, "data-would-block"); got != "2" {
 		t.Errorf("the report-only policy would have blocked %q sign-ins, want 2", got)
 	}
+	if n := b.count(`#att-report-only li[data-policy="require-phr"] a`); n != 0 {
+		t.Error("a policy that would have blocked nothing links to a list")
+	}
 	screenshots(t, b, "admin-home")
 
 	// Each link leads to what it counted.
@@ -102,7 +105,7 @@ func TestBrowserAdminHome(t *testing.T) {
 		{"#att-no-passkey a", "/admin/users", "#users tbody tr", []string{"admin", "bob@example.com", "carol@example.com"}},
 		{"#att-active-passes a", "/admin/users", "#users tbody tr", []string{"bob@example.com", "carol@example.com"}},
 		{"#att-failures a", "/admin/signins", "#signin-log [data-signin-id]", []string{"c-5", "c-4", "c-3"}},
-		{"#att-report-only li a", "/admin/signins", "#signin-log [data-signin-id]", []string{"c-2", "c-1"}},
+		{`#att-report-only li[data-policy="block-everyone"] a`, "/admin/signins", "#signin-log [data-signin-id]", []string{"c-2", "c-1"}},
 	} {
 		b.navigate(s.URL + "/admin")
 		b.waitVisible("#attention")

@@ -36,11 +36,10 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	since := att.Since.Format("2006-01-02")
-	q := url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}
 	s.Render(w, r, "admin-home", "Admin home", View{Data: map[string]any{
 		"A":             att,
 		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
-		"WouldBlockURL": "/admin/signins?" + q.Encode(),
+		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
 	}})
 }
 
