@@ -157,7 +157,9 @@ func screenshots(t *testing.T, b *browser, name string) {
 }
 
 // TestBrowserConsoleScreenshots shows the console's pages, with data, at 1280 and 390 px, and
-// checks that none is wider than the window on a phone.
+// checks that none is wider than the window on a phone; that every page links a favicon that is
+// served as an SVG; and that the applications page gives the issuer and the discovery URL that
+// serves the issuer's discovery document.
 func TestBrowserConsoleScreenshots(t *testing.T) {
 	s := startServer(t)
 	seedConsole(t, s)
@@ -177,9 +179,29 @@ func TestBrowserConsoleScreenshots(t *testing.T) {
 		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("%s is %d px wide on a 390 px phone", p.path, w)
 		}
+		if href := b.attr(`link[rel=icon]`, "href"); href != "/static/favicon.svg" {
+			t.Errorf("%s links the favicon %q", p.path, href)
+		}
 		b.step("desktop width", func(ctx context.Context) error {
 			_, err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 900))
 			return err
 		})
+	}
+	icon := awaitJS[string](b, `fetch("/static/favicon.svg").then(r => r.status + " " + r.headers.get("Content-Type"))`)
+	if icon != "200 image/svg+xml" {
+		t.Errorf("favicon answers %q, want 200 image/svg+xml", icon)
+	}
+
+	b.navigate(s.URL + "/admin/apps")
+	b.waitPage("/admin/apps", "#oidc-issuer")
+	if got := b.text("#oidc-issuer"); got != s.URL {
+		t.Errorf("applications page gives the issuer %q, want %q", got, s.URL)
+	}
+	discovery := b.text("#oidc-discovery")
+	if discovery != s.URL+"/.well-known/openid-configuration" {
+		t.Errorf("applications page gives the discovery URL %q", discovery)
+	}
+	if iss := awaitJS[string](b, `fetch(`+js(discovery)+`).then(r => r.json()).then(d => d.issuer)`); iss != s.URL {
+		t.Errorf("the discovery URL names the issuer %q, want %q", iss, s.URL)
 	}
 }
