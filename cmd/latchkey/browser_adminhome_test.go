@@ -187,6 +187,18 @@ func TestBrowserConsoleScreenshots(t *testing.T) {
 			return err
 		})
 	}
+	// The methods form, opened: who may use a method, who is excepted, and its options are
+	// three separate boxes.
+	b.navigate(s.URL + "/admin/policy")
+	b.click("#change-methods > summary")
+	b.waitVisible("#policy-methods")
+	for _, sel := range []string{"fieldset.targets:not(.exclude)", "fieldset.targets.exclude", "fieldset.options"} {
+		if n := b.count("#policy-methods " + sel); n != 2 {
+			t.Errorf("the methods form has %d %s, want one for passkeys and one for passes", n, sel)
+		}
+	}
+	screenshots(t, b, "console-policy-methods-open")
+
 	icon := awaitJS[string](b, `fetch("/static/favicon.svg").then(r => r.status + " " + r.headers.get("Content-Type"))`)
 	if icon != "200 image/svg+xml" {
 		t.Errorf("favicon answers %q, want 200 image/svg+xml", icon)
