@@ -1,5 +1,5 @@
 // Package web is Latchkey's server-rendered pages: signing in, My Security Info, the admin
-// console's people, roles, tokens, applications and sign-in log pages, and the page kit they and
+// console's home page, people, roles, tokens, applications and sign-in log pages, and the page kit they and
 // the policy pages (package web/policypages) share: templates and static assets, form handling
 // with CSRF tokens, error pages, the admin navigation, and the pages of the OpenID Connect
 // sign-in and sign-out. Handlers only translate between forms and the services.
