@@ -1,6 +1,6 @@
 // Package web is Latchkey's server-rendered pages: signing in, My Security Info, the admin
-// console's home page, people, roles, tokens, applications and sign-in log pages, and the page kit they and
-// the policy pages (package web/policypages) share: templates and static assets, form handling
+// console's home, people, roles, tokens, applications and sign-in log pages, and the page kit
+// they and the policy pages (package web/policypages) share: templates and static assets, form handling
 // with CSRF tokens, error pages, the admin navigation, and the pages of the OpenID Connect
 // sign-in and sign-out. Handlers only translate between forms and the services.
 package web
