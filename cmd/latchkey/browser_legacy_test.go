@@ -49,6 +49,7 @@ func TestBrowserLegacyMigration(t *testing.T) {
 	b := startBrowser(t)
 	b.signInWithTAP(s, "admin", s.Pass)
 	b.navigate(s.URL + "/admin/policy")
+	b.click("#change-legacy > summary")
 	b.waitVisible("#policy-legacy")
 	eval[bool](b, `(() => {
   const f = document.querySelector("#policy-legacy");

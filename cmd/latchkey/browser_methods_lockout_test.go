@@ -19,6 +19,7 @@ func TestBrowserMethodsLockout(t *testing.T) {
 	const allUsers = `#policy-methods input[name="passkeyInclude"][value="all_users"]`
 	checked := func() bool { return eval[bool](b, `document.querySelector(`+js(allUsers)+`).checked`) }
 	b.navigate(s.URL + "/admin/policy")
+	b.click("#change-methods > summary")
 	b.waitVisible("#policy-methods")
 	if !checked() {
 		t.Fatal("All users is not ticked for passkeys on a fresh policy")

@@ -380,7 +380,9 @@ func TestBrowserAdminIssuesTAP(t *testing.T) {
 	s := startServer(t)
 	b := startBrowser(t)
 	b.signInWithTAP(s, "admin", s.Pass)
-	b.click(`header nav a[href="/admin/users"]`)
+	b.click("#nav-admin")
+	b.waitPage("/admin", "#attention")
+	b.click("#nav-users")
 	b.waitPage("/admin/users", "#add-user")
 	if n := b.count("table#users tbody tr"); n != 1 {
 		t.Errorf("users table has %d rows, want 1 (admin)", n)

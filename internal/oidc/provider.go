@@ -136,3 +136,7 @@ func (p *Provider) CompleteLogin(ctx context.Context, authRequestID string, sess
 	}
 	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(ctx, p.issuer), authRequestID), nil
 }
+
+// Issuer is the provider's issuer URL: what applications configure, with the discovery document
+// at Issuer + "/.well-known/openid-configuration".
+func (p *Provider) Issuer() string { return p.issuer }

@@ -112,6 +112,44 @@ func (c *ConditionalAccessConfig) Validate() error {
 	return nil
 }
 
+// CheckNames refuses two policies, two strengths (built-in ones included) or two named locations
+// with the same name regardless of case: a command given a name would otherwise pick one of
+// them silently. Every write checks it; reads do not, so that a document stored before names had
+// to be unique still signs people in.
+func (c *ConditionalAccessConfig) CheckNames() error {
+	seen := map[string]string{}
+	dup := func(kind, name string) bool {
+		k := kind + "\x00" + strings.ToLower(strings.TrimSpace(name))
+		if _, ok := seen[k]; ok {
+			return true
+		}
+		seen[k] = name
+		return false
+	}
+	for _, s := range BuiltInStrengths() {
+		dup("strength", s.Name)
+	}
+	for _, s := range c.Strengths {
+		if dup("strength", s.Name) {
+			return latchkey.Errorf(latchkey.ECONFLICT, "strength_exists", "An authentication strength with this name already exists. Choose another name.",
+				"two strengths are named %q", s.Name)
+		}
+	}
+	for _, l := range c.NamedLocations {
+		if dup("location", l.Name) {
+			return latchkey.Errorf(latchkey.ECONFLICT, "location_exists", "A named location with this name already exists. Choose another name.",
+				"two named locations are named %q", l.Name)
+		}
+	}
+	for _, p := range c.Policies {
+		if dup("policy", p.Name) {
+			return latchkey.Errorf(latchkey.ECONFLICT, "policy_exists", "A conditional access policy with this name already exists. Choose another name.",
+				"two conditional access policies are named %q", p.Name)
+		}
+	}
+	return nil
+}
+
 // StrengthMap returns every strength, built-in and custom, by id. Call Validate first; before it
 // only the built-in strengths are returned.
 func (c *ConditionalAccessConfig) StrengthMap() map[string]Strength {

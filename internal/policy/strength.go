@@ -62,14 +62,14 @@ type PasskeyConditions struct {
 func BuiltInStrengths() map[string]Strength {
 	return map[string]Strength{
 		StrengthMFA: {ID: StrengthMFA, Name: "MFA", BuiltIn: true,
-			Description: "Any two factors, a passkey, a temporary access pass, or a trusted partner's MFA.",
+			Description: "The broadest: any two factors. A passkey, a temporary access pass, a password with an authenticator app code, or a trusted partner's MFA all meet it.",
 			AllowedCombinations: []string{CombinationPasskey, CombinationFederatedPhishingResistant, CombinationTAP,
 				CombinationPasswordTOTP, CombinationFederatedMFA}},
 		StrengthPasswordlessMFA: {ID: StrengthPasswordlessMFA, Name: "Passwordless MFA", BuiltIn: true,
-			Description:         "A passkey, or a trusted partner's phishing-resistant sign-in.",
+			Description:         "No password and no temporary access pass: a passkey, or a trusted partner's phishing-resistant sign-in. It accepts the same sign-ins as Phishing-resistant MFA, because every passwordless method Latchkey offers resists phishing.",
 			AllowedCombinations: []string{CombinationPasskey, CombinationFederatedPhishingResistant}},
 		StrengthPhishingResistantMFA: {ID: StrengthPhishingResistantMFA, Name: "Phishing-resistant MFA", BuiltIn: true,
-			Description:         "A passkey, or a trusted partner's phishing-resistant sign-in.",
+			Description:         "Only what a fake site cannot replay: a passkey, or a trusted partner's phishing-resistant sign-in. Unlike MFA, a temporary access pass or a password with a code never meets it.",
 			AllowedCombinations: []string{CombinationPasskey, CombinationFederatedPhishingResistant}},
 	}
 }

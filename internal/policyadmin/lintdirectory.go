@@ -31,6 +31,9 @@ func (s *Service) putConditionalAccess(ctx context.Context, cfg *policy.Conditio
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := cfg.CheckNames(); err != nil {
+		return err
+	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("encode conditional access: %w", err)

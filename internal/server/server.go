@@ -54,6 +54,7 @@ func (s *Server) MountOIDC(p *oidc.Provider, paths, crossOrigin []string) {
 	}
 	s.oidcBypass = append(s.oidcBypass, crossOrigin...)
 	oidc.NewBrowser(s.Base, p, s.web).Mount(s.browserMux)
+	s.web.Issuer = p.Issuer()
 }
 
 // New returns a server for svc.

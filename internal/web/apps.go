@@ -32,7 +32,8 @@ func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedg
 	// The forms show only to whom the directory would let use them; it still decides each post.
 	canManage := authz.Can(a, authz.ActionManageApplications)
 	s.Render(w, r, "admin-apps", "Applications", View{Error: refusal, Status: status,
-		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage}})
+		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage,
+			"Issuer": s.Issuer, "Discovery": strings.TrimSuffix(s.Issuer, "/") + "/.well-known/openid-configuration"}})
 }
 
 // Lines splits a textarea into its non-empty trimmed Lines.

@@ -89,19 +89,3 @@ func errNoAdminPage(a latchkey.Actor) error {
 		"The admin pages are for administrators. To manage your own passkeys, go to My security info.",
 		"%s holds no role that allows any admin page", a.Name())
 }
-
-// handleAdmin sends the viewer to the first admin page their roles allow, and refuses, with a
-// way to their own security info, a person whose roles allow none.
-func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Actor(r)
-	if err != nil {
-		s.errorPage(w, r, err)
-		return
-	}
-	if links := adminNav(a, r.URL.Path); len(links) > 0 {
-		http.Redirect(w, r, links[0].Href, http.StatusSeeOther)
-		return
-	}
-	status, body := s.PublicError(r, errNoAdminPage(a))
-	s.Render(w, r, "admin-none", "Admin pages", View{Error: &body, Status: status})
-}

@@ -24,11 +24,16 @@ func (s *Web) adminUsers(w http.ResponseWriter, r *http.Request, refusal *httped
 		return
 	}
 	users, err := s.dir.ListUsers(r.Context(), a)
+	show := r.URL.Query().Get("show")
+	if err == nil {
+		users, err = s.filterUsers(r, users, show)
+	}
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	s.Render(w, r, "admin-users", "Users", View{Error: refusal, Status: status, Data: map[string]any{"Users": users, "Form": form,
+		"Showing":   userFilters[show],
 		"CanCreate": authz.Can(a, authz.ActionCreateUser), "CanAssignRoles": authz.Can(a, authz.ActionManageRoles)}})
 }
 

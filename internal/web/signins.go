@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/csv"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,11 @@ func (s *Web) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, r, err)
 			return
 		}
-		data["SignIns"], data["Limit"] = httpedge.WithPolicyResult(events, q.PolicyResult), f.Limit
+		events = httpedge.WithPolicyResult(events, q.PolicyResult)
+		if id := r.URL.Query().Get("policy"); id != "" {
+			events, data["Policy"] = withPolicy(events, id, q.PolicyResult), id
+		}
+		data["SignIns"], data["Limit"] = events, f.Limit
 	}
 	v := View{Data: data}
 	if err != nil {
@@ -45,6 +50,20 @@ func (s *Web) handleAdminSignIns(w http.ResponseWriter, r *http.Request) {
 		v.Error, v.Status = &body, status
 	}
 	s.Render(w, r, "admin-signins", "Sign-ins", v)
+}
+
+// withPolicy keeps the events in which the conditional access policy id had result (any result
+// when result is empty): the home page's link to what one report-only policy would block.
+func withPolicy(events []*latchkey.SignInEvent, id, result string) []*latchkey.SignInEvent {
+	out := events[:0:0]
+	for _, e := range events {
+		if slices.ContainsFunc(e.ConditionalAccess, func(r latchkey.PolicyResult) bool {
+			return r.PolicyID == id && (result == "" || r.Result == result)
+		}) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // SignInCSVHeader names the columns of the CSV download.

@@ -1,6 +1,6 @@
 // Package web is Latchkey's server-rendered pages: signing in, My Security Info, the admin
-// console's people, roles, tokens, applications and sign-in log pages, and the page kit they and
-// the policy pages (package web/policypages) share: templates and static assets, form handling
+// console's home, people, roles, tokens, applications and sign-in log pages, and the page kit
+// they and the policy pages (package web/policypages) share: templates and static assets, form handling
 // with CSRF tokens, error pages, the admin navigation, and the pages of the OpenID Connect
 // sign-in and sign-out. Handlers only translate between forms and the services.
 package web
@@ -34,6 +34,9 @@ type Web struct {
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
+	// Issuer is the OpenID Connect issuer the applications page tells applications to use; set
+	// where the provider is mounted, empty when there is none.
+	Issuer string
 }
 
 // New returns the pages over base's sign-in service, policy administration and directory.

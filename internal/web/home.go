@@ -1,0 +1,82 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/latchkey/latchkey/internal/authz"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
+)
+
+// Attention lines of the admin home page: each a count with a link to the list it counts.
+
+// handleAdmin is the admin home page, for those whose roles let them read all users: what needs
+// attention. Others go to the first admin page their roles allow, and a person whose roles allow
+// none is refused with a way to their own security info.
+func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Actor(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	links := adminNav(a, r.URL.Path)
+	if len(links) == 0 {
+		status, body := s.PublicError(r, errNoAdminPage(a))
+		s.Render(w, r, "admin-none", "Admin pages", View{Error: &body, Status: status})
+		return
+	}
+	// The home page counts over the whole directory; a role scoped to a unit goes to its list.
+	if authz.Decide(a, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}) != nil {
+		http.Redirect(w, r, links[0].Href, http.StatusSeeOther)
+		return
+	}
+	att, err := s.policies.Attention(r.Context(), a)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	since := att.Since.Format("2006-01-02")
+	s.Render(w, r, "admin-home", "Admin home", View{Data: map[string]any{
+		"A":             att,
+		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
+		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
+	}})
+}
+
+// userFilters are the lists the home page links to, by the users page's show parameter.
+var userFilters = map[string]string{"nopasskey": "People with no passkey", "activepass": "People with a usable temporary access pass"}
+
+// filterUsers keeps the enabled users the users page's show parameter asks for (see
+// userFilters); all of users when show is empty or unknown.
+func (s *Web) filterUsers(r *http.Request, users []*latchkey.User, show string) ([]*latchkey.User, error) {
+	if userFilters[show] == "" {
+		return users, nil
+	}
+	ctx, now := r.Context(), s.auth.Now()
+	kept := users[:0:0]
+	for _, u := range users {
+		if !u.Enabled {
+			continue
+		}
+		var keep bool
+		switch show {
+		case "nopasskey":
+			pks, err := s.store.ListPasskeysByUser(ctx, u.ID)
+			if err != nil {
+				return nil, err
+			}
+			keep = len(pks) == 0
+		case "activepass":
+			p, err := s.store.FindAccessPassByUser(ctx, u.ID)
+			if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+				return nil, err
+			}
+			keep = err == nil && p.State(now) == latchkey.TAPUsable
+		}
+		if keep {
+			kept = append(kept, u)
+		}
+	}
+	return kept, nil
+}
