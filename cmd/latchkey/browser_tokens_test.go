@@ -51,7 +51,7 @@ func TestBrowserTokensPage(t *testing.T) {
 		t.Fatal("the token list shows the secret")
 	}
 	b.click("#tokens a.revoke")
-	b.waitVisible("#revoke-confirm")
+	b.waitPage("/admin/tokens", "#revoke-confirm")
 	if got := call(); got != http.StatusOK {
 		t.Fatalf("the token stopped working before the revocation was confirmed: %d", got)
 	}
