@@ -164,3 +164,18 @@ func (s *API) handleAPIDeleteTAP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// handleAPIRevokeSignInSessions is Graph's revokeSignInSessions: it ends every session and
+// refresh token of the person and answers {"value": true}.
+func (s *API) handleAPIRevokeSignInSessions(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Actor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if _, _, err := s.dir.SignOutEverywhere(r.Context(), a, r.PathValue("id")); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"@odata.context": s.contextURL(r, "Edm.Boolean"), "value": true})
+}
