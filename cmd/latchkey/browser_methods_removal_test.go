@@ -126,6 +126,7 @@ func shootWidths(t *testing.T, b *browser, name string) {
 			[...document.querySelectorAll("#methods, #confirm-form, #confirm-summary")].some(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)`); over {
 			t.Errorf("%s at %d px: the methods actions are wider than the window", name, width)
 		}
+		eval[bool](b, `(document.querySelector("#methods") || document.querySelector("main")).scrollIntoView(), true`)
 		screenshot(t, b, name+"-"+strconv.FormatInt(width, 10))
 	}
 }

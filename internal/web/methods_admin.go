@@ -68,7 +68,7 @@ func (s *Web) confirmPage(w http.ResponseWriter, r *http.Request, action string,
 		s.errorPage(w, r, err)
 		return
 	}
-	titles := map[string]string{"passkey": "Remove a passkey", "tap": "Revoke a Temporary Access Pass", "signout": "Sign out everywhere"}
+	titles := map[string]string{"passkey": "Remove a passkey", "tap": "Revoke a pass", "signout": "Sign out everywhere"}
 	s.Render(w, r, "admin-method-confirm", titles[action], View{Data: data})
 }
 
