@@ -93,9 +93,10 @@ func parseTop(v string) (int, error) {
 	return n, nil
 }
 
-// cursorBinding is what a cursor's MAC covers: the list, its filter and the last key.
+// cursorBinding is what a cursor's MAC covers: the list, its filter and the last key, each
+// quoted so that no two triples make the same binding.
 func cursorBinding(list, filter, after string) string {
-	return "graph-cursor\x00" + list + "\x00" + filter + "\x00" + after
+	return "graph-cursor\x00" + strconv.Quote(list) + strconv.Quote(filter) + strconv.Quote(after)
 }
 
 // makeCursor returns the opaque cursor that continues list (with filter) after the key after.
