@@ -27,14 +27,15 @@ func (s *API) contextURL(r *http.Request, what string) string {
 	return s.apiBase(r) + "/$metadata#" + what
 }
 
-// apiBase is the absolute address of /api/v1 on this server, as the request reached it.
+// apiBase is the absolute address of /api/v1 on this server: under its public URL (the
+// WebAuthn origin), or as the request reached it when there is none.
 func (s *API) apiBase(r *http.Request) string {
+	if wa := s.auth.WebAuthn; wa != nil && len(wa.Config.RPOrigins) > 0 {
+		return wa.Config.RPOrigins[0] + "/api/v1"
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
-	}
-	if wa := s.auth.WebAuthn; wa != nil && len(wa.Config.RPOrigins) > 0 {
-		return wa.Config.RPOrigins[0] + "/api/v1"
 	}
 	return scheme + "://" + r.Host + "/api/v1"
 }
