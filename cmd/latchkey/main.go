@@ -29,6 +29,7 @@ Usage:
   latchkey user list [--json]
   latchkey user show USER [--json]
   latchkey user set USER --manager USER|""
+  latchkey user signout USER [--json]
   latchkey group add NAME [--description TEXT] [--json]
   latchkey group add-member GROUP USER
   latchkey group list [--json]
@@ -38,9 +39,11 @@ Usage:
   latchkey unit add-member UNIT USER|GROUP
   latchkey unit list [--json]
   latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--public-url URL] [--json]
+  latchkey tap revoke USER [--json]
   latchkey mds import FILE [--test-root ROOT.pem] [--json]
   latchkey mds show [--json]
   latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--user USER] [--json]
+  latchkey passkey remove USER PASSKEY_ID [--json]
   latchkey policy show [--json]
   latchkey policy set FILE [--lockout-override N]
   latchkey policy profile add NAME [--groups G1,G2] [--types deviceBound|synced|both] [--attestation disabled|registrationOnly] [--allow AAGUID,... | --block AAGUID,...] [--default] [--lockout-override N] [--json]

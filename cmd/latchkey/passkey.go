@@ -14,8 +14,11 @@ import (
 )
 
 func runPasskey(ctx context.Context, args []string, stdin io.Reader, out io.Writer) error {
+	if len(args) > 0 && args[0] == "remove" {
+		return runPasskeyRemove(ctx, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "inspect" {
-		return usageError("passkey: expected inspect")
+		return usageError("passkey: expected inspect or remove")
 	}
 	c := newCommand("passkey inspect")
 	var o passkey.InspectOptions

@@ -14,8 +14,11 @@ import (
 )
 
 func runTAP(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "revoke" {
+		return runTAPRevoke(ctx, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "issue" {
-		return usageError("tap: expected issue USER")
+		return usageError("tap: expected issue USER or revoke USER")
 	}
 	c := newCommand("tap issue")
 	var lifetime, start, publicURL string

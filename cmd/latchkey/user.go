@@ -28,7 +28,7 @@ func findUser(ctx context.Context, st latchkey.Store, ref string) (*latchkey.Use
 
 func runUser(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("user: expected add, list, show or set")
+		return usageError("user: expected add, list, show, set or signout")
 	}
 	c := newCommand("user " + args[0])
 	switch args[0] {
@@ -89,8 +89,10 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		})
 	case "set":
 		return runUserSet(ctx, c, args[1:], out)
+	case "signout":
+		return runUserSignOut(ctx, c, args[1:], out)
 	}
-	return usageError("user: unknown subcommand %q (add, list, show, set)", args[0])
+	return usageError("user: unknown subcommand %q (add, list, show, set, signout)", args[0])
 }
 
 // runUserSet changes attributes of a user: today the manager (`--manager ""` clears it).

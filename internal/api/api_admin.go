@@ -9,20 +9,6 @@ import (
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
-func (s *API) handleAPIListUsers(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Actor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	users, err := s.dir.ListUsers(r.Context(), a)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"value": users})
-}
-
 func (s *API) handleAPICreateUser(w http.ResponseWriter, r *http.Request) {
 	var u latchkey.User
 	u.Enabled = true
@@ -56,23 +42,10 @@ func (s *API) handleAPIGetUser(w http.ResponseWriter, r *http.Request) {
 	httpedge.WriteJSON(w, http.StatusOK, u)
 }
 
-func (s *API) handleAPIUserPasskeys(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Actor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	m, err := s.dir.UserMethods(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	writePasskeyList(w, m.Passkeys)
-}
-
 // TAPJSON is the Graph temporaryAccessPassAuthenticationMethod shape; the pass appears only in
 // the answer to its creation.
 type TAPJSON struct {
+	ODataType string `json:"@odata.type"`
 	*latchkey.AccessPass
 	TemporaryAccessPass   string `json:"temporaryAccessPass,omitempty"`
 	MethodUsabilityReason string `json:"methodUsabilityReason"`
@@ -101,6 +74,5 @@ func (s *API) handleAPIIssueTAP(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	state := ap.State(s.auth.Now())
-	httpedge.WriteJSON(w, http.StatusCreated, TAPJSON{AccessPass: ap, TemporaryAccessPass: pass, MethodUsabilityReason: state, IsUsable: state == latchkey.TAPUsable})
+	httpedge.WriteJSON(w, http.StatusCreated, s.tapView(ap, pass))
 }

@@ -27,6 +27,8 @@ const (
 	ActionIssueTAP      Action = "tap.issue"
 	ActionRevokeTAP     Action = "tap.revoke"
 	ActionRemovePasskey Action = "passkey.remove"
+	// ActionSignOutUser ends every session and refresh token of a user ("sign out everywhere").
+	ActionSignOutUser Action = "sessions.revoke"
 )
 
 // Actions that depend on a relation between the actor and the target, not on a role.
@@ -71,7 +73,7 @@ const (
 var Actions = []Action{
 	ActionReadUsers, ActionCreateUser, ActionUpdateUser, ActionDisableUser, ActionDeleteUser,
 	ActionReadGroups, ActionManageGroups,
-	ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey,
+	ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser,
 	ActionManageOwnSecurityInfo, ActionIssueStaffTAP, ActionApproveHelpdeskRequest,
 	ActionReadMethodsPolicy, ActionWriteMethodsPolicy, ActionReadConditionalAccess, ActionWriteConditionalAccess,
 	ActionManageRoles, ActionManageUnits, ActionManageTokens, ActionManageApplications, ActionManageSigningKeys,
@@ -108,6 +110,7 @@ var actions = map[Action]actionInfo{
 	ActionIssueTAP:      {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "issue this person a Temporary Access Pass"},
 	ActionRevokeTAP:     {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "revoke this person's Temporary Access Pass"},
 	ActionRemovePasskey: {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "remove this person's passkey"},
+	ActionSignOutUser:   {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "sign this person out everywhere"},
 
 	ActionManageOwnSecurityInfo:  {kind: TargetUser, needsID: true, phrase: "change this person's security info"},
 	ActionIssueStaffTAP:          {kind: TargetUser, needsID: true, phrase: "issue this person a pass on My Staff"},
@@ -132,7 +135,7 @@ var actions = map[Action]actionInfo{
 // isMethodsAction reports whether action acts on another person's authentication methods.
 func isMethodsAction(action Action) bool {
 	switch action {
-	case ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey:
+	case ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser:
 		return true
 	}
 	return false

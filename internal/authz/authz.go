@@ -54,11 +54,11 @@ const clockSkew = time.Minute
 // The global admin holds every action that a role can grant.
 var grants = map[string][]Action{
 	latchkey.RolePrivilegedAuthenticationAdmin: {ActionReadUsers, ActionReadGroups,
-		ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionApproveHelpdeskRequest},
+		ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser, ActionApproveHelpdeskRequest},
 	latchkey.RoleAuthenticationPolicyAdmin: {ActionReadUsers, ActionReadGroups,
 		ActionReadMethodsPolicy, ActionWriteMethodsPolicy, ActionReadConditionalAccess, ActionWriteConditionalAccess},
 	latchkey.RoleAuthenticationAdmin: {ActionReadUsers, ActionReadGroups,
-		ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey},
+		ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser},
 	latchkey.RoleReportsReader: {ActionReadUsers, ActionReadGroups,
 		ActionReadSignInLog, ActionReadAuditLog, ActionReadReports},
 }
@@ -181,7 +181,7 @@ func mayActOnSelf(a latchkey.Actor, action Action) bool {
 	switch action {
 	case ActionIssueTAP:
 		return a.CLI && hasGlobal(a, latchkey.RoleGlobalAdmin)
-	case ActionReadMethods, ActionRevokeTAP, ActionRemovePasskey:
+	case ActionReadMethods, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser:
 		return hasGlobal(a, latchkey.RoleGlobalAdmin)
 	case ActionApproveHelpdeskRequest:
 		return false

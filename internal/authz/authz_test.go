@@ -49,7 +49,7 @@ var targetKind = map[Action]string{
 	ActionReadUsers: TargetUser, ActionCreateUser: TargetUser, ActionUpdateUser: TargetUser,
 	ActionDisableUser: TargetUser, ActionDeleteUser: TargetUser,
 	ActionReadGroups: TargetGroup, ActionManageGroups: TargetGroup,
-	ActionReadMethods: TargetUser, ActionIssueTAP: TargetUser, ActionRevokeTAP: TargetUser, ActionRemovePasskey: TargetUser,
+	ActionReadMethods: TargetUser, ActionIssueTAP: TargetUser, ActionRevokeTAP: TargetUser, ActionRemovePasskey: TargetUser, ActionSignOutUser: TargetUser,
 	ActionManageOwnSecurityInfo: TargetUser, ActionIssueStaffTAP: TargetUser, ActionApproveHelpdeskRequest: TargetUser,
 	ActionReadMethodsPolicy: TargetPolicy, ActionWriteMethodsPolicy: TargetPolicy,
 	ActionReadConditionalAccess: TargetPolicy, ActionWriteConditionalAccess: TargetPolicy,
@@ -114,7 +114,7 @@ var expectations = []struct {
 		"RR": "--------", "RR@u1": "--------",
 		"token": "ssssssss", "token all scopes": "++++++++", "system": "++++++++",
 	}},
-	{[]Action{ActionReadMethods, ActionRevokeTAP, ActionRemovePasskey}, map[string]string{
+	{[]Action{ActionReadMethods, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser}, map[string]string{
 		"anonymous": "uuuuuuuu", "person": "y-------",
 		"GA": "++++++++", "GA cli": "++++++++", "GA@u1": "yoo++ooo",
 		"PAA": "y+++++++", "PAA cli": "y+++++++", "PAA@u1": "yoo++ooo",
@@ -305,7 +305,7 @@ func TestTokenScopes(t *testing.T) {
 		ActionReadUsers: usersRead, ActionCreateUser: usersWrite, ActionUpdateUser: usersWrite,
 		ActionDisableUser: usersWrite, ActionDeleteUser: usersWrite,
 		ActionReadGroups: groups, ActionManageGroups: groups,
-		ActionReadMethods: methods, ActionIssueTAP: methods, ActionRevokeTAP: methods, ActionRemovePasskey: methods,
+		ActionReadMethods: methods, ActionIssueTAP: methods, ActionRevokeTAP: methods, ActionRemovePasskey: methods, ActionSignOutUser: methods,
 		ActionManageOwnSecurityInfo: nil, ActionIssueStaffTAP: nil, ActionApproveHelpdeskRequest: nil,
 		ActionReadMethodsPolicy:      {latchkey.ScopePolicyReadAll, latchkey.ScopePolicyReadWriteAuthMethod},
 		ActionWriteMethodsPolicy:     {latchkey.ScopePolicyReadWriteAuthMethod},
@@ -435,7 +435,7 @@ func TestBadCalls(t *testing.T) {
 			t.Errorf("%s on a %s target: %v, want %s", action, wrong, err, CodeBadTarget)
 		}
 	}
-	for _, action := range []Action{ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey,
+	for _, action := range []Action{ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser,
 		ActionManageOwnSecurityInfo, ActionIssueStaffTAP, ActionApproveHelpdeskRequest} {
 		err := Decide(person(false, global(ga)), action, Target{Kind: TargetUser})
 		if latchkey.ErrorCode(err) != CodeBadTarget {

@@ -23,6 +23,8 @@ func (s *Service) IssueAccessPass(ctx context.Context, a latchkey.Actor, userID 
 
 // Methods are a person's authentication methods as an administrator sees them.
 type Methods struct {
+	// User is the person whose methods these are.
+	User     *latchkey.User
 	Passkeys []*latchkey.Passkey
 	// AccessPass is the person's temporary access pass; nil when they have none.
 	AccessPass *latchkey.AccessPass
@@ -37,7 +39,7 @@ func (s *Service) UserMethods(ctx context.Context, a latchkey.Actor, userRef str
 	if err != nil {
 		return nil, err
 	}
-	m := &Methods{}
+	m := &Methods{User: u}
 	if m.Passkeys, err = s.Store.ListPasskeysByUser(ctx, u.ID); err != nil {
 		return nil, err
 	}

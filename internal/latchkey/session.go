@@ -54,6 +54,9 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteExpiredSessions removes sessions that expired before now and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// EndUserSessions removes every session and every refresh token of the user, in one
+	// transaction ("sign out everywhere"), and returns how many of each it removed.
+	EndUserSessions(ctx context.Context, userID string) (sessions, refreshTokens int, err error)
 }
 
 // Ceremony kinds of a WebAuthn challenge.

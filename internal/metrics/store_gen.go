@@ -164,6 +164,11 @@ func (s *store) DeleteTOTP(a0 context.Context, a1 string) error {
 	return s.Store.DeleteTOTP(a0, a1)
 }
 
+func (s *store) EndUserSessions(a0 context.Context, a1 string) (int, int, error) {
+	defer s.observe("EndUserSessions", time.Now())
+	return s.Store.EndUserSessions(a0, a1)
+}
+
 func (s *store) FindAPITokenByHash(a0 context.Context, a1 string) (*latchkey.APIToken, error) {
 	defer s.observe("FindAPITokenByHash", time.Now())
 	return s.Store.FindAPITokenByHash(a0, a1)

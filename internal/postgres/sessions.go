@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/sqlstore"
 )
@@ -121,4 +122,23 @@ func (s *Store) MarkChallengeUsed(ctx context.Context, id string, expiresAt time
 		return latchkey.ErrChallengeUsed
 	}
 	return nil
+}
+
+// EndUserSessions removes every session and refresh token of the user in one transaction and
+// returns how many of each.
+func (s *Store) EndUserSessions(ctx context.Context, userID string) (sessions, refreshTokens int, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		if err != nil {
+			return storeError(err, "end user sessions")
+		}
+		sessions = int(tag.RowsAffected())
+		tag, err = tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE user_id = $1`, userID)
+		if err != nil {
+			return storeError(err, "end user sessions")
+		}
+		refreshTokens = int(tag.RowsAffected())
+		return nil
+	})
+	return sessions, refreshTokens, err
 }

@@ -143,3 +143,19 @@ func (s *Store) MarkChallengeUsed(ctx context.Context, id string, expiresAt time
 	}
 	return nil
 }
+
+// EndUserSessions removes every session and refresh token of the user in one transaction and
+// returns how many of each.
+func (s *Store) EndUserSessions(ctx context.Context, userID string) (sessions, refreshTokens int, err error) {
+	const verb = "end user sessions"
+	err = s.write(ctx, verb, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+		if sessions, err = rowsAffected(verb, res, err); err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE user_id = ?`, userID)
+		refreshTokens, err = rowsAffected(verb, res, err)
+		return err
+	})
+	return sessions, refreshTokens, err
+}

@@ -140,3 +140,22 @@ func testRaceTAPSessionsWithReplace(t *testing.T, s latchkey.Store) {
 	}
 	checkSessions(t, s, "after the race", nil, sessions)
 }
+
+// testEndUserSessions: signing a person out everywhere ends every session and refresh token of
+// theirs, and nobody else's.
+func testEndUserSessions(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	alice, _, _, ss := revocationFixture(t, s)
+	wiki := mustCreateClient(t, s, "Wiki")
+	a1 := mustCreateRefreshToken(t, s, wiki.ID, alice.ID, t0.Add(time.Hour))
+	b1 := mustCreateRefreshToken(t, s, wiki.ID, ss.others.UserID, t0.Add(time.Hour))
+	sessions, tokens, err := s.EndUserSessions(ctx, alice.ID)
+	must(t, "EndUserSessions", err)
+	if sessions != 3 || tokens != 1 {
+		t.Errorf("EndUserSessions = %d sessions, %d refresh tokens; want 3, 1", sessions, tokens)
+	}
+	checkSessions(t, s, "after EndUserSessions", []*latchkey.Session{ss.others}, []*latchkey.Session{ss.withP, ss.withQ, ss.withPass})
+	_, err = s.FindRefreshToken(ctx, a1.ID, t0)
+	wantErr(t, "FindRefreshToken of the person signed out", err, latchkey.ErrNotFound)
+	diff(t, "another person's refresh token", findRefreshToken(t, s, b1.ID), b1)
+}

@@ -19,6 +19,7 @@ var sessionTests = []test{
 	{"Sessions/EndWith/DeletePasskeyRefused", testDeletePasskeyRefusedKeepsSessions},
 	{"Sessions/EndWith/FlagPasskeyPossibleClone", testFlagPasskeyEndsSessions},
 	{"CompletePasskeySignIn/FlaggedPasskey", testCompleteSignInFlaggedPasskey},
+	{"Sessions/EndWith/EndUserSessions", testEndUserSessions},
 }
 
 var challengeTests = []test{

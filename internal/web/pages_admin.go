@@ -108,6 +108,10 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 		}
 		data["Policy"] = policy
 	}
+	if err := s.addMethodActions(ctx, r, a, u, data); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	if signIns, err := s.dir.UserSignIns(ctx, a, u, 20); err == nil {
 		data["SignIns"], data["ShowSignIns"] = signIns, true
 	} else if _, ok := hidden(err); !ok {
