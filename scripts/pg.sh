@@ -17,8 +17,12 @@ start_postgres() {
   done
   [ -n "$port" ] || { echo "no free loopback port for PostgreSQL" >&2; return 1; }
   "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust --no-sync -E UTF8 --no-locale >/dev/null
-  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w start \
-    -o "-h 127.0.0.1 -p $port -k $pgdir ${PG_OPTIONS:-} -c max_connections=300" >/dev/null
+  if ! "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w start \
+    -o "-h 127.0.0.1 -p $port -k $pgdir ${PG_OPTIONS:-} -c max_connections=300" >/dev/null; then
+    echo "PostgreSQL did not start; its log:" >&2
+    cat "$pgdir/log" >&2 || true
+    return 1
+  fi
   PG_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 }
 
