@@ -20,22 +20,22 @@ const (
 
 // User is a person who signs in: a member (employee) or a guest.
 type User struct {
-	ID                string   `json:"id"`
-	UserPrincipalName string   `json:"userPrincipalName"`
-	DisplayName       string   `json:"displayName"`
-	GivenName         string   `json:"givenName,omitempty"`
-	Surname           string   `json:"surname,omitempty"`
-	EmployeeID        string   `json:"employeeId,omitempty"`
-	Department        string   `json:"department,omitempty"`
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	GivenName         string `json:"givenName,omitempty"`
+	Surname           string `json:"surname,omitempty"`
+	EmployeeID        string `json:"employeeId,omitempty"`
+	Department        string `json:"department,omitempty"`
 	// StartDate is the day the person starts (YYYY-MM-DD), "" when not known.
 	StartDate string `json:"employeeHireDate,omitempty"`
 	// Mail is the person's work mail address; PersonalMail one outside the organization, to
 	// reach them before their first sign-in.
-	Mail         string `json:"mail,omitempty"`
-	PersonalMail string `json:"personalMail,omitempty"`
-	Enabled           bool     `json:"accountEnabled"`
-	UserType          string   `json:"userType"`
-	Roles             []string `json:"roles"`
+	Mail         string   `json:"mail,omitempty"`
+	PersonalMail string   `json:"personalMail,omitempty"`
+	Enabled      bool     `json:"accountEnabled"`
+	UserType     string   `json:"userType"`
+	Roles        []string `json:"roles"`
 	// ManagerID is the id of the person's manager ("" when none): the manager may help them on
 	// My Staff (DESIGN §5).
 	ManagerID string    `json:"managerId,omitempty"`

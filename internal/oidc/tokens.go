@@ -87,6 +87,11 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	} else if err != nil {
 		return nil, s.internal(ctx, "find refresh token", err)
 	}
+	if u, err := s.store.FindUserByID(ctx, t.UserID); isNotFound(err) || err == nil && !u.Enabled {
+		return nil, oidc.ErrInvalidGrant().WithDescription("Your account is turned off. Contact your IT admin.")
+	} else if err != nil {
+		return nil, s.internal(ctx, "find user", err)
+	}
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
 }
 
