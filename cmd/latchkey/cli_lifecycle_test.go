@@ -40,10 +40,10 @@ func TestCLIUserLifecycle(t *testing.T) {
 	refused("invalid_mail", "user", "set", "ann@example.com", "--mail", "not an address")
 	var ann struct {
 		ID, DisplayName, GivenName, Surname, EmployeeID, Department, Mail, EmployeeHireDate string
-		OtherMails                                                                         []string
-		AccountEnabled                                                                     bool
-		Manager                                                                            struct{ UserPrincipalName string }
-		MemberOf                                                                           []struct{ DisplayName string }
+		OtherMails                                                                          []string
+		AccountEnabled                                                                      bool
+		Manager                                                                             struct{ UserPrincipalName string }
+		MemberOf                                                                            []struct{ DisplayName string }
 	}
 	if err := json.Unmarshal([]byte(mustRun("user", "show", "ann@example.com", "--json")), &ann); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ const (
 // string clears an optional one. Manager names the manager by id or UPN.
 type UserChanges struct {
 	DisplayName, GivenName, Surname, EmployeeID, Department *string
-	Manager, StartDate, Mail, PersonalMail                   *string
+	Manager, StartDate, Mail, PersonalMail                  *string
 }
 
 // UpdateUser applies ch to the user ref (an id or a UPN) and returns the user as stored. The
