@@ -198,3 +198,22 @@ func (s *Service) DeleteGroup(ctx context.Context, a latchkey.Actor, ref string)
 	}
 	return g, s.Store.DeleteGroup(ctx, g.ID)
 }
+
+// ListGroups returns every group, ordered by name. The actor needs ActionReadGroups.
+func (s *Service) ListGroups(ctx context.Context, a latchkey.Actor) ([]*latchkey.Group, error) {
+	if err := authz.Decide(a, authz.ActionReadGroups, authz.Target{Kind: authz.TargetGroup}); err != nil {
+		return nil, err
+	}
+	return s.Store.ListGroups(ctx)
+}
+
+// GroupMembers returns the group ref and its members, ordered by UPN. The actor needs
+// ActionReadGroups.
+func (s *Service) GroupMembers(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.Group, []*latchkey.User, error) {
+	g, err := s.FindGroup(ctx, a, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	members, err := s.Store.ListGroupMembers(ctx, g.ID)
+	return g, members, err
+}
