@@ -37,7 +37,7 @@ func TestBrowserAdminDisablesSignedInPerson(t *testing.T) {
 	if loc := b.location(); !strings.HasSuffix(loc, page) {
 		t.Errorf("after issuing a pass the page is %s, want %s (a GET after a redirect)", loc, page)
 	}
-	screenshot(t, b, "person-new-pass-1280")
+	screenshot(t, b, "person-new-pass")
 	// A reload neither shows the pass again nor issues another.
 	b.navigate(s.URL + page)
 	b.waitPage(page, "#issue-tap")
