@@ -79,3 +79,45 @@ func TestBrowserAdminDisablesSignedInPerson(t *testing.T) {
 	bb.navigate(s.URL + "/my/security-info")
 	bb.waitJS("bob still signed out", `location.pathname.startsWith("/signin")`)
 }
+
+// TestBrowserGroupsPages: an admin reaches the groups from the users page, creates a group, adds
+// a person on the group's page, renames it, and deletes it after a confirmation. With
+// LATCHKEY_SCREENSHOT_DIR set, the group's page is saved at 1280 and 390 px.
+func TestBrowserGroupsPages(t *testing.T) {
+	s := startServer(t)
+	b := startBrowser(t)
+	b.signInWithTAP(s, "admin", s.Pass)
+	b.navigate(s.URL + "/admin/users")
+	b.waitPage("/admin/users", "#groups-link")
+	b.click("#groups-link")
+	b.waitPage("/admin/groups", "#create-group")
+	b.typeInto(`#create-group input[name="name"]`, "Night shift")
+	b.typeInto(`#create-group input[name="description"]`, "People who work after 22:00")
+	b.click("#create-group-submit")
+	b.waitJS("the group's page", "!"+staleMark+` && location.pathname.startsWith("/admin/groups/") && !!document.querySelector("#add-member")`)
+	b.typeInto(`#add-member input[name="user"]`, "admin")
+	b.click("#add-member-submit")
+	b.waitJS("the member listed", "!"+staleMark+` && !!document.querySelector('[data-member="admin"]')`)
+	for _, width := range []int64{1280, 390} {
+		b.step("set the window to "+strconv.FormatInt(width, 10)+" px", func(ctx context.Context) error {
+			_, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900))
+			return err
+		})
+		b.navigate(b.location())
+		b.waitVisible("#rename-group")
+		screenshot(t, b, "group-page-"+strconv.FormatInt(width, 10))
+	}
+	b.exec(`document.querySelector('#rename-group input[name="name"]').value = ""`)
+	b.typeInto(`#rename-group input[name="name"]`, "Late shift")
+	b.click("#rename-group-submit")
+	b.waitJS("the renamed group", "!"+staleMark+` && document.querySelector("h1").textContent === "Late shift"`)
+	b.click("#delete-group")
+	b.waitVisible("#confirm-delete-group")
+	screenshot(t, b, "group-delete-390")
+	b.click(`#confirm-delete-group input[name="confirm"]`)
+	b.click("#confirm-submit")
+	b.waitJS("the groups list", "!"+staleMark+` && location.pathname === "/admin/groups"`)
+	if n := b.count("table#groups a"); n != 0 {
+		t.Errorf("%d group(s) listed after the delete, want none", n)
+	}
+}
