@@ -56,6 +56,8 @@ func TestBrowserAdminDisablesSignedInPerson(t *testing.T) {
 		b.navigate(s.URL + page)
 		b.waitPage(page, "#disable-user")
 		screenshot(t, b, "person-page-"+strconv.FormatInt(width, 10))
+		b.exec(`document.querySelector("#edit-user").scrollIntoView()`)
+		screenshot(t, b, "person-actions-"+strconv.FormatInt(width, 10))
 	}
 	b.click("#disable-user")
 	b.waitPage(page+"/confirm", "#confirm-disable")
