@@ -109,3 +109,33 @@ func (c *command) withApps(ctx context.Context, fn func(*directory.Service) erro
 		return fn(dir)
 	})
 }
+
+// findAppID returns the client id of the application ref names: a client id, or else an
+// application's name in any case. A name two applications share is refused, naming them.
+func findAppID(ctx context.Context, st latchkey.Store, ref string) (string, error) {
+	if cl, err := st.FindClient(ctx, ref); err == nil {
+		return cl.ID, nil
+	} else if !latchkey.IsKind(err, latchkey.ENOTFOUND) {
+		return "", err
+	}
+	cls, err := st.ListClients(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list applications: %w", err)
+	}
+	var found []string
+	id := ""
+	for _, cl := range cls {
+		if strings.EqualFold(strings.TrimSpace(cl.Name), strings.TrimSpace(ref)) {
+			found = append(found, fmt.Sprintf("%s (%s)", cl.Name, cl.ID))
+			id = cl.ID
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ref, nil // the service says that the application does not exist
+	case 1:
+		return id, nil
+	}
+	return "", latchkey.Errorf(latchkey.EINVALID, "ambiguous_application", "More than one application has that name. Give the client id instead.",
+		"applications named %q: %s", ref, strings.Join(found, ", "))
+}

@@ -117,8 +117,9 @@ func TestCLIDirectoryAndTAP(t *testing.T) {
 		t.Fatal("user show prints a pass")
 	}
 
-	// Usage errors exit 2 with the usage text.
-	if _, errOut, code = run(t, "user", "frobnicate", d); code != 2 || !strings.Contains(errOut, "Usage:") {
+	// Usage errors exit 2 with one line that says how to see the usage.
+	if _, errOut, code = run(t, "user", "frobnicate", d); code != 2 || strings.Count(errOut, "\n") != 1 ||
+		!strings.Contains(errOut, `unknown subcommand "frobnicate"`) || !strings.Contains(errOut, `Run "latchkey user --help" for the usage.`) {
 		t.Fatalf("unknown subcommand: %d %q", code, errOut)
 	}
 	if _, _, code = run(t, "tap", "issue", d); code != 2 {

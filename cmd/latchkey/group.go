@@ -53,11 +53,16 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if err := dir.AddGroupMember(ctx, latchkey.CLIActor, g.ID, u.ID); err != nil {
+			added, err := dir.AddGroupMember(ctx, latchkey.CLIActor, g.ID, u.ID)
+			if err != nil {
 				return err
 			}
 			if c.json {
-				return printJSON(out, map[string]string{"groupId": g.ID, "userId": u.ID})
+				return printJSON(out, map[string]any{"groupId": g.ID, "userId": u.ID, "added": added})
+			}
+			if !added {
+				fmt.Fprintf(out, "%s was already a member of %s; nothing changed.\n", u.UserPrincipalName, g.DisplayName)
+				return nil
 			}
 			fmt.Fprintf(out, "Added %s to %s.\n", u.UserPrincipalName, g.DisplayName)
 			return nil

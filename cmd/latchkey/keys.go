@@ -75,7 +75,7 @@ func runKeys(ctx context.Context, args []string, out io.Writer) error {
 				return printJSON(out, map[string]any{"kid": k.ID, "alg": k.Algorithm, "createdDateTime": k.CreatedAt})
 			}
 			fmt.Fprintf(out, "New signing key %s: every node signs with it from now on. Older keys stay published for %s so that tokens they signed still verify.\n",
-				k.ID, oidc.RetiredKeyPublished)
+				k.ID, humanDuration(oidc.RetiredKeyPublished))
 			return nil
 		})
 	}

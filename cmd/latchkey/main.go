@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -26,8 +28,7 @@ Usage:
   latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
   latchkey user list [--json]
   latchkey user show USER [--json]
-  latchkey user set USER [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D]
-                        [--manager USER|""] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--json]
+  latchkey user set USER [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D] [--manager USER|""] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--json]
   latchkey user disable|enable|delete USER [--json]
   latchkey group add NAME [--description TEXT] [--json]
   latchkey group add-member|remove-member GROUP USER
@@ -39,7 +40,7 @@ Usage:
   latchkey unit add NAME [--json]
   latchkey unit add-member UNIT USER|GROUP
   latchkey unit list [--json]
-  latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--json]
+  latchkey tap issue USER [--lifetime 1h] [--one-time] [--start 2026-12-01T09:00] [--public-url URL] [--json]
   latchkey mds import FILE [--test-root ROOT.pem] [--json]
   latchkey mds show [--json]
   latchkey passkey inspect FILE [--challenge C] [--origin O] [--rp-id R] [--allow-cross-origin] [--user USER] [--json]
@@ -53,7 +54,7 @@ Usage:
   latchkey policy strength list [--json] | add FILE | remove ID
   latchkey policy location list [--json] | add NAME CIDR... [--trusted] | remove ID
   latchkey policy lint [--json]
-  latchkey policy whatif --user UPN (--app CLIENT_ID | --action registerSecurityInformation) [--platform windows] [--platform-version 10.0.22631] [--ip 203.0.113.7] [--client-type browser] [--json]
+  latchkey policy whatif --user UPN (--app CLIENT_ID|NAME | --action registerSecurityInformation) [--platform windows] [--platform-version 10.0.22631] [--ip 203.0.113.7] [--client-type browser] [--json]
   latchkey app add NAME --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--public] [--json]
   latchkey app list [--json]
   latchkey keys list [--json]
@@ -62,13 +63,16 @@ Usage:
   latchkey token create NAME --scopes SCOPE,SCOPE [--expires 90d|2027-01-31|never] [--json]
   latchkey token list [--json]
   latchkey token revoke ID
-  latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--baseline] [--json]
+  latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--synced] [--baseline] [--server-pid PID ...] [--cpuprofile FILE] [--quiet] [--json]
 
-Every command takes --data DIR (default ./latchkey-data) and --database URL
-(default: SQLite in the data folder; postgres://... for PostgreSQL).
+Every command takes --data DIR (default ./latchkey-data), --database URL
+(default: SQLite in the data folder; postgres://... for PostgreSQL) and --json
+(print JSON, for the commands that print a result).
 Each serve flag not given can be set in the environment as LATCHKEY_<FLAG>
-(--public-url: LATCHKEY_PUBLIC_URL); the other commands read LATCHKEY_DATA and
-LATCHKEY_DATABASE. The command line wins.
+(--public-url: LATCHKEY_PUBLIC_URL); the other commands read LATCHKEY_DATA,
+LATCHKEY_DATABASE and, for tap issue, LATCHKEY_PUBLIC_URL (default
+http://localhost:8080). The command line wins.
+"latchkey COMMAND --help" prints this text.
 `
 
 // Main runs the command line args and returns the exit status.
@@ -105,7 +109,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
@@ -118,13 +122,33 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return 0
+	case errors.As(err, &ue) && slices.ContainsFunc(args[1:], isHelp):
+		// `latchkey policy ca --help`: a subcommand word, not a flag set, met the help.
+		fmt.Fprint(stdout, usage)
+		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "latchkey: %v\n\n%s", err, usage)
+		fmt.Fprintf(stderr, "latchkey: %s. %s\n", strings.TrimSuffix(err.Error(), "."), helpHint(args[0]))
 		return 2
 	}
 	fmt.Fprintf(stderr, "latchkey: %v\n", describeError(err))
 	return 1
 }
+
+// isHelp reports whether arg asks for the usage text.
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// helpHint says, after a usage error, how to see the usage: for a known command, its --help.
+func helpHint(command string) string {
+	if slices.Contains(commands, command) {
+		return fmt.Sprintf("Run %q for the usage.", "latchkey "+command+" --help")
+	}
+	return `Run "latchkey help" for the usage.`
+}
+
+// commands are the subcommands Main knows.
+var commands = []string{"serve", "user", "group", "role", "unit", "tap", "passkey", "policy", "mds", "app", "keys", "token", "loadtest"}
 
 type usageErr struct{ msg string }
 
@@ -134,10 +158,16 @@ func usageError(format string, args ...any) error {
 	return &usageErr{fmt.Sprintf(format, args...)}
 }
 
+// parsingFlags, when set (by tests), sees every flag set a command is about to parse.
+var parsingFlags func(*flag.FlagSet)
+
 // parseArgs parses flags that may come before, between or after positional arguments, and
 // returns the positional ones. The store flags (--data, --database) not given take their
 // environment variables (LATCHKEY_DATA, LATCHKEY_DATABASE).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	if parsingFlags != nil {
+		parsingFlags(fs)
+	}
 	fs.SetOutput(io.Discard)
 	var positional []string
 	for {

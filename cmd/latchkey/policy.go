@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/passkey"
@@ -288,8 +289,9 @@ func printPolicy(w io.Writer, p policy.MethodsPolicy, names map[string]string) {
 	}
 	t := p.TemporaryAccessPass
 	fmt.Fprintf(w, "Temporary access passes: %s\n  include: %s\n  exclude: %s\n", t.State, targets(t.IncludeTargets), targets(t.ExcludeTargets))
-	fmt.Fprintf(w, "  lifetime: %d minutes by default, %d to %d allowed\n  length: %d characters\n  one-time: %s\n",
-		t.DefaultLifetimeInMinutes, t.MinimumLifetimeInMinutes, t.MaximumLifetimeInMinutes, t.DefaultLength,
+	minutes := func(n int) string { return humanDuration(time.Duration(n) * time.Minute) }
+	fmt.Fprintf(w, "  lifetime: %s by default, %s to %s allowed\n  length: %d characters\n  one-time: %s\n",
+		minutes(t.DefaultLifetimeInMinutes), minutes(t.MinimumLifetimeInMinutes), minutes(t.MaximumLifetimeInMinutes), t.DefaultLength,
 		yes(t.IsUsableOnce, "always", "when the issuer chooses"))
 	pw, totp, rc := p.Password, p.TOTP, p.RegistrationCampaign
 	fmt.Fprintf(w, "Passwords (migration only): %s\n  include: %s\n  exclude: %s\n  minimum length: %d characters\n",

@@ -118,7 +118,9 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 	}
 	c := newCommand("policy ca " + args[0])
 	var override int
-	c.fs.IntVar(&override, "lockout-override", 0, "the number of people the lint says would be locked out, to confirm turning the policy on anyway")
+	if args[0] == "add" || args[0] == "set" || args[0] == "state" {
+		c.fs.IntVar(&override, "lockout-override", 0, "the number of people the lint says would be locked out, to confirm turning the policy on anyway")
+	}
 	// saved prints the outcome of a change.
 	saved := func(verb string, p policy.ConditionalAccessPolicy, ch *policyadmin.CAChange) error {
 		if c.json {
@@ -146,6 +148,9 @@ func runPolicyCA(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 				grant := "block"
 				if !p.Grant.Block {
 					grant = cfg.StrengthMap()[p.Grant.StrengthID].Name
+				}
+				if p.SignInFrequency != nil {
+					grant += ", sign in again every " + humanDuration(p.SignInFrequency.Duration)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.Name, stateName(p.State), grant)
 			}
@@ -418,7 +423,7 @@ func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	c := newCommand("policy whatif")
 	var in policyadmin.WhatIfInput
 	c.fs.StringVar(&in.User, "user", "", "the user (UPN or id)")
-	c.fs.StringVar(&in.App, "app", "", "the application's client id")
+	c.fs.StringVar(&in.App, "app", "", "the application: its client id or its name")
 	c.fs.StringVar(&in.UserAction, "action", "", "a user action instead of an application: "+policy.UserActionRegisterSecurityInfo)
 	c.fs.StringVar(&in.Platform, "platform", "", "windows, macOS, iOS, android, linux or other")
 	c.fs.StringVar(&in.PlatformVersion, "platform-version", "", "the platform's version, such as 10.0.22631")
@@ -430,7 +435,14 @@ func runPolicyWhatIf(ctx context.Context, args []string, out io.Writer) error {
 	if in.User == "" || (in.App == "") == (in.UserAction == "") {
 		return usageError("policy whatif: give --user and one of --app or --action")
 	}
-	return c.withPolicyAdmin(ctx, func(_ latchkey.Store, svc *policyadmin.Service) error {
+	return c.withPolicyAdmin(ctx, func(st latchkey.Store, svc *policyadmin.Service) error {
+		if in.App != "" {
+			id, err := findAppID(ctx, st, in.App)
+			if err != nil {
+				return err
+			}
+			in.App = id
+		}
 		rep, err := svc.WhatIf(ctx, latchkey.CLIActor, in)
 		if err != nil {
 			return err

@@ -88,6 +88,12 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if s.Stdout == nil {
 		s.Stdout = io.Discard
 	}
+	// A refused public URL creates nothing: checked before the data folder and store.
+	if s.PublicURL != "" {
+		if err := checkPublicURL(s.PublicURL); err != nil {
+			return err
+		}
+	}
 	if s.Store, err = s.store.open(ctx); err != nil {
 		return err
 	}
@@ -105,9 +111,9 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		s.PublicURL = fmt.Sprintf("http://localhost:%d", s.listener.Addr().(*net.TCPAddr).Port)
 	}
 	u, err := url.Parse(s.PublicURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil {
 		s.listener.Close()
-		return usageError("--public-url (%s) must be like https://id.example.com, got %q", envName("public-url"), s.PublicURL)
+		return checkPublicURL(s.PublicURL)
 	}
 	if u.Scheme == "http" && u.Hostname() != "localhost" {
 		s.Logger.Warn("browsers allow passkeys only on https:// or http://localhost; set --public-url to an https address", "publicUrl", s.PublicURL)

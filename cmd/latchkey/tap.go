@@ -18,12 +18,17 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 		return usageError("tap: expected issue USER")
 	}
 	c := newCommand("tap issue")
-	var lifetime, start string
+	var lifetime, start, publicURL string
 	var oneTime bool
+	publicURLFlag(c.fs, &publicURL)
 	c.fs.StringVar(&lifetime, "lifetime", "", "how long the pass works: 1h, 90m, or minutes (default: the policy's default)")
 	c.fs.BoolVar(&oneTime, "one-time", false, "the pass works once")
 	c.fs.StringVar(&start, "start", "", "when the pass starts working: 2026-12-01T09:00 (local time) or RFC 3339")
 	if err := c.parse(args[1:], 1, "one user (UPN or id)"); err != nil {
+		return err
+	}
+	publicURL, err := resolvePublicURL(c.fs, publicURL)
+	if err != nil {
 		return err
 	}
 	o := signin.IssueOptions{OneTime: oneTime}
@@ -50,17 +55,19 @@ func runTAP(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		signInURL := tapSignInURL(publicURL, u.UserPrincipalName)
 		if c.json {
 			return printJSON(out, map[string]any{"temporaryAccessPass": pass, "id": ap.ID, "userId": u.ID,
 				"userPrincipalName": u.UserPrincipalName, "startDateTime": ap.StartAt, "lifetimeInMinutes": ap.LifetimeMinutes,
-				"expiresDateTime": ap.ExpiresAt(), "isUsableOnce": ap.OneTime})
+				"expiresDateTime": ap.ExpiresAt(), "isUsableOnce": ap.OneTime, "signInUrl": signInURL})
 		}
 		kind := "multi-use"
 		if ap.OneTime {
 			kind = "one-time"
 		}
-		fmt.Fprintf(out, "Temporary Access Pass: %s\n  for %s, %s, valid from %s until %s.\n  It is shown only now. Sign in at /signin/tap with it, then add a passkey.\n",
-			pass, u.UserPrincipalName, kind, ap.StartAt.Local().Format("2006-01-02 15:04 MST"), ap.ExpiresAt().Local().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(out, "Temporary Access Pass: %s\n  for %s, %s, valid from %s until %s (%s).\n  It is shown only now. Sign in at %s with it, then add a passkey.\n",
+			pass, u.UserPrincipalName, kind, ap.StartAt.Local().Format("2006-01-02 15:04 MST"), ap.ExpiresAt().Local().Format("2006-01-02 15:04 MST"),
+			humanDuration(time.Duration(ap.LifetimeMinutes)*time.Minute), signInURL)
 		return nil
 	})
 }

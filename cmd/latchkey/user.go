@@ -125,13 +125,30 @@ func showUser(ctx context.Context, st latchkey.Store, dir *directory.Service, c 
 		}
 		return printJSON(out, v)
 	}
-	fmt.Fprintf(out, "%s (%s)\n  id: %s\n  type: %s, enabled: %v, roles: %s\n  created: %s\n", u.UserPrincipalName, u.DisplayName, u.ID,
-		u.UserType, u.Enabled, strings.Join(u.Roles, ","), u.CreatedAt.Format(time.RFC3339))
+	fmt.Fprintf(out, "%s (%s)\n  id: %s\n  type: %s, enabled: %v\n", u.UserPrincipalName, u.DisplayName, u.ID, u.UserType, u.Enabled)
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(out, "  %s: %s\n", name, value)
+		}
+	}
+	field("given name", u.GivenName)
+	field("surname", u.Surname)
+	field("employee id", u.EmployeeID)
+	if u.ManagerID != "" {
+		manager := u.ManagerID
+		if m, err := st.FindUserByID(ctx, u.ManagerID); err == nil {
+			manager = m.UserPrincipalName
+		}
+		field("manager", manager)
+	}
+	field("roles", strings.Join(u.Roles, ", "))
+	field("created", u.CreatedAt.Format(time.RFC3339))
 	names := make([]string, len(groups))
 	for i, g := range groups {
 		names[i] = g.DisplayName
 	}
-	fmt.Fprintf(out, "  groups: %s\n  passkeys: %d\n", strings.Join(names, ", "), len(pks))
+	field("groups", strings.Join(names, ", "))
+	fmt.Fprintf(out, "  passkeys: %d\n", len(pks))
 	for _, p := range pks {
 		fmt.Fprintf(out, "    - %s: %s, provider %q, aaguid %s, %s attestation (%s), sign count %d\n", p.Nickname, p.Kind, p.Provider, p.AAGUID, p.AttestationFormat, p.AttestationTrust, p.SignCount)
 	}

@@ -150,13 +150,26 @@ func (s *Service) CreateGroup(ctx context.Context, a latchkey.Actor, g *latchkey
 	return nil
 }
 
-// AddGroupMember adds the user userID to the group groupID; adding a member twice is not an
-// error. The actor needs ActionManageGroups.
-func (s *Service) AddGroupMember(ctx context.Context, a latchkey.Actor, groupID, userID string) error {
+// AddGroupMember adds the user userID to the group groupID and says whether it did: adding a
+// member twice is not an error, and added is false when the person was already a member. The
+// actor needs ActionManageGroups.
+func (s *Service) AddGroupMember(ctx context.Context, a latchkey.Actor, groupID, userID string) (added bool, err error) {
 	if err := authz.Decide(a, authz.ActionManageGroups, authz.Target{Kind: authz.TargetGroup, ID: groupID}); err != nil {
-		return err
+		return false, err
 	}
-	return s.Store.AddGroupMember(ctx, groupID, userID)
+	groups, err := s.Store.ListUserGroups(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("list user groups: %w", err)
+	}
+	for _, g := range groups {
+		if g.ID == groupID {
+			return false, nil
+		}
+	}
+	if err := s.Store.AddGroupMember(ctx, groupID, userID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // UserTarget returns the authz target for an action on u (its roles, units and manager), for

@@ -100,9 +100,13 @@ func TestCreateGroupAndMember(t *testing.T) {
 	if err := svc.CreateUser(ctx, latchkey.SystemActor, u); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if err := svc.AddGroupMember(ctx, latchkey.SystemActor, g.ID, u.ID); err != nil {
+	for i := range 2 {
+		added, err := svc.AddGroupMember(ctx, latchkey.SystemActor, g.ID, u.ID)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if added != (i == 0) {
+			t.Errorf("add %d: added %v; want true the first time, false when already a member", i+1, added)
 		}
 	}
 	members, err := svc.Store.ListGroupMembers(ctx, g.ID)

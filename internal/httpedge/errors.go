@@ -120,6 +120,14 @@ func (s *Base) refusalOf(r *http.Request, err error) (int, ErrorBody) {
 func (s *Base) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.PublicError(r, err)
 	SetRetryAfter(w, &body)
+	if status == http.StatusUnauthorized {
+		// RFC 6750 §3: say which scheme the API takes; a refused token also says why.
+		challenge := `Bearer realm="latchkey"`
+		if body.Error == "invalid_token" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
 	WriteJSON(w, status, body)
 }
 

@@ -73,7 +73,20 @@ const (
 // Duration is a time.Duration written in JSON as Go duration text ("8h").
 type Duration struct{ time.Duration }
 
-// MarshalJSON writes d as "8h0m0s".
+// String writes d as Go duration text without zero units, as people write it: "8h", "90m"
+// is "1h30m", never "8h0m0s".
+func (d Duration) String() string {
+	s := d.Duration.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// MarshalJSON writes d as String does ("8h"); UnmarshalJSON reads it back.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
 // UnmarshalJSON reads Go duration text.
@@ -314,7 +327,7 @@ func evaluateOne(p *ConditionalAccessPolicy, strengths map[string]Strength, req 
 	r.Detail = why
 	if met && p.SignInFrequency != nil && req.AuthAge > p.SignInFrequency.Duration {
 		met = false
-		r.Detail = fmt.Sprintf("the sign-in is %s old and the policy's sign-in frequency is %s", req.AuthAge.Round(time.Second), p.SignInFrequency.Duration)
+		r.Detail = fmt.Sprintf("the sign-in is %s old and the policy's sign-in frequency is %s", req.AuthAge.Round(time.Second), p.SignInFrequency)
 		r.Refusal = latchkey.Errorf(latchkey.EFORBIDDEN, CodeSignInTooOld,
 			"Please sign in again to continue.", "conditional access policy %q: %s", p.Name, r.Detail)
 	}

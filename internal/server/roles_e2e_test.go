@@ -195,6 +195,13 @@ func TestRolesEndToEnd(t *testing.T) {
 		if r.status != http.StatusOK || !strings.Contains(string(r.body), "in-unit@example.com") || strings.Contains(string(r.body), "plain@example.com") {
 			t.Errorf("the unit admin's user list: %d %s; want only the unit's members", r.status, r.body)
 		}
+		// The console takes them to the users page, which lists the unit's members only.
+		if r := c.get("/admin"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/users" {
+			t.Errorf("/admin for the unit admin: %d to %q, want 303 to /admin/users", r.status, r.header.Get("Location"))
+		}
+		if r := c.get("/admin/users"); r.status != http.StatusOK || !strings.Contains(string(r.body), "in-unit@example.com") || strings.Contains(string(r.body), "plain@example.com") {
+			t.Errorf("the unit admin's users page: %d; want only the unit's members", r.status)
+		}
 		if r := c.post(tapPath(inUnit), nil); r.status != http.StatusCreated {
 			t.Errorf("pass inside the unit: %d %s", r.status, r.body)
 		}

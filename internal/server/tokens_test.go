@@ -57,6 +57,16 @@ func wantRefusal(t *testing.T, what string, r *response, status int, code string
 	if got := r.object(t)["error"]; got != code {
 		t.Fatalf("%s: error %v, want %s: %s", what, got, code, r.body)
 	}
+	// A 401 names the scheme the API takes (RFC 6750 §3), and why a token was refused.
+	if status == http.StatusUnauthorized {
+		want := `Bearer realm="latchkey"`
+		if code == "invalid_token" {
+			want += `, error="invalid_token"`
+		}
+		if got := r.header.Get("WWW-Authenticate"); got != want {
+			t.Errorf("%s: WWW-Authenticate %q, want %q", what, got, want)
+		}
+	}
 }
 
 // TestAPITokenAttacks performs what an attacker tries with API tokens on the API: no token, the

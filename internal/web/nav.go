@@ -19,21 +19,24 @@ type navLink struct {
 }
 
 // adminPageLinks lists every admin page in navigation order, with the action and target of the
-// page's main read: the link is shown only to a viewer that read is allowed for.
+// page's main read: the link is shown only to a viewer that read is allowed for. A page marked
+// anyScope shows what falls within the viewer's scope (the users list: a unit's members for a
+// role scoped to the unit), so any assignment that grants its action shows the link.
 var adminPageLinks = []struct {
-	link   navLink
-	action authz.Action
-	target authz.Target
+	link     navLink
+	action   authz.Action
+	target   authz.Target
+	anyScope bool
 }{
-	{navLink{ID: "nav-users", Href: "/admin/users", Label: "Users"}, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}},
-	{navLink{ID: "nav-roles", Href: "/admin/roles", Label: "Roles"}, authz.ActionManageRoles, authz.Target{Kind: authz.TargetRole}},
-	{navLink{ID: "nav-units", Href: "/admin/units", Label: "Units"}, authz.ActionManageUnits, authz.Target{Kind: authz.TargetUnit}},
-	{navLink{ID: "nav-policy", Href: "/admin/policy", Label: "Policy"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}},
-	{navLink{ID: "nav-ca", Href: "/admin/ca", Label: "Conditional access"}, authz.ActionReadConditionalAccess, authz.Target{Kind: authz.TargetPolicy}},
-	{navLink{ID: "nav-inspect", Href: "/admin/inspect", Label: "Inspect"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}},
-	{navLink{ID: "nav-apps", Href: "/admin/apps", Label: "Apps"}, authz.ActionManageApplications, authz.Target{Kind: authz.TargetApplication}},
-	{navLink{ID: "nav-signins", Href: "/admin/signins", Label: "Sign-ins"}, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}},
-	{navLink{ID: "nav-tokens", Href: "/admin/tokens", Label: "Tokens"}, authz.ActionManageTokens, authz.Target{Kind: authz.TargetToken}},
+	{navLink{ID: "nav-users", Href: "/admin/users", Label: "Users"}, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}, true},
+	{navLink{ID: "nav-roles", Href: "/admin/roles", Label: "Roles"}, authz.ActionManageRoles, authz.Target{Kind: authz.TargetRole}, false},
+	{navLink{ID: "nav-units", Href: "/admin/units", Label: "Units"}, authz.ActionManageUnits, authz.Target{Kind: authz.TargetUnit}, false},
+	{navLink{ID: "nav-policy", Href: "/admin/policy", Label: "Policy"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}, false},
+	{navLink{ID: "nav-ca", Href: "/admin/ca", Label: "Conditional access"}, authz.ActionReadConditionalAccess, authz.Target{Kind: authz.TargetPolicy}, false},
+	{navLink{ID: "nav-inspect", Href: "/admin/inspect", Label: "Inspect"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}, false},
+	{navLink{ID: "nav-apps", Href: "/admin/apps", Label: "Apps"}, authz.ActionManageApplications, authz.Target{Kind: authz.TargetApplication}, false},
+	{navLink{ID: "nav-signins", Href: "/admin/signins", Label: "Sign-ins"}, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}, false},
+	{navLink{ID: "nav-tokens", Href: "/admin/tokens", Label: "Tokens"}, authz.ActionManageTokens, authz.Target{Kind: authz.TargetToken}, false},
 }
 
 // caPages are the pages reached from Conditional access, which its link stands for.
@@ -48,7 +51,7 @@ var peoplePages = []string{"/admin/groups"}
 func adminNav(a latchkey.Actor, path string) []navLink {
 	var out []navLink
 	for _, p := range adminPageLinks {
-		if authz.Decide(a, p.action, p.target) != nil {
+		if p.anyScope && !authz.Can(a, p.action) || !p.anyScope && authz.Decide(a, p.action, p.target) != nil {
 			continue
 		}
 		l := p.link

@@ -27,8 +27,10 @@ func TestAdminNav(t *testing.T) {
 		{"policy admin", person(global(latchkey.RoleAuthenticationPolicyAdmin)), []string{"nav-users", "nav-policy", "nav-ca", "nav-inspect"}},
 		{"helpdesk", person(global(latchkey.RoleAuthenticationAdmin)), []string{"nav-users"}},
 		{"privileged helpdesk", person(global(latchkey.RolePrivilegedAuthenticationAdmin)), []string{"nav-users"}},
-		// A role scoped to a unit covers no tenant-wide page, nor the list of all users.
-		{"unit-scoped reports reader", person(latchkey.RoleAssignment{UserID: "u1", Role: latchkey.RoleReportsReader, UnitID: "unit1"}), nil},
+		// A role scoped to a unit covers no tenant-wide page; the users page lists the unit's
+		// members.
+		{"unit-scoped reports reader", person(latchkey.RoleAssignment{UserID: "u1", Role: latchkey.RoleReportsReader, UnitID: "unit1"}), []string{"nav-users"}},
+		{"unit-scoped helpdesk", person(latchkey.RoleAssignment{UserID: "u1", Role: latchkey.RoleAuthenticationAdmin, UnitID: "unit1"}), []string{"nav-users"}},
 		{"two roles", person(global(latchkey.RoleReportsReader), global(latchkey.RoleAuthenticationPolicyAdmin)),
 			[]string{"nav-users", "nav-policy", "nav-ca", "nav-inspect", "nav-signins"}},
 	} {

@@ -102,7 +102,7 @@ func (s *Web) handleAdminGroupChange(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, "/remove") {
 				err = s.dir.RemoveGroupMember(ctx, a, g.ID, u.ID)
 			} else {
-				err = s.dir.AddGroupMember(ctx, a, g.ID, u.ID)
+				_, err = s.dir.AddGroupMember(ctx, a, g.ID, u.ID)
 			}
 		}
 	}

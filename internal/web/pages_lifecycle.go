@@ -160,7 +160,7 @@ func (s *Web) handleAdminUserGroup(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/remove") {
 			err = s.dir.RemoveGroupMember(ctx, a, g.ID, u.ID)
 		} else {
-			err = s.dir.AddGroupMember(ctx, a, g.ID, u.ID)
+			_, err = s.dir.AddGroupMember(ctx, a, g.ID, u.ID)
 		}
 	}
 	if err != nil {
