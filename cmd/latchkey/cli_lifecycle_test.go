@@ -36,6 +36,10 @@ func TestCLIUserLifecycle(t *testing.T) {
 	mustRun("user", "set", "ann@example.com", "--display-name", "Ann Example", "--given-name", "Ann", "--surname", "Example",
 		"--employee-id", "E-7", "--department", "Finance", "--manager", "bo@example.com", "--start-date", "2027-01-04",
 		"--mail", "ann@example.com", "--personal-mail", "ann@home.example")
+	if out := mustRun("user", "show", "ann@example.com"); !strings.Contains(out, "department: Finance") || !strings.Contains(out, "start date: 2027-01-04") ||
+		!strings.Contains(out, "personal mail: ann@home.example") {
+		t.Errorf("user show after user set:\n%s", out)
+	}
 	refused("invalid_date", "user", "set", "ann@example.com", "--start-date", "4 January")
 	refused("invalid_mail", "user", "set", "ann@example.com", "--mail", "not an address")
 	var ann struct {

@@ -134,6 +134,10 @@ func showUser(ctx context.Context, st latchkey.Store, dir *directory.Service, c 
 	field("given name", u.GivenName)
 	field("surname", u.Surname)
 	field("employee id", u.EmployeeID)
+	field("department", u.Department)
+	field("start date", u.StartDate)
+	field("mail", u.Mail)
+	field("personal mail", u.PersonalMail)
 	if u.ManagerID != "" {
 		manager := u.ManagerID
 		if m, err := st.FindUserByID(ctx, u.ManagerID); err == nil {
