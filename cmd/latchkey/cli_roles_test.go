@@ -78,13 +78,13 @@ func TestCLIRolesUnitsManager(t *testing.T) {
 	mustRun("user", "set", "cy@example.com", "--manager", "bo@example.com")
 	refused("manager_self", "user", "set", "ann@example.com", "--manager", "ann@example.com")
 	refused("manager_cycle", "user", "set", "ann@example.com", "--manager", "cy@example.com")
-	var bo struct{ User struct{ ManagerID string } }
-	if err := json.Unmarshal([]byte(mustRun("user", "show", "bo@example.com", "--json")), &bo); err != nil || bo.User.ManagerID == "" {
+	var bo struct{ Manager *struct{ ID string } }
+	if err := json.Unmarshal([]byte(mustRun("user", "show", "bo@example.com", "--json")), &bo); err != nil || bo.Manager == nil || bo.Manager.ID == "" {
 		t.Errorf("bo's manager not stored: %+v, %v", bo, err)
 	}
 	mustRun("user", "set", "bo@example.com", "--manager", "")
-	bo.User.ManagerID = ""
-	if err := json.Unmarshal([]byte(mustRun("user", "show", "bo@example.com", "--json")), &bo); err != nil || bo.User.ManagerID != "" {
+	bo.Manager = nil
+	if err := json.Unmarshal([]byte(mustRun("user", "show", "bo@example.com", "--json")), &bo); err != nil || bo.Manager != nil {
 		t.Errorf("bo's manager not cleared: %+v, %v", bo, err)
 	}
 	if _, _, code := run(t, "user", "set", "bo@example.com", d); code != 2 {

@@ -24,7 +24,8 @@ func TestUsageListsEveryFlag(t *testing.T) {
 	}
 	for _, cmd := range [][]string{
 		{"serve"}, {"user", "add"}, {"user", "list"}, {"user", "show"}, {"user", "set"},
-		{"group", "add"}, {"group", "add-member"}, {"group", "list"},
+		{"user", "disable"}, {"user", "enable"}, {"user", "delete"},
+		{"group", "add"}, {"group", "add-member"}, {"group", "remove-member"}, {"group", "rename"}, {"group", "delete"}, {"group", "list"},
 		{"role", "assign"}, {"role", "remove"}, {"role", "list"},
 		{"unit", "add"}, {"unit", "add-member"}, {"unit", "list"},
 		{"tap", "issue"}, {"mds", "import"}, {"mds", "show"}, {"passkey", "inspect"},

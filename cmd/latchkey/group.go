@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/latchkey/latchkey/internal/directory"
@@ -13,7 +14,7 @@ import (
 
 func runGroup(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("group: expected add, add-member or list")
+		return usageError("group: expected add, add-member, remove-member, rename, delete or list")
 	}
 	c := newCommand("group " + args[0])
 	switch args[0] {
@@ -66,6 +67,8 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "Added %s to %s.\n", u.UserPrincipalName, g.DisplayName)
 			return nil
 		})
+	case "remove-member", "rename", "delete":
+		return runGroupChange(ctx, c, args[0], args[1:], out)
 	case "list":
 		if err := c.parse(args[1:], 0, "no arguments"); err != nil {
 			return err
@@ -90,5 +93,42 @@ func runGroup(ctx context.Context, args []string, out io.Writer) error {
 			return tw.Flush()
 		})
 	}
-	return usageError("group: unknown subcommand %q (add, add-member, list)", args[0])
+	return usageError("group: unknown subcommand %q (add, add-member, remove-member, rename, delete, list)", args[0])
+}
+
+// runGroupChange takes a member out of a group, renames a group or deletes one.
+func runGroupChange(ctx context.Context, c *command, verb string, args []string, out io.Writer) error {
+	want := map[string]string{"remove-member": "GROUP USER", "rename": "GROUP NEW-NAME", "delete": "GROUP"}[verb]
+	if err := c.parse(args, len(strings.Fields(want)), want); err != nil {
+		return err
+	}
+	return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+		g, err := dir.FindGroup(ctx, latchkey.CLIActor, c.args[0])
+		if err != nil {
+			return err
+		}
+		switch verb {
+		case "remove-member":
+			u, err := dir.FindUser(ctx, latchkey.CLIActor, c.args[1])
+			if err != nil {
+				return err
+			}
+			if err := dir.RemoveGroupMember(ctx, latchkey.CLIActor, g.ID, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Removed %s from %s.\n", u.UserPrincipalName, g.DisplayName)
+		case "rename":
+			old := g.DisplayName
+			if g, err = dir.RenameGroup(ctx, latchkey.CLIActor, g.ID, c.args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Renamed %s to %s.\n", old, g.DisplayName)
+		default:
+			if _, err := dir.DeleteGroup(ctx, latchkey.CLIActor, g.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Deleted group %s; its members stay.\n", g.DisplayName)
+		}
+		return nil
+	})
 }

@@ -28,10 +28,13 @@ Usage:
   latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
   latchkey user list [--json]
   latchkey user show USER [--json]
-  latchkey user set USER --manager USER|""
+  latchkey user set USER [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D] [--manager USER|""] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--json]
+  latchkey user disable|enable|delete USER [--json]
   latchkey user signout USER [--json]
   latchkey group add NAME [--description TEXT] [--json]
-  latchkey group add-member GROUP USER
+  latchkey group add-member|remove-member GROUP USER
+  latchkey group rename GROUP NEW-NAME
+  latchkey group delete GROUP
   latchkey group list [--json]
   latchkey role assign|remove USER ROLE [--unit UNIT]
   latchkey role list [USER] [--json]

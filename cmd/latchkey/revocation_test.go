@@ -194,8 +194,14 @@ func TestSessionsEndWithTheirCredential(t *testing.T) {
 			works(t, third, "session of the CLI's pass")
 
 			// A pass replaced on the admin page.
-			if status, body := postPageForm(t, e.admin, "/admin/users/"+e.adaID, "/admin/users/"+e.adaID+"/tap", url.Values{"lifetime": {"60"}}); status != http.StatusOK || !strings.Contains(body, `id="tap-value"`) {
-				t.Fatalf("issue a pass on the admin page: %d %.500s", status, body)
+			if status, body := postPageForm(t, e.admin, "/admin/users/"+e.adaID, "/admin/users/"+e.adaID+"/tap", url.Values{"lifetime": {"60"}}); status != http.StatusSeeOther {
+				t.Fatalf("issue a pass on the admin page: %d %.500s, want 303 to the page that shows it", status, body)
+			}
+			if _, _, body := getPage(t, e.admin, "/admin/users/"+e.adaID); !strings.Contains(body, `id="tap-value"`) {
+				t.Fatalf("the page after issuing a pass does not show it: %.500s", body)
+			}
+			if _, _, body := getPage(t, e.admin, "/admin/users/"+e.adaID); strings.Contains(body, `id="tap-value"`) {
+				t.Fatalf("a reload of the page shows the pass again")
 			}
 			refused(t, third, "session of a pass replaced on the admin page")
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // findUser finds a user by UPN or id.
@@ -28,7 +26,7 @@ func findUser(ctx context.Context, st latchkey.Store, ref string) (*latchkey.Use
 
 func runUser(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return usageError("user: expected add, list, show, set or signout")
+		return usageError("user: expected add, list, show, set, disable, enable, delete or signout")
 	}
 	c := newCommand("user " + args[0])
 	switch args[0] {
@@ -71,7 +69,7 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 				return err
 			}
 			if c.json {
-				return printJSON(out, users)
+				return printGraphUsers(ctx, dir, out, users)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "USER\tNAME\tTYPE\tROLES\tENABLED\tID")
@@ -84,47 +82,20 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if err := c.parse(args[1:], 1, "one user (UPN or id)"); err != nil {
 			return err
 		}
-		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			return showUser(ctx, st, c, out)
+		return c.withDirectory(ctx, func(st latchkey.Store, dir *directory.Service) error {
+			return showUser(ctx, st, dir, c, out)
 		})
 	case "set":
 		return runUserSet(ctx, c, args[1:], out)
+	case "disable", "enable", "delete":
+		return runUserLifecycle(ctx, c, args[0], args[1:], out)
 	case "signout":
 		return runUserSignOut(ctx, c, args[1:], out)
 	}
-	return usageError("user: unknown subcommand %q (add, list, show, set, signout)", args[0])
+	return usageError("user: unknown subcommand %q (add, list, show, set, disable, enable, delete, signout)", args[0])
 }
 
-// runUserSet changes attributes of a user: today the manager (`--manager ""` clears it).
-func runUserSet(ctx context.Context, c *command, args []string, out io.Writer) error {
-	var manager string
-	c.fs.StringVar(&manager, "manager", "", `the user's manager (UPN or id); "" clears it`)
-	if err := c.parse(args, 1, "one user (UPN or id) and --manager USER"); err != nil {
-		return err
-	}
-	given := false
-	c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "manager" })
-	if !given {
-		return usageError("user set: nothing to change; give --manager USER (or --manager \"\" to clear it)")
-	}
-	return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
-		u, err := dir.SetManager(ctx, latchkey.CLIActor, c.args[0], manager)
-		if err != nil {
-			return err
-		}
-		if c.json {
-			return printJSON(out, u)
-		}
-		if manager == "" {
-			fmt.Fprintf(out, "%s has no manager now.\n", u.UserPrincipalName)
-		} else {
-			fmt.Fprintf(out, "%s now reports to %s.\n", u.UserPrincipalName, manager)
-		}
-		return nil
-	})
-}
-
-func showUser(ctx context.Context, st latchkey.Store, c *command, out io.Writer) error {
+func showUser(ctx context.Context, st latchkey.Store, dir *directory.Service, c *command, out io.Writer) error {
 	u, err := findUser(ctx, st, c.args[0])
 	if err != nil {
 		return err
@@ -142,9 +113,17 @@ func showUser(ctx context.Context, st latchkey.Store, c *command, out io.Writer)
 		return err
 	}
 	if c.json {
-		v := map[string]any{"user": u, "groups": groups, "passkeys": pks}
+		g, err := dir.Graph(ctx, u)
+		if err != nil {
+			return err
+		}
+		v := struct {
+			*directory.GraphUser
+			Passkeys []*latchkey.Passkey `json:"passkeys"`
+			TAP      map[string]any      `json:"temporaryAccessPass,omitempty"`
+		}{GraphUser: g, Passkeys: pks}
 		if tap != nil {
-			v["temporaryAccessPass"] = map[string]any{"pass": tap, "methodUsabilityReason": tap.State(time.Now())}
+			v.TAP = map[string]any{"pass": tap, "methodUsabilityReason": tap.State(time.Now())}
 		}
 		return printJSON(out, v)
 	}
@@ -157,6 +136,10 @@ func showUser(ctx context.Context, st latchkey.Store, c *command, out io.Writer)
 	field("given name", u.GivenName)
 	field("surname", u.Surname)
 	field("employee id", u.EmployeeID)
+	field("department", u.Department)
+	field("start date", u.StartDate)
+	field("mail", u.Mail)
+	field("personal mail", u.PersonalMail)
 	if u.ManagerID != "" {
 		manager := u.ManagerID
 		if m, err := st.FindUserByID(ctx, u.ManagerID); err == nil {

@@ -44,6 +44,8 @@ func (s *API) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /api/v1/users", s.APIActor(s.handleAPIListUsers))
 	m.HandleFunc("POST /api/v1/users", s.APIActor(s.handleAPICreateUser))
 	m.HandleFunc("GET /api/v1/users/{id}", s.APIActor(s.handleAPIGetUser))
+	m.HandleFunc("PATCH /api/v1/users/{id}", s.APIActor(s.handleAPIPatchUser))
+	m.HandleFunc("DELETE /api/v1/users/{id}", s.APIActor(s.handleAPIDeleteUser))
 	m.HandleFunc("POST /api/v1/users/{id}/revokeSignInSessions", s.APIActor(s.handleAPIRevokeSignInSessions))
 	m.HandleFunc("GET /api/v1/users/{id}/authentication/methods", s.APIActor(s.handleAPIUserMethods))
 	m.HandleFunc("GET /api/v1/users/{id}/authentication/fido2Methods", s.APIActor(s.handleAPIUserPasskeys))

@@ -119,19 +119,9 @@ func (s *Service) SetManager(ctx context.Context, a latchkey.Actor, userRef, man
 	if err != nil {
 		return nil, err
 	}
-	managerID := ""
-	if managerRef != "" {
-		m, err := s.lookupUser(ctx, managerRef)
-		if err != nil {
-			return nil, err
-		}
-		if m.ID == u.ID {
-			return nil, latchkey.Errorf(latchkey.EINVALID, CodeManagerSelf, "A person cannot be their own manager.", "user %s as their own manager", u.UserPrincipalName)
-		}
-		if err := s.checkNoCycle(ctx, u, m); err != nil {
-			return nil, err
-		}
-		managerID = m.ID
+	managerID, err := s.managerFor(ctx, u, managerRef)
+	if err != nil {
+		return nil, err
 	}
 	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error {
 		x.ManagerID = managerID

@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -19,15 +20,22 @@ const (
 
 // User is a person who signs in: a member (employee) or a guest.
 type User struct {
-	ID                string   `json:"id"`
-	UserPrincipalName string   `json:"userPrincipalName"`
-	DisplayName       string   `json:"displayName"`
-	GivenName         string   `json:"givenName,omitempty"`
-	Surname           string   `json:"surname,omitempty"`
-	EmployeeID        string   `json:"employeeId,omitempty"`
-	Enabled           bool     `json:"accountEnabled"`
-	UserType          string   `json:"userType"`
-	Roles             []string `json:"roles"`
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	GivenName         string `json:"givenName,omitempty"`
+	Surname           string `json:"surname,omitempty"`
+	EmployeeID        string `json:"employeeId,omitempty"`
+	Department        string `json:"department,omitempty"`
+	// StartDate is the day the person starts (YYYY-MM-DD), "" when not known.
+	StartDate string `json:"employeeHireDate,omitempty"`
+	// Mail is the person's work mail address; PersonalMail one outside the organization, to
+	// reach them before their first sign-in.
+	Mail         string   `json:"mail,omitempty"`
+	PersonalMail string   `json:"personalMail,omitempty"`
+	Enabled      bool     `json:"accountEnabled"`
+	UserType     string   `json:"userType"`
+	Roles        []string `json:"roles"`
 	// ManagerID is the id of the person's manager ("" when none): the manager may help them on
 	// My Staff (DESIGN §5).
 	ManagerID string    `json:"managerId,omitempty"`
@@ -56,6 +64,24 @@ func (u *User) Validate() error {
 	if u.EmployeeID != "" {
 		if err := validateText("invalid_name", "employee id", u.EmployeeID, 64); err != nil {
 			return err
+		}
+	}
+	if u.Department != "" {
+		if err := validateText("invalid_name", "department", u.Department, MaxNameLength); err != nil {
+			return err
+		}
+	}
+	if u.StartDate != "" {
+		if _, err := time.Parse(time.DateOnly, u.StartDate); err != nil {
+			return Errorf(EINVALID, "invalid_date", "Enter the start date as year-month-day, like 2027-01-04.", "start date %q is not YYYY-MM-DD", u.StartDate)
+		}
+	}
+	for _, m := range []struct{ kind, value string }{{"mail address", u.Mail}, {"personal mail address", u.PersonalMail}} {
+		if m.value == "" {
+			continue
+		}
+		if _, err := mail.ParseAddress(m.value); err != nil || strings.ContainsAny(m.value, "<> ") {
+			return Errorf(EINVALID, "invalid_mail", "Enter the "+m.kind+" as name@example.com.", "%s %q is not an address", m.kind, m.value)
 		}
 	}
 	if u.DisplayName == "" {
@@ -113,7 +139,23 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+	// DisableUser turns the user off and, in the same transaction, ends every session and
+	// refresh token they hold and deletes their access pass; passkeys and data stay.
+	// ErrLastGlobalAdmin when they are the last enabled global administrator (decided inside
+	// the transaction, so two concurrent calls cannot both pass); ErrNotFound when there is
+	// no such user.
+	DisableUser(ctx context.Context, id string) (*User, error)
+	// DeleteUser removes the user with their passkeys, access pass, sessions, refresh tokens,
+	// memberships, role assignments and unit memberships; their reports lose their manager;
+	// sign-in events keep the old id and UPN. ErrLastGlobalAdmin and ErrNotFound as DisableUser.
+	DeleteUser(ctx context.Context, id string) error
 }
+
+// ErrLastGlobalAdmin is returned by DisableUser and DeleteUser for the last enabled global
+// administrator: without one, nobody could administer the directory.
+var ErrLastGlobalAdmin = &Error{Kind: ECONFLICT, Code: "last_global_admin",
+	Message: "This person is the last global administrator who can sign in. Make someone else a global administrator first.",
+	Detail:  "the user is the last enabled globalAdmin"}
 
 // GroupStore persists groups and membership. Group names are unique regardless of case.
 type GroupStore interface {
@@ -135,4 +177,9 @@ type GroupStore interface {
 	ListGroupMembers(ctx context.Context, groupID string) ([]*User, error)
 	// ListUserGroups returns the groups the user belongs to, ordered by name regardless of case.
 	ListUserGroups(ctx context.Context, userID string) ([]*Group, error)
+	// RenameGroup changes the group's name; ErrConflict when another group has it, in any case;
+	// ErrNotFound when there is no such group.
+	RenameGroup(ctx context.Context, id, name string) error
+	// DeleteGroup removes the group and its memberships; ErrNotFound when there is none.
+	DeleteGroup(ctx context.Context, id string) error
 }

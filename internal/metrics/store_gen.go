@@ -139,6 +139,11 @@ func (s *store) DeleteExpiredSessions(a0 context.Context, a1 time.Time) (int, er
 	return s.Store.DeleteExpiredSessions(a0, a1)
 }
 
+func (s *store) DeleteGroup(a0 context.Context, a1 string) error {
+	defer s.observe("DeleteGroup", time.Now())
+	return s.Store.DeleteGroup(a0, a1)
+}
+
 func (s *store) DeletePasskey(a0 context.Context, a1 string, a2 string) error {
 	defer s.observe("DeletePasskey", time.Now())
 	return s.Store.DeletePasskey(a0, a1, a2)
@@ -162,6 +167,16 @@ func (s *store) DeleteSession(a0 context.Context, a1 string) error {
 func (s *store) DeleteTOTP(a0 context.Context, a1 string) error {
 	defer s.observe("DeleteTOTP", time.Now())
 	return s.Store.DeleteTOTP(a0, a1)
+}
+
+func (s *store) DeleteUser(a0 context.Context, a1 string) error {
+	defer s.observe("DeleteUser", time.Now())
+	return s.Store.DeleteUser(a0, a1)
+}
+
+func (s *store) DisableUser(a0 context.Context, a1 string) (*latchkey.User, error) {
+	defer s.observe("DisableUser", time.Now())
+	return s.Store.DisableUser(a0, a1)
 }
 
 func (s *store) EndUserSessions(a0 context.Context, a1 string) (int, int, error) {
@@ -387,6 +402,11 @@ func (s *store) RemoveRole(a0 context.Context, a1 string, a2 string, a3 string) 
 func (s *store) RemoveUnitMember(a0 context.Context, a1 latchkey.UnitMember) error {
 	defer s.observe("RemoveUnitMember", time.Now())
 	return s.Store.RemoveUnitMember(a0, a1)
+}
+
+func (s *store) RenameGroup(a0 context.Context, a1 string, a2 string) error {
+	defer s.observe("RenameGroup", time.Now())
+	return s.Store.RenameGroup(a0, a1, a2)
 }
 
 func (s *store) RenamePasskey(a0 context.Context, a1 string, a2 string, a3 string) error {

@@ -67,6 +67,12 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			return "", "", time.Time{}, err
 		}
 	case *refreshRequest:
+		// A turned-off account's refresh tokens are deleted with it; one that is left is refused.
+		if u, err := s.store.FindUserByID(ctx, r.t.UserID); isNotFound(err) || err == nil && !u.Enabled {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("Your account is turned off. Contact your IT admin.")
+		} else if err != nil {
+			return "", "", time.Time{}, s.internal(ctx, "find user", err)
+		}
 		next.GrantID = r.t.GrantID
 		next.ClientID, next.AMR, next.ACR, next.AuthTime = r.t.ClientID, r.t.AMR, r.t.ACR, r.t.AuthTime
 		if _, err := s.store.RotateRefreshToken(ctx, Hash(current), next, now); isNotFound(err) {

@@ -10,7 +10,8 @@ import (
 	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
-const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id`
+const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id,
+	department, start_date, mail, personal_mail`
 
 // scanUser reads one row of userColumns.
 func scanUser(row pgx.Row) (*latchkey.User, error) {
@@ -24,7 +25,8 @@ func scanUser(row pgx.Row) (*latchkey.User, error) {
 // userDest returns where the columns of userColumns go.
 func userDest(u *latchkey.User) []any {
 	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
-		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt, (*optionalID)(&u.ManagerID)}
+		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt, (*optionalID)(&u.ManagerID),
+		&u.Department, &u.StartDate, &u.Mail, &u.PersonalMail}
 }
 
 // optionalID receives a nullable reference to another row: NULL is "".
@@ -68,10 +70,12 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (id, upn, upn_normalized, display_name, given_name,
-			surname, employee_id, enabled, user_type, roles, created_at, manager_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''))`,
+			surname, employee_id, enabled, user_type, roles, created_at, manager_id,
+			department, start_date, mail, personal_mail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $16)`,
 			u.ID, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
-			u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt, u.ManagerID)
+			u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt, u.ManagerID,
+			u.Department, u.StartDate, u.Mail, u.PersonalMail)
 		if err != nil {
 			return storeError(err, "create user")
 		}
@@ -129,10 +133,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		u.Roles = sqlstore.NonNil(u.Roles)
 		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
 			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10,
-			manager_id = NULLIF($11, '')
+			manager_id = NULLIF($11, ''), department = $12, start_date = $13, mail = $14, personal_mail = $15
 			WHERE id = $1`,
 			id, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName,
-			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.ManagerID)
+			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.ManagerID,
+			u.Department, u.StartDate, u.Mail, u.PersonalMail)
 		if err != nil {
 			return storeError(err, "update user")
 		}

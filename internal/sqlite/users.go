@@ -8,7 +8,8 @@ import (
 	"github.com/latchkey/latchkey/internal/sqlstore"
 )
 
-const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id`
+const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id,
+	department, start_date, mail, personal_mail`
 
 func scanUser(row scanner) (*latchkey.User, error) {
 	var r userRow
@@ -29,7 +30,8 @@ type userRow struct {
 func (r *userRow) dest() []any {
 	u := &r.u
 	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
-		&u.EmployeeID, &u.Enabled, &u.UserType, &r.roles, &r.made, &r.manager}
+		&u.EmployeeID, &u.Enabled, &u.UserType, &r.roles, &r.made, &r.manager,
+		&u.Department, &u.StartDate, &u.Mail, &u.PersonalMail}
 }
 
 func (r *userRow) user() (*latchkey.User, error) {
@@ -53,9 +55,10 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 		u.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, "create user", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType,
-			sqlstore.JSONList(u.Roles), micros(u.CreatedAt), nullString(u.ManagerID), latchkey.NormalizeUPN(u.UserPrincipalName))
+			sqlstore.JSONList(u.Roles), micros(u.CreatedAt), nullString(u.ManagerID),
+			u.Department, u.StartDate, u.Mail, u.PersonalMail, latchkey.NormalizeUPN(u.UserPrincipalName))
 		if err != nil {
 			return wrap("create user", err)
 		}
@@ -98,9 +101,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		}
 		u.ID, u.CreatedAt = id, createdAt
 		_, err = tx.ExecContext(ctx, `UPDATE users SET upn = ?, upn_norm = ?, display_name = ?, given_name = ?,
-			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ?, manager_id = ? WHERE id = ?`,
+			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ?, manager_id = ?,
+			department = ?, start_date = ?, mail = ?, personal_mail = ? WHERE id = ?`,
 			u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
-			u.Surname, u.EmployeeID, u.Enabled, u.UserType, sqlstore.JSONList(u.Roles), nullString(u.ManagerID), id)
+			u.Surname, u.EmployeeID, u.Enabled, u.UserType, sqlstore.JSONList(u.Roles), nullString(u.ManagerID),
+			u.Department, u.StartDate, u.Mail, u.PersonalMail, id)
 		if err != nil {
 			return wrap("update user", err)
 		}

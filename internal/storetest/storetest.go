@@ -48,6 +48,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, unitTests...)
 	tests = append(tests, apiTokenTests...)
 	tests = append(tests, settingTests...)
+	tests = append(tests, lifecycleTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -56,7 +57,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
-	runAll(t, append(append(tests, roleConcurrencyTests...), settingConcurrencyTests...), newStore)
+	runAll(t, append(append(append(tests, roleConcurrencyTests...), settingConcurrencyTests...), lifecycleConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {

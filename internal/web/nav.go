@@ -42,6 +42,9 @@ var adminPageLinks = []struct {
 // caPages are the pages reached from Conditional access, which its link stands for.
 var caPages = []string{"/admin/strengths", "/admin/locations", "/admin/whatif"}
 
+// peoplePages are shown with Users marked as current: groups are reached from the users page.
+var peoplePages = []string{"/admin/groups"}
+
 // adminNav returns the admin pages a may see, in navigation order: those whose main read authz
 // allows a. It only decides what to show; each page's service still decides on the request.
 // path is the page being shown, to mark its link as current.
@@ -53,7 +56,7 @@ func adminNav(a latchkey.Actor, path string) []navLink {
 		}
 		l := p.link
 		l.Current = path == l.Href || strings.HasPrefix(path, l.Href+"/") ||
-			(l.ID == "nav-ca" && underAny(caPages, path))
+			(l.ID == "nav-ca" && underAny(caPages, path)) || (l.ID == "nav-users" && underAny(peoplePages, path))
 		out = append(out, l)
 	}
 	return out

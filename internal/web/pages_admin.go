@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Web) handleAdminUser(w http.ResponseWriter, r *http.Request) {
-	s.adminUser(w, r, nil, 0, "")
+	s.adminUser(w, r, nil, 0, takeNewPass(w, r, r.PathValue("id")))
 }
 
 func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedge.ErrorBody, status int, newPass string) {
@@ -85,6 +86,19 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 	u := p.User
 	data := map[string]any{"Target": u, "Profile": p, "Groups": p.Groups, "NewPass": newPass,
 		"CanSetManager": authz.Can(a, authz.ActionUpdateUser), "CanManageRoles": authz.Can(a, authz.ActionManageRoles)}
+	if newPass != "" {
+		data["SignInAddress"] = s.signInAddress(u)
+	}
+	if data["Actions"], err = s.personActions(r, a, u); err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	if authz.Can(a, authz.ActionManageGroups) {
+		if data["AllGroups"], err = s.dir.ListGroups(ctx, a); err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
+	}
 	// What the viewer may not see is left out, with the reason in plain words.
 	if m, err := s.dir.UserMethods(ctx, a, u.ID); err == nil {
 		data["Passkeys"], data["Legacy"] = m.Passkeys, m.Legacy
@@ -172,6 +186,8 @@ func (s *Web) handleAdminIssueTAP(w http.ResponseWriter, r *http.Request) {
 		s.adminUser(w, r, &body, status, "")
 		return
 	}
-	// The pass is shown in this answer only; it is never stored or logged.
-	s.adminUser(w, r, nil, http.StatusOK, pass)
+	// The pass goes to the next GET of the page only (a reload issues nothing and shows nothing);
+	// it is never stored or logged.
+	setNewPass(w, u.ID, pass)
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID), http.StatusSeeOther)
 }

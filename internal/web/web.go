@@ -66,6 +66,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/users/{id}/tap", s.form(s.ActorPage(s.handleAdminIssueTAP)))
 	s.roleRoutes(m)
 	s.methodRoutes(m)
+	s.lifecycleRoutes(m)
 	m.HandleFunc("GET /admin/apps", s.ActorPage(s.handleAdminApps))
 	m.HandleFunc("POST /admin/apps", s.form(s.ActorPage(s.handleAdminCreateApp)))
 	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.ActorPage(s.handleAdminDeleteApp)))
