@@ -168,4 +168,3 @@ func Seal(ctx context.Context, store latchkey.AuditStore) (int, error) {
 			SealedAt: time.Now().UTC()}, nil
 	})
 }
-
