@@ -149,3 +149,9 @@ func (e *AuditEvent) SetSummaryJSON(s string) error {
 	}
 	return nil
 }
+
+// Audit returns ctx carrying a new event of action by a on the target (NewAuditEvent), for
+// the store write that makes the change.
+func Audit(ctx context.Context, a Actor, action, targetKind, targetID, targetName string, summary map[string]any) context.Context {
+	return WithAuditEvent(ctx, NewAuditEvent(ctx, a, action, targetKind, targetID, targetName, summary))
+}
