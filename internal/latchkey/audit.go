@@ -56,6 +56,8 @@ type AuditFilter struct {
 	Until  time.Time
 	After  string // paging: events after this id, in (time, id) order
 	Limit  int    // 0: no limit
+	// Newest lists newest first (After is then not used).
+	Newest bool
 }
 
 // AuditSeal seals pending events. It receives the latest checkpoint (nil when none) and the

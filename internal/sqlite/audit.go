@@ -101,7 +101,11 @@ func (s *Store) ListAuditEvents(ctx context.Context, f latchkey.AuditFilter) ([]
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY time, id`
+	if f.Newest {
+		q += ` ORDER BY time DESC, id DESC`
+	} else {
+		q += ` ORDER BY time, id`
+	}
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}

@@ -152,6 +152,7 @@ func testAuditListFilters(t *testing.T, s latchkey.Store) {
 	diff(t, "since/until", list(latchkey.AuditFilter{Since: t0.Add(time.Minute), Until: t0.Add(2 * time.Minute)}), []string{all[1].ID})
 	diff(t, "page 1", list(latchkey.AuditFilter{Limit: 2}), []string{all[0].ID, all[1].ID})
 	diff(t, "page 2", list(latchkey.AuditFilter{Limit: 2, After: all[1].ID}), []string{all[2].ID})
+	diff(t, "newest first", list(latchkey.AuditFilter{Limit: 2, Newest: true}), []string{all[2].ID, all[1].ID})
 }
 
 // RunAuditTamperTests seals a log in newStore's store and tampers with it through exec, which

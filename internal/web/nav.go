@@ -34,6 +34,7 @@ var adminPageLinks = []struct {
 	{navLink{ID: "nav-apps", Href: "/admin/apps", Label: "Apps"}, authz.ActionManageApplications, authz.Target{Kind: authz.TargetApplication}},
 	{navLink{ID: "nav-signins", Href: "/admin/signins", Label: "Sign-ins"}, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}},
 	{navLink{ID: "nav-tokens", Href: "/admin/tokens", Label: "Tokens"}, authz.ActionManageTokens, authz.Target{Kind: authz.TargetToken}},
+	{navLink{ID: "nav-audit", Href: "/admin/audit", Label: "Audit log"}, authz.ActionReadAuditLog, authz.Target{Kind: authz.TargetLog}},
 }
 
 // caPages are the pages reached from Conditional access, which its link stands for.
