@@ -51,7 +51,7 @@ func auditCategory(action string) string {
 func toGraphAudit(e *latchkey.AuditEvent) graphAudit {
 	g := graphAudit{ID: e.ID, ActivityDateTime: e.Time, ActivityDisplayName: e.Action, Category: auditCategory(e.Action),
 		CorrelationID: e.CorrelationID, LoggedByService: "Latchkey", Result: "success", Seq: e.Seq,
-		TargetResources: []map[string]any{{"id": e.TargetID, "displayName": e.TargetName, "type": e.TargetKind}},
+		TargetResources:   []map[string]any{{"id": e.TargetID, "displayName": e.TargetName, "type": e.TargetKind}},
 		AdditionalDetails: []map[string]any{}}
 	_, verb, _ := strings.Cut(e.Action, ".")
 	switch {
