@@ -45,21 +45,35 @@ func (s *Sealer) Run(ctx context.Context) {
 			}
 		}
 		if held {
-			if _, err := Seal(ctx, s.Store); err != nil && ctx.Err() == nil {
+			if err := sealAll(ctx, s.Store); err != nil && ctx.Err() == nil {
+				// Perhaps the lease was lost (its connection dropped) and another node seals
+				// now: give it up and take it again only when free.
 				log.Error("audit sealer: seal", "error", err)
+				release()
+				release, held = func() {}, false
 			}
 		}
 		select {
 		case <-ctx.Done():
 			if held {
 				final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				if _, err := Seal(final, s.Store); err != nil {
+				if err := sealAll(final, s.Store); err != nil {
 					log.Error("audit sealer: seal at shutdown", "error", err)
 				}
 				cancel()
 			}
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// sealAll seals batches until nothing is pending.
+func sealAll(ctx context.Context, store latchkey.AuditStore) error {
+	for {
+		n, err := Seal(ctx, store)
+		if err != nil || n < latchkey.AuditSealBatch {
+			return err
 		}
 	}
 }

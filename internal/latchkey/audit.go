@@ -65,6 +65,9 @@ type AuditFilter struct {
 // checkpoint.
 type AuditSeal func(prev *AuditCheckpoint, pending []*AuditEvent) (*AuditCheckpoint, error)
 
+// AuditSealBatch is the most events AuditStore.SealAudit seals in one transaction.
+const AuditSealBatch = 1000
+
 // AuditStore keeps the audit log. Events are written by the store's write transactions from
 // the context (WithAuditEvent); this interface reads them and seals them.
 type AuditStore interface {
@@ -74,8 +77,8 @@ type AuditStore interface {
 	SealedAuditEvents(ctx context.Context) ([]*AuditEvent, error)
 	// LatestAuditCheckpoint returns the checkpoint of the largest size; ErrNotFound when none.
 	LatestAuditCheckpoint(ctx context.Context) (*AuditCheckpoint, error)
-	// SealAudit runs seal in one transaction over the unsealed events and stores what it
-	// returns; it returns how many events were sealed. Seq and checkpoint size are unique, so a
+	// SealAudit runs seal in one transaction over the oldest unsealed events (at most
+	// AuditSealBatch) and stores what it returns; it returns how many events were sealed. Seq and checkpoint size are unique, so a
 	// second sealer racing this one fails rather than forking the log.
 	SealAudit(ctx context.Context, seal AuditSeal) (int, error)
 	// AuditKey returns the audit signing key, storing the one generate makes on first use.

@@ -199,7 +199,7 @@ func (s *Store) SealAudit(ctx context.Context, seal latchkey.AuditSeal) (int, er
 			return storeError(err, "read audit checkpoint")
 		}
 		pending, err := collectAuditEvents(tx.Query(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NULL
-			ORDER BY time, id COLLATE "C" FOR UPDATE`))
+			ORDER BY time, id COLLATE "C" LIMIT $1 FOR UPDATE`, latchkey.AuditSealBatch))
 		if err != nil {
 			return storeError(err, "list unsealed audit events")
 		}

@@ -154,7 +154,7 @@ func (s *Store) SealAudit(ctx context.Context, seal latchkey.AuditSeal) (int, er
 		if err != nil {
 			return wrap("read audit checkpoint", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NULL ORDER BY time, id`)
+		rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NULL ORDER BY time, id LIMIT ?`, latchkey.AuditSealBatch)
 		if err != nil {
 			return wrap("list unsealed audit events", err)
 		}

@@ -17,6 +17,37 @@ var auditTests = []test{
 	{"AuditFailedWriteLeavesNoEvent", testAuditFailedWriteLeavesNoEvent},
 	{"AuditSealAndVerify", testAuditSealAndVerify},
 	{"AuditListFilters", testAuditListFilters},
+	{"AuditStaleSealerFails", testAuditStaleSealerFails},
+}
+
+// testAuditStaleSealerFails: a sealer working from a stale view of the log (as a second,
+// split-brain sealer would) reuses a seq and a checkpoint size; the store refuses the whole
+// seal rather than forking the log, and the log still verifies.
+func testAuditStaleSealerFails(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	for i := range 2 {
+		u := newUser(fmt.Sprintf("u%d@example.com", i))
+		must(t, "CreateUser", s.CreateUser(latchkey.WithAuditEvent(ctx, newAuditEvent("user.create", u.UserPrincipalName)), u))
+	}
+	_, err := audit.Seal(ctx, s)
+	must(t, "Seal", err)
+	u := newUser("late@example.com")
+	must(t, "CreateUser", s.CreateUser(latchkey.WithAuditEvent(ctx, newAuditEvent("user.create", "late")), u))
+	n, err := s.SealAudit(ctx, func(_ *latchkey.AuditCheckpoint, pending []*latchkey.AuditEvent) (*latchkey.AuditCheckpoint, error) {
+		for i, e := range pending { // as if the log were empty
+			seq := int64(i)
+			e.Seq, e.LeafHash = &seq, audit.LeafHash(e, seq)
+		}
+		return &latchkey.AuditCheckpoint{Size: int64(len(pending)), Root: make([]byte, 32), Note: "stale", SealedAt: t0}, nil
+	})
+	if err == nil {
+		t.Fatalf("a stale sealer sealed %d events: the log forked", n)
+	}
+	rep, err := audit.Verify(ctx, s, nil)
+	must(t, "Verify", err)
+	if !rep.OK || rep.Events != 2 || rep.Pending != 1 {
+		t.Errorf("after the refused seal: %+v, want OK with 2 sealed and 1 pending", rep)
+	}
 }
 
 func newAuditEvent(action, target string) *latchkey.AuditEvent {
