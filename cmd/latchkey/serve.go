@@ -57,6 +57,8 @@ type Serve struct {
 	// sealStop ends the audit sealer, which seals what is pending and closes sealDone.
 	sealStop context.CancelFunc
 	sealDone chan struct{}
+	// sealEvery is how often the audit sealer seals; audit.Interval when zero (tests set it).
+	sealEvery time.Duration
 }
 
 // ParseFlags reads the serve flags; every flag not on the command line takes its environment
@@ -170,7 +172,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	s.sealStop, s.sealDone = sealStop, make(chan struct{})
 	go func() {
 		defer close(s.sealDone)
-		(&audit.Sealer{Store: s.Store, Log: s.Logger}).Run(sealCtx)
+		(&audit.Sealer{Store: s.Store, Log: s.Logger, Interval: s.sealEvery}).Run(sealCtx)
 	}()
 	go func() {
 		defer close(s.done)
