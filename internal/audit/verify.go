@@ -87,7 +87,7 @@ func Verify(ctx context.Context, store latchkey.AuditStore, external []byte) (*R
 		if cp.Size != latest.Size || !bytes.Equal(cp.Root, latest.Root) {
 			return r.fail(-1, "", "the latest stored checkpoint's signed text does not match its size and root"), nil
 		}
-		if msg, seq, id := checkRoot(leaves, events, cp); msg != "" {
+		if msg, seq, id := checkRoot(leaves, cp); msg != "" {
 			return r.fail(seq, id, "stored checkpoint: %s", msg), nil
 		}
 		if int64(len(leaves)) > cp.Size {
@@ -103,7 +103,7 @@ func Verify(ctx context.Context, store latchkey.AuditStore, external []byte) (*R
 			return r.fail(-1, "", "the given checkpoint: %v", err), nil
 		}
 		r.ExternalSize = cp.Size
-		if msg, seq, id := checkRoot(leaves, events, cp); msg != "" {
+		if msg, seq, id := checkRoot(leaves, cp); msg != "" {
 			return r.fail(seq, id, "given checkpoint: %s", msg), nil
 		}
 	}
@@ -111,7 +111,7 @@ func Verify(ctx context.Context, store latchkey.AuditStore, external []byte) (*R
 }
 
 // checkRoot checks that the first cp.Size leaves give cp.Root.
-func checkRoot(leaves [][]byte, events []*latchkey.AuditEvent, cp *Checkpoint) (msg string, seq int64, id string) {
+func checkRoot(leaves [][]byte, cp *Checkpoint) (msg string, seq int64, id string) {
 	if int64(len(leaves)) < cp.Size {
 		return fmt.Sprintf("it covers %d events but the store holds %d: events %d to %d were removed (truncated)",
 			cp.Size, len(leaves), len(leaves), cp.Size-1), int64(len(leaves)), ""
@@ -123,6 +123,5 @@ func checkRoot(leaves [][]byte, events []*latchkey.AuditEvent, cp *Checkpoint) (
 	if !bytes.Equal(root, cp.Root) {
 		return fmt.Sprintf("the first %d events do not give its root: the log was rewritten", cp.Size), -1, ""
 	}
-	_ = events
 	return "", -1, ""
 }
