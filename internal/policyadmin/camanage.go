@@ -371,9 +371,15 @@ func findIn(cfg *policy.ConditionalAccessConfig, id string) policy.ConditionalAc
 
 // caPolicyName returns the name of the conditional access policy id, for an audit event.
 func (s *Service) caPolicyName(ctx context.Context, id string) string {
+	return s.caName(ctx, func(cfg *policy.ConditionalAccessConfig) string { return findIn(cfg, id).Name })
+}
+
+// caName returns what name reads from the stored conditional access configuration, for an
+// audit event; "" when it cannot be read.
+func (s *Service) caName(ctx context.Context, name func(*policy.ConditionalAccessConfig) string) string {
 	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return ""
 	}
-	return findIn(cfg, id).Name
+	return name(cfg)
 }

@@ -116,7 +116,14 @@ func (s *Service) DeleteStrength(ctx context.Context, a latchkey.Actor, id strin
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return err
 	}
-	ctx = latchkey.Audit(ctx, a, "strength.delete", "authenticationStrength", id, "", nil)
+	ctx = latchkey.Audit(ctx, a, "strength.delete", "authenticationStrength", id, s.caName(ctx, func(cfg *policy.ConditionalAccessConfig) string {
+		for _, st := range AllStrengths(cfg) {
+			if st.ID == id {
+				return st.Name
+			}
+		}
+		return ""
+	}), nil)
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := policy.BuiltInStrengths()[id]; ok {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "Built-in authentication strengths cannot be removed.", "%q is a built-in strength", id)
@@ -201,7 +208,9 @@ func (s *Service) DeleteNamedLocation(ctx context.Context, a latchkey.Actor, id 
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return err
 	}
-	ctx = latchkey.Audit(ctx, a, "namedLocation.delete", "namedLocation", id, "", nil)
+	ctx = latchkey.Audit(ctx, a, "namedLocation.delete", "namedLocation", id, s.caName(ctx, func(cfg *policy.ConditionalAccessConfig) string {
+		return findLocation(cfg, id).Name
+	}), nil)
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.NamedLocations, func(o policy.NamedLocation) bool { return o.ID == id })
 		if i < 0 {
