@@ -67,8 +67,18 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
-			if _, err := audit.Seal(ctx, st); err != nil { // what is pending is in the checkpoint
+			// What is pending goes into the checkpoint, when no server's sealer holds the lease
+			// (then it seals within a second anyway).
+			release, held, err := st.AuditLease(ctx)
+			if err != nil {
 				return err
+			}
+			if held {
+				_, err = audit.Seal(ctx, st)
+				release()
+				if err != nil {
+					return err
+				}
 			}
 			cp, err := st.LatestAuditCheckpoint(ctx)
 			if latchkey.IsKind(err, latchkey.ENOTFOUND) {
