@@ -16,7 +16,7 @@ import (
 
 // TestBrowserAdminNavByRole: a reports reader signs in, finds the Admin link on My security
 // info, and on the sign-in log sees exactly the admin pages their role allows (Users and
-// Sign-ins); the global admin sees them all. Both are laid out within the window on a desktop
+// Sign-ins, Audit log); the global admin sees them all. Both are laid out within the window on a desktop
 // (1280 px) and a phone (390 px). With LATCHKEY_SCREENSHOT_DIR set, the pages are saved there as
 // PNG to look at.
 func TestBrowserAdminNavByRole(t *testing.T) {
@@ -31,12 +31,12 @@ func TestBrowserAdminNavByRole(t *testing.T) {
 	if n := b.count("#admin-nav"); n != 0 {
 		t.Errorf("My security info shows the admin pages' row (%d)", n)
 	}
-	checkAdminNav(t, b, s, "reports-reader", []string{"nav-users", "nav-signins"})
+	checkAdminNav(t, b, s, "reports-reader", []string{"nav-users", "nav-signins", "nav-audit"})
 
 	ab := b.newIsolatedTab()
 	ab.signInWithTAP(s, directory.BootstrapUPN, s.Pass)
 	checkAdminNav(t, ab, s, "global-admin", []string{"nav-users", "nav-roles", "nav-units", "nav-policy", "nav-ca",
-		"nav-inspect", "nav-apps", "nav-signins", "nav-tokens"})
+		"nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit"})
 
 	// A person with no role has no Admin link; typing /admin tells them where to go instead.
 	bob, bobPass := newUser(t, s, "bob@example.com", "Bob")

@@ -67,6 +67,7 @@ func runKeys(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return c.withStore(ctx, func(st latchkey.Store, _ *signin.Service) error {
+			ctx := latchkey.Audit(ctx, latchkey.CLIActor, "signingKey.rotate", "signingKey", "", "", nil)
 			k, err := oidc.RotateSigningKey(ctx, st, time.Now())
 			if err != nil {
 				return err

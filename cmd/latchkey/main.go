@@ -66,6 +66,9 @@ Usage:
   latchkey token create NAME --scopes SCOPE,SCOPE [--expires 90d|2027-01-31|never] [--json]
   latchkey token list [--json]
   latchkey token revoke ID
+  latchkey audit verify [--checkpoint FILE] [--json]
+  latchkey audit checkpoint [--json]
+  latchkey audit list [--actor A] [--action A] [--target T] [--since 2026-12-01] [--until 2026-12-02] [--json]
   latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--synced] [--baseline] [--server-pid PID ...] [--cpuprofile FILE] [--quiet] [--json]
 
 Every command takes --data DIR (default ./latchkey-data), --database URL
@@ -110,6 +113,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, args[1:], stdout)
 	case "token":
 		err = runToken(ctx, args[1:], stdout)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/metrics"
@@ -53,6 +54,11 @@ type Serve struct {
 	metricsL net.Listener
 	stop     context.CancelFunc
 	done     chan struct{}
+	// sealStop ends the audit sealer, which seals what is pending and closes sealDone.
+	sealStop context.CancelFunc
+	sealDone chan struct{}
+	// sealEvery is how often the audit sealer seals; audit.Interval when zero (tests set it).
+	sealEvery time.Duration
 }
 
 // ParseFlags reads the serve flags; every flag not on the command line takes its environment
@@ -168,6 +174,12 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	bg, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
 	go s.janitor(bg)
+	sealCtx, sealStop := context.WithCancel(context.Background())
+	s.sealStop, s.sealDone = sealStop, make(chan struct{})
+	go func() {
+		defer close(s.sealDone)
+		(&audit.Sealer{Store: s.Store, Log: s.Logger, Interval: s.sealEvery}).Run(sealCtx)
+	}()
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -261,6 +273,8 @@ func (s *Serve) Close() error {
 	defer cancel()
 	err := s.http.Shutdown(ctx)
 	<-s.done
+	s.sealStop() // after the last request: the sealer seals what they wrote, then stops
+	<-s.sealDone
 	return errors.Join(err, s.Store.Close())
 }
 

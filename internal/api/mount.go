@@ -75,4 +75,5 @@ func (s *API) Mount(m *http.ServeMux) {
 	m.HandleFunc("POST /api/v1/applications", s.APIActor(s.handleAPICreateApp))
 	m.HandleFunc("DELETE /api/v1/applications/{id}", s.APIActor(s.handleAPIDeleteApp))
 	m.HandleFunc("GET /api/v1/auditLogs/signIns", s.APIActor(s.handleAPISignIns))
+	m.HandleFunc("GET /api/v1/auditLogs/directoryAudits", s.APIActor(s.handleAPIDirectoryAudits))
 }

@@ -40,6 +40,8 @@ func (s *Service) CreateApp(ctx context.Context, a latchkey.Actor, name string, 
 	if s.CreateClient == nil {
 		return nil, "", latchkey.Errorf(latchkey.EINTERNAL, "internal_error", "", "directory: no CreateClient function to register applications with")
 	}
+	ctx = latchkey.Audit(ctx, a, "application.create", "application", "", name, map[string]any{
+		"redirectUris": redirectURIs, "postLogoutRedirectUris": postLogout, "public": public})
 	return s.CreateClient(ctx, name, redirectURIs, postLogout, public)
 }
 
@@ -49,6 +51,11 @@ func (s *Service) DeleteApp(ctx context.Context, a latchkey.Actor, id string) er
 	if err := authz.Decide(a, authz.ActionManageApplications, appsTarget); err != nil {
 		return err
 	}
+	name := ""
+	if c, err := s.Store.FindClient(ctx, id); err == nil {
+		name = c.Name
+	}
+	ctx = latchkey.Audit(ctx, a, "application.delete", "application", id, name, nil)
 	err := s.Store.DeleteClient(ctx, id)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return latchkey.Errorf(latchkey.ENOTFOUND, "app_not_found", "No such application. It may have been removed already.",

@@ -61,10 +61,12 @@ func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.
 			return err
 		}
 	}
-	u.ID, u.CreatedAt = "", time.Time{}
+	u.ID, u.CreatedAt = latchkey.NewID(), time.Time{}
 	if err := u.Validate(); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "user.create", "user", u.ID, u.UserPrincipalName, map[string]any{
+		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID})
 	if err := s.Store.CreateUser(ctx, u); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", u.UserPrincipalName)
 	} else if err != nil {
@@ -142,6 +144,10 @@ func (s *Service) CreateGroup(ctx context.Context, a latchkey.Actor, g *latchkey
 	if err := g.Validate(); err != nil {
 		return err
 	}
+	if g.ID == "" {
+		g.ID = latchkey.NewID()
+	}
+	ctx = latchkey.Audit(ctx, a, "group.create", "group", g.ID, g.DisplayName, map[string]any{"description": g.Description})
 	if err := s.Store.CreateGroup(ctx, g); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return latchkey.Errorf(latchkey.ECONFLICT, "group_exists", "A group with that name already exists.", "group %q exists", g.DisplayName)
 	} else if err != nil {
@@ -166,10 +172,28 @@ func (s *Service) AddGroupMember(ctx context.Context, a latchkey.Actor, groupID,
 			return false, nil
 		}
 	}
+	ctx = latchkey.Audit(ctx, a, "group.addMember", "group", groupID, s.groupName(ctx, groupID),
+		map[string]any{"userId": userID, "userPrincipalName": s.userName(ctx, userID)})
 	if err := s.Store.AddGroupMember(ctx, groupID, userID); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// userName returns the UPN of the user id, for an audit event; "" when there is none.
+func (s *Service) userName(ctx context.Context, id string) string {
+	if u, err := s.Store.FindUserByID(ctx, id); err == nil {
+		return u.UserPrincipalName
+	}
+	return ""
+}
+
+// groupName returns the name of the group id, for an audit event; "" when there is none.
+func (s *Service) groupName(ctx context.Context, id string) string {
+	if g, err := s.Store.FindGroupByID(ctx, id); err == nil {
+		return g.DisplayName
+	}
+	return ""
 }
 
 // UserTarget returns the authz target for an action on u (its roles, units and manager), for

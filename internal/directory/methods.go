@@ -18,6 +18,8 @@ func (s *Service) IssueAccessPass(ctx context.Context, a latchkey.Actor, userID 
 		return "", nil, err
 	}
 	o.CreatedBy = a.Name()
+	ctx = latchkey.Audit(ctx, a, "accessPass.issue", "user", u.ID, u.UserPrincipalName, map[string]any{
+		"lifetimeInMinutes": o.LifetimeMinutes, "isUsableOnce": o.OneTime, "startDateTime": o.StartAt})
 	return s.Signin.IssueAccessPass(ctx, u.ID, o)
 }
 

@@ -97,6 +97,8 @@ func (s *Service) AssignRole(ctx context.Context, a latchkey.Actor, userRef, rol
 	if err := asg.Validate(); err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "role.assign", "user", u.ID, u.UserPrincipalName, map[string]any{
+		"role": role, "unitId": asg.UnitID, "unitName": v.UnitName})
 	if err := s.Store.AssignRole(ctx, asg); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, CodeRoleAssigned, "This person already holds that role there.",
 			"user %s already holds %s at scope %q", u.UserPrincipalName, role, asg.UnitID)
@@ -124,10 +126,12 @@ func (s *Service) RemoveRole(ctx context.Context, a latchkey.Actor, userRef, rol
 	if err != nil {
 		return err
 	}
-	unitID := ""
+	unitID, unitName := "", ""
 	if unit != nil {
-		unitID = unit.ID
+		unitID, unitName = unit.ID, unit.DisplayName
 	}
+	ctx = latchkey.Audit(ctx, a, "role.remove", "user", u.ID, u.UserPrincipalName, map[string]any{
+		"role": role, "unitId": unitID, "unitName": unitName})
 	if err := s.Store.RemoveRole(ctx, u.ID, role, unitID); latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return latchkey.Errorf(latchkey.ENOTFOUND, CodeRoleNotAssigned, "This person does not hold that role there.",
 			"user %s holds no %s at scope %q", u.UserPrincipalName, role, unitID)

@@ -59,6 +59,8 @@ func (s *Service) CreateToken(ctx context.Context, a latchkey.Actor, name string
 	if err := t.Validate(); err != nil {
 		return "", nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "token.create", "apiToken", t.ID, t.Name, map[string]any{
+		"scopes": t.Scopes, "expiresDateTime": t.ExpiresAt})
 	if err := s.Store.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
@@ -79,6 +81,15 @@ func (s *Service) RevokeToken(ctx context.Context, a latchkey.Actor, id string) 
 	if err := authz.Decide(a, authz.ActionManageTokens, tokenTarget); err != nil {
 		return err
 	}
+	name := ""
+	if list, err := s.Store.ListAPITokens(ctx); err == nil {
+		for _, t := range list {
+			if t.ID == id {
+				name = t.Name
+			}
+		}
+	}
+	ctx = latchkey.Audit(ctx, a, "token.revoke", "apiToken", id, name, nil)
 	err := s.Store.RevokeAPIToken(ctx, id, s.Signin.Now().UTC())
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return latchkey.Errorf(latchkey.ENOTFOUND, "token_not_found", "That API token does not exist.", "no API token with id %q", shortText(id))

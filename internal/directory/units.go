@@ -17,6 +17,10 @@ func (s *Service) CreateUnit(ctx context.Context, a latchkey.Actor, name string)
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
+	if u.ID == "" {
+		u.ID = latchkey.NewID()
+	}
+	ctx = latchkey.Audit(ctx, a, "unit.create", "administrativeUnit", u.ID, u.DisplayName, nil)
 	if err := s.Store.CreateUnit(ctx, u); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, CodeUnitExists, "An administrative unit with that name already exists.", "unit %q exists", name)
 	} else if err != nil {
@@ -47,6 +51,8 @@ func (s *Service) AddUnitMember(ctx context.Context, a latchkey.Actor, unitRef, 
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "unit.addMember", "administrativeUnit", unit.ID, unit.DisplayName, map[string]any{
+		"memberKind": m.Kind, "memberId": m.MemberID, "memberName": m.Name})
 	if err := s.Store.AddUnitMember(ctx, m.UnitMember); err != nil {
 		return nil, err
 	}
@@ -123,6 +129,8 @@ func (s *Service) SetManager(ctx context.Context, a latchkey.Actor, userRef, man
 	if err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "user.setManager", "user", u.ID, u.UserPrincipalName, map[string]any{
+		"managerId": managerID, "managerName": s.userName(ctx, managerID), "previousManagerId": u.ManagerID})
 	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error {
 		x.ManagerID = managerID
 		return nil

@@ -45,7 +45,8 @@ func CorrelationID(r *http.Request) string {
 
 // WithCorrelationID returns r carrying the correlation id id (see CorrelationID).
 func WithCorrelationID(r *http.Request, id string) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), correlationKey, id))
+	// The audit events the request writes keep the id too.
+	return r.WithContext(latchkey.WithCorrelationID(context.WithValue(r.Context(), correlationKey, id), id))
 }
 
 // ClientOf describes the caller for sessions and the sign-in log.

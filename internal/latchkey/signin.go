@@ -124,6 +124,7 @@ type Store interface {
 	LegacyCredentialStore
 	RoleStore
 	APITokenStore
+	AuditStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check

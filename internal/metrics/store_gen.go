@@ -29,6 +29,16 @@ func (s *store) AssignRole(a0 context.Context, a1 *latchkey.RoleAssignment) erro
 	return s.Store.AssignRole(a0, a1)
 }
 
+func (s *store) AuditKey(a0 context.Context, a1 func() (*latchkey.AuditKey, error)) (*latchkey.AuditKey, error) {
+	defer s.observe("AuditKey", time.Now())
+	return s.Store.AuditKey(a0, a1)
+}
+
+func (s *store) AuditLease(a0 context.Context) (func(), bool, error) {
+	defer s.observe("AuditLease", time.Now())
+	return s.Store.AuditLease(a0)
+}
+
 func (s *store) Close() error {
 	defer s.observe("Close", time.Now())
 	return s.Store.Close()
@@ -289,9 +299,19 @@ func (s *store) Heartbeat(a0 context.Context, a1 string, a2 time.Time) error {
 	return s.Store.Heartbeat(a0, a1, a2)
 }
 
+func (s *store) LatestAuditCheckpoint(a0 context.Context) (*latchkey.AuditCheckpoint, error) {
+	defer s.observe("LatestAuditCheckpoint", time.Now())
+	return s.Store.LatestAuditCheckpoint(a0)
+}
+
 func (s *store) ListAPITokens(a0 context.Context) ([]*latchkey.APIToken, error) {
 	defer s.observe("ListAPITokens", time.Now())
 	return s.Store.ListAPITokens(a0)
+}
+
+func (s *store) ListAuditEvents(a0 context.Context, a1 latchkey.AuditFilter) ([]*latchkey.AuditEvent, error) {
+	defer s.observe("ListAuditEvents", time.Now())
+	return s.Store.ListAuditEvents(a0, a1)
 }
 
 func (s *store) ListClients(a0 context.Context) ([]*latchkey.Client, error) {
@@ -452,6 +472,16 @@ func (s *store) RotateRefreshToken(a0 context.Context, a1 string, a2 *latchkey.R
 func (s *store) SaveAuthCode(a0 context.Context, a1 string, a2 string) error {
 	defer s.observe("SaveAuthCode", time.Now())
 	return s.Store.SaveAuthCode(a0, a1, a2)
+}
+
+func (s *store) SealAudit(a0 context.Context, a1 latchkey.AuditSeal) (int, error) {
+	defer s.observe("SealAudit", time.Now())
+	return s.Store.SealAudit(a0, a1)
+}
+
+func (s *store) SealedAuditEvents(a0 context.Context) ([]*latchkey.AuditEvent, error) {
+	defer s.observe("SealedAuditEvents", time.Now())
+	return s.Store.SealedAuditEvents(a0)
 }
 
 func (s *store) SetPassword(a0 context.Context, a1 string, a2 string, a3 time.Time) error {

@@ -60,6 +60,11 @@ func CreateClient(ctx context.Context, st latchkey.OIDCStore, name string, redir
 				"application %q (client id %s) already has the name %q", o.Name, o.ID, o.Name)
 		}
 	}
+	for _, e := range latchkey.AuditEvents(ctx) { // the caller's event names the new client
+		if e.TargetKind == "application" && e.TargetID == "" {
+			e.TargetID = cl.ID
+		}
+	}
 	if err := st.CreateClient(ctx, cl); err != nil {
 		return nil, "", err
 	}

@@ -146,6 +146,11 @@ func rotateSigningKey(ctx context.Context, store latchkey.Store, now time.Time) 
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, e := range latchkey.AuditEvents(ctx) { // the caller's event names the new key
+		if e.TargetKind == "signingKey" && e.TargetID == "" {
+			e.TargetID, e.TargetName = k.ID, k.ID
+		}
+	}
 	if err := store.CreateSigningKey(ctx, k); err != nil {
 		return nil, nil, err
 	}

@@ -255,6 +255,7 @@ func (s *Service) CreateCAPolicy(ctx context.Context, a latchkey.Actor, p policy
 	} else if err := latchkey.ValidateID("policy id", p.ID); err != nil {
 		return p, nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "conditionalAccess.create", "conditionalAccessPolicy", p.ID, p.Name, map[string]any{"policy": p})
 	if err := latchkey.ValidateName("policy name", p.Name); err != nil {
 		return p, nil, err
 	}
@@ -283,6 +284,7 @@ func (s *Service) UpdateCAPolicy(ctx context.Context, a latchkey.Actor, id strin
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return p, nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "conditionalAccess.update", "conditionalAccessPolicy", id, p.Name, map[string]any{"policy": p})
 	p.ID = id
 	p.State = NormalizeCAState(p.State)
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
@@ -325,6 +327,7 @@ func (s *Service) SetCAPolicyState(ctx context.Context, a latchkey.Actor, id, st
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return policy.ConditionalAccessPolicy{}, nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "conditionalAccess.setState", "conditionalAccessPolicy", id, s.caPolicyName(ctx, id), map[string]any{"state": state})
 	state = NormalizeCAState(state)
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
@@ -345,6 +348,7 @@ func (s *Service) DeleteCAPolicy(ctx context.Context, a latchkey.Actor, id strin
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "conditionalAccess.delete", "conditionalAccessPolicy", id, s.caPolicyName(ctx, id), nil)
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.Policies, func(o policy.ConditionalAccessPolicy) bool { return o.ID == id })
 		if i < 0 {
@@ -363,4 +367,19 @@ func findIn(cfg *policy.ConditionalAccessConfig, id string) policy.ConditionalAc
 		}
 	}
 	return policy.ConditionalAccessPolicy{}
+}
+
+// caPolicyName returns the name of the conditional access policy id, for an audit event.
+func (s *Service) caPolicyName(ctx context.Context, id string) string {
+	return s.caName(ctx, func(cfg *policy.ConditionalAccessConfig) string { return findIn(cfg, id).Name })
+}
+
+// caName returns what name reads from the stored conditional access configuration, for an
+// audit event; "" when it cannot be read.
+func (s *Service) caName(ctx context.Context, name func(*policy.ConditionalAccessConfig) string) string {
+	cfg, err := s.Service.ConditionalAccess(ctx)
+	if err != nil {
+		return ""
+	}
+	return name(cfg)
 }

@@ -59,6 +59,7 @@ func (s *Service) CreateStrength(ctx context.Context, a latchkey.Actor, st polic
 	} else if err := latchkey.ValidateID("strength id", st.ID); err != nil {
 		return st, err
 	}
+	ctx = latchkey.Audit(ctx, a, "strength.create", "authenticationStrength", st.ID, st.Name, map[string]any{"strength": st})
 	ch, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := cfg.StrengthMap()[st.ID]; ok {
 			return nil, latchkey.Errorf(latchkey.ECONFLICT, "strength_exists", "An authentication strength with this id already exists.", "strength id %q is taken", st.ID)
@@ -81,6 +82,7 @@ func (s *Service) UpdateStrength(ctx context.Context, a latchkey.Actor, id strin
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return st, nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "strength.update", "authenticationStrength", id, st.Name, map[string]any{"strength": st})
 	st.ID = id
 	ch, err := s.changeCA(ctx, override, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := policy.BuiltInStrengths()[id]; ok {
@@ -114,6 +116,14 @@ func (s *Service) DeleteStrength(ctx context.Context, a latchkey.Actor, id strin
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "strength.delete", "authenticationStrength", id, s.caName(ctx, func(cfg *policy.ConditionalAccessConfig) string {
+		for _, st := range AllStrengths(cfg) {
+			if st.ID == id {
+				return st.Name
+			}
+		}
+		return ""
+	}), nil)
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		if _, ok := policy.BuiltInStrengths()[id]; ok {
 			return nil, latchkey.Errorf(latchkey.EINVALID, "invalid_policy", "Built-in authentication strengths cannot be removed.", "%q is a built-in strength", id)
@@ -143,6 +153,7 @@ func (s *Service) CreateNamedLocation(ctx context.Context, a latchkey.Actor, l p
 	} else if err := latchkey.ValidateID("location id", l.ID); err != nil {
 		return l, err
 	}
+	ctx = latchkey.Audit(ctx, a, "namedLocation.create", "namedLocation", l.ID, l.Name, map[string]any{"location": l})
 	if err := latchkey.ValidateName("location name", l.Name); err != nil {
 		return l, err
 	}
@@ -167,6 +178,7 @@ func (s *Service) UpdateNamedLocation(ctx context.Context, a latchkey.Actor, id 
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return l, err
 	}
+	ctx = latchkey.Audit(ctx, a, "namedLocation.update", "namedLocation", id, l.Name, map[string]any{"location": l})
 	l.ID = id
 	ch, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.NamedLocations, func(o policy.NamedLocation) bool { return o.ID == id })
@@ -196,6 +208,9 @@ func (s *Service) DeleteNamedLocation(ctx context.Context, a latchkey.Actor, id 
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "namedLocation.delete", "namedLocation", id, s.caName(ctx, func(cfg *policy.ConditionalAccessConfig) string {
+		return findLocation(cfg, id).Name
+	}), nil)
 	_, err := s.changeCA(ctx, 0, func(cfg *policy.ConditionalAccessConfig) ([]string, error) {
 		i := slices.IndexFunc(cfg.NamedLocations, func(o policy.NamedLocation) bool { return o.ID == id })
 		if i < 0 {

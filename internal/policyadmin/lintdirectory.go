@@ -19,6 +19,7 @@ func (s *Service) PutConditionalAccess(ctx context.Context, a latchkey.Actor, cf
 	if err := decide(a, authz.ActionWriteConditionalAccess); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "conditionalAccess.replace", "policy", "conditionalAccess", "Conditional access", map[string]any{"config": cfg})
 	return s.putConditionalAccess(ctx, cfg, func(b []byte) error {
 		_, err := s.Store.UpdateSetting(ctx, signin.ConditionalAccessKey, func([]byte) ([]byte, error) { return b, nil })
 		return err

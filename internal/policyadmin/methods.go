@@ -17,6 +17,7 @@ func (s *Service) SetMethodsPolicy(ctx context.Context, a latchkey.Actor, p poli
 	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "methodsPolicy.update", "policy", "authenticationMethodsPolicy", "Authentication methods policy", nil)
 	_, err := s.changeMethodsPolicy(ctx, 0, func(cur *policy.MethodsPolicy) error {
 		*cur = p
 		return nil
@@ -30,6 +31,7 @@ func (s *Service) SetMethodsPolicyJSON(ctx context.Context, a latchkey.Actor, ra
 	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
 		return policy.MethodsPolicy{}, err
 	}
+	ctx = latchkey.Audit(ctx, a, "methodsPolicy.update", "policy", "authenticationMethodsPolicy", "Authentication methods policy", nil)
 	p, err := signin.DecodeMethodsPolicy(raw)
 	if err != nil {
 		return p, err
@@ -52,6 +54,7 @@ func (s *Service) ChangeMethodsPolicy(ctx context.Context, a latchkey.Actor, ove
 	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
 		return policy.MethodsPolicy{}, err
 	}
+	ctx = latchkey.Audit(ctx, a, "methodsPolicy.update", "policy", "authenticationMethodsPolicy", "Authentication methods policy", nil)
 	return s.changeMethodsPolicy(ctx, override, change)
 }
 
@@ -66,6 +69,7 @@ func (s *Service) changeMethodsPolicy(ctx context.Context, override int, change 
 // changeMethodsPolicyOnce is one attempt of ChangeMethodsPolicy; errSettingChanged when the
 // stored policy changed after it was read.
 func (s *Service) changeMethodsPolicyOnce(ctx context.Context, override int, change func(*policy.MethodsPolicy) error) (policy.MethodsPolicy, error) {
+	change = recordMethodsPolicy(ctx, change)
 	raw, err := s.Store.GetSetting(ctx, signin.MethodsPolicyKey)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		raw = nil
@@ -124,6 +128,7 @@ func (s *Service) SetTAPPolicy(ctx context.Context, a latchkey.Actor, t signin.T
 	if err := decide(a, authz.ActionWriteMethodsPolicy); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "methodsPolicy.update", "policy", "authenticationMethodsPolicy", "Authentication methods policy", map[string]any{"temporaryAccessPass": t})
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -135,4 +140,20 @@ func (s *Service) SetTAPPolicy(ctx context.Context, a latchkey.Actor, t signin.T
 		return nil
 	})
 	return err
+}
+
+// recordMethodsPolicy wraps change so that the context's methods-policy audit event (if any)
+// records the policy as change leaves it.
+func recordMethodsPolicy(ctx context.Context, change func(*policy.MethodsPolicy) error) func(*policy.MethodsPolicy) error {
+	return func(p *policy.MethodsPolicy) error {
+		if err := change(p); err != nil {
+			return err
+		}
+		for _, e := range latchkey.AuditEvents(ctx) {
+			if e.Action == "methodsPolicy.update" {
+				e.Summary = map[string]any{"policy": *p}
+			}
+		}
+		return nil
+	}
 }

@@ -26,7 +26,7 @@ import (
 
 // Store is a latchkey.Store on a PostgreSQL connection pool. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
+	pool *dbPool
 }
 
 var _ latchkey.Store = (*Store)(nil)
@@ -52,7 +52,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: &dbPool{Pool: pool}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

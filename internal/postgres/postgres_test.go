@@ -245,3 +245,30 @@ func BenchmarkCompletePasskeySignIn(b *testing.B) {
 		return s
 	})
 }
+
+// TestAuditTamper tampers with a sealed audit log through a connection of its own.
+func TestAuditTamper(t *testing.T) {
+	t.Parallel()
+	storetest.RunAuditTamperTests(t, func(t *testing.T) (latchkey.Store, func(string, ...any)) {
+		url := pgtest.URL(t)
+		s, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		conn, err := pgx.Connect(t.Context(), url)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		return s, func(q string, args ...any) {
+			t.Helper()
+			for i := 1; strings.Contains(q, "?"); i++ {
+				q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+			}
+			if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+				t.Fatalf("tamper %q: %v", q, err)
+			}
+		}
+	})
+}

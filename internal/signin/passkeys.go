@@ -34,11 +34,17 @@ func (s *Service) RemovePasskey(ctx context.Context, user *latchkey.User, id str
 			"This is your only passkey. If you remove it, you can't sign in again until IT gives you a temporary access pass. Confirm to remove it anyway.",
 			"removing the user's last passkey needs confirmation (confirmLast)")
 	}
+	ctx = latchkey.Audit(ctx, selfActor(user), "passkey.remove", "user", user.ID, user.UserPrincipalName, map[string]any{"passkeyId": id})
 	if err := s.Store.DeletePasskey(ctx, user.ID, id); err != nil {
 		return passkeyNotFound(err)
 	}
 	s.Logger.InfoContext(ctx, "passkey removed", "user", user.UserPrincipalName, "passkeyId", id)
 	return nil
+}
+
+// selfActor is the person acting on their own sign-in methods, for the audit log.
+func selfActor(u *latchkey.User) latchkey.Actor {
+	return latchkey.Actor{Kind: latchkey.ActorPerson, UserID: u.ID, UPN: u.UserPrincipalName}
 }
 
 func passkeyNotFound(err error) error {

@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: &pool{DB: w}}
+	s := &Store{w: &pool{DB: w, writer: true}}
 
 	// The writer connects first, so that it alone switches a new file to WAL.
 	var mode string
@@ -189,7 +189,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // write runs fn in one IMMEDIATE transaction on the writer connection and commits it when fn
-// returns nil. fn's error is returned as it is.
+// returns nil, with the audit events the context carries (latchkey.WithAuditEvent). fn's error
+// is returned as it is.
 func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -198,6 +199,9 @@ func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) 
 	tx := &txn{Tx: sqlTx, p: s.w}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := insertAuditEvents(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -228,3 +228,26 @@ func BenchmarkCompletePasskeySignIn(b *testing.B) {
 		return s
 	})
 }
+
+// TestAuditTamper tampers with a sealed audit log through a connection of its own.
+func TestAuditTamper(t *testing.T) {
+	storetest.RunAuditTamperTests(t, func(t *testing.T) (latchkey.Store, func(string, ...any)) {
+		path := filepath.Join(t.TempDir(), "latchkey.db")
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatalf("open raw: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return s, func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
+				t.Fatalf("tamper %q: %v", q, err)
+			}
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
 // pool is a *sql.DB that prepares each distinct query once and reuses the statement: parsing
@@ -11,6 +13,9 @@ import (
 type pool struct {
 	*sql.DB
 	stmts sync.Map // query → *sql.Stmt
+	// writer marks the writer pool, whose single-statement writes carry the context's audit
+	// events (latchkey.WithAuditEvent) in their transaction.
+	writer bool
 }
 
 func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -30,6 +35,9 @@ func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // ExecContext runs query through its prepared statement.
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if p.writer && len(latchkey.AuditEvents(ctx)) > 0 {
+		return p.execAudited(ctx, query, args...)
+	}
 	s, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,10 @@ func RunTwoNodeTests(t *testing.T, newNodes func(t *testing.T) (latchkey.Store, 
 		a, b := newNodes(t)
 		raceLastAdmin(t, a, b)
 	})
+	t.Run("AuditRace", func(t *testing.T) {
+		a, b := newNodes(t)
+		testTwoNodesAuditRace(t, a, b)
+	})
 }
 
 // putSetting replaces the value under key, as a caller that ignores the current value does.

@@ -49,6 +49,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, apiTokenTests...)
 	tests = append(tests, settingTests...)
 	tests = append(tests, lifecycleTests...)
+	tests = append(tests, auditTests...)
 	runAll(t, tests, newStore)
 }
 

@@ -37,6 +37,7 @@ var adminPageLinks = []struct {
 	{navLink{ID: "nav-apps", Href: "/admin/apps", Label: "Apps"}, authz.ActionManageApplications, authz.Target{Kind: authz.TargetApplication}, false},
 	{navLink{ID: "nav-signins", Href: "/admin/signins", Label: "Sign-ins"}, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}, false},
 	{navLink{ID: "nav-tokens", Href: "/admin/tokens", Label: "Tokens"}, authz.ActionManageTokens, authz.Target{Kind: authz.TargetToken}, false},
+	{navLink{ID: "nav-audit", Href: "/admin/audit", Label: "Audit log"}, authz.ActionReadAuditLog, authz.Target{Kind: authz.TargetLog}, false},
 }
 
 // caPages are the pages reached from Conditional access, which its link stands for.
