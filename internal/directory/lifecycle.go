@@ -23,6 +23,23 @@ type UserChanges struct {
 	Manager, StartDate, Mail, PersonalMail                  *string
 }
 
+// summary is what the audit event of an update records: each field given, with its new value
+// (managerID for the manager).
+func (ch UserChanges) summary(managerID string) map[string]any {
+	out := map[string]any{}
+	for name, v := range map[string]*string{"displayName": ch.DisplayName, "givenName": ch.GivenName, "surname": ch.Surname,
+		"employeeId": ch.EmployeeID, "department": ch.Department, "employeeHireDate": ch.StartDate, "mail": ch.Mail,
+		"otherMails": ch.PersonalMail} {
+		if v != nil {
+			out[name] = *v
+		}
+	}
+	if ch.Manager != nil {
+		out["managerId"] = managerID
+	}
+	return out
+}
+
 // UpdateUser applies ch to the user ref (an id or a UPN) and returns the user as stored. The
 // actor needs ActionUpdateUser on the user; the result is validated as CreateUser validates,
 // and a manager change is refused as SetManager refuses it.
@@ -37,6 +54,7 @@ func (s *Service) UpdateUser(ctx context.Context, a latchkey.Actor, ref string, 
 			return nil, err
 		}
 	}
+	ctx = latchkey.Audit(ctx, a, "user.update", "user", u.ID, u.UserPrincipalName, ch.summary(managerID))
 	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error {
 		for _, f := range []struct {
 			to   *string
@@ -105,6 +123,7 @@ func (s *Service) DisableUser(ctx context.Context, a latchkey.Actor, ref string)
 	if err := notYourself(a, u, "turn off"); err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "user.disable", "user", u.ID, u.UserPrincipalName, nil)
 	d, err := s.Store.DisableUser(ctx, u.ID)
 	return d, lastAdmin(err, u)
 }
@@ -116,6 +135,7 @@ func (s *Service) EnableUser(ctx context.Context, a latchkey.Actor, ref string) 
 	if err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "user.enable", "user", u.ID, u.UserPrincipalName, nil)
 	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error { x.Enabled = true; return nil })
 }
 
@@ -131,6 +151,7 @@ func (s *Service) DeleteUser(ctx context.Context, a latchkey.Actor, ref string) 
 	if err := notYourself(a, u, "delete"); err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "user.delete", "user", u.ID, u.UserPrincipalName, map[string]any{"displayName": u.DisplayName})
 	return u, lastAdmin(s.Store.DeleteUser(ctx, u.ID), u)
 }
 
@@ -161,6 +182,8 @@ func (s *Service) RemoveGroupMember(ctx context.Context, a latchkey.Actor, group
 	if err := authz.Decide(a, authz.ActionManageGroups, authz.Target{Kind: authz.TargetGroup, ID: groupID}); err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "group.removeMember", "group", groupID, s.groupName(ctx, groupID),
+		map[string]any{"userId": userID, "userPrincipalName": s.userName(ctx, userID)})
 	return s.Store.RemoveGroupMember(ctx, groupID, userID)
 }
 
@@ -177,6 +200,7 @@ func (s *Service) RenameGroup(ctx context.Context, a latchkey.Actor, ref, name s
 	if err := latchkey.ValidateName("group name", name); err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "group.rename", "group", g.ID, name, map[string]any{"from": g.DisplayName, "to": name})
 	if err := s.Store.RenameGroup(ctx, g.ID, name); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, "group_exists", "A group with that name already exists.", "group %q exists", name)
 	} else if err != nil {
@@ -196,6 +220,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a latchkey.Actor, ref string)
 	if err != nil {
 		return nil, err
 	}
+	ctx = latchkey.Audit(ctx, a, "group.delete", "group", g.ID, g.DisplayName, nil)
 	return g, s.Store.DeleteGroup(ctx, g.ID)
 }
 

@@ -17,6 +17,7 @@ func (s *Service) RemovePasskeyFor(ctx context.Context, a latchkey.Actor, userRe
 	if err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "passkey.remove", "user", u.ID, u.UserPrincipalName, map[string]any{"passkeyId": passkeyID})
 	if err := s.Store.DeletePasskey(ctx, u.ID, passkeyID); latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return latchkey.Errorf(latchkey.ENOTFOUND, "passkey_not_found", "That passkey no longer exists. Reload the page.",
 			"user %s has no passkey with id %q", u.UserPrincipalName, passkeyID)
@@ -49,6 +50,7 @@ func (s *Service) RevokeAccessPassMethod(ctx context.Context, a latchkey.Actor, 
 	} else if err != nil {
 		return err
 	}
+	ctx = latchkey.Audit(ctx, a, "accessPass.revoke", "user", u.ID, u.UserPrincipalName, map[string]any{"accessPassId": p.ID})
 	if err := s.Store.DeleteAccessPass(ctx, u.ID); err != nil {
 		return err
 	}
@@ -65,6 +67,7 @@ func (s *Service) SignOutEverywhere(ctx context.Context, a latchkey.Actor, userR
 	if err != nil {
 		return 0, 0, err
 	}
+	ctx = latchkey.Audit(ctx, a, "user.signOutEverywhere", "user", u.ID, u.UserPrincipalName, nil)
 	if sessions, refreshTokens, err = s.Store.EndUserSessions(ctx, u.ID); err != nil {
 		return 0, 0, err
 	}
