@@ -492,7 +492,7 @@ func TestRefusalWords(t *testing.T) {
 		actor latchkey.Actor
 		want  string
 	}{
-		{person(false, global(ga)), "`latchkey tap issue`"},
+		{person(false, global(ga)), `"latchkey tap issue"`},
 		{person(false), "I have a new phone"},
 	} {
 		err := Decide(c.actor, ActionIssueTAP, Target{Kind: TargetUser, ID: me})

@@ -86,7 +86,7 @@ func notForYourself(a latchkey.Actor, action Action) *refusal {
 	r := &refusal{code: CodeNotForYourself, reason: "the target is the actor"}
 	switch {
 	case (action == ActionIssueTAP || action == ActionIssueStaffTAP) && hasGlobal(a, latchkey.RoleGlobalAdmin):
-		r.message = "You can't issue a pass for yourself. Ask another administrator, or run `latchkey tap issue` on the server."
+		r.message = "You can't issue a pass for yourself. Ask another administrator, or run \"latchkey tap issue\" on the server."
 	case action == ActionIssueTAP || action == ActionIssueStaffTAP:
 		r.message = "You can't issue a pass for yourself. Ask an administrator, or use \"I have a new phone\" where you are still signed in with a passkey."
 	case action == ActionApproveHelpdeskRequest:

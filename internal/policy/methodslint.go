@@ -96,7 +96,7 @@ func LintMethodsChange(users []SignInUser, before, after MethodsPolicy) []Findin
 		"%s could sign in before this change and could not after it (no passkey their profiles accept with passkeys on for them, no usable temporary access pass with passes on for them, no password with passwords on for them); change the policy, or first give them a way in it leaves them", People(len(locked)))}
 	if len(admins) > 0 && !adminAfter {
 		out = append(out, finding(LintLastGlobalAdmin, admins,
-			"no global admin could sign in after this change, so nobody could change the policy back on the admin pages or the API (only `latchkey` on the server could)"))
+			"no global admin could sign in after this change, so nobody could change the policy back on the admin pages or the API (only the latchkey command on the server could)"))
 	}
 	if len(breakGlass) > 0 {
 		out = append(out, finding(LintBreakGlassLockedOut, breakGlass,
