@@ -136,7 +136,7 @@ func (s *Service) RemoveRole(ctx context.Context, a latchkey.Actor, userRef, rol
 		return latchkey.Errorf(latchkey.ENOTFOUND, CodeRoleNotAssigned, "This person does not hold that role there.",
 			"user %s holds no %s at scope %q", u.UserPrincipalName, role, unitID)
 	} else if err != nil {
-		return err
+		return lastAdmin(err, u)
 	}
 	return nil
 }

@@ -96,7 +96,8 @@ type RoleStore interface {
 	// the user or the unit does not exist.
 	AssignRole(ctx context.Context, a *RoleAssignment) error
 	// RemoveRole removes the user's assignment of role at unitID ("" for global) and recomputes
-	// the user's Roles; ErrNotFound when there is no such assignment.
+	// the user's Roles; ErrNotFound when there is no such assignment, ErrLastGlobalAdmin when it
+	// would take globalAdmin from the last enabled global administrator.
 	RemoveRole(ctx context.Context, userID, role, unitID string) error
 	// ListRoleAssignments returns the assignments of one user, or of everyone when userID is "",
 	// ordered by user, role and unit.

@@ -70,12 +70,19 @@ func lockUserRoles(ctx context.Context, tx pgx.Tx, userID string) error {
 }
 
 // RemoveRole removes the user's assignment of role at unitID ("" for global) and recomputes the
-// user's Roles in the same transaction; ErrNotFound when there is no such assignment.
+// user's Roles in the same transaction; ErrNotFound when there is no such assignment, and
+// ErrLastGlobalAdmin when it would take the role from the last enabled global administrator.
 func (s *Store) RemoveRole(ctx context.Context, userID, role, unitID string) error {
 	if !canName(userID, role, unitID) {
 		return latchkey.ErrNotFound
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if role == latchkey.RoleGlobalAdmin && unitID == "" {
+			// Serialised with disabling and deleting people under the last-admin lock.
+			if _, err := lockedUser(ctx, tx, userID, "remove role"); err != nil {
+				return err
+			}
+		}
 		if err := lockUserRoles(ctx, tx, userID); err != nil {
 			return storeError(err, "remove role")
 		}

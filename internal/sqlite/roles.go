@@ -46,9 +46,19 @@ func (s *Store) AssignRole(ctx context.Context, a *latchkey.RoleAssignment) erro
 }
 
 // RemoveRole removes the user's assignment of role at unitID ("" for global) and recomputes the
-// user's Roles in the same transaction; ErrNotFound when there is no such assignment.
+// user's Roles in the same transaction; ErrNotFound when there is no such assignment, and
+// ErrLastGlobalAdmin when it would take the role from the last enabled global administrator.
 func (s *Store) RemoveRole(ctx context.Context, userID, role, unitID string) error {
 	return s.write(ctx, "remove role", func(tx *txn) error {
+		if role == latchkey.RoleGlobalAdmin && unitID == "" {
+			var enabled bool
+			if err := tx.QueryRowContext(ctx, `SELECT enabled FROM users WHERE id = ?`, userID).Scan(&enabled); err != nil {
+				return wrap("remove role", err)
+			}
+			if err := guardLastAdmin(ctx, tx, &latchkey.User{ID: userID, Enabled: enabled}); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE user_id = ? AND role = ? AND coalesce(unit_id, '') = ?`,
 			userID, role, unitID)
 		if err := affected("remove role", res, err); err != nil {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ var lifecycleTests = []test{
 	{"DisableUser/NotFound", testDisableUserNotFound},
 	{"DeleteUser/Cascade", testDeleteUserCascade},
 	{"DeleteUser/LastGlobalAdmin", testDeleteLastAdmin},
+	{"RemoveRole/LastGlobalAdmin", testRemoveRoleLastAdmin},
 	{"RenameGroup", testRenameGroup},
 	{"DeleteGroup", testDeleteGroup},
 }
@@ -153,6 +155,23 @@ func testDeleteLastAdmin(t *testing.T, s latchkey.Store) {
 	wantErr(t, "DeleteUser b", s.DeleteUser(t.Context(), b.ID), latchkey.ErrLastGlobalAdmin)
 }
 
+// testRemoveRoleLastAdmin: taking globalAdmin from the last enabled global admin is refused and
+// changes nothing; with a second one it goes, and then the second keeps theirs. The last admin's
+// other roles are not guarded.
+func testRemoveRoleLastAdmin(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	a := enabledAdmin(t, s, "a@example.com")
+	wantErr(t, "RemoveRole only admin", s.RemoveRole(ctx, a.ID, latchkey.RoleGlobalAdmin, ""), latchkey.ErrLastGlobalAdmin)
+	if u, err := s.FindUserByID(ctx, a.ID); err != nil || !slices.Contains(u.Roles, latchkey.RoleGlobalAdmin) {
+		t.Errorf("last admin after the refusal: %v, %v; want still globalAdmin", u, err)
+	}
+	b := enabledAdmin(t, s, "b@example.com")
+	must(t, "RemoveRole a", s.RemoveRole(ctx, a.ID, latchkey.RoleGlobalAdmin, ""))
+	wantErr(t, "RemoveRole b", s.RemoveRole(ctx, b.ID, latchkey.RoleGlobalAdmin, ""), latchkey.ErrLastGlobalAdmin)
+	mustAssign(t, s, b.ID, latchkey.RoleReportsReader, "")
+	must(t, "RemoveRole another role of the last admin", s.RemoveRole(ctx, b.ID, latchkey.RoleReportsReader, ""))
+}
+
 func testDeleteUserCascade(t *testing.T, s latchkey.Store) {
 	ctx := t.Context()
 	d := NewUserDeletion(t, s) // Gone is a global admin, but not enabled: not the last one.
@@ -235,8 +254,9 @@ func testRaceLastAdmin(t *testing.T, s latchkey.Store) {
 	raceLastAdmin(t, s, s)
 }
 
-// raceLastAdmin stores racers admins through a and disables (even goroutines, through a) or
-// deletes (odd, through b) all of them at once.
+// raceLastAdmin stores racers admins through a and, all at once, disables a third of them
+// (through a), deletes a third (through b) and takes globalAdmin from the rest (through a):
+// exactly one request is refused, and one enabled global admin remains.
 func raceLastAdmin(t *testing.T, a, b latchkey.Store) {
 	ctx := t.Context()
 	admins := make([]*latchkey.User, racers)
@@ -244,11 +264,14 @@ func raceLastAdmin(t *testing.T, a, b latchkey.Store) {
 		admins[i] = enabledAdmin(t, a, "admin"+string(rune('a'+i))+"@example.com")
 	}
 	errs := race(func(i int) error {
-		if i%2 == 0 {
+		switch i % 3 {
+		case 0:
 			_, err := a.DisableUser(ctx, admins[i].ID)
 			return err
+		case 1:
+			return b.DeleteUser(ctx, admins[i].ID)
 		}
-		return b.DeleteUser(ctx, admins[i].ID)
+		return a.RemoveRole(ctx, admins[i].ID, latchkey.RoleGlobalAdmin, "")
 	})
 	refused := 0
 	for i, err := range errs {
@@ -267,11 +290,11 @@ func raceLastAdmin(t *testing.T, a, b latchkey.Store) {
 	must(t, "ListUsers", err)
 	enabled := 0
 	for _, u := range users {
-		if u.Enabled {
+		if u.Enabled && slices.Contains(u.Roles, latchkey.RoleGlobalAdmin) {
 			enabled++
 		}
 	}
 	if enabled != 1 {
-		t.Errorf("%d enabled admins left, want 1", enabled)
+		t.Errorf("%d enabled global admins left, want 1", enabled)
 	}
 }
