@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,5 +216,24 @@ func TestBrowserConsoleScreenshots(t *testing.T) {
 	}
 	if iss := awaitJS[string](b, `fetch(`+js(discovery)+`).then(r => r.json()).then(d => d.issuer)`); iss != s.URL {
 		t.Errorf("the discovery URL names the issuer %q, want %q", iss, s.URL)
+	}
+
+	// Deleting an application asks first, naming it and saying what happens; "Keep it" keeps it.
+	b.typeInto(`#add-app input[name="name"]`, "Payroll")
+	b.typeInto(`#add-app textarea[name="redirectUris"]`, "https://payroll.example.com/callback")
+	b.click(`#add-app button[type="submit"]`)
+	b.waitPage("/admin/apps", "#apps")
+	b.navigate(s.URL + "/admin/apps")
+	b.waitPage("/admin/apps", "a.delete-app")
+	b.click("a.delete-app")
+	b.waitPage("/admin/apps", "#delete-app")
+	if got := b.text("#delete-app h2"); got != "Delete Payroll?" {
+		t.Errorf("the confirmation asks %q", got)
+	}
+	screenshots(t, b, "console-apps-delete")
+	b.click("#delete-app a")
+	b.waitPage("/admin/apps", "#apps")
+	if !strings.Contains(b.text("#apps"), "Payroll") {
+		t.Errorf("Keep it removed the application")
 	}
 }

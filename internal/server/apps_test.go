@@ -185,6 +185,21 @@ func TestAppsPage(t *testing.T) {
 	checkErrorPage(t, member.get("/admin/apps"), "")
 	checkErrorPage(t, postForm(member, "/admin/apps/"+cl.ID+"/delete", url.Values{}, member.formCSRF()), "")
 
+	// The list offers no one-click delete: its link leads to a page that names the application
+	// and says what deleting it does, and only that page's form deletes.
+	if r := admin.get("/admin/apps"); strings.Contains(string(r.body), `action="/admin/apps/`+cl.ID+`/delete"`) ||
+		!strings.Contains(string(r.body), `href="/admin/apps?delete=`+cl.ID+`#delete-app"`) {
+		t.Errorf("the list deletes in one click, or links to no confirmation: %.3000s", r.body)
+	}
+	if r := admin.get("/admin/apps?delete=" + cl.ID); r.status != http.StatusOK ||
+		!strings.Contains(string(r.body), `id="delete-app"`) || !strings.Contains(string(r.body), "cannot be undone") ||
+		!strings.Contains(string(r.body), `action="/admin/apps/`+cl.ID+`/delete"`) {
+		t.Errorf("the confirmation: %d %.3000s", r.status, r.body)
+	}
+	if _, err := h.store.FindClient(ctx, cl.ID); err != nil {
+		t.Errorf("showing the confirmation deleted the application: %v", err)
+	}
+
 	// Delete: without CSRF refused; with it, gone; again, not found.
 	checkErrorPage(t, admin.do(http.MethodPost, "/admin/apps/"+cl.ID+"/delete", "application/x-www-form-urlencoded", strings.NewReader("")), "csrf_failed")
 	r = postForm(admin, "/admin/apps/"+cl.ID+"/delete", url.Values{}, token)

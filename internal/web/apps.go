@@ -31,8 +31,17 @@ func (s *Web) adminApps(w http.ResponseWriter, r *http.Request, refusal *httpedg
 	}
 	// The forms show only to whom the directory would let use them; it still decides each post.
 	canManage := authz.Can(a, authz.ActionManageApplications)
+	// ?delete=ID asks before deleting: the list's Delete links lead here, never straight to it.
+	var deleting *latchkey.Client
+	if id := r.URL.Query().Get("delete"); id != "" && canManage {
+		for _, cl := range cls {
+			if cl.ID == id {
+				deleting = cl
+			}
+		}
+	}
 	s.Render(w, r, "admin-apps", "Applications", View{Error: refusal, Status: status,
-		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage,
+		Data: map[string]any{"Apps": cls, "Form": form, "Created": created, "CanManage": canManage, "Deleting": deleting,
 			"Issuer": s.Issuer, "Discovery": strings.TrimSuffix(s.Issuer, "/") + "/.well-known/openid-configuration"}})
 }
 
