@@ -36,15 +36,16 @@ func CheckRolesMigration(t *testing.T, s latchkey.Store, userID string, created 
 	if got[0].ID == got[1].ID {
 		t.Errorf("both assignments have id %s", got[0].ID)
 	}
-	if err := s.RemoveRole(ctx, userID, latchkey.RoleGlobalAdmin, ""); err != nil {
+	// (reportsReader: globalAdmin stays, the only admin being guarded against losing it.)
+	if err := s.RemoveRole(ctx, userID, latchkey.RoleReportsReader, ""); err != nil {
 		t.Fatalf("RemoveRole of a migrated assignment: %v", err)
 	}
 	u, err := s.FindUserByID(ctx, userID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(u.Roles) != 1 || u.Roles[0] != latchkey.RoleReportsReader {
-		t.Errorf("Roles after removing globalAdmin = %v, want [reportsReader]", u.Roles)
+	if len(u.Roles) != 1 || u.Roles[0] != latchkey.RoleGlobalAdmin {
+		t.Errorf("Roles after removing reportsReader = %v, want [globalAdmin]", u.Roles)
 	}
 }
 

@@ -25,6 +25,10 @@ func New(w *web.Web, policies *policyadmin.Service) *Pages {
 
 // Mount registers the policy pages on m.
 func (s *Pages) Mount(m *http.ServeMux) {
+	m.HandleFunc("GET /admin/ca/{id}/delete", s.ActorPage(s.handleConfirmCADelete))
+	m.HandleFunc("GET /admin/strengths/{id}/delete", s.ActorPage(s.handleConfirmStrengthDelete))
+	m.HandleFunc("GET /admin/locations/{id}/delete", s.ActorPage(s.handleConfirmLocationDelete))
+	m.HandleFunc("GET /admin/policy/profiles/{id}/delete", s.ActorPage(s.handleConfirmProfileDelete))
 	m.HandleFunc("GET /admin/policy", s.ActorPage(s.handleAdminPolicy))
 	m.HandleFunc("POST /admin/policy/methods", s.Form(s.ActorPage(s.handleAdminPolicyMethods)))
 	m.HandleFunc("POST /admin/policy/default", s.Form(s.ActorPage(s.handleAdminPolicyDefault)))
