@@ -437,7 +437,9 @@ func (b *browser) addPasskey() {
 	b.t.Helper()
 	b.waitVisible("#add-passkey")
 	b.click("#add-passkey")
-	b.waitJS("the passkey-added page", "!"+staleMark+` && location.search.includes("notice=added") && !!document.querySelector("#added-notice")`)
+	// Wait for the whole page, not only the notice: a click while it still loads can catch a node
+	// that parsing replaces.
+	b.waitJS("the passkey-added page", "!"+staleMark+` && location.search.includes("notice=added") && document.readyState === "complete" && !!document.querySelector("#added-notice")`)
 }
 
 // signOut clicks the header's sign-out button and waits for the sign-in page.
