@@ -24,7 +24,7 @@ func TestBrowserAdminDisablesSignedInPerson(t *testing.T) {
 	b.typeInto(`#add-user input[name="upn"]`, "bob@example.com")
 	b.typeInto(`#add-user input[name="displayName"]`, "Bob Smith")
 	b.click(`#add-user button[type="submit"]`)
-	b.waitJS("bob's page", "!"+staleMark+` && location.pathname.startsWith("/admin/users/") && !!document.querySelector("#issue-tap")`)
+	b.waitJS("bob's page", "!"+staleMark+` && document.readyState === "complete" && location.pathname.startsWith("/admin/users/") && !!document.querySelector("#issue-tap")`)
 	bob := s.user(t, "bob@example.com")
 	page := "/admin/users/" + bob.ID
 
@@ -67,7 +67,7 @@ func TestBrowserAdminDisablesSignedInPerson(t *testing.T) {
 	screenshot(t, b, "person-confirm-disable-390")
 	b.click(`#confirm-disable input[name="confirm"]`)
 	b.click("#confirm-submit")
-	b.waitJS("bob's page after turning off", "!"+staleMark+` && location.pathname === "`+page+`" && !!document.querySelector("#enable-user")`)
+	b.waitJS("bob's page after turning off", "!"+staleMark+` && document.readyState === "complete" && location.pathname === "`+page+`" && !!document.querySelector("#enable-user")`)
 	if got := b.text("#target-enabled"); !strings.Contains(got, "turned off") {
 		t.Errorf("account state on the page = %q", got)
 	}
@@ -77,7 +77,7 @@ func TestBrowserAdminDisablesSignedInPerson(t *testing.T) {
 	bb.waitJS("bob sent to sign in", `location.pathname.startsWith("/signin")`)
 	// Signing in again is refused in words (his pass was revoked; a new one would be too).
 	b.click("#enable-user-submit")
-	b.waitJS("bob's page after turning on", "!"+staleMark+` && !!document.querySelector("#disable-user")`)
+	b.waitJS("bob's page after turning on", "!"+staleMark+` && document.readyState === "complete" && !!document.querySelector("#disable-user")`)
 	bb.navigate(s.URL + "/my/security-info")
 	bb.waitJS("bob still signed out", `location.pathname.startsWith("/signin")`)
 }
@@ -96,10 +96,10 @@ func TestBrowserGroupsPages(t *testing.T) {
 	b.typeInto(`#create-group input[name="name"]`, "Night shift")
 	b.typeInto(`#create-group input[name="description"]`, "People who work after 22:00")
 	b.click("#create-group-submit")
-	b.waitJS("the group's page", "!"+staleMark+` && location.pathname.startsWith("/admin/groups/") && !!document.querySelector("#add-member")`)
+	b.waitJS("the group's page", "!"+staleMark+` && document.readyState === "complete" && location.pathname.startsWith("/admin/groups/") && !!document.querySelector("#add-member")`)
 	b.typeInto(`#add-member input[name="user"]`, "admin")
 	b.click("#add-member-submit")
-	b.waitJS("the member listed", "!"+staleMark+` && !!document.querySelector('[data-member="admin"]')`)
+	b.waitJS("the member listed", "!"+staleMark+` && document.readyState === "complete" && !!document.querySelector('[data-member="admin"]')`)
 	for _, width := range []int64{1280, 390} {
 		b.step("set the window to "+strconv.FormatInt(width, 10)+" px", func(ctx context.Context) error {
 			_, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900))
@@ -112,13 +112,13 @@ func TestBrowserGroupsPages(t *testing.T) {
 	b.exec(`document.querySelector('#rename-group input[name="name"]').value = ""`)
 	b.typeInto(`#rename-group input[name="name"]`, "Late shift")
 	b.click("#rename-group-submit")
-	b.waitJS("the renamed group", "!"+staleMark+` && document.querySelector("h1").textContent === "Late shift"`)
+	b.waitJS("the renamed group", "!"+staleMark+` && document.readyState === "complete" && document.querySelector("h1").textContent === "Late shift"`)
 	b.click("#delete-group")
 	b.waitVisible("#confirm-delete-group")
 	screenshot(t, b, "group-delete-390")
 	b.click(`#confirm-delete-group input[name="confirm"]`)
 	b.click("#confirm-submit")
-	b.waitJS("the groups list", "!"+staleMark+` && location.pathname === "/admin/groups"`)
+	b.waitJS("the groups list", "!"+staleMark+` && document.readyState === "complete" && location.pathname === "/admin/groups"`)
 	if n := b.count("table#groups a"); n != 0 {
 		t.Errorf("%d group(s) listed after the delete, want none", n)
 	}

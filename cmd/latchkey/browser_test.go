@@ -391,7 +391,7 @@ func TestBrowserAdminIssuesTAP(t *testing.T) {
 	b.typeInto(`#add-user input[name="upn"]`, "bob@example.com")
 	b.typeInto(`#add-user input[name="displayName"]`, "Bob Smith")
 	b.click(`#add-user button[type="submit"]`)
-	b.waitJS("bob's page", "!"+staleMark+` && location.pathname.startsWith("/admin/users/") && !!document.querySelector("#issue-tap")`)
+	b.waitJS("bob's page", "!"+staleMark+` && document.readyState === "complete" && location.pathname.startsWith("/admin/users/") && !!document.querySelector("#issue-tap")`)
 	bob := s.user(t, "bob@example.com")
 	if !strings.HasSuffix(b.location(), "/admin/users/"+bob.ID) {
 		t.Errorf("after adding bob the page is %s, want his page /admin/users/%s", b.location(), bob.ID)
