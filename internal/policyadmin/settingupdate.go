@@ -10,8 +10,10 @@ import (
 
 // settingAttempts is how many times a change of a shared document (conditional access, the
 // methods policy) is made, from the read on, when another change landed between its read and its
-// write; after that the change is refused as a conflict.
-const settingAttempts = 10
+// write; after that the change is refused as a conflict. Twenty admins saving at the same moment
+// on a slow machine (the race detector on two CPUs) starved one of them at 10 attempts; at 20 the
+// random pauses (at most 5 ms more each time) add up to about a second at worst.
+const settingAttempts = 20
 
 // settingBackoff is the longest pause before the second attempt of a change; each further
 // attempt may wait one more of it. The pause is random, so that changes racing each other spread
