@@ -55,9 +55,36 @@ func TestLifecyclePages(t *testing.T) {
 	if r := admin.get(gpage); !strings.Contains(string(r.body), `data-member="bob@example.com"`) {
 		t.Errorf("the group's page does not list bob: %.1000s", r.body)
 	}
-	seeOther(admin.postForm(gpage+"/members/remove", url.Values{"user": {bob.ID}}), gpage)
-	seeOther(admin.postForm(gpage+"/members", url.Values{"user": {"bob@example.com"}}), gpage)
-	seeOther(admin.postForm(page+"/groups/remove", url.Values{"group": {g.ID}}), page)
+	// Taking bob out asks first, from either page, naming him and the group; without the box
+	// ticked nothing changes.
+	for _, c := range []struct{ from, link, action, back string }{
+		{gpage, gpage + "/members/remove?user=" + bob.ID, gpage + "/members/remove", gpage},
+		{page, gpage + "/members/remove?user=" + bob.ID + "&amp;from=person", page + "/groups/remove", page},
+	} {
+		if r := admin.get(c.from); !strings.Contains(string(r.body), `href="`+c.link+`"`) {
+			t.Errorf("%s does not link to the confirmation %s: %.3000s", c.from, c.link, r.body)
+		}
+		r := admin.get(strings.ReplaceAll(c.link, "&amp;", "&"))
+		body := string(r.body)
+		if r.status != http.StatusOK || !strings.Contains(body, "bob@example.com") || !strings.Contains(body, "<strong>Builders</strong>") ||
+			!strings.Contains(body, "no longer apply to them") || !strings.Contains(body, `action="`+c.action+`"`) ||
+			!strings.Contains(body, `href="`+c.back+`">Cancel`) {
+			t.Errorf("confirmation from %s: %d %.3000s", c.from, r.status, body)
+		}
+		checkErrorPage(t, admin.postForm(c.action, url.Values{"user": {bob.ID}, "group": {g.ID}}), "confirmation_required")
+		if gs, _ := h.store.ListUserGroups(ctx, bob.ID); len(gs) != 1 {
+			t.Errorf("an unconfirmed removal took bob out")
+		}
+		seeOther(admin.postForm(c.action, url.Values{"user": {bob.ID}, "group": {g.ID}, "confirm": {"yes"}}), c.back)
+		if gs, _ := h.store.ListUserGroups(ctx, bob.ID); len(gs) != 0 {
+			t.Errorf("bob still in %d group(s) after the confirmed removal from %s", len(gs), c.from)
+		}
+		checkErrorPage(t, admin.get(strings.ReplaceAll(c.link, "&amp;", "&")), "not_a_member")
+		seeOther(admin.postForm(gpage+"/members", url.Values{"user": {"bob@example.com"}}), gpage)
+	}
+	reader := h.roleClient("reader@example.com", latchkey.RoleReportsReader)
+	checkErrorPage(t, reader.get(gpage+"/members/remove?user="+bob.ID), "not_allowed")
+	seeOther(admin.postForm(page+"/groups/remove", url.Values{"group": {g.ID}, "confirm": {"yes"}}), page)
 	if gs, _ := h.store.ListUserGroups(ctx, bob.ID); len(gs) != 0 {
 		t.Errorf("bob still in %d group(s)", len(gs))
 	}
@@ -88,7 +115,6 @@ func TestLifecyclePages(t *testing.T) {
 	checkErrorPage(t, admin.postForm(page+"/disable", nil), "confirmation_required")
 	checkErrorPage(t, admin.postForm("/admin/users/"+adminUser.ID+"/disable", url.Values{"confirm": {"yes"}}), "not_yourself")
 	checkErrorPage(t, admin.postForm("/admin/users/"+adminUser.ID+"/delete", url.Values{"confirm": {"yes"}}), "not_yourself")
-	reader := h.roleClient("reader@example.com", latchkey.RoleReportsReader)
 	checkErrorPage(t, reader.postForm(page+"/disable", url.Values{"confirm": {"yes"}}), "not_allowed")
 	checkErrorPage(t, reader.postForm(page+"/delete", url.Values{"confirm": {"yes"}}), "not_allowed")
 	if r := reader.get(page); strings.Contains(string(r.body), `id="disable-user"`) {

@@ -22,6 +22,7 @@ func (s *Web) groupRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/groups/{id}", s.ActorPage(s.handleAdminGroup))
 	m.HandleFunc("POST /admin/groups/{id}/rename", s.form(s.ActorPage(s.handleAdminGroupChange)))
 	m.HandleFunc("POST /admin/groups/{id}/members", s.form(s.ActorPage(s.handleAdminGroupChange)))
+	m.HandleFunc("GET /admin/groups/{id}/members/remove", s.ActorPage(s.handleAdminGroupMemberRemoveConfirm))
 	m.HandleFunc("POST /admin/groups/{id}/members/remove", s.form(s.ActorPage(s.handleAdminGroupChange)))
 	m.HandleFunc("GET /admin/groups/{id}/delete", s.ActorPage(s.handleAdminGroupDeleteConfirm))
 	m.HandleFunc("POST /admin/groups/{id}/delete", s.form(s.ActorPage(s.handleAdminGroupDelete)))
@@ -80,7 +81,8 @@ func (s *Web) adminGroup(w http.ResponseWriter, r *http.Request, refusal *httped
 		"Members": members, "CanManage": authz.Can(a, authz.ActionManageGroups)}})
 }
 
-// handleAdminGroupChange renames a group or adds or removes a member, then shows the group.
+// handleAdminGroupChange renames a group or adds or removes a member (confirmed), then shows
+// the group.
 func (s *Web) handleAdminGroupChange(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	a, err := s.Actor(r)
@@ -100,6 +102,10 @@ func (s *Web) handleAdminGroupChange(w http.ResponseWriter, r *http.Request) {
 		var u *latchkey.User
 		if u, err = s.dir.FindUser(ctx, a, strings.TrimSpace(r.PostFormValue("user"))); err == nil {
 			if strings.HasSuffix(r.URL.Path, "/remove") {
+				if err = confirmed(r); err != nil {
+					s.errorPage(w, r, err)
+					return
+				}
 				err = s.dir.RemoveGroupMember(ctx, a, g.ID, u.ID)
 			} else {
 				_, err = s.dir.AddGroupMember(ctx, a, g.ID, u.ID)

@@ -142,7 +142,7 @@ func (s *Web) handleAdminUserAccount(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// handleAdminUserGroup adds the person to a group or takes them out of one.
+// handleAdminUserGroup adds the person to a group or takes them out of one (confirmed).
 func (s *Web) handleAdminUserGroup(w http.ResponseWriter, r *http.Request) {
 	a, err := s.Actor(r)
 	if err != nil {
@@ -158,6 +158,10 @@ func (s *Web) handleAdminUserGroup(w http.ResponseWriter, r *http.Request) {
 	g, err := s.dir.FindGroup(ctx, a, r.PostFormValue("group"))
 	if err == nil {
 		if strings.HasSuffix(r.URL.Path, "/remove") {
+			if err = confirmed(r); err != nil {
+				s.errorPage(w, r, err)
+				return
+			}
 			err = s.dir.RemoveGroupMember(ctx, a, g.ID, u.ID)
 		} else {
 			_, err = s.dir.AddGroupMember(ctx, a, g.ID, u.ID)
