@@ -421,7 +421,7 @@ func TestBrowserAdminIssuesTAP(t *testing.T) {
 	if got := b.text("#copy-status"); got != "Copied." && !strings.HasPrefix(got, "Selected.") {
 		t.Errorf("copy status = %q", got)
 	}
-	if got := b.text("#tap-state"); !strings.HasPrefix(got, "Active") || !strings.Contains(got, "one-time") {
+	if got := b.text("#tap-state"); !strings.HasPrefix(got, "Pass: can be used") || !strings.Contains(got, "one-time") {
 		t.Errorf("tap state = %q, want Active and one-time", got)
 	}
 	ap, err := s.Store.FindAccessPassByUser(context.Background(), bob.ID)

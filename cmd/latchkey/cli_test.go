@@ -116,6 +116,10 @@ func TestCLIDirectoryAndTAP(t *testing.T) {
 	if strings.Contains(out, tap.TemporaryAccessPass) {
 		t.Fatal("user show prints a pass")
 	}
+	// In plain words, the words the person's page uses.
+	if out, _, _ = run(t, "user", "show", "alice@example.com", d); !strings.Contains(out, "temporary access pass: not yet valid, expires ") {
+		t.Errorf("user show does not say the pass is not yet valid in words:\n%s", out)
+	}
 
 	// Usage errors exit 2 with one line that says how to see the usage.
 	if _, errOut, code = run(t, "user", "frobnicate", d); code != 2 || strings.Count(errOut, "\n") != 1 ||

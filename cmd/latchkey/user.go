@@ -159,7 +159,7 @@ func showUser(ctx context.Context, st latchkey.Store, dir *directory.Service, c 
 		fmt.Fprintf(out, "    - %s: %s, provider %q, aaguid %s, %s attestation (%s), sign count %d\n", p.Nickname, p.Kind, p.Provider, p.AAGUID, p.AttestationFormat, p.AttestationTrust, p.SignCount)
 	}
 	if tap != nil {
-		fmt.Fprintf(out, "  temporary access pass: %s, expires %s\n", tap.State(time.Now()), tap.ExpiresAt().Format(time.RFC3339))
+		fmt.Fprintf(out, "  temporary access pass: %s, expires %s\n", latchkey.TAPStateWords(tap.State(time.Now())), tap.ExpiresAt().Format(time.RFC3339))
 	}
 	return nil
 }

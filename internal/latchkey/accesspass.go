@@ -46,6 +46,26 @@ func (p *AccessPass) State(now time.Time) string {
 	return TAPUsable
 }
 
+// TAPStateWords says a pass's state (State's answer, or TAPDisabledByPolicy, TAPLockedOut) in
+// the plain words the person's page and `latchkey user show` print.
+func TAPStateWords(state string) string {
+	switch state {
+	case TAPUsable:
+		return "can be used"
+	case TAPOneTimeUsed:
+		return "already used"
+	case TAPExpired:
+		return "expired"
+	case TAPNotYetValid:
+		return "not yet valid"
+	case TAPDisabledByPolicy:
+		return "turned off by the policy"
+	case TAPLockedOut:
+		return "locked after too many wrong tries"
+	}
+	return state
+}
+
 // AccessPassStore persists temporary access passes: at most one per user.
 type AccessPassStore interface {
 	// ReplaceAccessPass stores p as the user's only pass, deleting any earlier one and ending the

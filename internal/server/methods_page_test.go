@@ -52,7 +52,7 @@ func TestMethodsPageActions(t *testing.T) {
 	}
 
 	r = admin.get(page + "/tap/revoke")
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), "wrong person") || !strings.Contains(string(r.body), "active") {
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "wrong person") || !strings.Contains(string(r.body), "(can be used,") {
 		t.Fatalf("pass confirmation: %d %.2000s", r.status, r.body)
 	}
 	if r := admin.postForm(page+"/tap/revoke", url.Values{"confirm": {"yes"}}); r.status != http.StatusSeeOther {

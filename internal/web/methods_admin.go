@@ -98,7 +98,7 @@ func (s *Web) handleConfirmRevokeTAP(w http.ResponseWriter, r *http.Request) {
 			return latchkey.Errorf(latchkey.ENOTFOUND, "tap_not_found", "This person has no such Temporary Access Pass. Reload the page.",
 				"user %s has no pass", m.user.UserPrincipalName)
 		}
-		data["Pass"], data["PassState"] = m.pass, passState(m.pass.State(s.auth.Now()))
+		data["Pass"], data["PassState"] = m.pass, latchkey.TAPStateWords(m.pass.State(s.auth.Now()))
 		return nil
 	})
 }
@@ -144,21 +144,4 @@ func (s *Web) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) {
 		_, _, err := s.dir.SignOutEverywhere(r.Context(), a, r.PathValue("id"))
 		return err
 	})
-}
-
-// passState says a pass's state in plain words.
-func passState(state string) string {
-	switch state {
-	case latchkey.TAPUsable:
-		return "active"
-	case latchkey.TAPOneTimeUsed:
-		return "already used"
-	case latchkey.TAPNotYetValid:
-		return "not active yet"
-	case latchkey.TAPExpired:
-		return "expired"
-	case latchkey.TAPLockedOut:
-		return "blocked after too many wrong tries"
-	}
-	return "not usable"
 }

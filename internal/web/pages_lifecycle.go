@@ -12,29 +12,12 @@ import (
 
 func init() {
 	pageNames = append(pageNames, "admin-user-confirm")
-	templateFuncs["tapWords"] = tapWords
+	templateFuncs["tapWords"] = latchkey.TAPStateWords
 }
 
 // newPassCookie carries a pass just issued from the POST that issued it to the one GET that
 // shows it, so that reloading the page neither issues another pass nor shows this one again.
 const newPassCookie = "latchkey_new_pass"
-
-// tapWords says a pass's state in plain words.
-func tapWords(state string) string {
-	switch state {
-	case latchkey.TAPUsable:
-		return "active"
-	case latchkey.TAPOneTimeUsed:
-		return "already used"
-	case latchkey.TAPExpired:
-		return "expired"
-	case latchkey.TAPNotYetValid:
-		return "not yet valid"
-	case latchkey.TAPDisabledByPolicy:
-		return "turned off by the policy"
-	}
-	return state
-}
 
 // lifecycleRoutes registers the person's page actions: editing, turning off and on, deleting,
 // and group membership.
