@@ -59,6 +59,11 @@ func (s *store) ConfirmTOTP(a0 context.Context, a1 string, a2 string, a3 int64) 
 	return s.Store.ConfirmTOTP(a0, a1, a2, a3)
 }
 
+func (s *store) CountAttention(a0 context.Context, a1 time.Time, a2 time.Time) (latchkey.AttentionCounts, error) {
+	defer s.observe("CountAttention", time.Now())
+	return s.Store.CountAttention(a0, a1, a2)
+}
+
 func (s *store) CountUsers(a0 context.Context) (int, error) {
 	defer s.observe("CountUsers", time.Now())
 	return s.Store.CountUsers(a0)

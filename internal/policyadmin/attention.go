@@ -49,86 +49,55 @@ type ReportOnlyImpact struct {
 func (s *Service) Attention(ctx context.Context, a latchkey.Actor) (*Attention, error) {
 	now := s.now()
 	out := &Attention{Since: now.Add(-AttentionWindow)}
-	if authz.Decide(a, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}) == nil {
-		if err := s.countPeople(ctx, now, out); err != nil {
-			return nil, err
-		}
+	// One aggregate query for every count; each part is shown only when the actor may see it.
+	c, err := s.Store.CountAttention(ctx, now, out.Since)
+	if err != nil {
+		return nil, fmt.Errorf("count attention: %w", err)
 	}
-	var events []*latchkey.SignInEvent
+	if authz.Decide(a, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}) == nil {
+		out.PeopleShown, out.NoPasskey, out.ActivePasses = true, c.NoPasskey, c.UsablePasses
+	}
 	readLog := authz.Decide(a, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}) == nil
 	if readLog {
-		var err error
-		events, err = s.Store.ListSignInsFiltered(ctx, latchkey.SignInFilter{Since: out.Since})
-		if err != nil {
-			return nil, fmt.Errorf("list sign-ins: %w", err)
-		}
-		n := 0
-		for _, e := range events {
-			if e.Result == latchkey.SignInFailure {
-				n++
-			}
-		}
-		out.LogShown, out.Failures = true, n
+		out.LogShown, out.Failures = true, c.FailedSignIns
 	}
 	if decide(a, authz.ActionReadConditionalAccess) == nil {
-		if err := s.reportOnly(ctx, a, events, out); err != nil {
+		if err := s.reportOnly(ctx, a, readLog, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// countPeople counts the enabled people with no passkey and the passes still usable at now.
-func (s *Service) countPeople(ctx context.Context, now time.Time, out *Attention) error {
-	users, err := s.Store.ListUsers(ctx)
-	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	none, passes := 0, 0
-	for _, u := range users {
-		if !u.Enabled {
-			continue
-		}
-		pks, err := s.Store.ListPasskeysByUser(ctx, u.ID)
-		if err != nil {
-			return fmt.Errorf("list passkeys: %w", err)
-		}
-		if len(pks) == 0 {
-			none++
-		}
-		p, err := s.Store.FindAccessPassByUser(ctx, u.ID)
-		switch {
-		case err == nil && p.State(now) == latchkey.TAPUsable:
-			passes++
-		case err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND):
-			return fmt.Errorf("find access pass: %w", err)
-		}
-	}
-	out.PeopleShown, out.NoPasskey, out.ActivePasses = true, none, passes
-	return nil
-}
-
-// reportOnly fills the report-only policies, with what they would have blocked among events,
-// and the number of lint findings.
-func (s *Service) reportOnly(ctx context.Context, a latchkey.Actor, events []*latchkey.SignInEvent, out *Attention) error {
+// reportOnly fills the report-only policies, with what they would have blocked this week when
+// readLog (the actor may read the sign-in log), and the number of lint findings. The sign-ins
+// are read only when some policy is in report-only.
+func (s *Service) reportOnly(ctx context.Context, a latchkey.Actor, readLog bool, out *Attention) error {
 	cfg, err := s.Service.ConditionalAccess(ctx)
 	if err != nil {
 		return err
 	}
 	out.ReportOnlyShown = true
 	for _, p := range cfg.Policies {
-		if p.State != policy.CAStateReportOnly {
-			continue
+		if p.State == policy.CAStateReportOnly {
+			out.ReportOnly = append(out.ReportOnly, ReportOnlyImpact{ID: p.ID, Name: p.Name})
 		}
-		imp := ReportOnlyImpact{ID: p.ID, Name: p.Name}
-		for _, e := range events {
-			for _, r := range e.ConditionalAccess {
-				if r.PolicyID == p.ID && r.Result == policy.ResultReportOnlyFailure {
-					imp.WouldBlock++
+	}
+	if readLog && len(out.ReportOnly) > 0 {
+		events, err := s.Store.ListSignInsFiltered(ctx, latchkey.SignInFilter{Since: out.Since})
+		if err != nil {
+			return fmt.Errorf("list sign-ins: %w", err)
+		}
+		for i := range out.ReportOnly {
+			imp := &out.ReportOnly[i]
+			for _, e := range events {
+				for _, r := range e.ConditionalAccess {
+					if r.PolicyID == imp.ID && r.Result == policy.ResultReportOnlyFailure {
+						imp.WouldBlock++
+					}
 				}
 			}
 		}
-		out.ReportOnly = append(out.ReportOnly, imp)
 	}
 	lints, err := s.LintAll(ctx, a)
 	if err != nil {

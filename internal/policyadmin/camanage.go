@@ -215,15 +215,22 @@ func (s *Service) LintAll(ctx context.Context, a latchkey.Actor) ([]PolicyLint, 
 	if err != nil {
 		return nil, err
 	}
+	out := []PolicyLint{}
+	var linted []policy.ConditionalAccessPolicy
+	for _, p := range cfg.Policies {
+		if p.State != policy.CAStateDisabled {
+			linted = append(linted, p)
+		}
+	}
+	if len(linted) == 0 {
+		return out, nil // no need to walk the directory
+	}
 	dir, upns, err := s.lintDirectory(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []PolicyLint{}
-	for _, p := range cfg.Policies {
-		if p.State != policy.CAStateDisabled {
-			out = append(out, lintOne(p, cfg, dir, upns))
-		}
+	for _, p := range linted {
+		out = append(out, lintOne(p, cfg, dir, upns))
 	}
 	return out, nil
 }

@@ -23,7 +23,7 @@ type caDirectory struct {
 	app                               *latchkey.Client
 }
 
-func addPasskey(t *testing.T, svc *Service, u *latchkey.User, kind, attestation string) {
+func addPasskey(t testing.TB, svc *Service, u *latchkey.User, kind, attestation string) {
 	t.Helper()
 	pk := &latchkey.Passkey{UserID: u.ID, CredentialID: []byte(latchkey.NewID()), PublicKey: []byte{1}, AAGUID: "00000000-0000-0000-0000-000000000000",
 		AttestationFormat: "none", AttestationTrust: attestation, BackupEligible: kind == latchkey.KindSynced, BackupState: kind == latchkey.KindSynced,

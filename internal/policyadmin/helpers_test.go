@@ -24,7 +24,7 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func newService(t *testing.T) (*Service, *clock) {
+func newService(t testing.TB) (*Service, *clock) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
 	if err != nil {
@@ -41,7 +41,7 @@ func newService(t *testing.T) (*Service, *clock) {
 	return New(sig), c
 }
 
-func addUser(t *testing.T, svc *Service, upn string) *latchkey.User {
+func addUser(t testing.TB, svc *Service, upn string) *latchkey.User {
 	t.Helper()
 	u := &latchkey.User{UserPrincipalName: upn, Enabled: true}
 	if err := u.Validate(); err != nil {

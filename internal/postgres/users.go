@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -245,4 +246,18 @@ func (s *Store) ListUserGroups(ctx context.Context, userID string) ([]*latchkey.
 		WHERE id IN (SELECT group_id FROM group_members WHERE user_id = $1)
 		ORDER BY name_normalized`, userID))
 	return groups, storeError(err, "list user groups")
+}
+
+// CountAttention returns the admin home page's counts in one query: enabled users with no
+// passkey, enabled users with a pass usable at now, and failed sign-ins since since.
+func (s *Store) CountAttention(ctx context.Context, now, since time.Time) (latchkey.AttentionCounts, error) {
+	var c latchkey.AttentionCounts
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM users u WHERE u.enabled AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)),
+		(SELECT count(*) FROM access_passes a JOIN users u ON u.id = a.user_id
+			WHERE u.enabled AND NOT (a.one_time AND a.used_at IS NOT NULL)
+			AND a.start_at <= $1 AND $1 < a.start_at + make_interval(mins => a.lifetime_minutes)),
+		(SELECT count(*) FROM sign_ins WHERE created_at >= $2 AND result = $3)`,
+		now, since, latchkey.SignInFailure).Scan(&c.NoPasskey, &c.UsablePasses, &c.FailedSignIns)
+	return c, storeError(err, "count attention")
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/sqlstore"
@@ -193,4 +194,18 @@ func (s *Store) ListGroupMembers(ctx context.Context, groupID string) ([]*latchk
 func (s *Store) ListUserGroups(ctx context.Context, userID string) ([]*latchkey.Group, error) {
 	return list(ctx, s.r, "list user groups", scanGroup, `SELECT `+sqlstore.Prefixed("g.", groupColumns)+`
 		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name_norm`, userID)
+}
+
+// CountAttention returns the admin home page's counts in one query: enabled users with no
+// passkey, enabled users with a pass usable at now, and failed sign-ins since since.
+func (s *Store) CountAttention(ctx context.Context, now, since time.Time) (latchkey.AttentionCounts, error) {
+	var c latchkey.AttentionCounts
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM users u WHERE u.enabled = 1 AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)),
+		(SELECT count(*) FROM access_passes a JOIN users u ON u.id = a.user_id
+			WHERE u.enabled = 1 AND NOT (a.one_time = 1 AND a.used_at IS NOT NULL)
+			AND a.start_at <= ?1 AND ?1 < a.start_at + a.lifetime_minutes * 60000000),
+		(SELECT count(*) FROM sign_ins WHERE created_at >= ?2 AND result = ?3)`,
+		micros(now), micros(since), latchkey.SignInFailure).Scan(&c.NoPasskey, &c.UsablePasses, &c.FailedSignIns)
+	return c, wrap("count attention", err)
 }
