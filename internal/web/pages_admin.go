@@ -94,10 +94,23 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 		return
 	}
 	if authz.Can(a, authz.ActionManageGroups) {
-		if data["AllGroups"], err = s.dir.ListGroups(ctx, a); err != nil {
+		all, err := s.dir.ListGroups(ctx, a)
+		if err != nil {
 			s.errorPage(w, r, err)
 			return
 		}
+		// Offer only the groups the person is not in yet.
+		in := make(map[string]bool, len(p.Groups))
+		for _, g := range p.Groups {
+			in[g.ID] = true
+		}
+		var others []*latchkey.Group
+		for _, g := range all {
+			if !in[g.ID] {
+				others = append(others, g)
+			}
+		}
+		data["AllGroups"] = others
 	}
 	// What the viewer may not see is left out, with the reason in plain words.
 	if m, err := s.dir.UserMethods(ctx, a, u.ID); err == nil {

@@ -49,12 +49,15 @@ func (s *Web) handleAdminGroupMemberRemoveConfirm(w http.ResponseWriter, r *http
 			"user %s is not a member of group %s", u.ID, g.ID))
 		return
 	}
-	action, back := "/admin/groups/"+url.PathEscape(g.ID)+"/members/remove", "/admin/groups/"+url.PathEscape(g.ID)
+	action, back, backLabel := "/admin/groups/"+url.PathEscape(g.ID)+"/members/remove", "/admin/groups/"+url.PathEscape(g.ID), g.DisplayName
 	if r.URL.Query().Get("from") == fromPerson {
-		action, back = "/admin/users/"+url.PathEscape(u.ID)+"/groups/remove", "/admin/users/"+url.PathEscape(u.ID)
+		action, back, backLabel = "/admin/users/"+url.PathEscape(u.ID)+"/groups/remove", "/admin/users/"+url.PathEscape(u.ID), u.DisplayName
+		if backLabel == "" {
+			backLabel = u.UserPrincipalName
+		}
 	}
 	s.Render(w, r, "admin-group-member-remove", "Take a person out of a group", View{Data: map[string]any{
-		"Group": g, "Person": u, "Action": action, "Back": back}})
+		"Group": g, "Person": u, "Action": action, "Back": back, "BackLabel": backLabel}})
 }
 
 // confirmed refuses a removal whose form did not have its confirmation box ticked.
