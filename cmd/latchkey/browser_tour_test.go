@@ -53,6 +53,17 @@ func TestBrowserConsoleTour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A strength a policy still requires: its delete page says what to do first.
+	used, err := s.Policies.CreateStrength(ctx, admin, policy.Strength{Name: "Security key", Description: "A security key; nothing else counts.",
+		AllowedCombinations: []string{policy.CombinationPasskey}, PasskeyConditions: &policy.PasskeyConditions{Kinds: []string{latchkey.KindDeviceBound}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Policies.CreateCAPolicy(ctx, admin, policy.ConditionalAccessPolicy{Name: "Security keys for the admin apps", State: policy.CAStateDisabled,
+		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
+		Grant: policy.Grant{StrengthID: used.ID}}, 0); err != nil {
+		t.Fatal(err)
+	}
 	loc, err := s.Policies.CreateNamedLocation(ctx, admin, policy.NamedLocation{Name: "Head office", CIDRs: []string{"192.0.2.0/24"}, IsTrusted: true})
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +90,7 @@ func TestBrowserConsoleTour(t *testing.T) {
 		{"group", group},
 		{"ca-delete", "/admin/ca/block-everyone/delete"},
 		{"strength-delete", "/admin/strengths/" + st.ID + "/delete"},
+		{"strength-delete-in-use", "/admin/strengths/" + used.ID + "/delete"},
 		{"location-delete", "/admin/locations/" + loc.ID + "/delete"},
 		{"profile-delete", "/admin/policy/profiles/finance/delete"},
 		{"signins", "/admin/signins"},

@@ -88,3 +88,41 @@ func TestPolicyDeletesAskFirst(t *testing.T) {
 	checkErrorPage(t, reader.get("/admin/ca/"+p2.ID+"/delete"), "not_allowed")
 	checkErrorPage(t, admin.get("/admin/strengths/no-such-strength/delete"), "strength_not_found")
 }
+
+// TestPolicyDeleteInUseSaysWhatFirst: the confirmation for a strength or a location that a
+// policy still uses says which policies and what to do first, and offers no delete button that
+// could only be refused.
+func TestPolicyDeleteInUseSaysWhatFirst(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	admin, _ := h.signedInClient("admin@example.com", true)
+	st, err := h.policies.CreateStrength(ctx, latchkey.SystemActor, policy.Strength{Name: "Passkey only", AllowedCombinations: []string{"passkey"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := h.policies.CreateNamedLocation(ctx, latchkey.SystemActor, policy.NamedLocation{Name: "Head office", CIDRs: []string{"203.0.113.0/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := policy.ConditionalAccessPolicy{Name: "Passkeys outside the office", State: policy.CAStateDisabled,
+		Users: policy.Users{IncludeUsers: []string{policy.All}}, Applications: policy.Applications{IncludeApplications: []string{policy.All}},
+		Grant: policy.Grant{StrengthID: st.ID}}
+	p.Conditions.Locations.IncludeLocations = []string{policy.All}
+	p.Conditions.Locations.ExcludeLocations = []string{loc.ID}
+	if _, _, err := h.policies.CreateCAPolicy(ctx, latchkey.SystemActor, p, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ del, says string }{
+		{"/admin/strengths/" + st.ID + "/delete", "it is still required by the policy “Passkeys outside the office”. Choose another strength in that policy first"},
+		{"/admin/locations/" + loc.ID + "/delete", "it is still named by the policy “Passkeys outside the office”. Remove it from that policy first"},
+	} {
+		r := admin.get(c.del)
+		body := string(r.body)
+		if r.status != http.StatusOK || !strings.Contains(body, `id="confirm-blocked"`) || !strings.Contains(body, c.says) {
+			t.Errorf("%s: %d does not say what to do first: %.2000s", c.del, r.status, body)
+		}
+		if strings.Contains(body, `id="confirm-submit"`) {
+			t.Errorf("%s offers a delete that would be refused", c.del)
+		}
+	}
+}
