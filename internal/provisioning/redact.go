@@ -132,14 +132,15 @@ func (v *jsonValue) redact() (removed []string) {
 	return removed
 }
 
-// strings returns every string in v, keys included.
+// strings returns every string value in v (not the keys: a key such as "value" is no secret,
+// and removing it everywhere would garble the body).
 func (v *jsonValue) strings() []string {
 	var out []string
 	if s, ok := v.scalar.(string); ok {
 		out = append(out, s)
 	}
 	for _, m := range v.obj {
-		out = append(append(out, m.key), m.val.strings()...)
+		out = append(out, m.val.strings()...)
 	}
 	for _, item := range v.arr {
 		out = append(out, item.strings()...)
