@@ -3,7 +3,6 @@ package provisioning
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -217,7 +216,7 @@ func (s *Service) newcomers(ctx context.Context, since time.Time, log []*latchke
 func sourceOf(e *latchkey.AuditEvent, scim map[string]bool) string {
 	switch {
 	case e == nil:
-		return "Unknown"
+		return "Not in the audit log"
 	case e.CorrelationID != "" && scim[e.CorrelationID]:
 		return "SCIM, token " + strings.TrimPrefix(e.ActorName, "token:")
 	case e.ActorKind == latchkey.ActorToken:
@@ -227,5 +226,5 @@ func sourceOf(e *latchkey.AuditEvent, scim map[string]bool) string {
 	case e.ActorName == "cli":
 		return "Command line"
 	}
-	return fmt.Sprintf("Latchkey (%s)", e.ActorName)
+	return "Latchkey itself"
 }

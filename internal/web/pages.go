@@ -61,7 +61,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
-	"join": strings.Join,
+	"join":         strings.Join,
+	"readablePath": readablePath,
 	"kindWords": func(kind string) string {
 		if kind == latchkey.KindSynced {
 			return "Synced"
