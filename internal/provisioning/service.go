@@ -58,8 +58,8 @@ type Newcomer struct {
 
 // Overview is what the provisioning page shows.
 type Overview struct {
-	// Tokens are the tokens that work and those the log has requests of, the most recently
-	// used first.
+	// Tokens are the working tokens that may provision (users or groups, read and write) and
+	// those the log has requests of, the most recently used first.
 	Tokens []TokenUse
 	// Errors are the latest refused requests, newest first.
 	Errors []*latchkey.ProvisioningRequest
@@ -114,8 +114,8 @@ func (s *Service) Overview(ctx context.Context, a latchkey.Actor) (*Overview, er
 	return o, nil
 }
 
-// tokenUses joins the tokens with their requests in log (newest first): the tokens that work
-// or made a request the log keeps, the most recently used first.
+// tokenUses joins the tokens with their requests in log (newest first): the working tokens
+// that may provision and those that made a request the log keeps, the most recently used first.
 func tokenUses(tokens []*latchkey.APIToken, log []*latchkey.ProvisioningRequest, now time.Time) []TokenUse {
 	byID := map[string]*TokenUse{}
 	var out []TokenUse
@@ -143,7 +143,7 @@ func tokenUses(tokens []*latchkey.APIToken, log []*latchkey.ProvisioningRequest,
 		}
 	}
 	for _, t := range tokens {
-		if u := byID[t.ID]; u.State == TokenActive || u.Requests > 0 {
+		if u := byID[t.ID]; u.State == TokenActive && canProvision(t) || u.Requests > 0 {
 			out = append(out, *u)
 		}
 	}
@@ -151,6 +151,11 @@ func tokenUses(tokens []*latchkey.APIToken, log []*latchkey.ProvisioningRequest,
 		return cmp.Compare(lastUse(y).UnixMicro(), lastUse(x).UnixMicro())
 	})
 	return out
+}
+
+// canProvision reports whether t has a scope that SCIM takes (users or groups, read and write).
+func canProvision(t *latchkey.APIToken) bool {
+	return slices.Contains(t.Scopes, latchkey.ScopeUserReadWriteAll) || slices.Contains(t.Scopes, latchkey.ScopeGroupReadWriteAll)
 }
 
 // lastUse is when the token was last used: its last request in the log or its LastUsedAt.

@@ -46,6 +46,7 @@ func TestProvisioningPage(t *testing.T) {
 	h := newHarness(t)
 	h.mountStandInSCIM()
 	secret, tok := h.createToken("HR sync", directory.TokenExpiry{}, latchkey.ScopeUserReadWriteAll)
+	_, siem := h.createToken("SIEM", directory.TokenExpiry{}, latchkey.ScopeAuditLogReadAll) // cannot provision, never used
 	auto := h.newClient()
 	if r := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"new.hire@example.com","displayName":"New Hire","password":"Spring2027!"}`); r.status != http.StatusCreated {
 		t.Fatalf("create by SCIM: %d %s", r.status, r.body)
@@ -79,6 +80,9 @@ func TestProvisioningPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %s", want)
 		}
+	}
+	if strings.Contains(body, siem.ID) {
+		t.Errorf("a token that cannot provision and made no SCIM request is listed")
 	}
 	if strings.Count(body, `<tr data-request-id=`) != 1 {
 		t.Errorf("want one error row, the refused POST")
