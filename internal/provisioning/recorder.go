@@ -24,7 +24,7 @@ import (
 const (
 	// maxWritesInFlight bounds the log writes under way at once: past it a record is dropped
 	// (and the drop logged) rather than queued, so that a slow store never holds SCIM back.
-	maxWritesInFlight = 16
+	maxWritesInFlight = 64
 	// writeTimeout bounds one log write.
 	writeTimeout = 5 * time.Second
 	// maxDetail bounds the error detail kept with a refused request.
@@ -103,7 +103,7 @@ func (rc *Recorder) finish(rec *latchkey.ProvisioningRequest, r *http.Request, r
 	case rc.slots <- struct{}{}:
 	default:
 		rc.logger.Warn("provisioning log: too many writes under way; this request is not recorded",
-			"path", r.URL.Path, "status", rec.Status, "correlationId", rec.CorrelationID)
+			"path", rec.Path, "status", rec.Status, "correlationId", rec.CorrelationID)
 		return
 	}
 	rc.wg.Add(1)

@@ -255,3 +255,38 @@ func TestRecorderRetention(t *testing.T) {
 		t.Fatalf("a day later kept %v, want only the newest", reqs)
 	}
 }
+
+// The log is written after the answer, off the request: while another writer holds the
+// database, a SCIM request is still answered, and its record is stored once the writer is done.
+func TestRecorderDoesNotHoldTheRequest(t *testing.T) {
+	s := newRecorderSetup(t)
+	secret, tok := s.token(t, "HR sync")
+	// Used just now, so that resolving the token writes nothing.
+	if err := s.store.TouchAPIToken(context.Background(), tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", s.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	// A recorder that wrote before answering would wait here for the lock, then fail its write.
+	status := s.send(t, "GET", "/scim/v2/Users", secret, "")
+	if _, err := conn.ExecContext(context.Background(), `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusOK {
+		t.Fatalf("status %d, want 200", status)
+	}
+	if reqs := s.logged(t); len(reqs) != 1 || reqs[0].TokenID != tok.ID {
+		t.Fatalf("recorded %v, want the request once the database was free", reqs)
+	}
+}
