@@ -126,6 +126,7 @@ type Store interface {
 	APITokenStore
 	AuditStore
 	CountStore
+	ProvisioningStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check

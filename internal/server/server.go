@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/provisioning"
 	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/web"
 	"github.com/latchkey/latchkey/internal/web/policypages"
@@ -32,6 +33,8 @@ type Server struct {
 	store    latchkey.Store
 	logger   *slog.Logger
 	web      *web.Web
+	// recorder keeps the provisioning log of the SCIM server (see MountSCIM).
+	recorder *provisioning.Recorder
 	// mux sends /api/ to apiMux (JSON answers, refusals as JSON) and the rest to browserMux
 	// (pages, forms, the OpenID provider). Both get the same middleware (see Handler): the API
 	// takes cookie sessions too, so it needs the same cross-origin protection.
@@ -60,7 +63,7 @@ func (s *Server) MountOIDC(p *oidc.Provider, paths, crossOrigin []string) {
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc),
-		store: svc.Store, logger: logger, mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
+		store: svc.Store, logger: logger, recorder: provisioning.NewRecorder(svc, logger), mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
 	s.dir.CreateClient = func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
 	}
@@ -86,6 +89,15 @@ func (s *Server) routes() {
 	s.web.Mount(s.browserMux)
 	policypages.New(s.web, s.policies).Mount(s.browserMux)
 }
+
+// MountSCIM serves the SCIM server h at /scim/v2/, every request recorded in the provisioning
+// log (provisioning.Recorder). Call it before Handler.
+func (s *Server) MountSCIM(h http.Handler) {
+	s.mux.Handle("/scim/v2/", s.recorder.Wrap(h))
+}
+
+// Recorder returns the recorder of the provisioning log (tests wait on it).
+func (s *Server) Recorder() *provisioning.Recorder { return s.recorder }
 
 // MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators
 // keep /metrics from the internet at their proxy, or serve it on its own listener instead
