@@ -190,3 +190,25 @@ func (o Onboarding) SendAt(startDate string, now time.Time) (at time.Time, ok bo
 	at, err = o.PassStart(startDate)
 	return at, err == nil, err
 }
+
+// MinutesWords writes a number of minutes as people say it: "8 hours", "1 hour 30 minutes",
+// "2 days".
+func MinutesWords(m int) string {
+	unit := func(n int, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return fmt.Sprintf("%d %ss", n, word)
+	}
+	var parts []string
+	if d := m / 1440; d > 0 {
+		parts, m = append(parts, unit(d, "day")), m%1440
+	}
+	if h := m / 60; h > 0 {
+		parts, m = append(parts, unit(h, "hour")), m%60
+	}
+	if m > 0 || len(parts) == 0 {
+		parts = append(parts, unit(m, "minute"))
+	}
+	return strings.Join(parts, " ")
+}

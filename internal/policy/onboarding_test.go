@@ -126,3 +126,13 @@ func TestOnboardingValidate(t *testing.T) {
 		t.Errorf("lifetime within bounds: %d; want 480", got)
 	}
 }
+
+// TestMinutesWords: lifetimes read as people say them.
+func TestMinutesWords(t *testing.T) {
+	for m, want := range map[int]string{480: "8 hours", 60: "1 hour", 90: "1 hour 30 minutes", 10: "10 minutes",
+		1440: "1 day", 43200: "30 days", 1501: "1 day 1 hour 1 minute", 0: "0 minutes"} {
+		if got := MinutesWords(m); got != want {
+			t.Errorf("%d: %q; want %q", m, got, want)
+		}
+	}
+}
