@@ -51,7 +51,8 @@ func (s *Service) decideOnUser(ctx context.Context, a latchkey.Actor, action aut
 
 // CreateUser validates u and stores it as a new user; the store assigns its id and creation
 // time (any given are ignored). A taken UPN is refused with user_exists. The actor needs
-// ActionCreateUser, and ActionManageRoles when u is given roles.
+// ActionCreateUser, and ActionManageRoles when u is given roles. A person with a start date
+// gets their onboarding mail queued in the same transaction (see OnboardingComposer).
 func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.User) error {
 	if err := authz.Decide(a, authz.ActionCreateUser, allUsers); err != nil {
 		return err
@@ -67,6 +68,12 @@ func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.
 	}
 	ctx = latchkey.Audit(ctx, a, "user.create", "user", u.ID, u.UserPrincipalName, map[string]any{
 		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID})
+	if u.StartDate != "" {
+		var err error
+		if ctx, err = s.queueOnboarding(ctx, u); err != nil {
+			return err
+		}
+	}
 	if err := s.Store.CreateUser(ctx, u); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", u.UserPrincipalName)
 	} else if err != nil {
