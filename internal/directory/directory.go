@@ -63,6 +63,9 @@ func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.
 		}
 	}
 	u.ID, u.CreatedAt = latchkey.NewID(), time.Time{}
+	if d, err := HireDate(u.StartDate); err == nil {
+		u.StartDate = d // a date-time (as Graph and SCIM clients send) by its date
+	}
 	if err := u.Validate(); err != nil {
 		return err
 	}

@@ -36,9 +36,16 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
+	byHand, states, err := s.dir.PeopleNeedingPassByHand(r.Context(), a)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	since := att.Since.Format("2006-01-02")
 	s.Render(w, r, "admin-home", "Admin home", View{Data: map[string]any{
 		"A":             att,
+		"ByHand":        byHand,
+		"ByHandStates":  states,
 		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
 		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
 	}})

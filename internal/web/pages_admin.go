@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/authz"
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -121,6 +122,12 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 			return
 		}
 		data["Policy"] = policy
+	}
+	if st, err := s.dir.OnboardingState(ctx, a, u.ID); err != nil {
+		s.errorPage(w, r, err)
+		return
+	} else if st.Stage != directory.OnboardingNone {
+		data["Onboarding"] = st
 	}
 	if err := s.addMethodActions(ctx, r, a, u, data); err != nil {
 		s.errorPage(w, r, err)
