@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/mail"
@@ -75,5 +80,84 @@ func TestBrowserOnboardingMail(t *testing.T) {
 	st, err := s.Directory.OnboardingState(ctx, latchkey.SystemActor, ada.ID)
 	if err != nil || st.Stage != directory.OnboardingPasskeyRegistered {
 		t.Errorf("onboarding state %+v, %v; want passkeyRegistered", st, err)
+	}
+}
+
+// TestBrowserOnboardingPages: the admin home lists the new person who needs a pass by hand and
+// its link opens their page, which says so; the policy page shows and changes the onboarding
+// settings. At a desktop's width (1280 px) and a phone's (390 px); with LATCHKEY_SCREENSHOT_DIR
+// set, the pages are saved there to look at.
+func TestBrowserOnboardingPages(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	day := s.Auth.Now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)
+	boss := &latchkey.User{UserPrincipalName: "grace@example.com", DisplayName: "Grace Hopper", Mail: "grace@mail.example.com", Enabled: true}
+	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, boss); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*latchkey.User{
+		{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", StartDate: day, ManagerID: boss.ID, Enabled: true},
+		{UserPrincipalName: "lone@example.com", DisplayName: "Lone Starter", StartDate: day, Enabled: true},
+	} {
+		if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startBrowser(t)
+	b.signInWithTAP(s, "admin", s.Pass)
+	for _, width := range []int64{1280, 390} {
+		w := strconv.FormatInt(width, 10)
+		b.step("set the window to "+w+" px", func(ctx context.Context) error {
+			_, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 800))
+			return err
+		})
+		b.navigate(s.URL + "/admin")
+		b.waitPage("/admin", "#att-pass-by-hand")
+		if got := b.text("#att-pass-by-hand strong"); got != "1" {
+			t.Errorf("%s px: the admin home counts %q people needing a pass by hand; want 1", w, got)
+		}
+		fullScreenshot(t, b, "onboarding-admin-home-"+w)
+		b.click(`#att-pass-by-hand li[data-user="lone@example.com"] a`)
+		b.waitVisible("#target-onboarding")
+		if got := b.text("#target-onboarding"); !strings.Contains(got, "Needs a pass by hand") {
+			t.Errorf("%s px: lone's page says %q", w, got)
+		}
+		fullScreenshot(t, b, "onboarding-person-needs-pass-"+w)
+		b.navigate(s.URL + "/admin/users/" + s.user(t, "ada@example.com").ID)
+		b.waitVisible("#target-onboarding")
+		if got := b.text("#target-onboarding"); !strings.Contains(got, "waits until") {
+			t.Errorf("%s px: ada's page says %q", w, got)
+		}
+		fullScreenshot(t, b, "onboarding-person-waiting-"+w)
+		b.navigate(s.URL + "/admin/policy")
+		b.waitVisible("#onboarding")
+		b.click("#change-onboarding summary")
+		b.waitVisible("#policy-onboarding")
+		fullScreenshot(t, b, "onboarding-policy-"+w)
+	}
+	// A change through the form, as an admin makes it.
+	b.typeInto(`#policy-onboarding input[name="organizationName"]`, "Example Ltd")
+	b.click("#policy-onboarding-submit")
+	b.waitVisible("#policy-notice")
+	if p, err := s.Auth.MethodsPolicy(ctx); err != nil || p.TemporaryAccessPass.Onboarding.OrganizationName != "Example Ltd" {
+		t.Errorf("stored onboarding %+v, %v", p.TemporaryAccessPass.Onboarding, err)
+	}
+}
+
+// fullScreenshot saves the whole page as name.png in LATCHKEY_SCREENSHOT_DIR, when that is set.
+func fullScreenshot(t *testing.T, b *browser, name string) {
+	t.Helper()
+	dir := os.Getenv("LATCHKEY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	var png []byte
+	b.step("screenshot", func(ctx context.Context) error {
+		var err error
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		return err
+	})
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -38,6 +38,8 @@ type OnboardingState struct {
 	Reason string `json:"reason,omitempty"`
 	// Words says the state in one plain sentence, times in the organisation's zone.
 	Words string `json:"words"`
+	// Why says in a few words why an admin must act (see NeedsAttention); "" otherwise.
+	Why string `json:"why,omitempty"`
 }
 
 // NeedsAttention reports whether an admin must act: give a pass by hand.
@@ -142,6 +144,7 @@ func (s *Service) onboardingState(ctx context.Context, p policy.MethodsPolicy, u
 		case latchkey.MailFailed:
 			st.Stage, st.Reason = OnboardingFailed, item.LastError
 			st.Words = "The mail with their pass could not be sent: " + item.LastError + " Give them a pass by hand."
+			st.Why = "the mail could not be sent"
 			return st, nil
 		}
 	}
@@ -159,8 +162,10 @@ func (s *Service) onboardingState(ctx context.Context, p policy.MethodsPolicy, u
 		st.Stage, st.Words = OnboardingLongAgo, fmt.Sprintf("Their start date is more than %d days back, so no pass is mailed.", policy.OnboardingLateDays)
 	case to == "" && o.Recipient == policy.RecipientPersonalMail:
 		st.Stage, st.Words = OnboardingNeedsPassByHand, "Needs a pass by hand: they have no personal address to mail it to."
+		st.Why = "no personal address"
 	case to == "":
 		st.Stage, st.Words = OnboardingNeedsPassByHand, "Needs a pass by hand: they have no manager with a work address to mail it to."
+		st.Why = "no manager with a work address"
 	case item != nil && item.State == latchkey.MailPending:
 		st.Stage, st.At = OnboardingWaiting, item.NotBefore
 		st.Words = "The mail with their pass to " + to + " waits until " + when(item.NotBefore) + "."
@@ -171,6 +176,7 @@ func (s *Service) onboardingState(ctx context.Context, p policy.MethodsPolicy, u
 	default:
 		// Cancelled (or never queued) though it applies: no mail will go unless the person is saved again.
 		st.Stage, st.Words = OnboardingNeedsPassByHand, "Needs a pass by hand: no mail with their pass is waiting."
+		st.Why = "no mail is waiting"
 	}
 	return st, nil
 }
