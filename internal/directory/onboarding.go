@@ -94,7 +94,8 @@ func (s *Service) onboardingRecipient(ctx context.Context, o policy.Onboarding, 
 
 // OnboardingComposer returns the outbox Composer of onboarding mails. At the moment of sending
 // it reads the person again and skips (mail.ErrSkip) one deleted, turned off, without a start
-// date or without an address to send to (they then need a pass by hand, see OnboardingState);
+// date, with a passkey already, or without an address to send to (they then need a pass by
+// hand, see OnboardingState);
 // else it issues their pass as Latchkey itself (latchkey.SystemActor), from the start date's
 // time for the onboarding lifetime, replacing any earlier pass, and builds the message in memory.
 // The pass is one-time only when the pass policy makes every pass so: a new person who fails
@@ -115,6 +116,11 @@ func (s *Service) OnboardingComposer(publicURL string) mail.Composer {
 		}
 		o := p.TemporaryAccessPass.Onboarding
 		if _, due, err := o.SendAt(u.StartDate, s.Signin.Now()); err != nil || !due || !u.Enabled {
+			return nil, nil, mail.ErrSkip
+		}
+		if pks, err := s.Store.ListPasskeysByUser(ctx, u.ID); err != nil {
+			return nil, nil, err
+		} else if len(pks) > 0 { // set up already (with a pass given by hand): a pass now only adds risk
 			return nil, nil, mail.ErrSkip
 		}
 		to, greeting, err := s.onboardingRecipient(ctx, o, u)

@@ -62,7 +62,8 @@ func (s *Service) OnboardingState(ctx context.Context, a latchkey.Actor, userID 
 }
 
 // PeopleNeedingPassByHand returns the people whose onboarding needs an admin (see
-// OnboardingState.NeedsAttention) with their states, ordered by UPN. The actor needs
+// OnboardingState.NeedsAttention) with their states, ordered by UPN: among those whose start
+// date is ahead or at most policy.OnboardingLateDays back, while onboarding is on. The actor needs
 // ActionReadUsers over the whole directory.
 func (s *Service) PeopleNeedingPassByHand(ctx context.Context, a latchkey.Actor) ([]*latchkey.User, []OnboardingState, error) {
 	if err := authz.Decide(a, authz.ActionReadUsers, allUsers); err != nil {
@@ -78,8 +79,11 @@ func (s *Service) PeopleNeedingPassByHand(ctx context.Context, a latchkey.Actor)
 	}
 	var out []*latchkey.User
 	var states []OnboardingState
+	o, now := p.TemporaryAccessPass.Onboarding, s.Signin.Now()
 	for _, u := range users {
-		if u.StartDate == "" || !u.Enabled {
+		// Only people whose mail is still due or recent are looked at further: a directory
+		// provisioned from HR gives everyone a start date.
+		if _, due, _ := o.SendAt(u.StartDate, now); !due || !u.Enabled {
 			continue
 		}
 		st, err := s.onboardingState(ctx, p, u)

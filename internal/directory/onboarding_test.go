@@ -233,6 +233,12 @@ func TestOnboardingComposer(t *testing.T) {
 	ada := r.create(&latchkey.User{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", StartDate: "2026-12-01", ManagerID: boss.ID})
 	lone := r.create(&latchkey.User{UserPrincipalName: "lone@example.com", StartDate: "2026-12-01"})
 	gone := r.create(&latchkey.User{UserPrincipalName: "gone@example.com", StartDate: "2026-12-01", ManagerID: boss.ID})
+	// Set up early with a pass given by hand: no pass by mail on the day.
+	early := r.create(&latchkey.User{UserPrincipalName: "early@example.com", StartDate: "2026-12-01", ManagerID: boss.ID})
+	if err := r.svc.Store.CreatePasskey(ctx, &latchkey.Passkey{UserID: early.ID, CredentialID: []byte("early-credential"),
+		PublicKey: []byte{1}, Kind: latchkey.KindDeviceBound}); err != nil {
+		t.Fatal(err)
+	}
 	if st := r.state(lone); st.Stage != OnboardingNeedsPassByHand {
 		t.Errorf("no manager: %+v", st)
 	}
@@ -296,7 +302,10 @@ func TestOnboardingComposer(t *testing.T) {
 	if st := r.state(lone); st.Stage != OnboardingNeedsPassByHand {
 		t.Errorf("no manager, after the day: %+v", st)
 	}
-	for _, u := range []*latchkey.User{lone, gone} {
+	if st := r.state(early); st.Stage != OnboardingPasskeyRegistered {
+		t.Errorf("set up early: %+v", st)
+	}
+	for _, u := range []*latchkey.User{lone, gone, early} {
 		if _, err := r.svc.Store.FindAccessPassByUser(ctx, u.ID); !latchkey.IsKind(err, latchkey.ENOTFOUND) {
 			t.Errorf("%s got a pass: %v", u.UserPrincipalName, err)
 		}
