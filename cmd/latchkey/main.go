@@ -25,7 +25,7 @@ const usage = `Latchkey: a passkey identity provider.
 
 Usage:
   latchkey serve [--data DIR] [--listen ADDR] [--public-url URL] [--database URL] [--metrics-listen ADDR] [--pprof ADDR]
-  latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
+  latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D] [--manager USER] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--guest] [--global-admin] [--json]
   latchkey user list [--json]
   latchkey user show USER [--json]
   latchkey user set USER [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D] [--manager USER|""] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--json]

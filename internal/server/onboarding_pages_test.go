@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -64,5 +67,34 @@ func TestOnboardingPages(t *testing.T) {
 	if !strings.Contains(body, `id="att-pass-by-hand" data-count="1"`) || !strings.Contains(body, `data-user="ada@example.com"`) ||
 		!strings.Contains(body, "no personal address") {
 		t.Errorf("with passes to personal addresses, the admin home should list ada only:\n%s", body)
+	}
+}
+
+// TestOnboardingCreateOnPage: the users page creates a person with a start date, a manager (by
+// user name) and addresses, and their onboarding mail is queued; an unknown manager is refused
+// and the form keeps what was typed.
+func TestOnboardingCreateOnPage(t *testing.T) {
+	h := newHarness(t)
+	admin, _ := h.signedInClient("admin@example.com", true)
+	boss := h.createUser("boss@example.com", false)
+	day := h.clock.Now().AddDate(0, 0, 4).Format("2006-01-02")
+	form := url.Values{"upn": {"ada@example.com"}, "displayName": {"Ada Lovelace"}, "userType": {"member"}, "startDate": {day},
+		"manager": {"nobody@example.com"}, "mail": {"ada@example.com"}, "personalMail": {"ada@home.example.net"}}
+	r := admin.postForm("/admin/users", form)
+	if r.status != http.StatusNotFound || !strings.Contains(string(r.body), "That user does not exist.") ||
+		!strings.Contains(string(r.body), `value="`+day+`"`) {
+		t.Fatalf("unknown manager: %d %.600s", r.status, r.body)
+	}
+	form.Set("manager", "boss@example.com")
+	if r := admin.postForm("/admin/users", form); r.status != http.StatusSeeOther {
+		t.Fatalf("create: %d %.600s", r.status, r.body)
+	}
+	ada, err := h.store.FindUserByUPN(context.Background(), "ada@example.com")
+	if err != nil || ada.StartDate != day || ada.ManagerID != boss.ID || ada.PersonalMail != "ada@home.example.net" {
+		t.Fatalf("stored %+v, %v", ada, err)
+	}
+	items, err := h.store.ListMail(context.Background(), latchkey.MailFilter{SubjectID: ada.ID, State: latchkey.MailPending})
+	if err != nil || len(items) != 1 || items[0].NotBefore.Format(time.RFC3339) != day+"T09:00:00Z" {
+		t.Errorf("queued %+v, %v", items, err)
 	}
 }
