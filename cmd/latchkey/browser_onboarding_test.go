@@ -13,17 +13,23 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/mailtest"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
-// TestBrowserOnboardingMail is a new person's first day: created with today as their start date
-// and a manager, their pass goes by mail (over SMTP with STARTTLS) to the manager; the person
-// opens the sign-in address the mail gives (their user name filled in), types the pass, and
-// sets up a passkey; their onboarding state then says so.
+// TestBrowserOnboardingMail is a new person's first day, through `latchkey serve --smtp`: created
+// with today as their start date and a manager, their pass goes by mail (STARTTLS) to the
+// manager; the person opens the sign-in address the mail gives (their user name filled in),
+// types the pass, and sets up a passkey; their onboarding state then says so.
 func TestBrowserOnboardingMail(t *testing.T) {
-	s := startServer(t)
+	srv := mailtest.Start(t)
+	t.Setenv("LATCHKEY_SMTP", srv.URL())
+	s, logs := startMailServe(t, t.TempDir(), nil, "--mail-from", "latchkey@example.com")
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
 	ctx := context.Background()
 	// Passes from midnight, so that today's pass already works whatever the hour the test runs.
 	if _, err := s.Policies.ChangeMethodsPolicy(ctx, latchkey.SystemActor, 0, func(p *policy.MethodsPolicy) error {
@@ -42,25 +48,17 @@ func TestBrowserOnboardingMail(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := mailtest.Start(t)
-	smtp, err := mail.ParseSMTPURL(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	smtp.TLSConfig = srv.ClientTLS()
-	ob := mail.NewOutbox(s.Store, mail.Options{Sender: smtp, From: "it@example.com", Now: s.Auth.Now, Logger: s.Logger})
-	ob.Register(directory.MailKindOnboarding, s.Directory.OnboardingComposer(s.PublicURL))
-	if err := ob.RunOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
 	msg := srv.Wait(t, 1, 10*time.Second)[0]
-	if len(msg.To) != 1 || msg.To[0] != "grace@mail.example.com" {
-		t.Fatalf("mail to %v", msg.To)
+	if len(msg.To) != 1 || msg.To[0] != "grace@mail.example.com" || msg.From != "latchkey@example.com" || !msg.TLS {
+		t.Fatalf("mail from %s to %v over TLS %v", msg.From, msg.To, msg.TLS)
 	}
 	addr := regexp.MustCompile(`(?m)^  Sign in at:\s+(\S+)\r?$`).FindStringSubmatch(msg.Text)
 	pass := regexp.MustCompile(`(?m)^  Pass:\s+(\S+)\r?$`).FindStringSubmatch(msg.Text)
-	if addr == nil || pass == nil {
-		t.Fatalf("no sign-in address or pass in the mail:\n%s", msg.Text)
+	if addr == nil || pass == nil || !strings.HasPrefix(addr[1], s.PublicURL+"/signin/tap?") {
+		t.Fatalf("no sign-in address on %s or no pass in the mail:\n%s", s.PublicURL, msg.Text)
+	}
+	if strings.Contains(logs.String(), pass[1]) {
+		t.Error("the server log holds the pass")
 	}
 
 	b := startBrowser(t)
@@ -74,8 +72,9 @@ func TestBrowserOnboardingMail(t *testing.T) {
 	b.waitPage("/my/security-info", "#wizard")
 	b.addAuthenticator(deviceBound())
 	b.addPasskey()
-	if pks := s.passkeys(t, ada.UserPrincipalName); len(pks) != 1 {
-		t.Fatalf("ada has %d passkeys; want 1", len(pks))
+	pks, err := s.Store.ListPasskeysByUser(ctx, ada.ID)
+	if err != nil || len(pks) != 1 {
+		t.Fatalf("ada has %d passkeys, %v; want 1", len(pks), err)
 	}
 	st, err := s.Directory.OnboardingState(ctx, latchkey.SystemActor, ada.ID)
 	if err != nil || st.Stage != directory.OnboardingPasskeyRegistered {

@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
@@ -37,8 +38,10 @@ type Serve struct {
 	PprofListen string
 	// MetricsListen, when set, serves GET /metrics there and not on Listen.
 	MetricsListen string
-	Stdout        io.Writer
-	Logger        *slog.Logger
+	// mail is --smtp and --mail-from.
+	mail   mailFlags
+	Stdout io.Writer
+	Logger *slog.Logger
 
 	Store latchkey.Store
 	Auth  *signin.Service
@@ -59,6 +62,16 @@ type Serve struct {
 	sealDone chan struct{}
 	// sealEvery is how often the audit sealer seals; audit.Interval when zero (tests set it).
 	sealEvery time.Duration
+	// Outbox sends the stored mail (internal/mail); features Register their composers on it.
+	// Without --smtp it sends nothing and mail waits.
+	Outbox *mail.Outbox
+	// Composers, set before Run, are registered on Outbox before its worker starts.
+	Composers map[string]mail.Composer
+	// mailEvery is how often the outbox worker looks for due mail; mail.DefaultInterval when
+	// zero (tests set it).
+	mailEvery time.Duration
+	mailStop  context.CancelFunc
+	mailDone  chan struct{}
 }
 
 // ParseFlags reads the serve flags; every flag not on the command line takes its environment
@@ -72,7 +85,12 @@ func (s *Serve) ParseFlags(args []string) error {
 	if len(rest) > 0 {
 		return usageError("serve takes no arguments, got %q", rest)
 	}
-	return flagsFromEnv(fs)
+	s.mail.noteCommandLine(fs)
+	if err := flagsFromEnv(fs); err != nil {
+		return err
+	}
+	_, err = s.mail.sender()
+	return err
 }
 
 // flags returns the serve flag set, bound to s.
@@ -83,6 +101,7 @@ func (s *Serve) flags() *flag.FlagSet {
 	fs.StringVar(&s.PublicURL, "public-url", "", "URL people use to reach Latchkey; its host is the WebAuthn RP ID (default http://localhost:PORT)")
 	fs.StringVar(&s.PprofListen, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
 	fs.StringVar(&s.MetricsListen, "metrics-listen", "", "serve GET /metrics on this address, e.g. 127.0.0.1:9464, instead of on --listen")
+	s.mail.register(fs)
 	return fs
 }
 
@@ -151,6 +170,10 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
+	if err := s.setUpMail(srv); err != nil {
+		s.listener.Close()
+		return err
+	}
 	if s.MetricsListen == "" {
 		srv.MountMetrics(s.Metrics.Handler())
 	}
@@ -179,6 +202,12 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	go func() {
 		defer close(s.sealDone)
 		(&audit.Sealer{Store: s.Store, Log: s.Logger, Interval: s.sealEvery}).Run(sealCtx)
+	}()
+	mailCtx, mailStop := context.WithCancel(context.Background())
+	s.mailStop, s.mailDone = mailStop, make(chan struct{})
+	go func() {
+		defer close(s.mailDone)
+		s.Outbox.Run(mailCtx)
 	}()
 	go func() {
 		defer close(s.done)
@@ -273,6 +302,8 @@ func (s *Serve) Close() error {
 	defer cancel()
 	err := s.http.Shutdown(ctx)
 	<-s.done
+	s.mailStop() // the mail being sent is finished and recorded
+	<-s.mailDone
 	s.sealStop() // after the last request: the sealer seals what they wrote, then stops
 	<-s.sealDone
 	return errors.Join(err, s.Store.Close())

@@ -152,7 +152,9 @@ func (o *Outbox) Run(ctx context.Context) {
 }
 
 // RunOnce claims the items due now and sends them, until none is due. Without a sender it
-// sends nothing. A failed send is no error of RunOnce: the item is retried later.
+// sends nothing. A failed send is no error of RunOnce: the item is retried later. When ctx
+// ends, the mail being sent is finished and recorded, and RunOnce returns; the items it had
+// claimed but not begun wait for their lease to end.
 func (o *Outbox) RunOnce(ctx context.Context) error {
 	if !o.Configured() {
 		return nil
@@ -160,12 +162,18 @@ func (o *Outbox) RunOnce(ctx context.Context) error {
 	o.run.Lock()
 	defer o.run.Unlock()
 	for {
+		if ctx.Err() != nil {
+			return nil
+		}
 		items, err := o.store.ClaimMail(ctx, o.opts.Now(), o.holder, o.opts.Lease, claimBatch)
 		if err != nil {
 			return fmt.Errorf("claim mail: %w", err)
 		}
 		for _, it := range items {
-			if err := o.deliver(ctx, it); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err := o.deliver(context.WithoutCancel(ctx), it); err != nil {
 				return err
 			}
 		}

@@ -54,7 +54,6 @@ type Server struct {
 	Port int
 
 	srv      *smtp.Server
-	roots    *x509.CertPool
 	implicit bool
 
 	mu       sync.Mutex
@@ -81,7 +80,7 @@ func Start(t testing.TB) *Server {
 // StartWith starts a server with opts on a loopback port, closed when the test ends.
 func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
-	cert, roots, err := selfSigned()
+	cert, _, err := certificate()
 	if err != nil {
 		t.Fatalf("mailtest: certificate: %v", err)
 	}
@@ -89,7 +88,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("mailtest: listen: %v", err)
 	}
-	s := &Server{Addr: l.Addr().String(), Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, roots: roots,
+	s := &Server{Addr: l.Addr().String(), Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port,
 		arrived: make(chan struct{}), implicit: opts.Implicit}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, c: c}, nil
@@ -126,8 +125,29 @@ func (s *Server) scheme() string {
 }
 
 // ClientTLS returns a client TLS configuration that trusts the server's certificate.
-func (s *Server) ClientTLS() *tls.Config {
-	return &tls.Config{RootCAs: s.roots, ServerName: s.Host, MinVersion: tls.VersionTLS12}
+func (s *Server) ClientTLS() *tls.Config { return ClientTLS() }
+
+// ClientTLS returns a client TLS configuration that trusts every server of this process: they
+// share one certificate, for 127.0.0.1 and localhost. The server name is left to the client.
+func ClientTLS() *tls.Config {
+	_, roots, err := certificate()
+	if err != nil {
+		panic(fmt.Sprintf("mailtest: certificate: %v", err))
+	}
+	return &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+}
+
+var (
+	certOnce  sync.Once
+	certValue tls.Certificate
+	certRoots *x509.CertPool
+	certErr   error
+)
+
+// certificate returns the process's one server certificate and a pool that trusts it.
+func certificate() (tls.Certificate, *x509.CertPool, error) {
+	certOnce.Do(func() { certValue, certRoots, certErr = selfSigned() })
+	return certValue, certRoots, certErr
 }
 
 // Fail makes the next len(codes) mails be refused at DATA with those reply codes (4xx:

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -85,6 +86,11 @@ func (s *Server) routes() {
 	// Pages.
 	s.web.Mount(s.browserMux)
 	policypages.New(s.web, s.policies).Mount(s.browserMux)
+}
+
+// SetMail has the admin home show the mail outbox's status, which status returns.
+func (s *Server) SetMail(status func(ctx context.Context) (*mail.Status, error)) {
+	s.web.Mail = status
 }
 
 // MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators

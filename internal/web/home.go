@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
@@ -42,10 +43,17 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	since := att.Since.Format("2006-01-02")
+	mail, problems, err := s.mailStatus(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	s.Render(w, r, "admin-home", "Admin home", View{Data: map[string]any{
 		"A":             att,
 		"ByHand":        byHand,
 		"ByHandStates":  states,
+		"Mail":          mail,
+		"MailProblems":  problems,
 		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
 		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
 	}})
@@ -86,4 +94,41 @@ func (s *Web) filterUsers(r *http.Request, users []*latchkey.User, show string) 
 		}
 	}
 	return kept, nil
+}
+
+// mailProblem is one failed or retrying mail as the admin home lists it.
+type mailProblem struct {
+	Item *latchkey.MailItem
+	// Person is the display name of the person the mail is about; PersonID is "" when the mail
+	// is about nobody or the person is gone.
+	Person, PersonID string
+}
+
+// mailStatus returns the outbox's status (nil when the server has no outbox) and its problems
+// with the people they are about.
+func (s *Web) mailStatus(r *http.Request) (*mail.Status, []mailProblem, error) {
+	if s.Mail == nil {
+		return nil, nil, nil
+	}
+	st, err := s.Mail(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []mailProblem
+	for _, it := range st.Problems {
+		p := mailProblem{Item: it}
+		if it.SubjectID != "" {
+			u, err := s.store.FindUserByID(r.Context(), it.SubjectID)
+			switch {
+			case err == nil:
+				p.Person, p.PersonID = u.DisplayName, u.ID
+			case latchkey.IsKind(err, latchkey.ENOTFOUND):
+				p.Person = "a person who has since been deleted"
+			default:
+				return nil, nil, err
+			}
+		}
+		out = append(out, p)
+	}
+	return st, out, nil
 }
