@@ -54,8 +54,15 @@ func (s *Service) queueOnboarding(ctx context.Context, u *latchkey.User) (contex
 // followOnboarding returns ctx carrying the change of u's onboarding mail that an edit to after
 // needs: none when nothing that decides the mail changed; none when the mail was sent already
 // and the start date stays (the person has their pass); else queued again or cancelled, as
-// queueOnboarding decides.
+// queueOnboarding decides. A new work address also queues again the unsent mails of the
+// person's reports (see followManagerMail).
 func (s *Service) followOnboarding(ctx context.Context, before, after *latchkey.User) (context.Context, error) {
+	if before.Mail != after.Mail && after.Mail != "" {
+		var err error
+		if ctx, err = s.followManagerMail(ctx, after); err != nil {
+			return ctx, err
+		}
+	}
 	if before.StartDate == after.StartDate && before.ManagerID == after.ManagerID && before.Mail == after.Mail &&
 		before.PersonalMail == after.PersonalMail && before.Enabled == after.Enabled {
 		return ctx, nil
@@ -70,6 +77,31 @@ func (s *Service) followOnboarding(ctx context.Context, before, after *latchkey.
 		}
 	}
 	return s.queueOnboarding(ctx, after)
+}
+
+// followManagerMail returns ctx carrying the onboarding mails of m's reports queued again, for
+// those whose mail was not sent yet: m has a new work address, so a mail skipped for want of
+// one can go now.
+func (s *Service) followManagerMail(ctx context.Context, m *latchkey.User) (context.Context, error) {
+	users, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return ctx, fmt.Errorf("list users: %w", err)
+	}
+	for _, u := range users {
+		if u.ManagerID != m.ID || u.StartDate == "" || !u.Enabled {
+			continue
+		}
+		sent, err := s.Store.ListMail(ctx, latchkey.MailFilter{Kind: MailKindOnboarding, SubjectID: u.ID, State: latchkey.MailSent, Limit: 1})
+		if err != nil {
+			return ctx, fmt.Errorf("list onboarding mail: %w", err)
+		}
+		if len(sent) == 0 {
+			if ctx, err = s.queueOnboarding(ctx, u); err != nil {
+				return ctx, err
+			}
+		}
+	}
+	return ctx, nil
 }
 
 // onboardingRecipient returns the address u's onboarding mail goes to under o, with the name

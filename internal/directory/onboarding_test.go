@@ -315,3 +315,30 @@ func TestOnboardingComposer(t *testing.T) {
 		t.Errorf("needing a pass by hand: %v %v %v", people, states, err)
 	}
 }
+
+// TestOnboardingFollowsManagerAddress: a mail skipped on the day because the manager had no work
+// address goes out once the manager is given one.
+func TestOnboardingFollowsManagerAddress(t *testing.T) {
+	r := newOnboardingRig(t)
+	ctx := context.Background()
+	boss := r.create(&latchkey.User{UserPrincipalName: "boss@example.com"})
+	ada := r.create(&latchkey.User{UserPrincipalName: "ada@example.com", StartDate: "2026-12-01", ManagerID: boss.ID})
+	r.advanceTo(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	if err := r.outbox.RunOnce(ctx); err != nil || len(r.sent) != 0 {
+		t.Fatalf("with no address: %d sent, %v", len(r.sent), err)
+	}
+	r.noPending(ada, "skipped for want of an address")
+	if st := r.state(ada); st.Stage != OnboardingNeedsPassByHand {
+		t.Errorf("state %+v", st)
+	}
+	if _, err := r.svc.UpdateUser(ctx, latchkey.CLIActor, boss.ID, UserChanges{Mail: strp("boss@mail.example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	r.pending(ada)
+	if err := r.outbox.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.sent) != 1 || r.sent[0].To[0] != "boss@mail.example.com" {
+		t.Fatalf("after the manager got an address: %d sent", len(r.sent))
+	}
+}
