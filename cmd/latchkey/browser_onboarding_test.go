@@ -128,6 +128,7 @@ func TestBrowserOnboardingPages(t *testing.T) {
 			t.Errorf("%s px: ada's page says %q", w, got)
 		}
 		fullScreenshot(t, b, "onboarding-person-waiting-"+w)
+		screenshot(t, b, "onboarding-person-waiting-top-"+w)
 		b.navigate(s.URL + "/admin/policy")
 		b.waitVisible("#onboarding")
 		b.click("#change-onboarding summary")
