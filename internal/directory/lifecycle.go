@@ -128,8 +128,9 @@ func lastAdmin(err error, u *latchkey.User) error {
 
 // DisableUser turns the account ref off: every session and refresh token of the person ends
 // at once (on every node: they live in the store), their pass is revoked, their onboarding
-// mail, if still waiting, is cancelled, and their passkeys and data stay. The actor needs ActionDisableUser; nobody disables themself (not_yourself),
-// and the last enabled global administrator stays (last_global_admin).
+// mail, if still waiting, is cancelled, and their passkeys and data stay. The actor needs
+// ActionDisableUser; nobody disables themself (not_yourself), and the last enabled global
+// administrator stays (last_global_admin).
 func (s *Service) DisableUser(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.User, error) {
 	u, err := s.userFor(ctx, a, authz.ActionDisableUser, ref)
 	if err != nil {
