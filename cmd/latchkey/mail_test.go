@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +164,8 @@ func TestServeSendsMail(t *testing.T) {
 }
 
 // TestServeSMTPFlags: --smtp with a password on the command line works but warns; a bad
-// --smtp or a missing --mail-from stops serve with a usage error that hides the password.
+// --smtp or a missing --mail-from stops serve, before it makes anything, with a usage error
+// that hides the password.
 func TestServeSMTPFlags(t *testing.T) {
 	srv := mailtest.Start(t)
 	s, logs := startMailServe(t, t.TempDir(), nil, "--smtp", srv.URL(), "--mail-from", "latchkey@example.com")
@@ -178,9 +183,21 @@ func TestServeSMTPFlags(t *testing.T) {
 		{[]string{"--smtp", "smtp://u:hunter2@mail.example.com:0x", "--mail-from", "a@example.com"}, "not a URL"},
 		{[]string{"--smtp", "smtp://u:hunter2@mail.example.com", "--mail-from", "Latchkey"}, "not a mail address"},
 	} {
-		err := (&Serve{}).ParseFlags(tc.args)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+		data := filepath.Join(t.TempDir(), "data")
+		s := &Serve{}
+		if err := s.ParseFlags(append([]string{"--data", data, "--listen", "127.0.0.1:0"}, tc.args...)); err != nil {
+			t.Fatalf("parse %v: %v", tc.args, err)
+		}
+		err := s.Run(t.Context())
+		var ue *usageErr
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("serve %v: %v, want a usage error with %q and no password", tc.args, err, tc.want)
+		}
+		if err == nil {
+			s.Close()
+		}
+		if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("serve %v made the data folder before refusing: %v", tc.args, err)
 		}
 	}
 }

@@ -86,11 +86,7 @@ func (s *Serve) ParseFlags(args []string) error {
 		return usageError("serve takes no arguments, got %q", rest)
 	}
 	s.mail.noteCommandLine(fs)
-	if err := flagsFromEnv(fs); err != nil {
-		return err
-	}
-	_, err = s.mail.sender()
-	return err
+	return flagsFromEnv(fs)
 }
 
 // flags returns the serve flag set, bound to s.
@@ -113,11 +109,15 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if s.Stdout == nil {
 		s.Stdout = io.Discard
 	}
-	// A refused public URL creates nothing: checked before the data folder and store.
+	// A refused public URL or mail server creates nothing: checked before the data folder and
+	// store.
 	if s.PublicURL != "" {
 		if err := checkPublicURL(s.PublicURL); err != nil {
 			return err
 		}
+	}
+	if _, err := s.mail.sender(); err != nil {
+		return err
 	}
 	if s.Store, err = s.store.open(ctx); err != nil {
 		return err

@@ -3,6 +3,7 @@ package mail_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -349,4 +350,45 @@ func mustSMTP(t *testing.T, srv *mailtest.Server) *mail.SMTP {
 	}
 	s.TLSConfig = srv.ClientTLS()
 	return s
+}
+
+// TestTwoWorkersSendEachMailOnce: two outboxes on two stores opened on one database, as two
+// nodes run them, send at once; every mail arrives exactly once.
+func TestTwoWorkersSendEachMailOnce(t *testing.T) {
+	srv := mailtest.Start(t)
+	f := newFixture(t, srv, mail.Options{})
+	const n = 30
+	for i := range n {
+		f.queue(t, fmt.Sprint("k", i), map[string]string{"to": fmt.Sprintf("p%d@example.com", i), "name": "P"})
+	}
+	other, err := sqlite.Open(t.Context(), f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	second := mail.NewOutbox(other, mail.Options{Sender: mustSMTP(t, srv), From: "latchkey@example.com", Now: f.clock.Now})
+	second.Register("welcome", f.compose)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, o := range []*mail.Outbox{f.outbox, second} {
+		wg.Go(func() { errs[i] = o.RunOnce(t.Context()) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]int{}
+	for _, m := range srv.Messages() {
+		seen[m.To[0]]++
+	}
+	for i := range n {
+		if to := fmt.Sprintf("p%d@example.com", i); seen[to] != 1 {
+			t.Errorf("%s got %d mails, want 1", to, seen[to])
+		}
+	}
+	if a := srv.Attempts(); a != n {
+		t.Errorf("%d mails reached the server, want %d", a, n)
+	}
 }

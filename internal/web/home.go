@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -99,6 +100,8 @@ func (s *Web) filterUsers(r *http.Request, users []*latchkey.User, show string) 
 // mailProblem is one failed or retrying mail as the admin home lists it.
 type mailProblem struct {
 	Item *latchkey.MailItem
+	// What names the mail in words, such as "Onboarding mail".
+	What string
 	// Person is the display name of the person the mail is about; PersonID is "" when the mail
 	// is about nobody or the person is gone.
 	Person, PersonID string
@@ -116,7 +119,7 @@ func (s *Web) mailStatus(r *http.Request) (*mail.Status, []mailProblem, error) {
 	}
 	var out []mailProblem
 	for _, it := range st.Problems {
-		p := mailProblem{Item: it}
+		p := mailProblem{Item: it, What: mailKindWords(it.Kind)}
 		if it.SubjectID != "" {
 			u, err := s.store.FindUserByID(r.Context(), it.SubjectID)
 			switch {
@@ -131,4 +134,15 @@ func (s *Web) mailStatus(r *http.Request) (*mail.Status, []mailProblem, error) {
 		out = append(out, p)
 	}
 	return st, out, nil
+}
+
+// mailKindWords names a mail kind in words for the admin home.
+func mailKindWords(kind string) string {
+	switch kind {
+	case "onboarding":
+		return "Onboarding mail (first pass)"
+	case "":
+		return "Mail"
+	}
+	return strings.ToUpper(kind[:1]) + kind[1:] + " mail"
 }
