@@ -55,6 +55,7 @@ func testMailQueuedWithItsWrite(t *testing.T, s latchkey.Store) {
 	}
 	got := items[0]
 	checkAssigned(t, "queued mail", got.ID, got.CreatedAt, before, time.Now())
+	checkUTC(t, "listed mail", items)
 	want := &latchkey.MailItem{ID: got.ID, Kind: "onboarding", Key: "onboarding:u1", SubjectID: "subject-onboarding:u1",
 		Params: item.Params, NotBefore: t0.Add(time.Hour), State: latchkey.MailPending, CreatedAt: got.CreatedAt}
 	if d := cmp.Diff(want, got, opts); d != "" {
@@ -209,7 +210,9 @@ func testMailExpiredClaim(t *testing.T, s latchkey.Store) {
 	}
 	wantErr(t, "MarkMailSent by the old holder", s.MarkMailSent(ctx, a[0].ID, "a", t0), latchkey.ErrConflict)
 	must(t, "MarkMailSent by b", s.MarkMailSent(ctx, b[0].ID, "b", t0.Add(time.Minute)))
+	checkUTC(t, "claimed mail", b)
 	got := listMail(t, s, latchkey.MailFilter{})[0]
+	checkUTC(t, "sent mail", got)
 	if got.State != latchkey.MailSent || got.SentAt == nil || !sameTime(*got.SentAt, t0.Add(time.Minute)) {
 		t.Errorf("after b sent it: %+v", got)
 	}

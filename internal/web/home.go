@@ -39,15 +39,15 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	since := att.Since.Format("2006-01-02")
-	mail, problems, err := s.mailStatus(r)
+	mailSt, mailProblems, err := s.mailStatus(r)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	s.Render(w, r, "admin-home", "Admin home", View{Data: map[string]any{
 		"A":             att,
-		"Mail":          mail,
-		"MailProblems":  problems,
+		"Mail":          mailSt,
+		"MailProblems":  mailProblems,
 		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
 		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
 	}})
