@@ -70,6 +70,10 @@ func testMailQueuedWithItsWrite(t *testing.T, s latchkey.Store) {
 	if n := len(auditEvents(t, s)); n != 1 {
 		t.Errorf("the event beside the mail: %d events, want 1", n)
 	}
+	must(t, "CreateAPIToken with only mail", s.CreateAPIToken(latchkey.QueueMail(ctx, newMailItem("alone", "", t0)), newAPIToken("u", t0)))
+	if n := len(listMail(t, s, latchkey.MailFilter{Kind: "alone"})); n != 1 {
+		t.Errorf("after a single-statement write carrying only mail: %d items, want 1", n)
+	}
 }
 
 // testMailFailedWriteQueuesNothing: a write that fails, or changes nothing, leaves no item.
