@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,42 @@ func TestServeSMTPFlags(t *testing.T) {
 		if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("serve %v made the data folder before refusing: %v", tc.args, err)
 		}
+	}
+}
+
+// TestServeOutboxUsesServiceClock: a mail due tomorrow on the service clock is not sent today;
+// once the clock moves to tomorrow, RunOnce sends it.
+func TestServeOutboxUsesServiceClock(t *testing.T) {
+	srv := mailtest.Start(t)
+	var now atomic.Pointer[time.Time]
+	today := time.Now()
+	now.Store(&today)
+	logs := &syncBuffer{}
+	s := &Serve{Logger: slog.New(slog.NewTextHandler(logs, nil)), Clock: func() time.Time { return *now.Load() },
+		Composers: map[string]mail.Composer{"welcome": welcomeComposer}}
+	if err := s.ParseFlags([]string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--smtp", srv.URL(), "--mail-from", "latchkey@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	tomorrow := today.Add(24 * time.Hour)
+	if err := s.Store.EnqueueMail(t.Context(), latchkey.MailItem{Kind: "welcome", NotBefore: tomorrow,
+		Params: map[string]string{"to": "later@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Outbox.RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Attempts(); n != 0 {
+		t.Fatalf("a mail due tomorrow was sent today (%d)", n)
+	}
+	now.Store(&tomorrow)
+	if err := s.Outbox.RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].To[0] != "later@example.com" {
+		t.Errorf("after the clock moved: %d mails", len(msgs))
 	}
 }

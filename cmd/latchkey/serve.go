@@ -65,6 +65,9 @@ type Serve struct {
 	// Outbox sends the stored mail (internal/mail); features Register their composers on it.
 	// Without --smtp it sends nothing and mail waits.
 	Outbox *mail.Outbox
+	// Clock, when set before Run, is the service clock (signin.Service.Now), which the outbox
+	// also reads: tests move it without racing the goroutines that read it.
+	Clock func() time.Time
 	// Composers, set before Run, are registered on Outbox before its worker starts.
 	Composers map[string]mail.Composer
 	// mailEvery is how often the outbox worker looks for due mail; mail.DefaultInterval when
@@ -149,6 +152,9 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return err
 	}
 	s.Auth = signin.New(s.Store, wa, s.Logger)
+	if s.Clock != nil {
+		s.Auth.Now = s.Clock
+	}
 	s.Auth.Metrics = s.Metrics
 	s.Policies = policyadmin.New(s.Auth)
 	s.Directory = directory.New(s.Auth)

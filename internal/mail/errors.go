@@ -11,8 +11,10 @@ type SendError struct {
 	Err error
 }
 
+// Error says that the send failed, and what the server or connection answered.
 func (e *SendError) Error() string { return "send mail: " + e.Err.Error() }
 
+// Unwrap returns the underlying error.
 func (e *SendError) Unwrap() error { return e.Err }
 
 // Plain returns the server's answer as one short line for the admin.

@@ -63,12 +63,7 @@ func newFixture(t *testing.T, server *mailtest.Server, opts mail.Options) *fixtu
 		clock: &clock{now: time.Date(2027, 1, 4, 8, 0, 0, 0, time.UTC)}, log: &syncBuffer{}, metrics: metrics.New()}
 	f.open(t)
 	if server != nil && opts.Sender == nil {
-		smtp, err := mail.ParseSMTPURL(server.URL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		smtp.TLSConfig = server.ClientTLS()
-		opts.Sender = smtp
+		opts.Sender = mustSMTP(t, server)
 	}
 	opts.From, opts.Now, opts.Metrics = "latchkey@example.com", f.clock.Now, f.metrics
 	opts.Logger = slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -55,6 +55,7 @@ func testMailQueuedWithItsWrite(t *testing.T, s latchkey.Store) {
 	}
 	got := items[0]
 	checkAssigned(t, "queued mail", got.ID, got.CreatedAt, before, time.Now())
+	checkUTC(t, "listed mail", items)
 	want := &latchkey.MailItem{ID: got.ID, Kind: "onboarding", Key: "onboarding:u1", SubjectID: "subject-onboarding:u1",
 		Params: item.Params, NotBefore: t0.Add(time.Hour), State: latchkey.MailPending, CreatedAt: got.CreatedAt}
 	if d := cmp.Diff(want, got, opts); d != "" {
@@ -68,6 +69,10 @@ func testMailQueuedWithItsWrite(t *testing.T, s latchkey.Store) {
 	}
 	if n := len(auditEvents(t, s)); n != 1 {
 		t.Errorf("the event beside the mail: %d events, want 1", n)
+	}
+	must(t, "CreateAPIToken with only mail", s.CreateAPIToken(latchkey.QueueMail(ctx, newMailItem("alone", "", t0)), newAPIToken("u", t0)))
+	if n := len(listMail(t, s, latchkey.MailFilter{Kind: "alone"})); n != 1 {
+		t.Errorf("after a single-statement write carrying only mail: %d items, want 1", n)
 	}
 }
 
@@ -209,7 +214,9 @@ func testMailExpiredClaim(t *testing.T, s latchkey.Store) {
 	}
 	wantErr(t, "MarkMailSent by the old holder", s.MarkMailSent(ctx, a[0].ID, "a", t0), latchkey.ErrConflict)
 	must(t, "MarkMailSent by b", s.MarkMailSent(ctx, b[0].ID, "b", t0.Add(time.Minute)))
+	checkUTC(t, "claimed mail", b)
 	got := listMail(t, s, latchkey.MailFilter{})[0]
+	checkUTC(t, "sent mail", got)
 	if got.State != latchkey.MailSent || got.SentAt == nil || !sameTime(*got.SentAt, t0.Add(time.Minute)) {
 		t.Errorf("after b sent it: %+v", got)
 	}

@@ -44,7 +44,7 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	since := att.Since.Format("2006-01-02")
-	mail, problems, err := s.mailStatus(r)
+	mailSt, mailProblems, err := s.mailStatus(r)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -53,8 +53,8 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		"A":             att,
 		"ByHand":        byHand,
 		"ByHandStates":  states,
-		"Mail":          mail,
-		"MailProblems":  problems,
+		"Mail":          mailSt,
+		"MailProblems":  mailProblems,
 		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
 		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
 	}})
