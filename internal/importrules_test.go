@@ -35,7 +35,7 @@ var (
 	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/web/policypages", "internal/oidc", "internal/scim", "internal/httpedge",
 		"internal/provisioning"}
 	// testOnly are linked only by `latchkey loadtest` and by tests.
-	testOnly = []string{"internal/loadtest", "internal/passkey/passkeytest"}
+	testOnly = []string{"internal/loadtest", "internal/passkey/passkeytest", "internal/mailtest"}
 	// mayLinkTestOnly are the packages allowed to depend on testOnly ones.
 	mayLinkTestOnly = []string{"internal/loadtest", "internal/passkey/passkeytest", "cmd/latchkey"}
 )

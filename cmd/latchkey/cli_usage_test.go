@@ -36,7 +36,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 		{"policy", "location", "list"}, {"policy", "location", "add"}, {"policy", "location", "remove"},
 		{"policy", "lint"}, {"policy", "whatif"},
 		{"app", "add"}, {"app", "list"}, {"app", "remove"}, {"keys", "list"}, {"keys", "rotate"},
-		{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"loadtest"},
+		{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"mail", "test"}, {"loadtest"},
 	} {
 		name := strings.Join(cmd, " ")
 		var defined []string

@@ -36,7 +36,8 @@ func TestEveryServeFlagFromEnvironment(t *testing.T) {
 		t.Fatalf("parse: %v", err)
 	}
 	got := map[string]string{"data": s.store.data, "database": s.store.database, "listen": s.Listen,
-		"public-url": s.PublicURL, "pprof": s.PprofListen, "metrics-listen": s.MetricsListen}
+		"public-url": s.PublicURL, "pprof": s.PprofListen, "metrics-listen": s.MetricsListen,
+		"smtp": s.mail.smtp, "mail-from": s.mail.from}
 	for _, name := range names {
 		want := "env-" + name
 		if name == "listen" {

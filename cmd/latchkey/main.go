@@ -24,8 +24,8 @@ func main() {
 const usage = `Latchkey: a passkey identity provider.
 
 Usage:
-  latchkey serve [--data DIR] [--listen ADDR] [--public-url URL] [--database URL] [--metrics-listen ADDR] [--pprof ADDR]
-  latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--guest] [--global-admin] [--json]
+  latchkey serve [--data DIR] [--listen ADDR] [--public-url URL] [--database URL] [--metrics-listen ADDR] [--pprof ADDR] [--smtp URL] [--mail-from ADDR]
+  latchkey user add UPN [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D] [--manager USER] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--guest] [--global-admin] [--json]
   latchkey user list [--json]
   latchkey user show USER [--json]
   latchkey user set USER [--display-name N] [--given-name N] [--surname N] [--employee-id ID] [--department D] [--manager USER|""] [--start-date 2027-01-04] [--mail ADDR] [--personal-mail ADDR] [--json]
@@ -69,6 +69,7 @@ Usage:
   latchkey audit verify [--checkpoint FILE] [--json]
   latchkey audit checkpoint [--json]
   latchkey audit list [--actor A] [--action A] [--target T] [--since 2026-12-01] [--until 2026-12-02] [--json]
+  latchkey mail test ADDRESS [--smtp URL] [--mail-from ADDR]
   latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--synced] [--baseline] [--server-pid PID ...] [--cpuprofile FILE] [--quiet] [--json]
 
 Every command takes --data DIR (default ./latchkey-data), --database URL
@@ -76,8 +77,10 @@ Every command takes --data DIR (default ./latchkey-data), --database URL
 (print JSON, for the commands that print a result).
 Each serve flag not given can be set in the environment as LATCHKEY_<FLAG>
 (--public-url: LATCHKEY_PUBLIC_URL); the other commands read LATCHKEY_DATA,
-LATCHKEY_DATABASE and, for tap issue, LATCHKEY_PUBLIC_URL (default
-http://localhost:8080). The command line wins.
+LATCHKEY_DATABASE, for tap issue LATCHKEY_PUBLIC_URL (default
+http://localhost:8080), and for mail test LATCHKEY_SMTP and LATCHKEY_MAIL_FROM.
+The command line wins. Give the mail server as LATCHKEY_SMTP rather than
+--smtp: its password then stays out of the process list.
 "latchkey COMMAND --help" prints this text.
 `
 
@@ -115,6 +118,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout)
+	case "mail":
+		err = runMail(ctx, args[1:], stdout)
 	case "loadtest":
 		err = runLoadtest(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -156,7 +161,7 @@ func helpHint(command string) string {
 }
 
 // commands are the subcommands Main knows.
-var commands = []string{"serve", "user", "group", "role", "unit", "tap", "passkey", "policy", "mds", "app", "keys", "token", "loadtest"}
+var commands = []string{"serve", "user", "group", "role", "unit", "tap", "passkey", "policy", "mds", "app", "keys", "token", "mail", "loadtest"}
 
 type usageErr struct{ msg string }
 

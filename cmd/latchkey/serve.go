@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/audit"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/metrics"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/passkey"
@@ -38,8 +39,10 @@ type Serve struct {
 	PprofListen string
 	// MetricsListen, when set, serves GET /metrics there and not on Listen.
 	MetricsListen string
-	Stdout        io.Writer
-	Logger        *slog.Logger
+	// mail is --smtp and --mail-from.
+	mail   mailFlags
+	Stdout io.Writer
+	Logger *slog.Logger
 
 	Store latchkey.Store
 	Auth  *signin.Service
@@ -62,6 +65,19 @@ type Serve struct {
 	sealDone chan struct{}
 	// sealEvery is how often the audit sealer seals; audit.Interval when zero (tests set it).
 	sealEvery time.Duration
+	// Outbox sends the stored mail (internal/mail); features Register their composers on it.
+	// Without --smtp it sends nothing and mail waits.
+	Outbox *mail.Outbox
+	// Clock, when set before Run, is the service clock (signin.Service.Now), which the outbox
+	// also reads: tests move it without racing the goroutines that read it.
+	Clock func() time.Time
+	// Composers, set before Run, are registered on Outbox before its worker starts.
+	Composers map[string]mail.Composer
+	// mailEvery is how often the outbox worker looks for due mail; mail.DefaultInterval when
+	// zero (tests set it).
+	mailEvery time.Duration
+	mailStop  context.CancelFunc
+	mailDone  chan struct{}
 }
 
 // ParseFlags reads the serve flags; every flag not on the command line takes its environment
@@ -75,6 +91,7 @@ func (s *Serve) ParseFlags(args []string) error {
 	if len(rest) > 0 {
 		return usageError("serve takes no arguments, got %q", rest)
 	}
+	s.mail.noteCommandLine(fs)
 	return flagsFromEnv(fs)
 }
 
@@ -86,6 +103,7 @@ func (s *Serve) flags() *flag.FlagSet {
 	fs.StringVar(&s.PublicURL, "public-url", "", "URL people use to reach Latchkey; its host is the WebAuthn RP ID (default http://localhost:PORT)")
 	fs.StringVar(&s.PprofListen, "pprof", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
 	fs.StringVar(&s.MetricsListen, "metrics-listen", "", "serve GET /metrics on this address, e.g. 127.0.0.1:9464, instead of on --listen")
+	s.mail.register(fs)
 	return fs
 }
 
@@ -97,11 +115,15 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	if s.Stdout == nil {
 		s.Stdout = io.Discard
 	}
-	// A refused public URL creates nothing: checked before the data folder and store.
+	// A refused public URL or mail server creates nothing: checked before the data folder and
+	// store.
 	if s.PublicURL != "" {
 		if err := checkPublicURL(s.PublicURL); err != nil {
 			return err
 		}
+	}
+	if _, err := s.mail.sender(); err != nil {
+		return err
 	}
 	if s.Store, err = s.store.open(ctx); err != nil {
 		return err
@@ -133,6 +155,9 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return err
 	}
 	s.Auth = signin.New(s.Store, wa, s.Logger)
+	if s.Clock != nil {
+		s.Auth.Now = s.Clock
+	}
 	s.Auth.Metrics = s.Metrics
 	s.Policies = policyadmin.New(s.Auth)
 	s.Directory = directory.New(s.Auth)
@@ -155,6 +180,10 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
 	s.recorder = srv.Recorder()
+	if err := s.setUpMail(srv); err != nil {
+		s.listener.Close()
+		return err
+	}
 	if s.MetricsListen == "" {
 		srv.MountMetrics(s.Metrics.Handler())
 	}
@@ -183,6 +212,12 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 	go func() {
 		defer close(s.sealDone)
 		(&audit.Sealer{Store: s.Store, Log: s.Logger, Interval: s.sealEvery}).Run(sealCtx)
+	}()
+	mailCtx, mailStop := context.WithCancel(context.Background())
+	s.mailStop, s.mailDone = mailStop, make(chan struct{})
+	go func() {
+		defer close(s.mailDone)
+		s.Outbox.Run(mailCtx)
 	}()
 	go func() {
 		defer close(s.done)
@@ -277,6 +312,8 @@ func (s *Serve) Close() error {
 	defer cancel()
 	err := s.http.Shutdown(ctx)
 	<-s.done
+	s.mailStop() // the mail being sent is finished and recorded
+	<-s.mailDone
 	s.recorder.Wait() // the provisioning log's last writes, before the store closes
 	s.sealStop()      // after the last request: the sealer seals what they wrote, then stops
 	<-s.sealDone

@@ -37,6 +37,12 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		c.fs.StringVar(&u.GivenName, "given-name", "", "given name")
 		c.fs.StringVar(&u.Surname, "surname", "", "family name")
 		c.fs.StringVar(&u.EmployeeID, "employee-id", "", "employee id")
+		c.fs.StringVar(&u.Department, "department", "", "department")
+		c.fs.StringVar(&u.StartDate, "start-date", "", "the day the person starts, like 2027-01-04: their first pass is mailed for it")
+		c.fs.StringVar(&u.Mail, "mail", "", "work mail address")
+		c.fs.StringVar(&u.PersonalMail, "personal-mail", "", "personal mail address")
+		var manager string
+		c.fs.StringVar(&manager, "manager", "", "the person's manager (UPN or id)")
 		c.fs.BoolVar(&guest, "guest", false, "a guest from a partner organisation")
 		c.fs.BoolVar(&admin, "global-admin", false, "give the global-admin role")
 		if err := c.parse(args[1:], 1, "one user principal name, e.g. alice@example.com"); err != nil {
@@ -49,7 +55,14 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 		if admin {
 			u.Roles = []string{latchkey.RoleGlobalAdmin}
 		}
-		return c.withDirectory(ctx, func(_ latchkey.Store, dir *directory.Service) error {
+		return c.withDirectory(ctx, func(st latchkey.Store, dir *directory.Service) error {
+			if manager != "" {
+				m, err := findUser(ctx, st, manager)
+				if err != nil {
+					return err
+				}
+				u.ManagerID = m.ID
+			}
 			if err := dir.CreateUser(ctx, latchkey.CLIActor, u); err != nil {
 				return err
 			}

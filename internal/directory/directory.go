@@ -51,7 +51,8 @@ func (s *Service) decideOnUser(ctx context.Context, a latchkey.Actor, action aut
 
 // CreateUser validates u and stores it as a new user; the store assigns its id and creation
 // time (any given are ignored). A taken UPN is refused with user_exists. The actor needs
-// ActionCreateUser, and ActionManageRoles when u is given roles.
+// ActionCreateUser, and ActionManageRoles when u is given roles. A person with a start date
+// gets their onboarding mail queued in the same transaction (see OnboardingComposer).
 func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.User) error {
 	if err := authz.Decide(a, authz.ActionCreateUser, allUsers); err != nil {
 		return err
@@ -62,11 +63,20 @@ func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.
 		}
 	}
 	u.ID, u.CreatedAt = latchkey.NewID(), time.Time{}
+	if d, err := HireDate(u.StartDate); err == nil {
+		u.StartDate = d // a date-time (as Graph and SCIM clients send) by its date
+	}
 	if err := u.Validate(); err != nil {
 		return err
 	}
 	ctx = latchkey.Audit(ctx, a, "user.create", "user", u.ID, u.UserPrincipalName, map[string]any{
 		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID})
+	if u.StartDate != "" {
+		var err error
+		if ctx, err = s.queueOnboarding(ctx, u); err != nil {
+			return err
+		}
+	}
 	if err := s.Store.CreateUser(ctx, u); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", u.UserPrincipalName)
 	} else if err != nil {

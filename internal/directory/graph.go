@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/policy"
 )
 
 // GraphUser is a user as Microsoft Graph names its properties, with the manager and the
@@ -76,16 +77,15 @@ func (s *Service) Graph(ctx context.Context, u *latchkey.User) (*GraphUser, erro
 }
 
 // HireDate reads a start date as Graph's employeeHireDate gives it (2027-01-04T00:00:00Z) or as
-// people write it (2027-01-04), and returns it as the store keeps it; "" stays "".
+// people write it (2027-01-04), and returns it as the store keeps it; "" stays "". A date-time
+// is taken by the date as written, whatever its offset: a start date is a calendar day.
 func HireDate(s string) (string, error) {
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return "", nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC().Format(time.DateOnly), nil
+	y, m, d, err := policy.StartDay(s)
+	if err != nil {
+		return "", latchkey.Errorf(latchkey.EINVALID, "invalid_date", "Enter the start date as year-month-day, like 2027-01-04.", "start date %q is not a date", s)
 	}
-	if _, err := time.Parse(time.DateOnly, strings.TrimSpace(s)); err == nil {
-		return strings.TrimSpace(s), nil
-	}
-	return "", latchkey.Errorf(latchkey.EINVALID, "invalid_date", "Enter the start date as year-month-day, like 2027-01-04.", "start date %q is not a date", s)
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), nil
 }

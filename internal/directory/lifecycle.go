@@ -42,7 +42,9 @@ func (ch UserChanges) summary(managerID string) map[string]any {
 
 // UpdateUser applies ch to the user ref (an id or a UPN) and returns the user as stored. The
 // actor needs ActionUpdateUser on the user; the result is validated as CreateUser validates,
-// and a manager change is refused as SetManager refuses it.
+// and a manager change is refused as SetManager refuses it. A change of the start date, the
+// manager or the addresses before the onboarding mail is sent moves the mail (or cancels it,
+// when the start date goes); see followOnboarding.
 func (s *Service) UpdateUser(ctx context.Context, a latchkey.Actor, ref string, ch UserChanges) (*latchkey.User, error) {
 	u, err := s.userFor(ctx, a, authz.ActionUpdateUser, ref)
 	if err != nil {
@@ -54,24 +56,37 @@ func (s *Service) UpdateUser(ctx context.Context, a latchkey.Actor, ref string, 
 			return nil, err
 		}
 	}
+	after := *u
+	ch.apply(&after, managerID)
+	if err := after.Validate(); err != nil {
+		return nil, err
+	}
 	ctx = latchkey.Audit(ctx, a, "user.update", "user", u.ID, u.UserPrincipalName, ch.summary(managerID))
+	if ctx, err = s.followOnboarding(ctx, u, &after); err != nil {
+		return nil, err
+	}
 	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error {
-		for _, f := range []struct {
-			to   *string
-			from *string
-		}{{&x.DisplayName, ch.DisplayName}, {&x.GivenName, ch.GivenName}, {&x.Surname, ch.Surname},
-			{&x.EmployeeID, ch.EmployeeID}, {&x.Department, ch.Department}, {&x.StartDate, ch.StartDate},
-			{&x.Mail, ch.Mail}, {&x.PersonalMail, ch.PersonalMail}} {
-			if f.from != nil {
-				*f.to = *f.from
-			}
-		}
-		x.ManagerID = managerID
+		ch.apply(x, managerID)
 		if ch.DisplayName != nil && *ch.DisplayName == "" {
 			return latchkey.Errorf(latchkey.EINVALID, "invalid_name", "Enter a display name.", "the display name is empty")
 		}
 		return x.Validate()
 	})
+}
+
+// apply sets the fields ch gives on x, and managerID as x's manager.
+func (ch UserChanges) apply(x *latchkey.User, managerID string) {
+	for _, f := range []struct {
+		to   *string
+		from *string
+	}{{&x.DisplayName, ch.DisplayName}, {&x.GivenName, ch.GivenName}, {&x.Surname, ch.Surname},
+		{&x.EmployeeID, ch.EmployeeID}, {&x.Department, ch.Department}, {&x.StartDate, ch.StartDate},
+		{&x.Mail, ch.Mail}, {&x.PersonalMail, ch.PersonalMail}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	x.ManagerID = managerID
 }
 
 // managerFor resolves ref as u's new manager ("" for none), refusing u themself and anyone who
@@ -112,9 +127,10 @@ func lastAdmin(err error, u *latchkey.User) error {
 }
 
 // DisableUser turns the account ref off: every session and refresh token of the person ends
-// at once (on every node: they live in the store), their pass is revoked, and their passkeys
-// and data stay. The actor needs ActionDisableUser; nobody disables themself (not_yourself),
-// and the last enabled global administrator stays (last_global_admin).
+// at once (on every node: they live in the store), their pass is revoked, their onboarding
+// mail, if still waiting, is cancelled, and their passkeys and data stay. The actor needs
+// ActionDisableUser; nobody disables themself (not_yourself), and the last enabled global
+// administrator stays (last_global_admin).
 func (s *Service) DisableUser(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.User, error) {
 	u, err := s.userFor(ctx, a, authz.ActionDisableUser, ref)
 	if err != nil {
@@ -124,25 +140,31 @@ func (s *Service) DisableUser(ctx context.Context, a latchkey.Actor, ref string)
 		return nil, err
 	}
 	ctx = latchkey.Audit(ctx, a, "user.disable", "user", u.ID, u.UserPrincipalName, nil)
+	ctx = latchkey.CancelMail(ctx, OnboardingMailKey(u.ID))
 	d, err := s.Store.DisableUser(ctx, u.ID)
 	return d, lastAdmin(err, u)
 }
 
 // EnableUser turns the account ref on again. Sessions and tokens ended when it was turned off
-// stay ended. The actor needs ActionDisableUser.
+// stay ended; an onboarding mail not yet sent is queued again. The actor needs ActionDisableUser.
 func (s *Service) EnableUser(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.User, error) {
 	u, err := s.userFor(ctx, a, authz.ActionDisableUser, ref)
 	if err != nil {
 		return nil, err
 	}
 	ctx = latchkey.Audit(ctx, a, "user.enable", "user", u.ID, u.UserPrincipalName, nil)
+	after := *u
+	after.Enabled = true
+	if ctx, err = s.followOnboarding(ctx, u, &after); err != nil {
+		return nil, err
+	}
 	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error { x.Enabled = true; return nil })
 }
 
 // DeleteUser removes the person ref for good: passkeys, pass, sessions, refresh tokens,
 // memberships, roles and unit memberships go; their reports lose their manager; sign-in events
-// keep the old id and UPN. The actor needs ActionDeleteUser; refusals as DisableUser. It
-// returns the user as they were.
+// keep the old id and UPN; a waiting onboarding mail is cancelled. The actor needs
+// ActionDeleteUser; refusals as DisableUser. It returns the user as they were.
 func (s *Service) DeleteUser(ctx context.Context, a latchkey.Actor, ref string) (*latchkey.User, error) {
 	u, err := s.userFor(ctx, a, authz.ActionDeleteUser, ref)
 	if err != nil {
@@ -152,6 +174,7 @@ func (s *Service) DeleteUser(ctx context.Context, a latchkey.Actor, ref string) 
 		return nil, err
 	}
 	ctx = latchkey.Audit(ctx, a, "user.delete", "user", u.ID, u.UserPrincipalName, map[string]any{"displayName": u.DisplayName})
+	ctx = latchkey.CancelMail(ctx, OnboardingMailKey(u.ID))
 	return u, lastAdmin(s.Store.DeleteUser(ctx, u.ID), u)
 }
 

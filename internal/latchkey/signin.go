@@ -127,6 +127,7 @@ type Store interface {
 	AuditStore
 	CountStore
 	ProvisioningStore
+	MailStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check

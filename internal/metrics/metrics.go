@@ -65,6 +65,8 @@ type Metrics struct {
 	// HTTP methods, else Other; code: the status code (a three-digit number).
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	// mails counts outbox sends. result: MailSent, MailRetried or MailFailed, else Other.
+	mails *prometheus.CounterVec
 
 	codes   *boundedSet
 	methods *boundedSet
@@ -96,12 +98,13 @@ func New() *Metrics {
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "latchkey_http_request_duration_seconds",
 			Help:    "Duration of HTTP requests, in seconds, by route pattern and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"handler", "method"}),
+		mails:   newMailCounter(),
 		codes:   newBoundedSet(maxCodes),
 		methods: newBoundedSet(maxCodes),
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.signIns, m.ceremonyDuration, m.tapsIssued, m.tapsRedeemed, m.refusals, m.conditionalAccess,
-		m.storeDuration, m.httpRequests, m.httpDuration)
+		m.storeDuration, m.httpRequests, m.httpDuration, m.mails)
 	return m
 }
 

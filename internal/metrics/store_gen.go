@@ -44,6 +44,11 @@ func (s *store) AuditLease(a0 context.Context) (func(), bool, error) {
 	return s.Store.AuditLease(a0)
 }
 
+func (s *store) ClaimMail(a0 context.Context, a1 time.Time, a2 string, a3 time.Duration, a4 int) ([]*latchkey.MailItem, error) {
+	defer s.observe("ClaimMail", time.Now())
+	return s.Store.ClaimMail(a0, a1, a2, a3, a4)
+}
+
 func (s *store) Close() error {
 	defer s.observe("Close", time.Now())
 	return s.Store.Close()
@@ -67,6 +72,11 @@ func (s *store) ConfirmTOTP(a0 context.Context, a1 string, a2 string, a3 int64) 
 func (s *store) CountAttention(a0 context.Context, a1 time.Time, a2 time.Time) (latchkey.AttentionCounts, error) {
 	defer s.observe("CountAttention", time.Now())
 	return s.Store.CountAttention(a0, a1, a2)
+}
+
+func (s *store) CountMail(a0 context.Context) (map[string]int, error) {
+	defer s.observe("CountMail", time.Now())
+	return s.Store.CountMail(a0)
 }
 
 func (s *store) CountUsers(a0 context.Context) (int, error) {
@@ -204,6 +214,11 @@ func (s *store) EndUserSessions(a0 context.Context, a1 string) (int, int, error)
 	return s.Store.EndUserSessions(a0, a1)
 }
 
+func (s *store) EnqueueMail(a0 context.Context, a1 ...latchkey.MailItem) error {
+	defer s.observe("EnqueueMail", time.Now())
+	return s.Store.EnqueueMail(a0, a1...)
+}
+
 func (s *store) FindAPITokenByHash(a0 context.Context, a1 string) (*latchkey.APIToken, error) {
 	defer s.observe("FindAPITokenByHash", time.Now())
 	return s.Store.FindAPITokenByHash(a0, a1)
@@ -339,6 +354,11 @@ func (s *store) ListGroups(a0 context.Context) ([]*latchkey.Group, error) {
 	return s.Store.ListGroups(a0)
 }
 
+func (s *store) ListMail(a0 context.Context, a1 latchkey.MailFilter) ([]*latchkey.MailItem, error) {
+	defer s.observe("ListMail", time.Now())
+	return s.Store.ListMail(a0, a1)
+}
+
 func (s *store) ListPasskeysByUser(a0 context.Context, a1 string) ([]*latchkey.Passkey, error) {
 	defer s.observe("ListPasskeysByUser", time.Now())
 	return s.Store.ListPasskeysByUser(a0, a1)
@@ -402,6 +422,21 @@ func (s *store) MarkAccessPassUsed(a0 context.Context, a1 string, a2 time.Time) 
 func (s *store) MarkChallengeUsed(a0 context.Context, a1 string, a2 time.Time) error {
 	defer s.observe("MarkChallengeUsed", time.Now())
 	return s.Store.MarkChallengeUsed(a0, a1, a2)
+}
+
+func (s *store) MarkMailCancelled(a0 context.Context, a1 string, a2 string) error {
+	defer s.observe("MarkMailCancelled", time.Now())
+	return s.Store.MarkMailCancelled(a0, a1, a2)
+}
+
+func (s *store) MarkMailFailed(a0 context.Context, a1 string, a2 string, a3 string, a4 time.Time, a5 bool) error {
+	defer s.observe("MarkMailFailed", time.Now())
+	return s.Store.MarkMailFailed(a0, a1, a2, a3, a4, a5)
+}
+
+func (s *store) MarkMailSent(a0 context.Context, a1 string, a2 string, a3 time.Time) error {
+	defer s.observe("MarkMailSent", time.Now())
+	return s.Store.MarkMailSent(a0, a1, a2, a3)
 }
 
 func (s *store) Ping(a0 context.Context) error {

@@ -166,6 +166,8 @@ type TAPMethod struct {
 	MaximumLifetimeInMinutes int      `json:"maximumLifetimeInMinutes"`
 	IsUsableOnce             bool     `json:"isUsableOnce"`
 	DefaultLength            int      `json:"defaultLength"`
+	// Onboarding mails new people their first pass (a Latchkey extension).
+	Onboarding Onboarding `json:"onboarding"`
 }
 
 // DefaultProfileID is the id of the profile in DefaultMethodsPolicy.
@@ -202,6 +204,7 @@ func DefaultMethodsPolicy() MethodsPolicy {
 			MinimumLifetimeInMinutes: 60,
 			MaximumLifetimeInMinutes: 480,
 			DefaultLength:            8,
+			Onboarding:               DefaultOnboarding(),
 		},
 		Password: PasswordMethod{
 			State:          StateDisabled,
@@ -244,6 +247,9 @@ func (p *MethodsPolicy) Validate() error {
 		return err
 	}
 	if err := p.TemporaryAccessPass.ValidateSettings(); err != nil {
+		return err
+	}
+	if err := p.TemporaryAccessPass.Onboarding.Validate(); err != nil {
 		return err
 	}
 	if n := p.Password.MinimumLength; n < MinPasswordLength || n > MaxMinPasswordLength {

@@ -90,6 +90,9 @@ func (s *Service) changeMethodsPolicyOnce(ctx context.Context, override int, cha
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
+	if err := checkOnboardingLifetime(before.TemporaryAccessPass, &p.TemporaryAccessPass); err != nil {
+		return p, err
+	}
 	groups := map[string]bool{}
 	for _, t := range p.Targets() {
 		groups[t.ID] = true
@@ -140,6 +143,20 @@ func (s *Service) SetTAPPolicy(ctx context.Context, a latchkey.Actor, t signin.T
 		return nil
 	})
 	return err
+}
+
+// checkOnboardingLifetime refuses an onboarding lifetime that the change sets outside the pass
+// bounds. A change of the bounds alone brings the onboarding lifetime within them instead (so
+// that narrowing the bounds is not refused for a setting the admin did not touch, and a policy
+// stored before onboarding existed keeps working).
+func checkOnboardingLifetime(before policy.TAPMethod, after *policy.TAPMethod) error {
+	if before.Onboarding.LifetimeInMinutes != after.Onboarding.LifetimeInMinutes {
+		if err := after.Onboarding.CheckLifetime(*after); err != nil {
+			return err
+		}
+	}
+	after.Onboarding.LifetimeInMinutes = after.Onboarding.Lifetime(*after)
+	return nil
 }
 
 // recordMethodsPolicy wraps change so that the context's methods-policy audit event (if any)

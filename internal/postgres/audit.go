@@ -24,8 +24,9 @@ const auditColumns = `id, time, actor_kind, actor_id, actor_name, action, target
 	summary, correlation_id, seq, leaf_hash`
 
 // dbPool is the connection pool; its writes carry the context's audit events
-// (latchkey.WithAuditEvent) in their transaction: a transaction begun on it inserts them just
-// before it commits, and a single-statement Exec runs in a transaction with them.
+// (latchkey.WithAuditEvent) and outbox changes (latchkey.QueueMail, latchkey.CancelMail) in
+// their transaction: a transaction begun on it inserts them just before it commits, and a
+// single-statement Exec runs in a transaction with them.
 type dbPool struct{ *pgxpool.Pool }
 
 // Begin begins a transaction that inserts the context's audit events when it commits.
@@ -40,7 +41,7 @@ func (p *dbPool) Begin(ctx context.Context) (pgx.Tx, error) {
 // Exec runs a write; with audit events on ctx, in one transaction with them. A statement that
 // changes no row changes nothing, so it records no event.
 func (p *dbPool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if len(latchkey.AuditEvents(ctx)) == 0 {
+	if !latchkey.CarriesRecords(ctx) {
 		return p.Pool.Exec(ctx, sql, args...)
 	}
 	var tag pgconn.CommandTag
@@ -49,7 +50,7 @@ func (p *dbPool) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		if tag, err = tx.Exec(ctx, sql, args...); err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		return insertAuditEvents(ctx, tx)
+		return insertRecords(ctx, tx)
 	})
 	return tag, err
 }
@@ -60,7 +61,7 @@ type auditTx struct {
 }
 
 func (t *auditTx) Commit(ctx context.Context) error {
-	if err := insertAuditEvents(t.ctx, t.Tx); err != nil {
+	if err := insertRecords(t.ctx, t.Tx); err != nil {
 		return err
 	}
 	return t.Tx.Commit(ctx)

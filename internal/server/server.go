@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/provisioning"
@@ -98,6 +99,11 @@ func (s *Server) MountSCIM(h http.Handler) {
 
 // Recorder returns the recorder of the provisioning log (tests wait on it).
 func (s *Server) Recorder() *provisioning.Recorder { return s.recorder }
+
+// SetMail has the admin home show the mail outbox's status, which status returns.
+func (s *Server) SetMail(status func(ctx context.Context) (*mail.Status, error)) {
+	s.web.Mail = status
+}
 
 // MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators
 // keep /metrics from the internet at their proxy, or serve it on its own listener instead

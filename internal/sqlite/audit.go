@@ -35,8 +35,8 @@ func insertAuditEvents(ctx context.Context, tx execer) error {
 	return nil
 }
 
-// execAudited runs a single-statement write and the context's audit events in one
-// transaction. A statement that changes no row changes nothing, so it records no event.
+// execAudited runs a single-statement write and the context's audit events and outbox changes
+// in one transaction. A statement that changes no row changes nothing, so it records nothing.
 func (p *pool) execAudited(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	tx, err := p.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -50,7 +50,7 @@ func (p *pool) execAudited(ctx context.Context, query string, args ...any) (sql.
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return res, err
 	}
-	if err := insertAuditEvents(ctx, tx); err != nil {
+	if err := insertRecords(ctx, tx); err != nil {
 		return nil, err
 	}
 	return res, tx.Commit()

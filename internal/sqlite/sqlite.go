@@ -189,7 +189,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // write runs fn in one IMMEDIATE transaction on the writer connection and commits it when fn
-// returns nil, with the audit events the context carries (latchkey.WithAuditEvent). fn's error
+// returns nil, with the audit events and outbox changes the context carries
+// (latchkey.WithAuditEvent, latchkey.QueueMail, latchkey.CancelMail). fn's error
 // is returned as it is.
 func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
@@ -201,7 +202,7 @@ func (s *Store) write(ctx context.Context, verb string, fn func(tx *txn) error) 
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := insertAuditEvents(ctx, tx); err != nil {
+	if err := insertRecords(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -14,7 +14,8 @@ type pool struct {
 	*sql.DB
 	stmts sync.Map // query → *sql.Stmt
 	// writer marks the writer pool, whose single-statement writes carry the context's audit
-	// events (latchkey.WithAuditEvent) in their transaction.
+	// events (latchkey.WithAuditEvent) and outbox changes (latchkey.QueueMail) in their
+	// transaction.
 	writer bool
 }
 
@@ -35,7 +36,7 @@ func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // ExecContext runs query through its prepared statement.
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if p.writer && len(latchkey.AuditEvents(ctx)) > 0 {
+	if p.writer && latchkey.CarriesRecords(ctx) {
 		return p.execAudited(ctx, query, args...)
 	}
 	s, err := p.stmt(ctx, query)

@@ -35,6 +35,10 @@ func RunTwoNodeTests(t *testing.T, newNodes func(t *testing.T) (latchkey.Store, 
 		a, b := newNodes(t)
 		testTwoNodesAuditRace(t, a, b)
 	})
+	t.Run("ClaimMail", func(t *testing.T) {
+		a, b := newNodes(t)
+		raceClaimMail(t, a, b)
+	})
 }
 
 // putSetting replaces the value under key, as a caller that ignores the current value does.

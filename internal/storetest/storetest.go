@@ -52,6 +52,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, auditTests...)
 	tests = append(tests, countTests...)
 	tests = append(tests, provisioningTests...)
+	tests = append(tests, mailTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -60,7 +61,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 // ErrConflict or ErrNotFound (in particular no "database is locked").
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
-	runAll(t, append(append(append(tests, roleConcurrencyTests...), settingConcurrencyTests...), lifecycleConcurrencyTests...), newStore)
+	tests = append(append(append(tests, roleConcurrencyTests...), settingConcurrencyTests...), lifecycleConcurrencyTests...)
+	runAll(t, append(tests, mailConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {

@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policy"
 )
 
@@ -36,9 +38,23 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
+	byHand, states, err := s.dir.PeopleNeedingPassByHand(r.Context(), a)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	since := att.Since.Format("2006-01-02")
+	mailSt, mailProblems, err := s.mailStatus(r)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	s.Render(w, r, "admin-home", "Admin home", View{Data: map[string]any{
 		"A":             att,
+		"ByHand":        byHand,
+		"ByHandStates":  states,
+		"Mail":          mailSt,
+		"MailProblems":  mailProblems,
 		"FailuresURL":   "/admin/signins?" + url.Values{"result": {latchkey.SignInFailure}, "since": {since}}.Encode(),
 		"WouldBlockURL": "/admin/signins?" + url.Values{"policyResult": {policy.ResultReportOnlyFailure}, "since": {since}}.Encode() + "&policy=",
 	}})
@@ -79,4 +95,54 @@ func (s *Web) filterUsers(r *http.Request, users []*latchkey.User, show string) 
 		}
 	}
 	return kept, nil
+}
+
+// mailProblem is one failed or retrying mail as the admin home lists it.
+type mailProblem struct {
+	Item *latchkey.MailItem
+	// What names the mail in words, such as "Onboarding mail".
+	What string
+	// Person is the display name of the person the mail is about; PersonID is "" when the mail
+	// is about nobody or the person is gone.
+	Person, PersonID string
+}
+
+// mailStatus returns the outbox's status (nil when the server has no outbox) and its problems
+// with the people they are about.
+func (s *Web) mailStatus(r *http.Request) (*mail.Status, []mailProblem, error) {
+	if s.Mail == nil {
+		return nil, nil, nil
+	}
+	st, err := s.Mail(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []mailProblem
+	for _, it := range st.Problems {
+		p := mailProblem{Item: it, What: mailKindWords(it.Kind)}
+		if it.SubjectID != "" {
+			u, err := s.store.FindUserByID(r.Context(), it.SubjectID)
+			switch {
+			case err == nil:
+				p.Person, p.PersonID = u.DisplayName, u.ID
+			case latchkey.IsKind(err, latchkey.ENOTFOUND):
+				p.Person = "a person who has since been deleted"
+			default:
+				return nil, nil, err
+			}
+		}
+		out = append(out, p)
+	}
+	return st, out, nil
+}
+
+// mailKindWords names a mail kind in words for the admin home.
+func mailKindWords(kind string) string {
+	switch kind {
+	case "onboarding":
+		return "Onboarding mail (first pass)"
+	case "":
+		return "Mail"
+	}
+	return strings.ToUpper(kind[:1]) + kind[1:] + " mail"
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/authz"
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/signin"
@@ -45,9 +46,13 @@ func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 		GivenName:         r.PostFormValue("givenName"),
 		Surname:           r.PostFormValue("surname"),
 		EmployeeID:        r.PostFormValue("employeeId"),
+		StartDate:         strings.TrimSpace(r.PostFormValue("startDate")),
+		Mail:              strings.TrimSpace(r.PostFormValue("mail")),
+		PersonalMail:      strings.TrimSpace(r.PostFormValue("personalMail")),
 		UserType:          r.PostFormValue("userType"),
 		Enabled:           true,
 	}
+	manager := strings.TrimSpace(r.PostFormValue("manager"))
 	if r.PostFormValue("globalAdmin") == "yes" {
 		u.Roles = []string{latchkey.RoleGlobalAdmin}
 	}
@@ -55,13 +60,20 @@ func (s *Web) handleAdminCreateUser(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = CheckOffered(r, Offered{Field: "userType", Values: []string{latchkey.UserTypeMember, latchkey.UserTypeGuest}}, Offered{Field: "globalAdmin", Values: Yes})
 	}
+	if err == nil && manager != "" {
+		var m *latchkey.User
+		if m, err = s.dir.FindUser(r.Context(), a, manager); err == nil {
+			u.ManagerID = m.ID
+		}
+	}
 	if err == nil {
 		err = s.dir.CreateUser(r.Context(), a, u)
 	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		s.adminUsers(w, r, &body, status, map[string]string{"upn": u.UserPrincipalName, "displayName": u.DisplayName,
-			"givenName": u.GivenName, "surname": u.Surname, "employeeId": u.EmployeeID})
+			"givenName": u.GivenName, "surname": u.Surname, "employeeId": u.EmployeeID, "startDate": u.StartDate,
+			"mail": u.Mail, "personalMail": u.PersonalMail, "manager": manager})
 		return
 	}
 	http.Redirect(w, r, "/admin/users/"+u.ID, http.StatusSeeOther)
@@ -134,6 +146,12 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 			return
 		}
 		data["Policy"] = policy
+	}
+	if st, err := s.dir.OnboardingState(ctx, a, u.ID); err != nil {
+		s.errorPage(w, r, err)
+		return
+	} else if st.Stage != directory.OnboardingNone {
+		data["Onboarding"] = st
 	}
 	if err := s.addMethodActions(ctx, r, a, u, data); err != nil {
 		s.errorPage(w, r, err)

@@ -6,6 +6,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -37,6 +39,9 @@ type Web struct {
 	// Issuer is the OpenID Connect issuer the applications page tells applications to use; set
 	// where the provider is mounted, empty when there is none.
 	Issuer string
+	// Mail, when set, returns the mail outbox's status, which the admin home shows: failures,
+	// and the mails waiting when mail is not set up.
+	Mail func(ctx context.Context) (*mail.Status, error)
 }
 
 // New returns the pages over base's sign-in service, policy administration and directory.

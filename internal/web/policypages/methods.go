@@ -219,6 +219,8 @@ func (s *Pages) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.A
 		"AllUsers":        policy.AllUsers,
 		"Notice":          r.URL.Query().Get("notice"),
 		"CanChange":       authz.Can(a, authz.ActionWriteMethodsPolicy),
+		"Zones":           onboardingZones,
+		"OnboardingLife":  policy.MinutesWords(p.TemporaryAccessPass.Onboarding.LifetimeInMinutes),
 	}})
 }
 

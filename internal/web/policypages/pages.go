@@ -54,4 +54,5 @@ func (s *Pages) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/inspect", s.ActorPage(s.handleAdminInspectPage))
 	m.HandleFunc("POST /admin/inspect", s.Form(s.ActorPage(s.handleAdminInspect)))
 	m.HandleFunc("POST /admin/policy/legacy", s.Form(s.ActorPage(s.handleAdminPolicyLegacy)))
+	m.HandleFunc("POST /admin/policy/onboarding", s.Form(s.ActorPage(s.handleAdminPolicyOnboarding)))
 }
