@@ -40,7 +40,16 @@ type User struct {
 	// My Staff (DESIGN §5).
 	ManagerID string    `json:"managerId,omitempty"`
 	CreatedAt time.Time `json:"createdDateTime"`
+	// ExternalID is the id a provisioning client (SCIM's externalId) gives the person, kept as
+	// sent; "" when none.
+	ExternalID string `json:"-"`
+	// Source says where the person came from: UserSourceSCIM, or "" (an administrator, the API
+	// or the command line).
+	Source string `json:"-"`
 }
+
+// UserSourceSCIM is the Source of a person or group created by SCIM provisioning.
+const UserSourceSCIM = "scim"
 
 // NormalizeUPN returns the form of a user principal name used for uniqueness and look-ups.
 func NormalizeUPN(upn string) string { return strings.ToLower(strings.TrimSpace(upn)) }
@@ -114,6 +123,10 @@ type Group struct {
 	DisplayName string    `json:"displayName"`
 	Description string    `json:"description,omitempty"`
 	CreatedAt   time.Time `json:"createdDateTime"`
+	// ExternalID is the id a provisioning client gives the group, kept as sent; "" when none.
+	ExternalID string `json:"-"`
+	// Source is UserSourceSCIM for a group created by SCIM, "" otherwise.
+	Source string `json:"-"`
 }
 
 // Validate checks a group's name and description before it is stored.

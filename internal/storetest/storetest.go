@@ -50,6 +50,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, settingTests...)
 	tests = append(tests, lifecycleTests...)
 	tests = append(tests, auditTests...)
+	tests = append(tests, scimTests...)
 	runAll(t, tests, newStore)
 }
 
