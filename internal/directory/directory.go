@@ -66,7 +66,7 @@ func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.
 		return err
 	}
 	ctx = latchkey.Audit(ctx, a, "user.create", "user", u.ID, u.UserPrincipalName, map[string]any{
-		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID})
+		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID, "source": u.Source})
 	if err := s.Store.CreateUser(ctx, u); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", u.UserPrincipalName)
 	} else if err != nil {

@@ -1,5 +1,5 @@
 // Package server assembles Latchkey's HTTP surface: it mounts the JSON API (internal/api), the
-// pages (internal/web) and the OpenID provider on one mux, and wraps it with correlation ids,
+// SCIM server (internal/scim), the pages (internal/web) and the OpenID provider on one mux, and wraps it with correlation ids,
 // security headers (CSP), cross-origin protection, panic recovery and request logging; it also
 // answers /healthz and the API's 404 and 405. Handlers live in the mounted packages.
 package server
@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/web"
 	"github.com/latchkey/latchkey/internal/web/policypages"
@@ -29,6 +30,7 @@ type Server struct {
 	policies *policyadmin.Service
 	dir      *directory.Service
 	api      *api.API
+	scim     *scim.SCIM
 	store    latchkey.Store
 	logger   *slog.Logger
 	web      *web.Web
@@ -65,6 +67,7 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
 	}
 	s.api = api.New(s.Base, s.policies, s.dir)
+	s.scim = scim.New(s.Base, s.dir)
 	var err error
 	if s.web, err = web.New(s.Base, s.policies, s.dir); err != nil {
 		return nil, err
@@ -76,6 +79,7 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.Handle("/api/", s.apiMux)
+	s.mux.Handle(scim.Prefix+"/", s.scim.Handler())
 	s.mux.Handle("/", s.browserMux)
 
 	// JSON API.
@@ -166,7 +170,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// refuse answers with the error JSON on API paths and an error page elsewhere.
+// refuse answers with the error JSON on API and SCIM paths and an error page elsewhere.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if isAPI(r) {
 		s.WriteError(w, r, err)
@@ -176,7 +180,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func isAPI(r *http.Request) bool {
-	return len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/"
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, scim.Prefix+"/")
 }
 
 // handleHealthz answers 200 when this node can write to its store (a heartbeat write, at most
