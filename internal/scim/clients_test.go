@@ -42,3 +42,31 @@ func TestEntraSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestOktaSequence replays Okta's documented provisioning requests and the SPEC test's steps
+// (testdata/okta.json), then checks that the password Okta sent is nowhere in the store.
+func TestOktaSequence(t *testing.T) {
+	h := newHarness(t)
+	vars := h.replay("okta.json")
+	ctx := context.Background()
+	u, err := h.store.FindUserByID(ctx, vars["user"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Source != latchkey.UserSourceSCIM || !u.Enabled || u.GivenName != "Another" {
+		t.Errorf("test.user: source %q enabled %v given name %q, want scim, true, Another", u.Source, u.Enabled, u.GivenName)
+	}
+	second, err := h.store.FindUserByID(ctx, vars["second"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Enabled {
+		t.Errorf("second.user is enabled after a PUT with active false")
+	}
+	if !h.storeHolds("00ujl29u0le5T6Aj10h7") {
+		t.Fatal("the store files do not hold the externalId either: the password check below could not fail")
+	}
+	if h.storeHolds("1mz050nq") {
+		t.Error("the password Okta sent is in the store")
+	}
+}

@@ -46,6 +46,7 @@ func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
 type harness struct {
 	t     *testing.T
 	store *sqlite.Store
+	dbDir string // the folder of the store's files
 	svc   *signin.Service
 	dir   *directory.Service
 	ts    *httptest.Server
@@ -55,7 +56,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+	dbDir := t.TempDir()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dbDir, "latchkey.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -67,7 +69,7 @@ func newHarness(t *testing.T) *harness {
 	mux.Handle(Prefix+"/", New(&httpedge.Base{Logger: slog.New(elog), Auth: svc}, dir).Handler())
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	h := &harness{t: t, store: store, svc: svc, dir: dir, ts: ts}
+	h := &harness{t: t, store: store, dbDir: dbDir, svc: svc, dir: dir, ts: ts}
 	h.token = h.createToken("HR provisioning", latchkey.ScopeUserReadWriteAll, latchkey.ScopeGroupReadWriteAll)
 	t.Cleanup(func() {
 		elog.mu.Lock()
@@ -319,4 +321,23 @@ func dig(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// storeHolds reports whether any file of the store (the database and its log) contains text.
+func (h *harness) storeHolds(text string) bool {
+	h.t.Helper()
+	files, err := os.ReadDir(h.dbDir)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(h.dbDir, f.Name()))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if strings.Contains(string(b), text) {
+			return true
+		}
+	}
+	return false
 }
