@@ -142,7 +142,11 @@ func (s *SCIM) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		detail += " (" + body.Detail + ")"
 	}
 	eb := errorBody{Schemas: []string{schemaError}, Status: strconv.Itoa(status), ScimType: scimTypes[body.Error], Detail: detail}
-	if status == http.StatusConflict && eb.ScimType == "" && errors.Is(err, latchkey.ErrConflict) {
+	switch {
+	case eb.ScimType != "":
+	case status == http.StatusBadRequest:
+		eb.ScimType = "invalidValue" // a profile the directory refuses (a name too long, one's own manager)
+	case status == http.StatusConflict && errors.Is(err, latchkey.ErrConflict):
 		eb.ScimType = "uniqueness"
 	}
 	writeJSON(w, status, eb)
