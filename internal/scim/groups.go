@@ -202,6 +202,10 @@ func (s *SCIM) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.setMembers(r.Context(), a, g.ID, nil, members); err != nil {
+		// Undo the creation, so that the client's retry is not a 409.
+		if _, derr := s.dir.DeleteGroup(r.Context(), a, g.ID); derr != nil {
+			s.Logger.WarnContext(r.Context(), "undo group creation", "err", derr, "group", g.ID)
+		}
 		s.writeError(w, r, err)
 		return
 	}
