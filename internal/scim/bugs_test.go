@@ -33,6 +33,23 @@ func TestReferenceBugs(t *testing.T) {
 			t.Errorf("after removing home: %d mail %q personal %q", r.status, u.Mail, u.PersonalMail)
 		}
 	})
+	t.Run("7 and 9 nested path-less objects, empty and null values, manager cleared by an empty replace", func(t *testing.T) {
+		h := newHarness(t)
+		boss := h.createUser("boss@example.com")
+		id := h.createUser("n@example.com", `,"name":{"givenName":"N","familyName":"M"},"`+SchemaEnterprise+`":{"department":"Ops","employeeNumber":"9","manager":"`+boss+`"}`)
+		r := h.do("PATCH", "/Users/"+id, patchBody(`{"op":"replace","value":{"name":{"givenName":"Nora"},"`+SchemaEnterprise+`":{"department":"Sales"}}}`))
+		u, _ := h.store.FindUserByID(context.Background(), id)
+		if r.status != 200 || u.GivenName != "Nora" || u.Surname != "M" || u.Department != "Sales" || u.EmployeeID != "9" || u.ManagerID != boss {
+			t.Errorf("nested replace: %d %+v", r.status, u)
+		}
+		r = h.do("PATCH", "/Users/"+id, patchBody(`{"op":"Replace","path":"`+SchemaEnterprise+`:manager","value":""},`+
+			`{"op":"Replace","path":"`+SchemaEnterprise+`:department","value":""},{"op":"Replace","path":"name.familyName","value":null},`+
+			`{"op":"Replace","path":"`+SchemaEnterprise+`:employeeNumber","value":null}`))
+		u, _ = h.store.FindUserByID(context.Background(), id)
+		if r.status != 200 || u.ManagerID != "" || u.Department != "" || u.Surname != "" || u.EmployeeID != "" || u.GivenName != "Nora" {
+			t.Errorf("empty and null replace: %d %+v", r.status, u)
+		}
+	})
 	t.Run("10 PUT without active leaves it; PUT of a group without members empties it", func(t *testing.T) {
 		h := newHarness(t)
 		id := h.createUser("paused@example.com", `,"active":false,"`+SchemaEnterprise+`":{"department":"Ops"}`)

@@ -1,7 +1,8 @@
 // Package server assembles Latchkey's HTTP surface: it mounts the JSON API (internal/api), the
-// SCIM server (internal/scim), the pages (internal/web) and the OpenID provider on one mux, and wraps it with correlation ids,
-// security headers (CSP), cross-origin protection, panic recovery and request logging; it also
-// answers /healthz and the API's 404 and 405. Handlers live in the mounted packages.
+// SCIM server (internal/scim), the pages (internal/web) and the OpenID provider on one mux, and
+// wraps it with correlation ids, security headers (CSP), cross-origin protection, panic
+// recovery and request logging; it also answers /healthz and the API's 404 and 405. Handlers
+// live in the mounted packages.
 package server
 
 import (
