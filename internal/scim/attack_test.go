@@ -153,4 +153,15 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("create group: %d %s", r.status, r.body)
 	}
 	wantError(t, "group name taken in another case", h.do("POST", "/Groups", `{"displayName":"SALES"}`), 409, "uniqueness")
+
+	// The directory's own rules hold for SCIM too: the last global administrator stays.
+	admin := &latchkey.User{UserPrincipalName: "root@example.com", Enabled: true, Roles: []string{latchkey.RoleGlobalAdmin}}
+	if err := admin.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.CreateUser(context.Background(), admin); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "delete the last global admin", h.do("DELETE", "/Users/"+admin.ID, ""), 409, "")
+	wantError(t, "turn off the last global admin", h.do("PATCH", "/Users/"+admin.ID, patchBody(`{"op":"replace","path":"active","value":false}`)), 409, "")
 }
