@@ -75,6 +75,9 @@ func (u *User) Validate() error {
 			return err
 		}
 	}
+	if err := ValidateDescription("external id", u.ExternalID); err != nil {
+		return err
+	}
 	if u.Department != "" {
 		if err := validateText("invalid_name", "department", u.Department, MaxNameLength); err != nil {
 			return err
@@ -134,6 +137,9 @@ func (g *Group) Validate() error {
 	if err := ValidateName("group name", g.DisplayName); err != nil {
 		return err
 	}
+	if err := ValidateDescription("external id", g.ExternalID); err != nil {
+		return err
+	}
 	return ValidateDescription("group description", g.Description)
 }
 
@@ -152,6 +158,9 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+	// FindUsersByExternalID returns the users whose ExternalID is externalID exactly, ordered
+	// by UPN regardless of case; none for "".
+	FindUsersByExternalID(ctx context.Context, externalID string) ([]*User, error)
 	// DisableUser turns the user off and, in the same transaction, ends every session and
 	// refresh token they hold and deletes their access pass; passkeys and data stay.
 	// ErrLastGlobalAdmin when they are the last enabled global administrator (decided inside
@@ -195,4 +204,6 @@ type GroupStore interface {
 	RenameGroup(ctx context.Context, id, name string) error
 	// DeleteGroup removes the group and its memberships; ErrNotFound when there is none.
 	DeleteGroup(ctx context.Context, id string) error
+	// SetGroupExternalID sets the group's ExternalID; ErrNotFound when there is no such group.
+	SetGroupExternalID(ctx context.Context, id, externalID string) error
 }

@@ -157,6 +157,17 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, storeError(err, "count users")
 }
 
+// FindUsersByExternalID returns the users whose external id is externalID, ordered by
+// normalized UPN; none for "".
+func (s *Store) FindUsersByExternalID(ctx context.Context, externalID string) ([]*latchkey.User, error) {
+	if externalID == "" || !latchkey.CanNameSomething(externalID) {
+		return []*latchkey.User{}, nil
+	}
+	users, err := scanUsers(s.pool.Query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE external_id = $1 AND external_id <> '' ORDER BY upn_normalized`, externalID))
+	return users, storeError(err, "find users by external id")
+}
+
 const groupColumns = `id, display_name, description, created_at, external_id, source`
 
 // scanGroup reads one row of groupColumns.

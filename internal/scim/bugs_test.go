@@ -16,6 +16,28 @@ import (
 // sequence; 5, 7, 8, 9, 11, 16 the Entra and Okta sequences; 14 TestAttacks; 15
 // TestTombstoneRenameIsNotApplied.
 func TestReferenceBugs(t *testing.T) {
+	t.Run("2 groups matched by externalId, which PATCH and PUT change", func(t *testing.T) {
+		h := newHarness(t)
+		g := h.do("POST", "/Groups", `{"displayName":"Eng","externalId":"obj-1"}`).object(t)["id"].(string)
+		find := func(ext string) float64 {
+			n, _ := h.do("GET", "/Groups?excludedAttributes=members&filter="+urlQuery(`externalId eq "`+ext+`"`), "").object(t)["totalResults"].(float64)
+			return n
+		}
+		if find("obj-1") != 1 {
+			t.Errorf("externalId obj-1 not found")
+		}
+		if r := h.do("PATCH", "/Groups/"+g, patchBody(`{"op":"Replace","path":"externalId","value":"obj-2"}`)); r.status != 204 {
+			t.Fatalf("patch externalId: %d %s", r.status, r.body)
+		}
+		if find("obj-1") != 0 || find("obj-2") != 1 {
+			t.Errorf("after PATCH: obj-1 %v, obj-2 %v, want 0 and 1", find("obj-1"), find("obj-2"))
+		}
+		if r := h.do("PUT", "/Groups/"+g, `{"displayName":"Eng","externalId":"obj-3"}`); r.status != 200 || r.object(t)["externalId"] != "obj-3" {
+			t.Fatalf("put externalId: %d %s", r.status, r.body)
+		}
+		wantError(t, "a control character in externalId", h.do("PATCH", "/Groups/"+g, patchBody(`{"op":"Replace","path":"externalId","value":"a\u0000b"}`)), 400, "invalidValue")
+		wantError(t, "a control character in a user's externalId", h.do("POST", "/Users", `{"userName":"z@example.com","externalId":"a\u0000b"}`), 400, "invalidValue")
+	})
 	t.Run("6 work mail made when absent, other addresses kept", func(t *testing.T) {
 		h := newHarness(t)
 		id := h.createUser("nomail@example.com", `,"emails":[{"type":"home","value":"me@home.example"}]`)

@@ -44,6 +44,12 @@ func (s *SCIM) handlePatchGroup(w http.ResponseWriter, r *http.Request) {
 		err = s.rename(r.Context(), a, g, name)
 	}
 	if err == nil {
+		var externalID string
+		if externalID, err = stringAttr(doc, "externalId"); err == nil {
+			err = s.setExternalID(r.Context(), a, g, externalID)
+		}
+	}
+	if err == nil {
 		err = s.setMembers(r.Context(), a, g.ID, current, members)
 	}
 	if err != nil {

@@ -229,9 +229,12 @@ func (s *SCIM) handlePutGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	name, _, members, err := readGroup(body)
+	name, externalID, members, err := readGroup(body)
 	if err == nil {
 		err = s.rename(r.Context(), a, g, name)
+	}
+	if err == nil {
+		err = s.setExternalID(r.Context(), a, g, externalID)
 	}
 	var current []string
 	if err == nil {
@@ -260,6 +263,18 @@ func (s *SCIM) rename(ctx context.Context, a latchkey.Actor, g *latchkey.Group, 
 	renamed, err := s.dir.RenameGroup(ctx, a, g.ID, name)
 	if err == nil {
 		*g = *renamed
+	}
+	return err
+}
+
+// setExternalID gives g the external id, when it differs.
+func (s *SCIM) setExternalID(ctx context.Context, a latchkey.Actor, g *latchkey.Group, externalID string) error {
+	if externalID == g.ExternalID {
+		return nil
+	}
+	updated, err := s.dir.SetGroupExternalID(ctx, a, g.ID, externalID)
+	if err == nil {
+		*g = *updated
 	}
 	return err
 }

@@ -46,10 +46,14 @@ func (s *SCIM) handleListUsers(w http.ResponseWriter, r *http.Request) {
 
 // candidates returns the users a filter is evaluated on: every user the actor may see (the same
 // population a new userName is checked against), or for the lookups Entra and Okta make before
-// every create (userName eq "x", id eq "x") the one user it names.
+// every create (userName eq "x", id eq "x", externalId eq "x") the users it names.
 func (s *SCIM) candidates(ctx context.Context, a latchkey.Actor, f *filter) ([]*latchkey.User, error) {
 	if f != nil && f.kind == fCompare && f.op == "eq" && f.path.sub == nil && !f.elem {
-		if v, ok := f.value.(string); ok && (f.path.attr.name == "userName" || f.path.attr.name == "id") {
+		v, ok := f.value.(string)
+		if ok && f.path.attr.name == "externalId" {
+			return s.dir.FindUsersByExternalID(ctx, a, v)
+		}
+		if ok && (f.path.attr.name == "userName" || f.path.attr.name == "id") {
 			u, err := s.dir.FindUser(ctx, a, v)
 			if latchkey.IsKind(err, latchkey.ENOTFOUND) {
 				return nil, nil

@@ -127,6 +127,16 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, wrap("count users", err)
 }
 
+// FindUsersByExternalID returns the users whose external id is externalID, ordered by UPN
+// regardless of case; none for "".
+func (s *Store) FindUsersByExternalID(ctx context.Context, externalID string) ([]*latchkey.User, error) {
+	if externalID == "" {
+		return []*latchkey.User{}, nil
+	}
+	return list(ctx, s.r, "find users by external id", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE external_id = ? AND external_id <> '' ORDER BY upn_norm`, externalID)
+}
+
 const groupColumns = `id, display_name, description, created_at, external_id, source`
 
 func scanGroup(row scanner) (*latchkey.Group, error) {

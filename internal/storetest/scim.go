@@ -9,6 +9,55 @@ import (
 var scimTests = []test{
 	{"SCIM/UserExternalIDAndSource", testUserExternalIDAndSource},
 	{"SCIM/GroupExternalIDAndSource", testGroupExternalIDAndSource},
+	{"SCIM/FindUsersByExternalID", testFindUsersByExternalID},
+	{"SCIM/SetGroupExternalID", testSetGroupExternalID},
+}
+
+// testFindUsersByExternalID: the look-up matches exactly (case counts), returns every match in
+// UPN order, and "" finds nobody, not the people without one.
+func testFindUsersByExternalID(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	mk := func(upn, ext string) *latchkey.User {
+		u := &latchkey.User{ID: latchkey.NewID(), UserPrincipalName: upn, DisplayName: upn, UserType: latchkey.UserTypeMember,
+			Roles: []string{}, CreatedAt: t0, ExternalID: ext}
+		must(t, "CreateUser "+upn, s.CreateUser(ctx, u))
+		return u
+	}
+	b := mk("b@example.com", "ext-1")
+	a := mk("A@example.com", "ext-1")
+	mk("c@example.com", "EXT-1")
+	mk("d@example.com", "")
+	got, err := s.FindUsersByExternalID(ctx, "ext-1")
+	must(t, "FindUsersByExternalID", err)
+	if len(got) != 2 || got[0].ID != a.ID || got[1].ID != b.ID {
+		t.Fatalf("FindUsersByExternalID ext-1: %d users, want A then b", len(got))
+	}
+	diff(t, "FindUsersByExternalID first", got[0], a)
+	for _, none := range []string{"", "ext", "nobody", "ext-1\x00"} {
+		got, err := s.FindUsersByExternalID(ctx, none)
+		must(t, "FindUsersByExternalID "+none, err)
+		if len(got) != 0 {
+			t.Errorf("FindUsersByExternalID %q: %d users, want none", none, len(got))
+		}
+	}
+}
+
+// testSetGroupExternalID: the external id is set and read back; an unknown group is
+// ErrNotFound.
+func testSetGroupExternalID(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	g := mustCreateGroup(t, s, "Pushed")
+	must(t, "SetGroupExternalID", s.SetGroupExternalID(ctx, g.ID, "8aa1a0c0"))
+	got, err := s.FindGroupByID(ctx, g.ID)
+	must(t, "FindGroupByID", err)
+	want := *g
+	want.ExternalID = "8aa1a0c0"
+	diff(t, "FindGroupByID after SetGroupExternalID", got, &want)
+	must(t, "SetGroupExternalID to none", s.SetGroupExternalID(ctx, g.ID, ""))
+	if got, _ = s.FindGroupByID(ctx, g.ID); got.ExternalID != "" {
+		t.Errorf("externalId %q after clearing, want none", got.ExternalID)
+	}
+	wantErr(t, "SetGroupExternalID unknown", s.SetGroupExternalID(ctx, latchkey.NewID(), "x"), latchkey.ErrNotFound)
 }
 
 // testUserExternalIDAndSource: a person's externalId and source are kept as sent, by create,

@@ -4,3 +4,5 @@ ALTER TABLE users ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN source TEXT NOT NULL DEFAULT '';
+-- SCIM clients look people up by externalId (Entra's default matching).
+CREATE INDEX users_external_id ON users (external_id) WHERE external_id <> '';
