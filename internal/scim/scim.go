@@ -135,7 +135,11 @@ func (s *SCIM) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.PublicError(r, err)
 	httpedge.SetRetryAfter(w, &body)
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="latchkey"`)
+		challenge := `Bearer realm="latchkey"`
+		if body.Error == "invalid_token" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	detail := body.Message
 	if body.Detail != "" {
@@ -156,11 +160,10 @@ func (s *SCIM) writeError(w http.ResponseWriter, r *http.Request, err error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", contentTypeUTF8)
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	if status == http.StatusNoContent {
-		w.WriteHeader(status)
 		return
 	}
-	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		slog.Debug("write scim json", "err", err)
 	}
