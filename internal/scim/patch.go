@@ -137,10 +137,9 @@ func applyPath(rt *resourceType, doc map[string]any, op, s string, value any, ha
 	if a.name == "manager" && p.sub == nil {
 		value = managerValue(value)
 	}
-	if op != "remove" && (value == nil || value == "") && (a.typ == attrTypeComplex || p.sub != nil && a.name == "manager") {
-		op, hasValue = "remove", false // Entra clears manager with an empty replace
-	}
-	if op != "remove" && value == nil {
+	// A null value removes; so does an empty one on a complex attribute or one of its
+	// sub-attributes (Entra clears the manager with an empty replace).
+	if op != "remove" && (value == nil || value == "" && a.typ == attrTypeComplex) {
 		op, hasValue = "remove", false
 	}
 	c := container(doc, p)
