@@ -83,6 +83,22 @@ func TestAttacks(t *testing.T) {
 		t.Errorf("group: %v, want not created", err)
 	}
 
+	// SCIM's roles, entitlements and groups on a user never grant a role or a membership.
+	g := h.do("POST", "/Groups", `{"displayName":"Admins"}`).object(t)["id"].(string)
+	climber := h.createUser("climber@example.com", `,"roles":[{"value":"globalAdmin","primary":true}],"entitlements":[{"value":"globalAdmin"}],"groups":[{"value":"`+g+`"}]`)
+	for _, op := range []string{`{"op":"add","path":"roles","value":[{"value":"globalAdmin"}]}`, `{"op":"add","path":"groups","value":[{"value":"`+g+`"}]}`,
+		`{"op":"replace","value":{"roles":[{"value":"globalAdmin"}],"userType":"member"}}`} {
+		if r := h.do("PATCH", "/Users/"+climber, patchBody(op)); r.status != http.StatusOK {
+			t.Errorf("patch %s: %d %s", op, r.status, r.body)
+		}
+	}
+	if u, err := h.store.FindUserByID(ctx, climber); err != nil || len(u.Roles) != 0 {
+		t.Errorf("climber roles %v (%v), want none", u.Roles, err)
+	}
+	if groups, err := h.store.ListUserGroups(ctx, climber); err != nil || len(groups) != 0 {
+		t.Errorf("climber groups %d (%v), want none", len(groups), err)
+	}
+
 	// Filter injection: quotes, SQL and grammar tricks are values or 400, never 5xx.
 	for _, q := range []string{
 		`userName eq "x' OR '1'='1"`, `userName eq "x\" or userName pr"`, `userName eq "victim@example.com") or (userName pr`,
