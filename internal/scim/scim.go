@@ -12,6 +12,7 @@ package scim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -91,9 +92,17 @@ func (s *SCIM) routes() {
 }
 
 // Handler returns the SCIM server, to mount at Prefix+"/": it takes only API tokens, and
-// answers everything, 401, 404 and 405 included, as application/scim+json.
+// answers everything, 401, 404, 405 and a 500 after a panic included, as application/scim+json.
 func (s *SCIM) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.writeError(w, r, fmt.Errorf("scim %s %s: panic: %v", r.Method, r.URL.Path, p))
+			}
+		}()
 		r, err := s.TokenRequest(r)
 		if err != nil {
 			s.writeError(w, r, err)
