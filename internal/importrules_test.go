@@ -30,8 +30,10 @@ var (
 	// adapters speak a protocol or a database; they never import each other.
 	adapters = []string{"internal/sqlite", "internal/postgres", "internal/api", "internal/web", "internal/oidc",
 		"internal/scim", "internal/passkey", "internal/totpcode"}
-	// httpPkgs are the packages that serve HTTP; services never import them.
-	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/web/policypages", "internal/oidc", "internal/scim", "internal/httpedge"}
+	// httpPkgs are the packages that serve HTTP (internal/provisioning: the middleware around SCIM,
+	// and what the provisioning page and API read); services never import them.
+	httpPkgs = []string{"internal/server", "internal/api", "internal/web", "internal/web/policypages", "internal/oidc", "internal/scim", "internal/httpedge",
+		"internal/provisioning"}
 	// testOnly are linked only by `latchkey loadtest` and by tests.
 	testOnly = []string{"internal/loadtest", "internal/passkey/passkeytest"}
 	// mayLinkTestOnly are the packages allowed to depend on testOnly ones.

@@ -31,12 +31,12 @@ func TestBrowserAdminNavByRole(t *testing.T) {
 	if n := b.count("#admin-nav"); n != 0 {
 		t.Errorf("My security info shows the admin pages' row (%d)", n)
 	}
-	checkAdminNav(t, b, s, "reports-reader", []string{"nav-users", "nav-signins", "nav-audit"})
+	checkAdminNav(t, b, s, "reports-reader", []string{"nav-users", "nav-signins", "nav-audit", "nav-provisioning"})
 
 	ab := b.newIsolatedTab()
 	ab.signInWithTAP(s, directory.BootstrapUPN, s.Pass)
 	checkAdminNav(t, ab, s, "global-admin", []string{"nav-users", "nav-roles", "nav-units", "nav-policy", "nav-ca",
-		"nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit"})
+		"nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit", "nav-provisioning"})
 
 	// A person with no role has no Admin link; typing /admin tells them where to go instead.
 	bob, bobPass := newUser(t, s, "bob@example.com", "Bob")

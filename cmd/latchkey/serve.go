@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/internal/passkey"
 	"github.com/latchkey/latchkey/internal/policy"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/provisioning"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -49,6 +50,8 @@ type Serve struct {
 	// Metrics is what GET /metrics serves; the store and the service report to it.
 	Metrics  *metrics.Metrics
 	listener net.Listener
+	// recorder writes the provisioning log after each SCIM answer; Close waits for it.
+	recorder *provisioning.Recorder
 	http     *http.Server
 	metrics  *http.Server // on MetricsListen
 	metricsL net.Listener
@@ -151,6 +154,8 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
+	srv.MountSCIM(srv.SCIM())
+	s.recorder = srv.Recorder()
 	if s.MetricsListen == "" {
 		srv.MountMetrics(s.Metrics.Handler())
 	}
@@ -273,7 +278,8 @@ func (s *Serve) Close() error {
 	defer cancel()
 	err := s.http.Shutdown(ctx)
 	<-s.done
-	s.sealStop() // after the last request: the sealer seals what they wrote, then stops
+	s.recorder.Wait() // the provisioning log's last writes, before the store closes
+	s.sealStop()      // after the last request: the sealer seals what they wrote, then stops
 	<-s.sealDone
 	return errors.Join(err, s.Store.Close())
 }

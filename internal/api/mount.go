@@ -11,6 +11,7 @@ import (
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/provisioning"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -21,11 +22,14 @@ type API struct {
 	store    latchkey.Store
 	policies *policyadmin.Service
 	dir      *directory.Service
+	// provisioning reads the provisioning log.
+	provisioning *provisioning.Service
 }
 
 // New returns the JSON API over base's sign-in service, policy administration and directory.
 func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Service) *API {
-	return &API{Base: base, auth: base.Auth, store: base.Auth.Store, policies: policies, dir: dir}
+	return &API{Base: base, auth: base.Auth, store: base.Auth.Store, policies: policies, dir: dir,
+		provisioning: provisioning.NewService(base.Auth)}
 }
 
 // Mount registers the API's routes on m (the server adds the catch-all that answers 404 and
@@ -76,4 +80,5 @@ func (s *API) Mount(m *http.ServeMux) {
 	m.HandleFunc("DELETE /api/v1/applications/{id}", s.APIActor(s.handleAPIDeleteApp))
 	m.HandleFunc("GET /api/v1/auditLogs/signIns", s.APIActor(s.handleAPISignIns))
 	m.HandleFunc("GET /api/v1/auditLogs/directoryAudits", s.APIActor(s.handleAPIDirectoryAudits))
+	m.HandleFunc("GET /api/v1/provisioning/requests", s.APIActor(s.handleAPIProvisioningRequests))
 }

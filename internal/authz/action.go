@@ -67,6 +67,9 @@ const (
 	ActionReadAuditLog      Action = "auditLog.read"
 	// ActionReadReports reads readiness, KPIs and waves.
 	ActionReadReports Action = "reports.read"
+	// ActionReadProvisioning reads the provisioning log and the onboarding state of the people
+	// created lately (the provisioning page and API).
+	ActionReadProvisioning Action = "provisioning.read"
 )
 
 // Actions lists every action. Tests iterate it; an action missing here is refused by Decide.
@@ -77,7 +80,7 @@ var Actions = []Action{
 	ActionManageOwnSecurityInfo, ActionIssueStaffTAP, ActionApproveHelpdeskRequest,
 	ActionReadMethodsPolicy, ActionWriteMethodsPolicy, ActionReadConditionalAccess, ActionWriteConditionalAccess,
 	ActionManageRoles, ActionManageUnits, ActionManageTokens, ActionManageApplications, ActionManageSigningKeys,
-	ActionReadSignInLog, ActionReadAuditLog, ActionReadReports,
+	ActionReadSignInLog, ActionReadAuditLog, ActionReadReports, ActionReadProvisioning,
 }
 
 // actionInfo is what Decide needs to know about an action beyond the role grants.
@@ -130,6 +133,8 @@ var actions = map[Action]actionInfo{
 	ActionReadSignInLog: {kind: TargetLog, tenantWide: true, scopes: []string{latchkey.ScopeAuditLogReadAll}, phrase: "see the sign-in log"},
 	ActionReadAuditLog:  {kind: TargetLog, tenantWide: true, scopes: []string{latchkey.ScopeAuditLogReadAll}, phrase: "see the audit log"},
 	ActionReadReports:   {kind: TargetReport, tenantWide: true, scopes: []string{latchkey.ScopeReportsReadAll}, phrase: "see reports"},
+	// The provisioning log is a log: the same scope as the sign-in and audit logs.
+	ActionReadProvisioning: {kind: TargetLog, tenantWide: true, scopes: []string{latchkey.ScopeAuditLogReadAll}, phrase: "see the provisioning log"},
 }
 
 // isMethodsAction reports whether action acts on another person's authentication methods.

@@ -60,7 +60,7 @@ var grants = map[string][]Action{
 	latchkey.RoleAuthenticationAdmin: {ActionReadUsers, ActionReadGroups,
 		ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser},
 	latchkey.RoleReportsReader: {ActionReadUsers, ActionReadGroups,
-		ActionReadSignInLog, ActionReadAuditLog, ActionReadReports},
+		ActionReadSignInLog, ActionReadAuditLog, ActionReadReports, ActionReadProvisioning},
 }
 
 // roleGrants reports whether role may do action at all. The two relation actions (own security

@@ -56,6 +56,7 @@ var targetKind = map[Action]string{
 	ActionManageRoles: TargetRole, ActionManageUnits: TargetUnit, ActionManageTokens: TargetToken,
 	ActionManageApplications: TargetApplication, ActionManageSigningKeys: TargetKey,
 	ActionReadSignInLog: TargetLog, ActionReadAuditLog: TargetLog, ActionReadReports: TargetReport,
+	ActionReadProvisioning: TargetLog,
 }
 
 func person(cli bool, roles ...latchkey.RoleAssignment) latchkey.Actor {
@@ -177,7 +178,7 @@ var expectations = []struct {
 		"RR": "--------", "RR@u1": "--------",
 		"token": "--------", "token all scopes": "--------", "system": "++++++++",
 	}},
-	{[]Action{ActionReadSignInLog, ActionReadAuditLog, ActionReadReports}, map[string]string{
+	{[]Action{ActionReadSignInLog, ActionReadAuditLog, ActionReadReports, ActionReadProvisioning}, map[string]string{
 		"anonymous": "uuuuuuuu", "person": "--------",
 		"GA": "++++++++", "GA cli": "++++++++", "GA@u1": "oooooooo",
 		"PAA": "--------", "PAA cli": "--------", "PAA@u1": "--------",
@@ -314,6 +315,7 @@ func TestTokenScopes(t *testing.T) {
 		ActionManageRoles:            nil, ActionManageUnits: nil, ActionManageTokens: nil,
 		ActionManageApplications: nil, ActionManageSigningKeys: nil,
 		ActionReadSignInLog: logs, ActionReadAuditLog: logs, ActionReadReports: {latchkey.ScopeReportsReadAll},
+		ActionReadProvisioning: logs,
 	}
 	for _, action := range Actions {
 		want, ok := accepted[action]

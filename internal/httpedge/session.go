@@ -130,7 +130,11 @@ func (s *Base) tokenActor(r *http.Request) (latchkey.Actor, error) {
 			"This address takes an API token as Authorization: Bearer TOKEN, or a signed-in session.",
 			"the Authorization header's scheme is not Bearer")
 	}
-	return s.Auth.TokenActor(r.Context(), strings.TrimSpace(token))
+	a, err := s.Auth.TokenActor(r.Context(), strings.TrimSpace(token))
+	if err == nil {
+		noteToken(r, a.TokenID)
+	}
+	return a, err
 }
 
 const tokenKey ctxKey = 101

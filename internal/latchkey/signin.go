@@ -125,6 +125,7 @@ type Store interface {
 	RoleStore
 	APITokenStore
 	AuditStore
+	ProvisioningStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check

@@ -14,6 +14,11 @@ func (s *store) AddGroupMember(a0 context.Context, a1 string, a2 string) error {
 	return s.Store.AddGroupMember(a0, a1, a2)
 }
 
+func (s *store) AddProvisioningRequest(a0 context.Context, a1 *latchkey.ProvisioningRequest, a2 latchkey.ProvisioningRetention) error {
+	defer s.observe("AddProvisioningRequest", time.Now())
+	return s.Store.AddProvisioningRequest(a0, a1, a2)
+}
+
 func (s *store) AddUnitMember(a0 context.Context, a1 latchkey.UnitMember) error {
 	defer s.observe("AddUnitMember", time.Now())
 	return s.Store.AddUnitMember(a0, a1)
@@ -337,6 +342,11 @@ func (s *store) ListGroups(a0 context.Context) ([]*latchkey.Group, error) {
 func (s *store) ListPasskeysByUser(a0 context.Context, a1 string) ([]*latchkey.Passkey, error) {
 	defer s.observe("ListPasskeysByUser", time.Now())
 	return s.Store.ListPasskeysByUser(a0, a1)
+}
+
+func (s *store) ListProvisioningRequests(a0 context.Context, a1 latchkey.ProvisioningFilter) ([]*latchkey.ProvisioningRequest, error) {
+	defer s.observe("ListProvisioningRequests", time.Now())
+	return s.Store.ListProvisioningRequests(a0, a1)
 }
 
 func (s *store) ListRoleAssignments(a0 context.Context, a1 string) ([]*latchkey.RoleAssignment, error) {

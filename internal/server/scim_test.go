@@ -38,6 +38,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // even a global admin's, counts for nothing there.
 func TestSCIMMount(t *testing.T) {
 	h := newHarness(t)
+	h.srv.MountSCIM(h.srv.SCIM())
 	secret, _ := h.createToken("HR", directory.TokenExpiry{Never: true}, latchkey.ScopeUserReadWriteAll, latchkey.ScopeGroupReadWriteAll)
 	c := h.newClient()
 	r := c.bearer("GET", "/scim/v2/ServiceProviderConfig", "Bearer "+secret, "")
@@ -60,6 +61,7 @@ func TestSCIMMount(t *testing.T) {
 // active false at once, and the audit log names the token as the actor.
 func TestSCIMActiveFalseEndsLiveSession(t *testing.T) {
 	h := newHarness(t)
+	h.srv.MountSCIM(h.srv.SCIM())
 	secret, tok := h.createToken("HR", directory.TokenExpiry{Never: true}, latchkey.ScopeUserReadWriteAll)
 	person, u := h.signedInClient("leaver@example.com", false)
 	if r := person.get("/api/v1/me"); r.status != http.StatusOK {

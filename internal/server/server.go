@@ -1,6 +1,6 @@
 // Package server assembles Latchkey's HTTP surface: it mounts the JSON API (internal/api), the
-// SCIM server (internal/scim), the pages (internal/web) and the OpenID provider on one mux, and
-// wraps it with correlation ids, security headers (CSP), cross-origin protection, panic
+// pages (internal/web), the OpenID provider and, through MountSCIM, the SCIM server
+// (internal/scim) on one mux, and wraps it with correlation ids, security headers (CSP), cross-origin protection, panic
 // recovery and request logging; it also answers /healthz and the API's 404 and 405. Handlers
 // live in the mounted packages.
 package server
@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/provisioning"
 	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/web"
@@ -35,6 +36,8 @@ type Server struct {
 	store    latchkey.Store
 	logger   *slog.Logger
 	web      *web.Web
+	// recorder keeps the provisioning log of the SCIM server (see MountSCIM).
+	recorder *provisioning.Recorder
 	// mux sends /api/ to apiMux (JSON answers, refusals as JSON) and the rest to browserMux
 	// (pages, forms, the OpenID provider). Both get the same middleware (see Handler): the API
 	// takes cookie sessions too, so it needs the same cross-origin protection.
@@ -63,7 +66,7 @@ func (s *Server) MountOIDC(p *oidc.Provider, paths, crossOrigin []string) {
 // New returns a server for svc.
 func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 	s := &Server{Base: &httpedge.Base{Logger: logger, Auth: svc}, auth: svc, policies: policyadmin.New(svc), dir: directory.New(svc),
-		store: svc.Store, logger: logger, mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
+		store: svc.Store, logger: logger, recorder: provisioning.NewRecorder(svc, logger), mux: http.NewServeMux(), apiMux: http.NewServeMux(), browserMux: http.NewServeMux()}
 	s.dir.CreateClient = func(ctx context.Context, name string, redirects, postLogout []string, public bool) (*latchkey.Client, string, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
 	}
@@ -80,7 +83,6 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.Handle("/api/", s.apiMux)
-	s.mux.Handle(scim.Prefix+"/", s.scim.Handler())
 	s.mux.Handle("/", s.browserMux)
 
 	// JSON API.
@@ -91,6 +93,18 @@ func (s *Server) routes() {
 	s.web.Mount(s.browserMux)
 	policypages.New(s.web, s.policies).Mount(s.browserMux)
 }
+
+// MountSCIM serves the SCIM server h at /scim/v2/, every request recorded in the provisioning
+// log (provisioning.Recorder). Call it before Handler.
+func (s *Server) MountSCIM(h http.Handler) {
+	s.mux.Handle(scim.Prefix+"/", s.recorder.Wrap(h))
+}
+
+// SCIM returns Latchkey's SCIM server (internal/scim), for MountSCIM.
+func (s *Server) SCIM() http.Handler { return s.scim.Handler() }
+
+// Recorder returns the recorder of the provisioning log (tests wait on it).
+func (s *Server) Recorder() *provisioning.Recorder { return s.recorder }
 
 // MountMetrics serves h (the Prometheus scrape) at GET /metrics, with no session: operators
 // keep /metrics from the internet at their proxy, or serve it on its own listener instead

@@ -38,6 +38,7 @@ var adminPageLinks = []struct {
 	{navLink{ID: "nav-signins", Href: "/admin/signins", Label: "Sign-ins"}, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}, false},
 	{navLink{ID: "nav-tokens", Href: "/admin/tokens", Label: "Tokens"}, authz.ActionManageTokens, authz.Target{Kind: authz.TargetToken}, false},
 	{navLink{ID: "nav-audit", Href: "/admin/audit", Label: "Audit log"}, authz.ActionReadAuditLog, authz.Target{Kind: authz.TargetLog}, false},
+	{navLink{ID: "nav-provisioning", Href: "/admin/provisioning", Label: "Provisioning"}, authz.ActionReadProvisioning, authz.Target{Kind: authz.TargetLog}, false},
 }
 
 // caPages are the pages reached from Conditional access, which its link stands for.

@@ -16,7 +16,8 @@ import (
 )
 
 var pageNames = []string{"signin", "tap", "security-info", "admin-users", "admin-user", "admin-policy", "admin-inspect", "admin-apps", "admin-signins", "error", "continue",
-	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif", "end-session", "admin-tokens", "admin-none", "admin-home", "admin-audit", "confirm-delete"}
+	"admin-ca", "admin-ca-edit", "admin-strengths", "admin-locations", "admin-whatif", "end-session", "admin-tokens", "admin-none", "admin-home", "admin-audit", "confirm-delete",
+	"admin-provisioning"}
 
 var templateFuncs = template.FuncMap{
 	"describe": (*latchkey.Passkey).Description,
@@ -60,7 +61,8 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
-	"join": strings.Join,
+	"join":         strings.Join,
+	"readablePath": readablePath,
 	"kindWords": func(kind string) string {
 		if kind == latchkey.KindSynced {
 			return "Synced"

@@ -24,7 +24,7 @@ var scopeWords = map[string]string{
 	latchkey.ScopePolicyReadAll:                    "read the methods policy and conditional access",
 	latchkey.ScopePolicyReadWriteAuthMethod:        "change the authentication methods policy",
 	latchkey.ScopePolicyReadWriteConditionalAccess: "change conditional access",
-	latchkey.ScopeAuditLogReadAll:                  "read the sign-in and audit logs",
+	latchkey.ScopeAuditLogReadAll:                  "read the sign-in, audit and provisioning logs",
 	latchkey.ScopeReportsReadAll:                   "read reports",
 }
 

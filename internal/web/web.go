@@ -75,6 +75,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/tokens/{id}/revoke", s.form(s.ActorPage(s.handleAdminRevokeToken)))
 	m.HandleFunc("GET /admin/signins", s.ActorPage(s.handleAdminSignIns))
 	m.HandleFunc("GET /admin/audit", s.ActorPage(s.handleAdminAudit))
+	m.HandleFunc("GET /admin/provisioning", s.ActorPage(s.handleAdminProvisioning))
 	m.HandleFunc("GET /admin/signins.csv", s.ActorPage(s.handleAdminSignInsCSV))
 	s.legacyRoutes(m)
 	m.HandleFunc("/", s.handlePageNotFound)

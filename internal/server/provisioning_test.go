@@ -1,0 +1,161 @@
+package server
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/directory"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+// mountStandInSCIM mounts, in place of the SCIM server, a handler that creates the user a POST
+// names, through the directory service with the token's actor, and refuses a POST whose
+// displayName is empty with a SCIM error.
+func (h *harness) mountStandInSCIM() {
+	h.srv.MountSCIM(h.srv.APIActor(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserName, DisplayName, Password string
+		}
+		body, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(body, &in)
+		w.Header().Set("Content-Type", "application/scim+json")
+		if in.DisplayName == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]any{"status": "400", "scimType": "invalidValue", "detail": "displayName is required"})
+			return
+		}
+		a, err := h.srv.Actor(r)
+		if err == nil {
+			err = h.srv.dir.CreateUser(r.Context(), a, &latchkey.User{UserPrincipalName: in.UserName, DisplayName: in.DisplayName, Enabled: true})
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusConflict)
+			_ = json.NewEncoder(w).Encode(map[string]any{"status": "409", "detail": err.Error()})
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+}
+
+func TestProvisioningPage(t *testing.T) {
+	h := newHarness(t)
+	h.mountStandInSCIM()
+	secret, tok := h.createToken("HR sync", directory.TokenExpiry{}, latchkey.ScopeUserReadWriteAll)
+	_, siem := h.createToken("SIEM", directory.TokenExpiry{}, latchkey.ScopeAuditLogReadAll) // cannot provision, never used
+	auto := h.newClient()
+	if r := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"new.hire@example.com","displayName":"New Hire","password":"Spring2027!"}`); r.status != http.StatusCreated {
+		t.Fatalf("create by SCIM: %d %s", r.status, r.body)
+	}
+	refused := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"nameless@example.com","password":"Hunter2-page"}`)
+	if refused.status != http.StatusBadRequest {
+		t.Fatalf("refused POST: %d %s", refused.status, refused.body)
+	}
+	h.srv.Recorder().Wait()
+
+	admin, _ := h.signedInClient("admin@example.com", true)
+	page := admin.get("/admin/provisioning")
+	if page.status != http.StatusOK {
+		t.Fatalf("page: %d %s", page.status, page.body)
+	}
+	body := html.UnescapeString(string(page.body))
+	for _, want := range []string{
+		`id="nav-provisioning"`,
+		`<tr data-token-id="` + tok.ID + `"><td data-label="Token">HR sync</td>`, // in use, not revoked
+		`<td data-label="Requests kept">2, 1 refused</td>`,
+		`<code class="request-path">/scim/v2/Users</code>`,
+		`"userName": "nameless@example.com",`, // the redacted body, indented
+		`"password": "[redacted]"`,
+		`invalidValue: displayName is required`,
+		`Correlation id <code>` + refused.header.Get("X-Correlation-Id") + `</code>`,
+		`>New Hire</a>`, `<td data-label="Source">SCIM, token HR sync</td>`,
+		`<td data-label="Mail" class="onboarding-mail">Not tracked yet</td>`,
+		`<td data-label="Pass" class="onboarding-pass">No pass</td>`,
+		`<td data-label="Passkey" class="onboarding-passkey">Not yet</td>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, siem.ID) {
+		t.Errorf("a token that cannot provision and made no SCIM request is listed")
+	}
+	if strings.Count(body, `<tr data-request-id=`) != 1 {
+		t.Errorf("want one error row, the refused POST")
+	}
+	for _, leak := range []string{"Hunter2-page", "Spring2027!", secret} {
+		if strings.Contains(body, leak) {
+			t.Errorf("the page shows %q", leak)
+		}
+	}
+
+	// The new hire gets a pass: the page says so.
+	u, err := h.store.FindUserByUPN(t.Context(), "new.hire@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.issueTAP(u.ID, signin.IssueOptions{LifetimeMinutes: 60})
+	if body := string(admin.get("/admin/provisioning").body); !strings.Contains(body, `class="onboarding-pass">Issued, not used yet</td>`) {
+		t.Errorf("after a pass was issued the page does not say so")
+	}
+}
+
+// Global admins and reports readers see the page; other roles do not, and their navigation has
+// no link to it.
+func TestProvisioningPageAccess(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct {
+		role string
+		want int
+	}{
+		{latchkey.RoleReportsReader, http.StatusOK},
+		{latchkey.RoleAuthenticationAdmin, http.StatusForbidden},
+		{latchkey.RoleAuthenticationPolicyAdmin, http.StatusForbidden},
+		{"", http.StatusForbidden},
+	} {
+		c2 := h.roleClient(strings.ToLower("p"+c.role)+"@example.com", c.role)
+		if got := c2.get("/admin/provisioning").status; got != c.want {
+			t.Errorf("%q: status %d, want %d", c.role, got, c.want)
+		}
+	}
+}
+
+func TestProvisioningAPI(t *testing.T) {
+	h := newHarness(t)
+	h.mountStandInSCIM()
+	secret, tok := h.createToken("HR sync", directory.TokenExpiry{}, latchkey.ScopeUserReadWriteAll)
+	reader, _ := h.createToken("SIEM", directory.TokenExpiry{}, latchkey.ScopeAuditLogReadAll)
+	c := h.newClient()
+	c.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"a@example.com","displayName":"A"}`)
+	c.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"b@example.com","Password":"Hunter2-api"}`)
+	h.srv.Recorder().Wait()
+
+	r := c.bearer("GET", "/api/v1/provisioning/requests?failed=true", "Bearer "+reader, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	}
+	var out struct {
+		Value []map[string]any `json:"value"`
+	}
+	r.decode(t, &out)
+	if len(out.Value) != 1 {
+		t.Fatalf("failed=true listed %d requests, want 1: %s", len(out.Value), r.body)
+	}
+	got := out.Value[0]
+	if got["tokenId"] != tok.ID || got["status"] != float64(400) || got["path"] != "/scim/v2/Users" ||
+		got["requestBody"] != `{"userName":"b@example.com","Password":"[redacted]"}` || got["errorDetail"] != "invalidValue: displayName is required" {
+		t.Errorf("listed %v", got)
+	}
+	if r := c.bearer("GET", "/api/v1/provisioning/requests?$top=1", "Bearer "+reader, ""); r.status != http.StatusOK ||
+		strings.Count(string(r.body), `"id"`) != 1 || !strings.Contains(string(r.body), `"status":400`) {
+		t.Errorf("$top=1: %d %s, want the newest request only", r.status, r.body)
+	}
+	// The provisioning token itself may not read the log, and bad parameters are refused.
+	wantRefusal(t, "token without AuditLog.Read.All", c.bearer("GET", "/api/v1/provisioning/requests", "Bearer "+secret, ""), http.StatusForbidden, "missing_scope")
+	wantRefusal(t, "$top=0", c.bearer("GET", "/api/v1/provisioning/requests?$top=0", "Bearer "+reader, ""), http.StatusBadRequest, "invalid_top")
+	wantRefusal(t, "failed=maybe", c.bearer("GET", "/api/v1/provisioning/requests?failed=maybe", "Bearer "+reader, ""), http.StatusBadRequest, "invalid_request")
+}
