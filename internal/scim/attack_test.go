@@ -86,7 +86,7 @@ func TestAttacks(t *testing.T) {
 	// SCIM's roles, entitlements and groups on a user never grant a role or a membership.
 	g := h.do("POST", "/Groups", `{"displayName":"Admins"}`).object(t)["id"].(string)
 	climber := h.createUser("climber@example.com", `,"roles":[{"value":"globalAdmin","primary":true}],"entitlements":[{"value":"globalAdmin"}],"groups":[{"value":"`+g+`"}]`)
-	for _, op := range []string{`{"op":"add","path":"roles","value":[{"value":"globalAdmin"}]}`, `{"op":"add","path":"groups","value":[{"value":"`+g+`"}]}`,
+	for _, op := range []string{`{"op":"add","path":"roles","value":[{"value":"globalAdmin"}]}`, `{"op":"add","path":"groups","value":[{"value":"` + g + `"}]}`,
 		`{"op":"replace","value":{"roles":[{"value":"globalAdmin"}],"userType":"member"}}`} {
 		if r := h.do("PATCH", "/Users/"+climber, patchBody(op)); r.status != http.StatusOK {
 			t.Errorf("patch %s: %d %s", op, r.status, r.body)
