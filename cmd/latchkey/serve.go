@@ -179,6 +179,7 @@ func (s *Serve) Run(ctx context.Context) (err error) {
 		return cfg.StrengthMap(), nil
 	}
 	srv.MountOIDC(provider, oidc.Paths, oidc.CrossOriginPaths)
+	srv.MountSCIM(srv.SCIM())
 	s.recorder = srv.Recorder()
 	if err := s.setUpMail(srv); err != nil {
 		s.listener.Close()

@@ -70,7 +70,7 @@ func (s *Service) CreateUser(ctx context.Context, a latchkey.Actor, u *latchkey.
 		return err
 	}
 	ctx = latchkey.Audit(ctx, a, "user.create", "user", u.ID, u.UserPrincipalName, map[string]any{
-		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID})
+		"displayName": u.DisplayName, "userType": u.UserType, "roles": u.Roles, "employeeId": u.EmployeeID, "source": u.Source})
 	if u.StartDate != "" {
 		var err error
 		if ctx, err = s.queueOnboarding(ctx, u); err != nil {

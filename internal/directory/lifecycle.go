@@ -17,10 +17,13 @@ const (
 )
 
 // UserChanges are the profile fields an edit sets; a nil field stays as it is, and an empty
-// string clears an optional one. Manager names the manager by id or UPN.
+// string clears an optional one. Manager names the manager by id or UPN. UserPrincipalName
+// renames the person (a name another person has is refused with user_exists); ExternalID is
+// the id a provisioning client gives them.
 type UserChanges struct {
 	DisplayName, GivenName, Surname, EmployeeID, Department *string
 	Manager, StartDate, Mail, PersonalMail                  *string
+	UserPrincipalName, ExternalID                           *string
 }
 
 // summary is what the audit event of an update records: each field given, with its new value
@@ -29,7 +32,7 @@ func (ch UserChanges) summary(managerID string) map[string]any {
 	out := map[string]any{}
 	for name, v := range map[string]*string{"displayName": ch.DisplayName, "givenName": ch.GivenName, "surname": ch.Surname,
 		"employeeId": ch.EmployeeID, "department": ch.Department, "employeeHireDate": ch.StartDate, "mail": ch.Mail,
-		"otherMails": ch.PersonalMail} {
+		"otherMails": ch.PersonalMail, "userPrincipalName": ch.UserPrincipalName, "externalId": ch.ExternalID} {
 		if v != nil {
 			out[name] = *v
 		}
@@ -65,13 +68,17 @@ func (s *Service) UpdateUser(ctx context.Context, a latchkey.Actor, ref string, 
 	if ctx, err = s.followOnboarding(ctx, u, &after); err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error {
+	updated, err := s.Store.UpdateUser(ctx, u.ID, func(x *latchkey.User) error {
 		ch.apply(x, managerID)
 		if ch.DisplayName != nil && *ch.DisplayName == "" {
 			return latchkey.Errorf(latchkey.EINVALID, "invalid_name", "Enter a display name.", "the display name is empty")
 		}
 		return x.Validate()
 	})
+	if latchkey.IsKind(err, latchkey.ECONFLICT) && ch.UserPrincipalName != nil {
+		return nil, latchkey.Errorf(latchkey.ECONFLICT, "user_exists", "A user with that name already exists.", "userPrincipalName %q is taken", *ch.UserPrincipalName)
+	}
+	return updated, err
 }
 
 // apply sets the fields ch gives on x, and managerID as x's manager.
@@ -81,7 +88,8 @@ func (ch UserChanges) apply(x *latchkey.User, managerID string) {
 		from *string
 	}{{&x.DisplayName, ch.DisplayName}, {&x.GivenName, ch.GivenName}, {&x.Surname, ch.Surname},
 		{&x.EmployeeID, ch.EmployeeID}, {&x.Department, ch.Department}, {&x.StartDate, ch.StartDate},
-		{&x.Mail, ch.Mail}, {&x.PersonalMail, ch.PersonalMail}} {
+		{&x.Mail, ch.Mail}, {&x.PersonalMail, ch.PersonalMail}, {&x.UserPrincipalName, ch.UserPrincipalName},
+		{&x.ExternalID, ch.ExternalID}} {
 		if f.from != nil {
 			*f.to = *f.from
 		}

@@ -139,6 +139,18 @@ func (s *Base) tokenActor(r *http.Request) (latchkey.Actor, error) {
 
 const tokenKey ctxKey = 101
 
+// TokenRequest returns r carrying the actor of its Authorization: Bearer API token (see Actor),
+// for routes that take an API token only (SCIM): a request without the header, with another
+// scheme or with a token that does not work is refused with EUNAUTHORIZED, and a session cookie
+// counts for nothing.
+func (s *Base) TokenRequest(r *http.Request) (*http.Request, error) {
+	if _, ok := r.Header["Authorization"]; !ok {
+		return r, latchkey.Errorf(latchkey.EUNAUTHORIZED, "invalid_token",
+			"This address takes an API token as Authorization: Bearer TOKEN.", "the request has no Authorization header")
+	}
+	return s.authenticateActor(r)
+}
+
 // Actor returns who makes the request: its API token's actor, or the signed-in person with the
 // roles the store holds for them now (a role assigned or removed takes effect at once).
 // Services decide what the actor may do; handlers only pass it on. EUNAUTHORIZED when the

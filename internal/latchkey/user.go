@@ -40,7 +40,16 @@ type User struct {
 	// My Staff (DESIGN §5).
 	ManagerID string    `json:"managerId,omitempty"`
 	CreatedAt time.Time `json:"createdDateTime"`
+	// ExternalID is the id a provisioning client (SCIM's externalId) gives the person, kept as
+	// sent; "" when none.
+	ExternalID string `json:"-"`
+	// Source says where the person came from: UserSourceSCIM, or "" (an administrator, the API
+	// or the command line).
+	Source string `json:"-"`
 }
+
+// UserSourceSCIM is the Source of a person or group created by SCIM provisioning.
+const UserSourceSCIM = "scim"
 
 // NormalizeUPN returns the form of a user principal name used for uniqueness and look-ups.
 func NormalizeUPN(upn string) string { return strings.ToLower(strings.TrimSpace(upn)) }
@@ -65,6 +74,9 @@ func (u *User) Validate() error {
 		if err := validateText("invalid_name", "employee id", u.EmployeeID, 64); err != nil {
 			return err
 		}
+	}
+	if err := ValidateDescription("external id", u.ExternalID); err != nil {
+		return err
 	}
 	if u.Department != "" {
 		if err := validateText("invalid_name", "department", u.Department, MaxNameLength); err != nil {
@@ -114,11 +126,18 @@ type Group struct {
 	DisplayName string    `json:"displayName"`
 	Description string    `json:"description,omitempty"`
 	CreatedAt   time.Time `json:"createdDateTime"`
+	// ExternalID is the id a provisioning client gives the group, kept as sent; "" when none.
+	ExternalID string `json:"-"`
+	// Source is UserSourceSCIM for a group created by SCIM, "" otherwise.
+	Source string `json:"-"`
 }
 
 // Validate checks a group's name and description before it is stored.
 func (g *Group) Validate() error {
 	if err := ValidateName("group name", g.DisplayName); err != nil {
+		return err
+	}
+	if err := ValidateDescription("external id", g.ExternalID); err != nil {
 		return err
 	}
 	return ValidateDescription("group description", g.Description)
@@ -139,6 +158,9 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+	// FindUsersByExternalID returns the users whose ExternalID is externalID exactly, ordered
+	// by UPN regardless of case; none for "".
+	FindUsersByExternalID(ctx context.Context, externalID string) ([]*User, error)
 	// DisableUser turns the user off and, in the same transaction, ends every session and
 	// refresh token they hold and deletes their access pass; passkeys and data stay.
 	// ErrLastGlobalAdmin when they are the last enabled global administrator (decided inside
@@ -182,4 +204,6 @@ type GroupStore interface {
 	RenameGroup(ctx context.Context, id, name string) error
 	// DeleteGroup removes the group and its memberships; ErrNotFound when there is none.
 	DeleteGroup(ctx context.Context, id string) error
+	// SetGroupExternalID sets the group's ExternalID; ErrNotFound when there is no such group.
+	SetGroupExternalID(ctx context.Context, id, externalID string) error
 }

@@ -304,6 +304,11 @@ func (s *store) FindUserByUPN(a0 context.Context, a1 string) (*latchkey.User, er
 	return s.Store.FindUserByUPN(a0, a1)
 }
 
+func (s *store) FindUsersByExternalID(a0 context.Context, a1 string) ([]*latchkey.User, error) {
+	defer s.observe("FindUsersByExternalID", time.Now())
+	return s.Store.FindUsersByExternalID(a0, a1)
+}
+
 func (s *store) FlagPasskeyPossibleClone(a0 context.Context, a1 string) error {
 	defer s.observe("FlagPasskeyPossibleClone", time.Now())
 	return s.Store.FlagPasskeyPossibleClone(a0, a1)
@@ -532,6 +537,11 @@ func (s *store) SealAudit(a0 context.Context, a1 latchkey.AuditSeal) (int, error
 func (s *store) SealedAuditEvents(a0 context.Context) ([]*latchkey.AuditEvent, error) {
 	defer s.observe("SealedAuditEvents", time.Now())
 	return s.Store.SealedAuditEvents(a0)
+}
+
+func (s *store) SetGroupExternalID(a0 context.Context, a1 string, a2 string) error {
+	defer s.observe("SetGroupExternalID", time.Now())
+	return s.Store.SetGroupExternalID(a0, a1, a2)
 }
 
 func (s *store) SetPassword(a0 context.Context, a1 string, a2 string, a3 time.Time) error {

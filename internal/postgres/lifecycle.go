@@ -101,6 +101,22 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return storeError(err, doing)
 }
 
+// SetGroupExternalID sets the group's external id; latchkey.ErrNotFound when there is no such
+// group.
+func (s *Store) SetGroupExternalID(ctx context.Context, id, externalID string) error {
+	if !latchkey.CanNameSomething(id) {
+		return latchkey.ErrNotFound
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE groups SET external_id = $2 WHERE id = $1`, id, externalID)
+	if err != nil {
+		return storeError(err, "set group external id")
+	}
+	if tag.RowsAffected() == 0 {
+		return latchkey.ErrNotFound
+	}
+	return nil
+}
+
 // RenameGroup changes the group's name; latchkey.ErrConflict when another group has it in any
 // case, latchkey.ErrNotFound when there is no such group.
 func (s *Store) RenameGroup(ctx context.Context, id, name string) error {

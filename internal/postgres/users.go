@@ -12,7 +12,7 @@ import (
 )
 
 const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id,
-	department, start_date, mail, personal_mail`
+	department, start_date, mail, personal_mail, external_id, source`
 
 // scanUser reads one row of userColumns.
 func scanUser(row pgx.Row) (*latchkey.User, error) {
@@ -27,7 +27,7 @@ func scanUser(row pgx.Row) (*latchkey.User, error) {
 func userDest(u *latchkey.User) []any {
 	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
 		&u.EmployeeID, &u.Enabled, &u.UserType, &u.Roles, &u.CreatedAt, (*optionalID)(&u.ManagerID),
-		&u.Department, &u.StartDate, &u.Mail, &u.PersonalMail}
+		&u.Department, &u.StartDate, &u.Mail, &u.PersonalMail, &u.ExternalID, &u.Source}
 }
 
 // optionalID receives a nullable reference to another row: NULL is "".
@@ -72,11 +72,11 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (id, upn, upn_normalized, display_name, given_name,
 			surname, employee_id, enabled, user_type, roles, created_at, manager_id,
-			department, start_date, mail, personal_mail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $16)`,
+			department, start_date, mail, personal_mail, external_id, source)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''), $13, $14, $15, $16, $17, $18)`,
 			u.ID, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
 			u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.CreatedAt, u.ManagerID,
-			u.Department, u.StartDate, u.Mail, u.PersonalMail)
+			u.Department, u.StartDate, u.Mail, u.PersonalMail, u.ExternalID, u.Source)
 		if err != nil {
 			return storeError(err, "create user")
 		}
@@ -134,11 +134,12 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		u.Roles = sqlstore.NonNil(u.Roles)
 		_, err = tx.Exec(ctx, `UPDATE users SET upn = $2, upn_normalized = $3, display_name = $4,
 			given_name = $5, surname = $6, employee_id = $7, enabled = $8, user_type = $9, roles = $10,
-			manager_id = NULLIF($11, ''), department = $12, start_date = $13, mail = $14, personal_mail = $15
+			manager_id = NULLIF($11, ''), department = $12, start_date = $13, mail = $14, personal_mail = $15,
+			external_id = $16, source = $17
 			WHERE id = $1`,
 			id, u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName,
 			u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType, u.Roles, u.ManagerID,
-			u.Department, u.StartDate, u.Mail, u.PersonalMail)
+			u.Department, u.StartDate, u.Mail, u.PersonalMail, u.ExternalID, u.Source)
 		if err != nil {
 			return storeError(err, "update user")
 		}
@@ -157,12 +158,23 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, storeError(err, "count users")
 }
 
-const groupColumns = `id, display_name, description, created_at`
+// FindUsersByExternalID returns the users whose external id is externalID, ordered by
+// normalized UPN; none for "".
+func (s *Store) FindUsersByExternalID(ctx context.Context, externalID string) ([]*latchkey.User, error) {
+	if externalID == "" || !latchkey.CanNameSomething(externalID) {
+		return []*latchkey.User{}, nil
+	}
+	users, err := scanUsers(s.pool.Query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE external_id = $1 AND external_id <> '' ORDER BY upn_normalized`, externalID))
+	return users, storeError(err, "find users by external id")
+}
+
+const groupColumns = `id, display_name, description, created_at, external_id, source`
 
 // scanGroup reads one row of groupColumns.
 func scanGroup(row pgx.Row) (*latchkey.Group, error) {
 	g := &latchkey.Group{}
-	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.CreatedAt); err != nil {
+	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.CreatedAt, &g.ExternalID, &g.Source); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -186,9 +198,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 		g.CreatedAt = sqlstore.Now()
 	}
 	g.CreatedAt = dbTime(g.CreatedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO groups (id, display_name, name_normalized, description, created_at)
-		VALUES ($1, $2, $3, $4, $5)`,
-		g.ID, g.DisplayName, latchkey.NormalizeUPN(g.DisplayName), g.Description, g.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO groups (id, display_name, name_normalized, description, created_at, external_id, source)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		g.ID, g.DisplayName, latchkey.NormalizeUPN(g.DisplayName), g.Description, g.CreatedAt, g.ExternalID, g.Source)
 	return storeError(err, "create group")
 }
 

@@ -1,7 +1,8 @@
 // Package server assembles Latchkey's HTTP surface: it mounts the JSON API (internal/api), the
-// pages (internal/web) and the OpenID provider on one mux, and wraps it with correlation ids,
-// security headers (CSP), cross-origin protection, panic recovery and request logging; it also
-// answers /healthz and the API's 404 and 405. Handlers live in the mounted packages.
+// pages (internal/web), the OpenID provider and, through MountSCIM, the SCIM server
+// (internal/scim) on one mux, and wraps it with correlation ids, security headers (CSP), cross-origin protection, panic
+// recovery and request logging; it also answers /healthz and the API's 404 and 405. Handlers
+// live in the mounted packages.
 package server
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/latchkey/latchkey/internal/oidc"
 	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/provisioning"
+	"github.com/latchkey/latchkey/internal/scim"
 	"github.com/latchkey/latchkey/internal/signin"
 	"github.com/latchkey/latchkey/internal/web"
 	"github.com/latchkey/latchkey/internal/web/policypages"
@@ -31,6 +33,7 @@ type Server struct {
 	policies *policyadmin.Service
 	dir      *directory.Service
 	api      *api.API
+	scim     *scim.SCIM
 	store    latchkey.Store
 	logger   *slog.Logger
 	web      *web.Web
@@ -69,6 +72,7 @@ func New(svc *signin.Service, logger *slog.Logger) (*Server, error) {
 		return oidc.CreateClient(ctx, svc.Store, name, redirects, postLogout, public)
 	}
 	s.api = api.New(s.Base, s.policies, s.dir)
+	s.scim = scim.New(s.Base, s.dir)
 	var err error
 	if s.web, err = web.New(s.Base, s.policies, s.dir); err != nil {
 		return nil, err
@@ -94,8 +98,11 @@ func (s *Server) routes() {
 // MountSCIM serves the SCIM server h at /scim/v2/, every request recorded in the provisioning
 // log (provisioning.Recorder). Call it before Handler.
 func (s *Server) MountSCIM(h http.Handler) {
-	s.mux.Handle("/scim/v2/", s.recorder.Wrap(h))
+	s.mux.Handle(scim.Prefix+"/", s.recorder.Wrap(h))
 }
+
+// SCIM returns Latchkey's SCIM server (internal/scim), for MountSCIM.
+func (s *Server) SCIM() http.Handler { return s.scim.Handler() }
 
 // Recorder returns the recorder of the provisioning log (tests wait on it).
 func (s *Server) Recorder() *provisioning.Recorder { return s.recorder }
@@ -184,7 +191,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// refuse answers with the error JSON on API paths and an error page elsewhere.
+// refuse answers with the error JSON on API and SCIM paths and an error page elsewhere.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	if isAPI(r) {
 		s.WriteError(w, r, err)
@@ -194,7 +201,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func isAPI(r *http.Request) bool {
-	return len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/"
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, scim.Prefix+"/")
 }
 
 // handleHealthz answers 200 when this node can write to its store (a heartbeat write, at most

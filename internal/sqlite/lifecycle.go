@@ -108,6 +108,13 @@ func (s *Store) RenameGroup(ctx context.Context, id, name string) error {
 	return oneRow("rename group", res, err)
 }
 
+// SetGroupExternalID sets the group's external id; latchkey.ErrNotFound when there is no such
+// group.
+func (s *Store) SetGroupExternalID(ctx context.Context, id, externalID string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE groups SET external_id = ? WHERE id = ?`, externalID, id)
+	return oneRow("set group external id", res, err)
+}
+
 // DeleteGroup removes the group and, by foreign key, its memberships; latchkey.ErrNotFound when
 // there is no such group.
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {

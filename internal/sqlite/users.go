@@ -10,7 +10,7 @@ import (
 )
 
 const userColumns = `id, upn, display_name, given_name, surname, employee_id, enabled, user_type, roles, created_at, manager_id,
-	department, start_date, mail, personal_mail`
+	department, start_date, mail, personal_mail, external_id, source`
 
 func scanUser(row scanner) (*latchkey.User, error) {
 	var r userRow
@@ -32,7 +32,7 @@ func (r *userRow) dest() []any {
 	u := &r.u
 	return []any{&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.GivenName, &u.Surname,
 		&u.EmployeeID, &u.Enabled, &u.UserType, &r.roles, &r.made, &r.manager,
-		&u.Department, &u.StartDate, &u.Mail, &u.PersonalMail}
+		&u.Department, &u.StartDate, &u.Mail, &u.PersonalMail, &u.ExternalID, &u.Source}
 }
 
 func (r *userRow) user() (*latchkey.User, error) {
@@ -56,10 +56,10 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 		u.CreatedAt = sqlstore.Now()
 	}
 	return s.write(ctx, "create user", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, upn_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.UserPrincipalName, u.DisplayName, u.GivenName, u.Surname, u.EmployeeID, u.Enabled, u.UserType,
 			sqlstore.JSONList(u.Roles), micros(u.CreatedAt), nullString(u.ManagerID),
-			u.Department, u.StartDate, u.Mail, u.PersonalMail, latchkey.NormalizeUPN(u.UserPrincipalName))
+			u.Department, u.StartDate, u.Mail, u.PersonalMail, u.ExternalID, u.Source, latchkey.NormalizeUPN(u.UserPrincipalName))
 		if err != nil {
 			return wrap("create user", err)
 		}
@@ -103,10 +103,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*latchkey.Use
 		u.ID, u.CreatedAt = id, createdAt
 		_, err = tx.ExecContext(ctx, `UPDATE users SET upn = ?, upn_norm = ?, display_name = ?, given_name = ?,
 			surname = ?, employee_id = ?, enabled = ?, user_type = ?, roles = ?, manager_id = ?,
-			department = ?, start_date = ?, mail = ?, personal_mail = ? WHERE id = ?`,
+			department = ?, start_date = ?, mail = ?, personal_mail = ?, external_id = ?, source = ? WHERE id = ?`,
 			u.UserPrincipalName, latchkey.NormalizeUPN(u.UserPrincipalName), u.DisplayName, u.GivenName,
 			u.Surname, u.EmployeeID, u.Enabled, u.UserType, sqlstore.JSONList(u.Roles), nullString(u.ManagerID),
-			u.Department, u.StartDate, u.Mail, u.PersonalMail, id)
+			u.Department, u.StartDate, u.Mail, u.PersonalMail, u.ExternalID, u.Source, id)
 		if err != nil {
 			return wrap("update user", err)
 		}
@@ -128,12 +128,22 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, wrap("count users", err)
 }
 
-const groupColumns = `id, display_name, description, created_at`
+// FindUsersByExternalID returns the users whose external id is externalID, ordered by UPN
+// regardless of case; none for "".
+func (s *Store) FindUsersByExternalID(ctx context.Context, externalID string) ([]*latchkey.User, error) {
+	if externalID == "" {
+		return []*latchkey.User{}, nil
+	}
+	return list(ctx, s.r, "find users by external id", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE external_id = ? AND external_id <> '' ORDER BY upn_norm`, externalID)
+}
+
+const groupColumns = `id, display_name, description, created_at, external_id, source`
 
 func scanGroup(row scanner) (*latchkey.Group, error) {
 	var g latchkey.Group
 	var created int64
-	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &created); err != nil {
+	if err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &created, &g.ExternalID, &g.Source); err != nil {
 		return nil, err
 	}
 	g.CreatedAt = fromMicros(created)
@@ -149,8 +159,8 @@ func (s *Store) CreateGroup(ctx context.Context, g *latchkey.Group) error {
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = sqlstore.Now()
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO groups (`+groupColumns+`, name_norm) VALUES (?, ?, ?, ?, ?)`,
-		g.ID, g.DisplayName, g.Description, micros(g.CreatedAt), latchkey.NormalizeUPN(g.DisplayName))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO groups (`+groupColumns+`, name_norm) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.DisplayName, g.Description, micros(g.CreatedAt), g.ExternalID, g.Source, latchkey.NormalizeUPN(g.DisplayName))
 	return wrap("create group", err)
 }
 

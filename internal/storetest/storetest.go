@@ -51,6 +51,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, lifecycleTests...)
 	tests = append(tests, auditTests...)
 	tests = append(tests, countTests...)
+	tests = append(tests, scimTests...)
 	tests = append(tests, provisioningTests...)
 	tests = append(tests, mailTests...)
 	runAll(t, tests, newStore)
