@@ -9,12 +9,10 @@ import (
 
 // Onboarding mail states.
 const (
-	// MailNotTracked: this Latchkey keeps no outbox to read the mail's state from.
-	MailNotTracked = "notTracked"
-	MailNone       = "none"    // no onboarding mail was queued for the person
-	MailWaiting    = "waiting" // queued, not sent yet
-	MailSent       = "sent"
-	MailFailed     = "failed" // the outbox gave up
+	MailNone    = "none"    // no onboarding mail is queued for the person (none, or cancelled)
+	MailWaiting = "waiting" // queued, not sent yet (or being retried)
+	MailSent    = "sent"
+	MailFailed  = "failed" // the outbox gave up
 )
 
 // Pass states.
@@ -64,13 +62,25 @@ func (s *Service) onboarding(ctx context.Context, u *latchkey.User, now time.Tim
 	return ob, nil
 }
 
-// mailState returns the state of u's onboarding mail. It is the one place that reads the mail
-// outbox: until the outbox (issue 12, item 3) is in this Latchkey, it reports MailNotTracked.
-// With the outbox, it becomes: the latest of ListMail(ctx, latchkey.MailFilter{Kind:
-// "onboarding", SubjectID: u.ID}) mapped MailPending → MailWaiting (MailAt nil), MailSent →
-// MailSent (MailAt SentAt), MailFailed → MailFailed, none → MailNone.
+// mailState returns the state of u's latest onboarding mail in the outbox, and when it was
+// sent for MailSent. A cancelled mail (start date removed, person turned off) counts as none.
 func (s *Service) mailState(ctx context.Context, u *latchkey.User) (string, *time.Time, error) {
-	return MailNotTracked, nil, nil
+	items, err := s.auth.Store.ListMail(ctx, latchkey.MailFilter{Kind: "onboarding", SubjectID: u.ID, Limit: 1})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(items) == 0 {
+		return MailNone, nil, nil
+	}
+	switch it := items[0]; it.State {
+	case latchkey.MailPending:
+		return MailWaiting, nil, nil
+	case latchkey.MailSent:
+		return MailSent, it.SentAt, nil
+	case latchkey.MailFailed:
+		return MailFailed, nil, nil
+	}
+	return MailNone, nil, nil
 }
 
 // passState returns the state of u's pass. A pass counts as used when the person signed in

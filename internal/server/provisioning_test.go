@@ -1,9 +1,7 @@
 package server
 
 import (
-	"encoding/json"
 	"html"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,45 +11,17 @@ import (
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
-// mountStandInSCIM mounts, in place of the SCIM server, a handler that creates the user a POST
-// names, through the directory service with the token's actor, and refuses a POST whose
-// displayName is empty with a SCIM error.
-func (h *harness) mountStandInSCIM() {
-	h.srv.MountSCIM(h.srv.APIActor(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			UserName, DisplayName, Password string
-		}
-		body, _ := io.ReadAll(r.Body)
-		_ = json.Unmarshal(body, &in)
-		w.Header().Set("Content-Type", "application/scim+json")
-		if in.DisplayName == "" {
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]any{"status": "400", "scimType": "invalidValue", "detail": "displayName is required"})
-			return
-		}
-		a, err := h.srv.Actor(r)
-		if err == nil {
-			err = h.srv.dir.CreateUser(r.Context(), a, &latchkey.User{UserPrincipalName: in.UserName, DisplayName: in.DisplayName, Enabled: true})
-		}
-		if err != nil {
-			w.WriteHeader(http.StatusConflict)
-			_ = json.NewEncoder(w).Encode(map[string]any{"status": "409", "detail": err.Error()})
-			return
-		}
-		w.WriteHeader(http.StatusCreated)
-	}))
-}
-
 func TestProvisioningPage(t *testing.T) {
 	h := newHarness(t)
-	h.mountStandInSCIM()
+	h.srv.MountSCIM(h.srv.SCIM())
 	secret, tok := h.createToken("HR sync", directory.TokenExpiry{}, latchkey.ScopeUserReadWriteAll)
 	_, siem := h.createToken("SIEM", directory.TokenExpiry{}, latchkey.ScopeAuditLogReadAll) // cannot provision, never used
 	auto := h.newClient()
-	if r := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"new.hire@example.com","displayName":"New Hire","password":"Spring2027!"}`); r.status != http.StatusCreated {
+	if r := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"new.hire@example.com","displayName":"New Hire","password":"Spring2027!",`+
+		`"urn:ietf:params:scim:schemas:extension:latchkey:2.0:User":{"startDate":"2030-01-04"}}`); r.status != http.StatusCreated {
 		t.Fatalf("create by SCIM: %d %s", r.status, r.body)
 	}
-	refused := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"nameless@example.com","password":"Hunter2-page"}`)
+	refused := auto.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"nameless@example.com","active":"maybe","password":"Hunter2-page"}`)
 	if refused.status != http.StatusBadRequest {
 		t.Fatalf("refused POST: %d %s", refused.status, refused.body)
 	}
@@ -70,10 +40,10 @@ func TestProvisioningPage(t *testing.T) {
 		`<code class="request-path">/scim/v2/Users</code>`,
 		`"userName": "nameless@example.com",`, // the redacted body, indented
 		`"password": "[redacted]"`,
-		`invalidValue: displayName is required`,
+		`invalidValue: active must be true or false. (active is maybe)`,
 		`Correlation id <code>` + refused.header.Get("X-Correlation-Id") + `</code>`,
 		`>New Hire</a>`, `<td data-label="Source">SCIM, token HR sync</td>`,
-		`<td data-label="Mail" class="onboarding-mail">Not tracked yet</td>`,
+		`<td data-label="Mail" class="onboarding-mail">Waiting to be sent</td>`,
 		`<td data-label="Pass" class="onboarding-pass">No pass</td>`,
 		`<td data-label="Passkey" class="onboarding-passkey">Not yet</td>`,
 	} {
@@ -126,12 +96,12 @@ func TestProvisioningPageAccess(t *testing.T) {
 
 func TestProvisioningAPI(t *testing.T) {
 	h := newHarness(t)
-	h.mountStandInSCIM()
+	h.srv.MountSCIM(h.srv.SCIM())
 	secret, tok := h.createToken("HR sync", directory.TokenExpiry{}, latchkey.ScopeUserReadWriteAll)
 	reader, _ := h.createToken("SIEM", directory.TokenExpiry{}, latchkey.ScopeAuditLogReadAll)
 	c := h.newClient()
 	c.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"a@example.com","displayName":"A"}`)
-	c.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"b@example.com","Password":"Hunter2-api"}`)
+	c.bearer("POST", "/scim/v2/Users", "Bearer "+secret, `{"userName":"b@example.com","Password":"Hunter2-api","active":"maybe"}`)
 	h.srv.Recorder().Wait()
 
 	r := c.bearer("GET", "/api/v1/provisioning/requests?failed=true", "Bearer "+reader, "")
@@ -147,7 +117,8 @@ func TestProvisioningAPI(t *testing.T) {
 	}
 	got := out.Value[0]
 	if got["tokenId"] != tok.ID || got["status"] != float64(400) || got["path"] != "/scim/v2/Users" ||
-		got["requestBody"] != `{"userName":"b@example.com","Password":"[redacted]"}` || got["errorDetail"] != "invalidValue: displayName is required" {
+		got["requestBody"] != `{"userName":"b@example.com","Password":"[redacted]","active":"maybe"}` ||
+		got["errorDetail"] != "invalidValue: active must be true or false. (active is maybe)" {
 		t.Errorf("listed %v", got)
 	}
 	if r := c.bearer("GET", "/api/v1/provisioning/requests?$top=1", "Bearer "+reader, ""); r.status != http.StatusOK ||

@@ -99,10 +99,8 @@ func mailWords(ob provisioning.Onboarding) string {
 		return "Waiting to be sent"
 	case provisioning.MailFailed:
 		return "Failed: see the admin home"
-	case provisioning.MailNone:
-		return "None queued"
 	}
-	return "Not tracked yet"
+	return "None queued"
 }
 
 func passWords(ob provisioning.Onboarding) string {
