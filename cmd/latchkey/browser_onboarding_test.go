@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,11 +39,12 @@ func (c *movingClock) advanceTo(t time.Time) {
 	c.offset = time.Until(t)
 }
 
-// TestBrowserOnboardingMail is a new person's first day, through `latchkey serve --smtp`: created
-// with a start date three days ahead and a manager, nothing is sent until the service clock
+// TestBrowserOnboardingMail is a new person's first day, through `latchkey serve --smtp`: HR
+// creates them over SCIM with a start date three days ahead and a manager; nothing is sent until the service clock
 // reaches the start date's 09:00; then their pass goes by mail (STARTTLS) to the manager; the
 // person opens the sign-in address the mail gives (their user name filled in), types the pass,
-// and sets up a passkey; their onboarding state then says so.
+// and sets up a passkey; their onboarding state then says so. When HR then sends active:false,
+// their open session ends at once.
 func TestBrowserOnboardingMail(t *testing.T) {
 	srv := mailtest.Start(t)
 	t.Setenv("LATCHKEY_SMTP", srv.URL())
@@ -61,14 +64,47 @@ func TestBrowserOnboardingMail(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	boss := &latchkey.User{UserPrincipalName: "grace@example.com", DisplayName: "Grace Hopper", Mail: "grace@mail.example.com", Enabled: true}
-	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, boss); err != nil {
+	// HR provisions the manager and the new hire over SCIM, as Entra sends them: the manager by
+	// id in the enterprise extension, the start date as a date-time taken by its date.
+	secret, _, err := s.Directory.CreateToken(ctx, latchkey.CLIActor, "HR", []string{latchkey.ScopeUserReadWriteAll, latchkey.ScopeGroupReadWriteAll},
+		directory.TokenExpiry{Never: true})
+	if err != nil {
 		t.Fatal(err)
 	}
+	scim := func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(method, s.PublicURL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	st, bossDoc := scim("POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"grace@example.com",`+
+		`"active":true,"displayName":"Grace Hopper","emails":[{"primary":true,"type":"work","value":"grace@mail.example.com"}]}`)
+	if st != http.StatusCreated {
+		t.Fatalf("create the manager by SCIM: %d %v", st, bossDoc)
+	}
 	day := clock.Now().UTC().AddDate(0, 0, 3).Format(time.DateOnly)
-	ada := &latchkey.User{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", Enabled: true, StartDate: day, ManagerID: boss.ID}
-	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, ada); err != nil {
-		t.Fatal(err)
+	st, adaDoc := scim("POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",`+
+		`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","urn:ietf:params:scim:schemas:extension:latchkey:2.0:User"],`+
+		`"externalId":"E1042","userName":"ada@example.com","active":"True","displayName":"Ada Lovelace","password":"Spring2027!",`+
+		`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"1042","manager":{"value":"`+bossDoc["id"].(string)+`"}},`+
+		`"urn:ietf:params:scim:schemas:extension:latchkey:2.0:User":{"startDate":"`+day+`T00:00:00Z"}}`)
+	if st != http.StatusCreated {
+		t.Fatalf("create the new hire by SCIM: %d %v", st, adaDoc)
+	}
+	ada, err := s.Store.FindUserByUPN(ctx, "ada@example.com")
+	if err != nil || ada.StartDate != day || ada.ManagerID != bossDoc["id"] {
+		t.Fatalf("the new hire as stored: %+v, %v", ada, err)
 	}
 	// The worker looks every 20 ms: a few rounds send nothing before the day.
 	if err := s.Outbox.RunOnce(ctx); err != nil || srv.Attempts() != 0 {
@@ -108,10 +144,20 @@ func TestBrowserOnboardingMail(t *testing.T) {
 	if err != nil || len(pks) != 1 {
 		t.Fatalf("ada has %d passkeys, %v; want 1", len(pks), err)
 	}
-	st, err := s.Directory.OnboardingState(ctx, latchkey.SystemActor, ada.ID)
-	if err != nil || st.Stage != directory.OnboardingPasskeyRegistered {
-		t.Errorf("onboarding state %+v, %v; want passkeyRegistered", st, err)
+	ob, err := s.Directory.OnboardingState(ctx, latchkey.SystemActor, ada.ID)
+	if err != nil || ob.Stage != directory.OnboardingPasskeyRegistered {
+		t.Errorf("onboarding state %+v, %v; want passkeyRegistered", ob, err)
 	}
+
+	// She leaves: HR's active:false (Entra's PATCH, a string boolean) ends her live session at once.
+	b.navigate(s.PublicURL + "/my/security-info")
+	b.waitJS("ada's security info", `document.readyState === "complete" && location.pathname === "/my/security-info"`)
+	if st, out := scim("PATCH", "/scim/v2/Users/"+ada.ID, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
+		`"Operations":[{"op":"Replace","path":"active","value":"False"}]}`); st != http.StatusOK || out["active"] != false {
+		t.Fatalf("active:false by SCIM: %d %v", st, out)
+	}
+	b.navigate(s.PublicURL + "/my/security-info")
+	b.waitJS("ada sent to sign in", `location.pathname.startsWith("/signin")`)
 }
 
 // TestBrowserOnboardingPages: the admin home lists the new person who needs a pass by hand and
