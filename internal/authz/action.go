@@ -97,23 +97,27 @@ type actionInfo struct {
 	scopes []string
 	// phrase completes "let you ...", for the person.
 	phrase string
+	// sparesAdmins reports whether a token is refused the action on a person who holds a role:
+	// an HR feed or a script changes employees, never the administrators who could undo it
+	// (Graph likewise keeps application permissions off privileged accounts).
+	sparesAdmins bool
 }
 
 var actions = map[Action]actionInfo{
 	ActionReadUsers:   {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadAll, latchkey.ScopeUserReadWriteAll}, phrase: "see users"},
 	ActionCreateUser:  {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "create users"},
-	ActionUpdateUser:  {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "change this person's profile"},
-	ActionDisableUser: {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "disable or enable this person's account"},
-	ActionDeleteUser:  {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "delete this person's account"},
+	ActionUpdateUser:  {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "change this person's profile", sparesAdmins: true},
+	ActionDisableUser: {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "disable or enable this person's account", sparesAdmins: true},
+	ActionDeleteUser:  {kind: TargetUser, scopes: []string{latchkey.ScopeUserReadWriteAll}, phrase: "delete this person's account", sparesAdmins: true},
 
 	ActionReadGroups:   {kind: TargetGroup, scopes: []string{latchkey.ScopeGroupReadWriteAll}, phrase: "see groups"},
 	ActionManageGroups: {kind: TargetGroup, scopes: []string{latchkey.ScopeGroupReadWriteAll}, phrase: "change groups"},
 
 	ActionReadMethods:   {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "see this person's sign-in methods"},
-	ActionIssueTAP:      {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "issue this person a Temporary Access Pass"},
-	ActionRevokeTAP:     {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "revoke this person's Temporary Access Pass"},
-	ActionRemovePasskey: {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "remove this person's passkey"},
-	ActionSignOutUser:   {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "sign this person out everywhere"},
+	ActionIssueTAP:      {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "issue this person a Temporary Access Pass", sparesAdmins: true},
+	ActionRevokeTAP:     {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "revoke this person's Temporary Access Pass", sparesAdmins: true},
+	ActionRemovePasskey: {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "remove this person's passkey", sparesAdmins: true},
+	ActionSignOutUser:   {kind: TargetUser, needsID: true, scopes: []string{latchkey.ScopeUserAuthenticationMethodRWAll}, phrase: "sign this person out everywhere", sparesAdmins: true},
 
 	ActionManageOwnSecurityInfo:  {kind: TargetUser, needsID: true, phrase: "change this person's security info"},
 	ActionIssueStaffTAP:          {kind: TargetUser, needsID: true, phrase: "issue this person a pass on My Staff"},

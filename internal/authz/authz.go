@@ -99,7 +99,7 @@ func Decide(a latchkey.Actor, action Action, t Target) error {
 	case latchkey.ActorSystem:
 		return nil
 	case latchkey.ActorToken:
-		r = decideToken(a, info)
+		r = decideToken(a, info, t)
 	default:
 		r = decidePerson(a, action, info, t)
 	}
@@ -109,8 +109,9 @@ func Decide(a latchkey.Actor, action Action, t Target) error {
 	return nil
 }
 
-// decideToken applies a token's scopes.
-func decideToken(a latchkey.Actor, info actionInfo) *refusal {
+// decideToken applies a token's scopes, and keeps tokens off people who hold a role for the
+// actions that spare admins.
+func decideToken(a latchkey.Actor, info actionInfo, t Target) *refusal {
 	if info.scopes == nil {
 		return &refusal{code: CodeNotAllowed,
 			message: "API tokens cannot " + info.phrase + "; a global admin does this on the admin pages or with the server's command line.",
@@ -118,9 +119,15 @@ func decideToken(a latchkey.Actor, info actionInfo) *refusal {
 	}
 	for _, have := range a.Scopes {
 		for _, want := range info.scopes {
-			if have == want {
-				return nil
+			if have != want {
+				continue
 			}
+			if info.sparesAdmins && t.privileged() {
+				return &refusal{code: CodePrivilegedTarget,
+					message: "API tokens cannot " + info.phrase + " because this person holds an administrator role; a global admin does this on the admin pages or with the server's command line.",
+					reason:  "the target holds a role (" + strings.Join(t.Roles, " ") + "); tokens do not act on administrators"}
+			}
+			return nil
 		}
 	}
 	return &refusal{code: CodeMissingScope,
@@ -243,7 +250,7 @@ func Can(a latchkey.Actor, action Action) bool {
 	case latchkey.ActorSystem:
 		return true
 	case latchkey.ActorToken:
-		return decideToken(a, info) == nil
+		return decideToken(a, info, Target{}) == nil
 	case latchkey.ActorPerson:
 	default:
 		return false

@@ -106,7 +106,7 @@ var expectations = []struct {
 		"RR": "++++++++", "RR@u1": "+oo++ooo",
 		"token": "ssssssss", "token all scopes": "++++++++", "system": "++++++++",
 	}},
-	{[]Action{ActionCreateUser, ActionUpdateUser, ActionDisableUser, ActionDeleteUser, ActionManageGroups}, map[string]string{
+	{[]Action{ActionCreateUser, ActionManageGroups}, map[string]string{
 		"anonymous": "uuuuuuuu", "person": "--------",
 		"GA": "++++++++", "GA cli": "++++++++", "GA@u1": "+oo++ooo",
 		"PAA": "--------", "PAA cli": "--------", "PAA@u1": "--------",
@@ -115,7 +115,17 @@ var expectations = []struct {
 		"RR": "--------", "RR@u1": "--------",
 		"token": "ssssssss", "token all scopes": "++++++++", "system": "++++++++",
 	}},
-	{[]Action{ActionReadMethods, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser}, map[string]string{
+	// A token changes no one who holds a role (admin, unitAdmin, adminReport): privileged_target.
+	{[]Action{ActionUpdateUser, ActionDisableUser, ActionDeleteUser}, map[string]string{
+		"anonymous": "uuuuuuuu", "person": "--------",
+		"GA": "++++++++", "GA cli": "++++++++", "GA@u1": "+oo++ooo",
+		"PAA": "--------", "PAA cli": "--------", "PAA@u1": "--------",
+		"APA": "--------", "APA@u1": "--------",
+		"AA": "--------", "AA@u1": "--------",
+		"RR": "--------", "RR@u1": "--------",
+		"token": "ssssssss", "token all scopes": "++p+p++p", "system": "++++++++",
+	}},
+	{[]Action{ActionReadMethods}, map[string]string{
 		"anonymous": "uuuuuuuu", "person": "y-------",
 		"GA": "++++++++", "GA cli": "++++++++", "GA@u1": "yoo++ooo",
 		"PAA": "y+++++++", "PAA cli": "y+++++++", "PAA@u1": "yoo++ooo",
@@ -124,6 +134,15 @@ var expectations = []struct {
 		"RR": "y-------", "RR@u1": "y-------",
 		"token": "ssssssss", "token all scopes": "++++++++", "system": "++++++++",
 	}},
+	{[]Action{ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser}, map[string]string{
+		"anonymous": "uuuuuuuu", "person": "y-------",
+		"GA": "++++++++", "GA cli": "++++++++", "GA@u1": "yoo++ooo",
+		"PAA": "y+++++++", "PAA cli": "y+++++++", "PAA@u1": "yoo++ooo",
+		"APA": "y-------", "APA@u1": "y-------",
+		"AA": "y+p+p++p", "AA@u1": "yoo+pooo",
+		"RR": "y-------", "RR@u1": "y-------",
+		"token": "ssssssss", "token all scopes": "++p+p++p", "system": "++++++++",
+	}},
 	{[]Action{ActionIssueTAP}, map[string]string{
 		"anonymous": "uuuuuuuu", "person": "y-------",
 		"GA": "y+++++++", "GA cli": "++++++++", "GA@u1": "yoo++ooo",
@@ -131,7 +150,7 @@ var expectations = []struct {
 		"APA": "y-------", "APA@u1": "y-------",
 		"AA": "y+a+a++a", "AA@u1": "yoo+aooo",
 		"RR": "y-------", "RR@u1": "y-------",
-		"token": "ssssssss", "token all scopes": "++++++++", "system": "++++++++",
+		"token": "ssssssss", "token all scopes": "++p+p++p", "system": "++++++++",
 	}},
 	{[]Action{ActionManageOwnSecurityInfo}, map[string]string{
 		"anonymous": "uuuuuuuu", "person": "+-------",
@@ -349,6 +368,34 @@ func TestTokenScopes(t *testing.T) {
 				t.Errorf("token with %s, %s: %v; want %s", scope, action, err, CodeNotAllowed)
 			}
 		}
+	}
+}
+
+// TestTokensSpareAdmins: a token whose scope grants a change to people is refused it on a person
+// who holds a role (privileged_target), even a role scoped to a unit; reading them stays
+// allowed, and so does the same change on someone without a role.
+func TestTokensSpareAdmins(t *testing.T) {
+	all := latchkey.Actor{Kind: latchkey.ActorToken, TokenID: "t", TokenName: "HR", Scopes: latchkey.Scopes}
+	spared := map[Action]bool{ActionUpdateUser: true, ActionDisableUser: true, ActionDeleteUser: true,
+		ActionIssueTAP: true, ActionRevokeTAP: true, ActionRemovePasskey: true, ActionSignOutUser: true}
+	for _, action := range []Action{ActionReadUsers, ActionUpdateUser, ActionDisableUser, ActionDeleteUser,
+		ActionReadMethods, ActionIssueTAP, ActionRevokeTAP, ActionRemovePasskey, ActionSignOutUser} {
+		if err := Decide(all, action, Target{Kind: TargetUser, ID: "pat"}); err != nil {
+			t.Errorf("%s on a person without a role: %v", action, err)
+		}
+		for _, roles := range [][]string{{latchkey.RoleGlobalAdmin}, {latchkey.RoleAuthenticationAdmin}} {
+			err := Decide(all, action, Target{Kind: TargetUser, ID: "pat", Roles: roles})
+			switch {
+			case spared[action] && latchkey.ErrorCode(err) != CodePrivilegedTarget:
+				t.Errorf("%s on a %v: %v; want %s", action, roles, err, CodePrivilegedTarget)
+			case !spared[action] && err != nil:
+				t.Errorf("%s on a %v: %v; want allowed", action, roles, err)
+			}
+		}
+	}
+	err := Decide(all, ActionDisableUser, Target{Kind: TargetUser, ID: "pat", Roles: []string{latchkey.RoleGlobalAdmin}})
+	if e, ok := err.(*latchkey.Error); !ok || e.Kind != latchkey.EFORBIDDEN || !strings.Contains(e.Message, "administrator role") {
+		t.Errorf("refusal %#v: want a 403 that says why in words", err)
 	}
 }
 
