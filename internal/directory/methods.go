@@ -19,7 +19,7 @@ func (s *Service) IssueAccessPass(ctx context.Context, a latchkey.Actor, userID 
 	}
 	o.CreatedBy = a.Name()
 	ctx = latchkey.Audit(ctx, a, "accessPass.issue", "user", u.ID, u.UserPrincipalName, map[string]any{
-		"lifetimeInMinutes": o.LifetimeMinutes, "isUsableOnce": o.OneTime, "startDateTime": o.StartAt})
+		"lifetimeInMinutes": o.LifetimeMinutes, "isUsableOnce": o.OneTime, "startDateTime": o.StartAt, "recovery": o.Recovery})
 	return s.Signin.IssueAccessPass(ctx, u.ID, o)
 }
 

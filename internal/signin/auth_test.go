@@ -142,6 +142,38 @@ func TestIssueAccessPassDefaultsAndHashing(t *testing.T) {
 	}
 }
 
+// TestRecoveryPass: a recovery pass has its own lifetime of at most 15 minutes, outside the
+// policy's bounds (here a 60-minute minimum), starts now whatever start is asked, and works once.
+func TestRecoveryPass(t *testing.T) {
+	svc, c := newService(t)
+	ctx := context.Background()
+	u := addUser(t, svc, "alice@example.com")
+	pass, ap, err := svc.IssueAccessPass(ctx, u.ID, IssueOptions{Recovery: true, StartAt: c.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ap.LifetimeMinutes != RecoveryMaxLifetime || !ap.OneTime || !ap.StartAt.Equal(c.Now()) {
+		t.Fatalf("recovery pass: lifetime %d, one-time %v, start %v; want 15, true, now", ap.LifetimeMinutes, ap.OneTime, ap.StartAt)
+	}
+	for _, minutes := range []int{-1, 16, 60} {
+		if _, _, err := svc.IssueAccessPass(ctx, u.ID, IssueOptions{Recovery: true, LifetimeMinutes: minutes}); latchkey.ErrorCode(err) != "tap_lifetime_out_of_bounds" {
+			t.Errorf("recovery pass of %d minutes: %v; want tap_lifetime_out_of_bounds", minutes, err)
+		}
+	}
+	if _, ap, err := svc.IssueAccessPass(ctx, u.ID, IssueOptions{Recovery: true, LifetimeMinutes: 5}); err != nil || ap.LifetimeMinutes != 5 {
+		t.Fatalf("5-minute recovery pass: %+v, %v", ap, err)
+	}
+	pass, _, err = svc.IssueAccessPass(ctx, u.ID, IssueOptions{Recovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SignInWithTAP(ctx, u.UserPrincipalName, pass, client); err != nil {
+		t.Fatalf("recovery pass refused: %v", err)
+	}
+	_, err = svc.SignInWithTAP(ctx, u.UserPrincipalName, pass, client)
+	wantCode(t, err, "tap_used")
+}
+
 func TestNewPassReplacesOld(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()

@@ -21,7 +21,15 @@ type IssueOptions struct {
 	OneTime         bool
 	StartAt         time.Time
 	CreatedBy       string
+	// Recovery makes a recovery pass (the kiosk, a manager's, identity verification, an approved
+	// helpdesk request): always one-time, starting now, with its own lifetime of 1 to
+	// RecoveryMaxLifetime minutes (RecoveryMaxLifetime when 0) outside the policy's bounds for
+	// ordinary passes.
+	Recovery bool
 }
+
+// RecoveryMaxLifetime is the longest a recovery pass works, in minutes.
+const RecoveryMaxLifetime = 15
 
 // IssueAccessPass creates a new pass for user, replacing any earlier one, and returns the pass
 // itself (shown once, never stored) with its record.
@@ -38,16 +46,28 @@ func (s *Service) IssueAccessPass(ctx context.Context, userID string, o IssueOpt
 		return "", nil, err
 	}
 	lifetime := o.LifetimeMinutes
-	if lifetime == 0 {
+	switch {
+	case o.Recovery && lifetime == 0:
+		lifetime = RecoveryMaxLifetime
+	case o.Recovery:
+		if lifetime < 1 || lifetime > RecoveryMaxLifetime {
+			return "", nil, latchkey.Errorf(latchkey.EINVALID, "tap_lifetime_out_of_bounds",
+				fmt.Sprintf("Choose a lifetime between 1 minute and %s.", minutes(RecoveryMaxLifetime)),
+				"recovery pass lifetime %d min is outside 1–%d min", lifetime, RecoveryMaxLifetime)
+		}
+	case lifetime == 0:
 		lifetime = policy.DefaultLifetimeInMinutes
 	}
-	if lifetime < policy.MinimumLifetimeInMinutes || lifetime > policy.MaximumLifetimeInMinutes {
+	if !o.Recovery && (lifetime < policy.MinimumLifetimeInMinutes || lifetime > policy.MaximumLifetimeInMinutes) {
 		return "", nil, latchkey.Errorf(latchkey.EINVALID, "tap_lifetime_out_of_bounds",
 			fmt.Sprintf("Choose a lifetime between %s and %s.", minutes(policy.MinimumLifetimeInMinutes), minutes(policy.MaximumLifetimeInMinutes)),
 			"lifetime %d min is outside the policy bounds %d–%d min", lifetime, policy.MinimumLifetimeInMinutes, policy.MaximumLifetimeInMinutes)
 	}
 	now := s.now()
 	start := o.StartAt.UTC()
+	if o.Recovery {
+		start, o.OneTime = now, true
+	}
 	if start.Before(now) {
 		start = now
 	}
