@@ -83,6 +83,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/provisioning", s.ActorPage(s.handleAdminProvisioning))
 	m.HandleFunc("GET /admin/signins.csv", s.ActorPage(s.handleAdminSignInsCSV))
 	s.legacyRoutes(m)
+	s.recoverRoutes(m) // issue 13 items 1 and 7 (m1): /recover, the offer to create a passkey here
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 
