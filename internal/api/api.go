@@ -2,11 +2,13 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/httpedge"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
 
 // UserJSON is the public shape of a user in API answers.
@@ -103,6 +105,9 @@ func (s *API) handleRegistrationVerify(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
+	if !signin.FromAnotherDevice(pk, attachmentOf(body)) {
+		httpedge.SetDeviceCookie(w, r) // the passkey is on this device: no offer to create one here
+	}
 	httpedge.WriteJSON(w, http.StatusOK, passkeyView(pk))
 }
 
@@ -136,8 +141,18 @@ func (s *API) handleAuthenticationVerify(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	httpedge.SetSessionCookie(w, si)
+	attachment, known := attachmentOf(body), httpedge.KnownDevice(r)
+	if !signin.FromAnotherDevice(si.Passkey, attachment) {
+		httpedge.SetDeviceCookie(w, r)
+		known = true
+	}
+	offer, err := s.auth.OfferPasskeyHere(r.Context(), si.Session, si.User, known, attachment)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
 	httpedge.WriteJSON(w, http.StatusOK, map[string]any{"user": userView(si.User), "passkey": passkeyView(si.Passkey),
-		"session": SessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}})
+		"session": SessionJSON{Methods: si.Session.Methods, ExpiresAt: si.Session.ExpiresAt}, "offerPasskeyHere": offer})
 }
 
 func (s *API) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -198,4 +213,15 @@ func (s *API) handleDeleteMyPasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// attachmentOf returns the authenticatorAttachment a WebAuthn response body reports, "" when none.
+func attachmentOf(body []byte) string {
+	var b struct {
+		AuthenticatorAttachment string `json:"authenticatorAttachment"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return ""
+	}
+	return b.AuthenticatorAttachment
 }

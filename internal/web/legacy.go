@@ -148,7 +148,7 @@ func (s *Web) afterLegacySignIn(w http.ResponseWriter, r *http.Request, si *sign
 		http.Redirect(w, r, withNext("/signin/nudge", next), http.StatusSeeOther)
 		return
 	}
-	s.continueTo(w, r, safeNext(next))
+	s.continueOrOffer(w, r, si.Session, si.User, next)
 }
 
 func (s *Web) handleNudgePage(w http.ResponseWriter, r *http.Request) {

@@ -200,7 +200,7 @@ func (s *Web) handleTAPForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpedge.SetSessionCookie(w, si)
-	s.continueTo(w, r, safeNext(r.PostFormValue("next")))
+	s.continueOrOffer(w, r, si.Session, si.User, r.PostFormValue("next"))
 }
 
 func (s *Web) handleSignOutForm(w http.ResponseWriter, r *http.Request) {
@@ -230,7 +230,13 @@ func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *http
 		s.errorPage(w, r, err)
 		return
 	}
+	offer, err := s.offerHere(r, sess, user)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
 	s.Render(w, r, "security-info", "My security info", View{Error: refusal, Status: status, Data: map[string]any{
+		"OfferHere":  offer && len(pks) > 0,
 		"Legacy":     legacy,
 		"Passkeys":   pks,
 		"Wizard":     sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,

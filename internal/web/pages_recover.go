@@ -21,9 +21,10 @@ const (
 	recoverNothing  = "nothing"   // verify your identity, or ask your manager or the helpdesk
 )
 
-// recoverRoutes adds the recover page's route.
+// recoverRoutes adds the recover page's route and the offer to create a passkey here.
 func (s *Web) recoverRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /recover", s.handleRecoverPage)
+	m.HandleFunc("GET /signin/offer", s.page(s.handleOfferPage))
 }
 
 // recoverPath returns the way back in for the answers: phone is whether the person still has

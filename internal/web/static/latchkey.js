@@ -131,7 +131,13 @@
     const status = $("#signin-status"), error = $("#signin-error");
     const next = localTarget(root.dataset.next, "/my/security-info");
     let conditional = null;
-    const done = () => { show(status, "Signed in. One moment…"); window.location.assign(next); };
+    // After a sign-in with a phone across devices, on the way to an application, the offer to
+    // create a passkey on this device comes first; its "Not now" continues to the application.
+    const done = (answer) => {
+      show(status, "Signed in. One moment…");
+      const offer = answer && answer.offerPasskeyHere && next.startsWith("/oidc/");
+      window.location.assign(offer ? "/signin/offer?next=" + encodeURIComponent(next) : next);
+    };
 
     if (!window.PublicKeyCredential) {
       show(error, browserMessages.NotSupportedError);
@@ -156,8 +162,7 @@
       show(error, "");
       show(status, "Follow the steps on your device…");
       try {
-        await signIn({ username: $("#username").value.trim() });
-        done();
+        done(await signIn({ username: $("#username").value.trim() }));
       } catch (e) {
         show(status, "");
         show(error, describe(e));
@@ -167,11 +172,15 @@
 
   // initSecurityInfo wires the "Create a passkey" button of My security info, and of the nudge
   // after a password sign-in, which goes on to its data-next afterwards.
+  // The offer card's "Create a passkey here" (#add-passkey-here) works the same way.
   function initSecurityInfo(root) {
-    const button = $("#add-passkey");
     const after = localTarget(root && root.dataset.next, "/my/security-info?notice=added");
+    wireRegister($("#add-passkey"), $("#register-status"), $("#register-error"), after);
+    wireRegister($("#add-passkey-here"), $("#here-status"), $("#here-error"), after);
+  }
+
+  function wireRegister(button, status, error, after) {
     if (!button) return;
-    const status = $("#register-status"), error = $("#register-error");
     button.addEventListener("click", async () => {
       button.disabled = true;
       show(error, "");
