@@ -13,7 +13,7 @@ func TestLegacyMethodsDefaults(t *testing.T) {
 	if p.Password.State != StateDisabled || p.TOTP.State != StateDisabled {
 		t.Errorf("password %q, TOTP %q: want both disabled by default", p.Password.State, p.TOTP.State)
 	}
-	if p.Password.MinimumLength != 15 || p.RegistrationCampaign != (RegistrationCampaign{State: StateEnabled, SnoozesAllowed: 3}) {
+	if p.Password.MinimumLength != 15 || p.RegistrationCampaign != (RegistrationCampaign{State: StateEnabled, SnoozesAllowed: 3, SecondPasskey: SecondPasskey{State: StateEnabled, UnusedDays: 90}}) {
 		t.Errorf("minimum length %d, campaign %+v; want 15 and enabled with 3 snoozes", p.Password.MinimumLength, p.RegistrationCampaign)
 	}
 	b, err := json.Marshal(p)
@@ -22,7 +22,7 @@ func TestLegacyMethodsDefaults(t *testing.T) {
 	}
 	for _, field := range []string{`"password":{"state":"disabled","includeTargets":[{"id":"all_users","targetType":"group"}],"excludeTargets":[],"minimumLength":15}`,
 		`"softwareOath":{"state":"disabled","includeTargets":[{"id":"all_users","targetType":"group"}],"excludeTargets":[]}`,
-		`"registrationCampaign":{"state":"enabled","snoozesAllowed":3}`} {
+		`"registrationCampaign":{"state":"enabled","snoozesAllowed":3,"secondPasskey":{"state":"enabled","unusedDays":90}}`} {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("JSON lacks %s: %s", field, b)
 		}

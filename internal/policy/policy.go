@@ -108,6 +108,9 @@ type TOTPMethod struct {
 type RegistrationCampaign struct {
 	State          string `json:"state"`
 	SnoozesAllowed int    `json:"snoozesAllowed"`
+	// SecondPasskey nudges people with one passkey, or unused ones, to add another (a Latchkey
+	// extension).
+	SecondPasskey SecondPasskey `json:"secondPasskey"`
 }
 
 // Target names who a method applies to, shaped like Graph's featureTarget.
@@ -217,7 +220,8 @@ func DefaultMethodsPolicy() MethodsPolicy {
 			IncludeTargets: all(),
 			ExcludeTargets: []Target{},
 		},
-		RegistrationCampaign: RegistrationCampaign{State: StateEnabled, SnoozesAllowed: DefaultSnoozesAllowed},
+		RegistrationCampaign: RegistrationCampaign{State: StateEnabled, SnoozesAllowed: DefaultSnoozesAllowed,
+			SecondPasskey: DefaultSecondPasskey()},
 	}
 }
 
@@ -260,6 +264,9 @@ func (p *MethodsPolicy) Validate() error {
 	}
 	if n := p.RegistrationCampaign.SnoozesAllowed; n < 0 || n > MaxSnoozesAllowed {
 		return invalid("the registration campaign allows between 0 and %d snoozes, not %d", MaxSnoozesAllowed, n)
+	}
+	if err := p.RegistrationCampaign.SecondPasskey.Validate(); err != nil {
+		return err
 	}
 	for _, ts := range []*[]Target{
 		&p.Passkey.IncludeTargets, &p.Passkey.ExcludeTargets,
