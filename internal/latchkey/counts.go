@@ -23,4 +23,8 @@ type CountStore interface {
 	// CountAttention returns the AttentionCounts with passes judged at now and failed sign-ins
 	// counted from since.
 	CountAttention(ctx context.Context, now, since time.Time) (AttentionCounts, error)
+	// CountNeedingSecondPasskey counts the enabled users with passkeys who have exactly one, or
+	// none of whose passkeys was used or created at or after unusedBefore (the rule of
+	// policy.SecondPasskey.Reason).
+	CountNeedingSecondPasskey(ctx context.Context, unusedBefore time.Time) (int, error)
 }

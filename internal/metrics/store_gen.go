@@ -79,6 +79,11 @@ func (s *store) CountMail(a0 context.Context) (map[string]int, error) {
 	return s.Store.CountMail(a0)
 }
 
+func (s *store) CountNeedingSecondPasskey(a0 context.Context, a1 time.Time) (int, error) {
+	defer s.observe("CountNeedingSecondPasskey", time.Now())
+	return s.Store.CountNeedingSecondPasskey(a0, a1)
+}
+
 func (s *store) CountUsers(a0 context.Context) (int, error) {
 	defer s.observe("CountUsers", time.Now())
 	return s.Store.CountUsers(a0)

@@ -273,3 +273,14 @@ func (s *Store) CountAttention(ctx context.Context, now, since time.Time) (latch
 		now, since, latchkey.SignInFailure).Scan(&c.NoPasskey, &c.UsablePasses, &c.FailedSignIns)
 	return c, storeError(err, "count attention")
 }
+
+// CountNeedingSecondPasskey counts, in one query, the enabled users with exactly one passkey or
+// with passkeys none of which was used or created at or after unusedBefore.
+func (s *Store) CountNeedingSecondPasskey(ctx context.Context, unusedBefore time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users u JOIN (
+		SELECT user_id, count(*) AS n, GREATEST(max(created_at), max(last_used_at)) AS last
+		FROM passkeys GROUP BY user_id) p ON p.user_id = u.id
+		WHERE u.enabled AND (p.n = 1 OR p.last < $1)`, unusedBefore).Scan(&n)
+	return n, storeError(err, "count people needing a second passkey")
+}

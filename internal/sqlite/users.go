@@ -219,3 +219,14 @@ func (s *Store) CountAttention(ctx context.Context, now, since time.Time) (latch
 		micros(now), micros(since), latchkey.SignInFailure).Scan(&c.NoPasskey, &c.UsablePasses, &c.FailedSignIns)
 	return c, wrap("count attention", err)
 }
+
+// CountNeedingSecondPasskey counts, in one query, the enabled users with exactly one passkey or
+// with passkeys none of which was used or created at or after unusedBefore.
+func (s *Store) CountNeedingSecondPasskey(ctx context.Context, unusedBefore time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users u JOIN (
+		SELECT user_id, count(*) AS n, max(max(created_at), coalesce(max(last_used_at), 0)) AS last
+		FROM passkeys GROUP BY user_id) p ON p.user_id = u.id
+		WHERE u.enabled = 1 AND (p.n = 1 OR p.last < ?)`, micros(unusedBefore)).Scan(&n)
+	return n, wrap("count people needing a second passkey", err)
+}

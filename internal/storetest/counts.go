@@ -10,6 +10,7 @@ import (
 var countTests = []test{
 	{"CountAttentionEmpty", testCountAttentionEmpty},
 	{"CountAttention", testCountAttention},
+	{"CountNeedingSecondPasskey", testCountNeedingSecondPasskey},
 }
 
 func testCountAttentionEmpty(t *testing.T, s latchkey.Store) {
@@ -87,4 +88,43 @@ func testCountAttention(t *testing.T, s latchkey.Store) {
 	c, err = s.CountAttention(ctx, now.Add(3*time.Hour), since)
 	must(t, "CountAttention later", err)
 	diff(t, "counts later", c, latchkey.AttentionCounts{NoPasskey: 3, UsablePasses: 1, FailedSignIns: 3})
+}
+
+// testCountNeedingSecondPasskey: enabled users with exactly one passkey count, and those with
+// several none of which was used or created at or after the cutoff (a use exactly at the cutoff
+// is recent); users with none, or turned off, do not.
+func testCountNeedingSecondPasskey(t *testing.T, s latchkey.Store) {
+	ctx := t.Context()
+	cutoff := t0.Add(90 * 24 * time.Hour)
+	n, err := s.CountNeedingSecondPasskey(ctx, cutoff)
+	must(t, "CountNeedingSecondPasskey empty", err)
+	if n != 0 {
+		t.Fatalf("empty store: %d, want 0", n)
+	}
+	old, atCutoff, before := t0, cutoff, cutoff.Add(-time.Microsecond)
+	person := func(upn string, enabled bool, passkeys ...[2]*time.Time) {
+		t.Helper()
+		u := newUser(upn)
+		u.Enabled = enabled
+		must(t, "CreateUser "+upn, s.CreateUser(ctx, u))
+		for _, pk := range passkeys {
+			p := newPasskey(u.ID, *pk[0])
+			p.LastUsedAt = pk[1]
+			must(t, "CreatePasskey "+upn, s.CreatePasskey(ctx, p))
+		}
+	}
+	unused := [2]*time.Time{&old, nil}
+	usedBefore := [2]*time.Time{&old, &before}
+	person("none@example.com", true)
+	person("one@example.com", true, [2]*time.Time{&atCutoff, &atCutoff})         // counts: one device
+	person("one-off@example.com", false, unused)                                 // turned off
+	person("two-unused@example.com", true, unused, usedBefore)                   // counts: unused
+	person("two-used@example.com", true, unused, [2]*time.Time{&old, &atCutoff}) // used at the cutoff
+	person("two-new@example.com", true, unused, [2]*time.Time{&atCutoff, nil})   // created at the cutoff
+	person("two-unused-off@example.com", false, unused, unused)
+	n, err = s.CountNeedingSecondPasskey(ctx, cutoff)
+	must(t, "CountNeedingSecondPasskey", err)
+	if n != 2 {
+		t.Errorf("CountNeedingSecondPasskey = %d, want 2 (one@, two-unused@)", n)
+	}
 }
