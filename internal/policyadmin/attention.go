@@ -23,6 +23,12 @@ type Attention struct {
 	// people with no passkey and ActivePasses the passes still usable.
 	PeopleShown             bool
 	NoPasskey, ActivePasses int
+	// SecondPasskeyShown reports whether people are counted for the second-passkey reminder
+	// (PeopleShown, and the reminder is on); SecondPasskey then counts those whose only passkey is
+	// on one device or whose passkeys went unused for SecondPasskeyDays (policy.SecondPasskey).
+	SecondPasskeyShown bool
+	SecondPasskey      int
+	SecondPasskeyDays  int
 	// ReportOnly lists the policies in report-only, each with the sign-ins it would have blocked.
 	ReportOnly []ReportOnlyImpact
 	// ReportOnlyShown reports whether the actor may read conditional access; LintFindings then
@@ -56,6 +62,9 @@ func (s *Service) Attention(ctx context.Context, a latchkey.Actor) (*Attention, 
 	}
 	if authz.Decide(a, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}) == nil {
 		out.PeopleShown, out.NoPasskey, out.ActivePasses = true, c.NoPasskey, c.UsablePasses
+		if err := s.countSecondPasskey(ctx, now, out); err != nil {
+			return nil, err
+		}
 	}
 	readLog := authz.Decide(a, authz.ActionReadSignInLog, authz.Target{Kind: authz.TargetLog}) == nil
 	if readLog {
@@ -108,5 +117,23 @@ func (s *Service) reportOnly(ctx context.Context, a latchkey.Actor, readLog bool
 		n += len(l.Findings)
 	}
 	out.LintFindings = n
+	return nil
+}
+
+// countSecondPasskey fills the second-passkey count when the methods policy's reminder is on.
+func (s *Service) countSecondPasskey(ctx context.Context, now time.Time, out *Attention) error {
+	pol, err := s.Service.MethodsPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	sp := pol.RegistrationCampaign.SecondPasskey
+	if sp.State != policy.StateEnabled {
+		return nil
+	}
+	n, err := s.Store.CountNeedingSecondPasskey(ctx, sp.UnusedBefore(now))
+	if err != nil {
+		return fmt.Errorf("count people needing a second passkey: %w", err)
+	}
+	out.SecondPasskeyShown, out.SecondPasskey, out.SecondPasskeyDays = true, n, sp.UnusedDays
 	return nil
 }

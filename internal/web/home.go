@@ -61,7 +61,8 @@ func (s *Web) handleAdmin(w http.ResponseWriter, r *http.Request) {
 }
 
 // userFilters are the lists the home page links to, by the users page's show parameter.
-var userFilters = map[string]string{"nopasskey": "People with no passkey", "activepass": "People with a usable temporary access pass"}
+var userFilters = map[string]string{"nopasskey": "People with no passkey", "activepass": "People with a usable temporary access pass",
+	"secondpasskey": "People who should add a second passkey"}
 
 // filterUsers keeps the enabled users the users page's show parameter asks for (see
 // userFilters); all of users when show is empty or unknown.
@@ -70,6 +71,10 @@ func (s *Web) filterUsers(r *http.Request, users []*latchkey.User, show string) 
 		return users, nil
 	}
 	ctx, now := r.Context(), s.auth.Now()
+	pol, err := s.auth.MethodsPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
 	kept := users[:0:0]
 	for _, u := range users {
 		if !u.Enabled {
@@ -83,6 +88,12 @@ func (s *Web) filterUsers(r *http.Request, users []*latchkey.User, show string) 
 				return nil, err
 			}
 			keep = len(pks) == 0
+		case "secondpasskey":
+			pks, err := s.store.ListPasskeysByUser(ctx, u.ID)
+			if err != nil {
+				return nil, err
+			}
+			keep = pol.RegistrationCampaign.SecondPasskey.Reason(pks, now) != ""
 		case "activepass":
 			p, err := s.store.FindAccessPassByUser(ctx, u.ID)
 			if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {

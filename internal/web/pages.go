@@ -235,13 +235,21 @@ func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *http
 		s.errorPage(w, r, err)
 		return
 	}
+	pol, err := s.auth.MethodsPolicy(r.Context())
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	sp := pol.RegistrationCampaign.SecondPasskey
 	s.Render(w, r, "security-info", "My security info", View{Error: refusal, Status: status, Data: map[string]any{
-		"OfferHere":  offer && len(pks) > 0,
-		"Legacy":     legacy,
-		"Passkeys":   pks,
-		"Wizard":     sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
-		"TAPSession": sess.HasMethod(latchkey.MethodTAP),
-		"Notice":     r.URL.Query().Get("notice"),
+		"OfferHere":    offer && len(pks) > 0,
+		"SecondReason": sp.Reason(pks, s.auth.Now()),
+		"UnusedDays":   sp.UnusedDays,
+		"Legacy":       legacy,
+		"Passkeys":     pks,
+		"Wizard":       sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
+		"TAPSession":   sess.HasMethod(latchkey.MethodTAP),
+		"Notice":       r.URL.Query().Get("notice"),
 	}})
 }
 

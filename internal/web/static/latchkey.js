@@ -177,6 +177,7 @@
     const after = localTarget(root && root.dataset.next, "/my/security-info?notice=added");
     wireRegister($("#add-passkey"), $("#register-status"), $("#register-error"), after);
     wireRegister($("#add-passkey-here"), $("#here-status"), $("#here-error"), after);
+    wireRegister($("#add-second-passkey"), $("#second-status"), $("#second-error"), after);
   }
 
   function wireRegister(button, status, error, after) {
