@@ -64,6 +64,7 @@ func TestBrowserOIDCTwoApplicationsInTwoTabs(t *testing.T) {
 	b2.typeInto("#tap-username", "admin")
 	b2.typeInto("#tap-pass", s.Pass)
 	b2.click("#tap-submit")
+	b2.notNow() // the offer of a passkey on this device comes first
 	mail.signedIn(b2)
 
 	next := eval[string](b, `new URLSearchParams(location.search).get("next")`)
@@ -92,6 +93,7 @@ func TestBrowserOIDCUnmetRequirementsBackToApp(t *testing.T) {
 	b.typeInto("#tap-username", "admin")
 	b.typeInto("#tap-pass", s.Pass)
 	b.click("#tap-submit")
+	b.notNow() // the offer of a passkey on this device comes first
 	b.waitJS("the refusal page", `!!document.querySelector('#page-error[data-code="`+oidc.CodeStrengthNotMet+`"]') && !!document.querySelector("#back-to-app")`)
 	if got := b.text("#back-to-app"); got != "Back to Intranet" {
 		t.Errorf("the way back says %q, want \"Back to Intranet\"", got)

@@ -157,6 +157,7 @@ func TestBrowserOIDCAssurance(t *testing.T) {
 	b.typeInto("#tap-username", dana.UserPrincipalName)
 	b.typeInto("#tap-pass", pass)
 	b.click("#tap-submit")
+	b.notNow() // the offer of a passkey on this device comes first
 	checkAssurance(t, "temporary access pass", rp.signedIn(b), policy.ACRAAL1, "otp")
 
 	// Still in the pass session, Dana adds a device-bound passkey, signs out, and signs in to the

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/latchkey/latchkey/internal/directory"
@@ -179,4 +181,56 @@ func TestBrowserLostYourPhone(t *testing.T) {
 		}
 		atWidths(t, b, "recover"+strings.ReplaceAll(tc.shows, "#recover", ""), nil)
 	}
+}
+
+// phoneAcrossDevices is a phone reached across devices ("hybrid", cable in the DevTools
+// protocol): the browser reports its credentials as cross-platform.
+func phoneAcrossDevices() webauthn.VirtualAuthenticatorOptions {
+	o := synced()
+	o.Transport = webauthn.AuthenticatorTransportCable
+	return o
+}
+
+// TestBrowserOfferAfterPhoneSignIn: Alice's passkey is on her phone. Signing in to an application
+// on a laptop with that phone (across devices), the sign-in page brings her to the offer of a
+// passkey on the laptop, and "Not now" lands at the application; the laptop gets no device cookie.
+func TestBrowserOfferAfterPhoneSignIn(t *testing.T) {
+	s := startServer(t)
+	b := startBrowser(t)
+	alice, pass := newUser(t, s, "alice@example.com", "Alice Example")
+	phone := b.addAuthenticator(phoneAcrossDevices())
+	b.signInWithTAP(s, alice.UserPrincipalName, pass)
+	b.addPasskey()
+	pks := s.passkeys(t, alice.UserPrincipalName)
+	if len(pks) != 1 || !slices.Contains(pks[0].Transports, "hybrid") {
+		t.Fatalf("the phone's passkey: %+v, want one with the hybrid transport", pks)
+	}
+	if b.hasDeviceCookie(s) {
+		t.Error("registering a passkey on a phone across devices marked the laptop")
+	}
+	creds := b.credentials(phone)
+
+	rp := startRelyingParty(t, s, "")
+	lb := b.newIsolatedTab()
+	lphone := lb.addAuthenticator(phoneAcrossDevices())
+	lb.importCredential(lphone, creds[0])
+	rp.startSignIn(lb)
+	lb.typeInto("#username", alice.UserPrincipalName)
+	lb.click("#passkey-signin")
+	lb.waitJS("the offer after a sign-in with the phone", `location.pathname === "/signin/offer" && document.readyState === "complete" && !!document.querySelector("#offer-here")`)
+	if lb.hasDeviceCookie(s) {
+		t.Error("a sign-in with a phone across devices marked the laptop")
+	}
+	lb.click("#offer-not-now")
+	if c := rp.signedIn(lb); c.PreferredUsername != alice.UserPrincipalName {
+		t.Errorf("the application signed in %q", c.PreferredUsername)
+	}
+}
+
+// notNow waits for the offer of a passkey on this device, shown after a pass sign-in on the way
+// to an application, and continues with "Not now".
+func (b *browser) notNow() {
+	b.t.Helper()
+	b.waitJS("the offer of a passkey on this device", `document.readyState === "complete" && !!document.querySelector("#offer-not-now")`)
+	b.click("#offer-not-now")
 }
