@@ -45,7 +45,7 @@ func TestChangeMethodsPolicyRetriedAfterChangeMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := policy.RegistrationCampaign{State: policy.StateDisabled, SnoozesAllowed: 7}
+	want := policy.RegistrationCampaign{State: policy.StateDisabled, SnoozesAllowed: 7, SecondPasskey: policy.DefaultSecondPasskey()}
 	if stored.RegistrationCampaign != want || got.RegistrationCampaign != want {
 		t.Errorf("stored %+v, returned %+v; want both edits, %+v", stored.RegistrationCampaign, got.RegistrationCampaign, want)
 	}
