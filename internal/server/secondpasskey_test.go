@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -83,5 +84,36 @@ func TestSecondPasskeyNudge(t *testing.T) {
 	}
 	if strings.Contains(string(bob2.get("/my/security-info").body), `id="second-passkey-card"`) {
 		t.Error("reminder off: the card is shown")
+	}
+}
+
+// TestSecondPasskeySettingOnPolicyPage: the policy page shows the reminder and changes it; a bad
+// number of days is refused with the setting unchanged.
+func TestSecondPasskeySettingOnPolicyPage(t *testing.T) {
+	h := newHarness(t)
+	admin, _ := h.signedInClient("admin@example.com", true)
+	if page := string(admin.get("/admin/policy").body); !strings.Contains(page, `<dd id="second-passkey-state">enabled; passkeys count as unused after 90 days</dd>`) ||
+		!strings.Contains(page, `name="unusedDays" value="90"`) {
+		t.Fatalf("policy page: %.500s", page)
+	}
+	form := url.Values{"passwordState": {"disabled"}, "totpState": {"disabled"}, "passwordMinLength": {"15"}, "snoozesAllowed": {"3"}, "campaign": {"yes"},
+		"unusedDays": {"30"}}
+	if r := admin.postForm("/admin/policy/legacy", form); r.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %.2000s", r.status, r.body)
+	}
+	if sp := h.storedPolicy().RegistrationCampaign.SecondPasskey; sp != (policy.SecondPasskey{State: policy.StateDisabled, UnusedDays: 30}) {
+		t.Errorf("stored %+v, want off after 30 days", sp)
+	}
+	form.Set("secondPasskey", "yes")
+	form.Set("unusedDays", "0")
+	if r := admin.postForm("/admin/policy/legacy", form); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "The second-passkey reminder is not valid") {
+		t.Errorf("0 days: %d %.2000s", r.status, r.body)
+	}
+	form.Set("unusedDays", "120")
+	if r := admin.postForm("/admin/policy/legacy", form); r.status != http.StatusSeeOther {
+		t.Fatalf("save: %d", r.status)
+	}
+	if sp := h.storedPolicy().RegistrationCampaign.SecondPasskey; sp != (policy.SecondPasskey{State: policy.StateEnabled, UnusedDays: 120}) {
+		t.Errorf("stored %+v, want on after 120 days", sp)
 	}
 }

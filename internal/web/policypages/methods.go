@@ -420,7 +420,7 @@ func (s *Pages) handleAdminPolicyDefault(w http.ResponseWriter, r *http.Request)
 func (s *Pages) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) {
 	s.changePolicy(w, r, "legacy", func(p *policy.MethodsPolicy) error {
 		if err := web.CheckOffered(r, web.Offered{Field: "passwordState", Values: methodStates}, web.Offered{Field: "totpState", Values: methodStates},
-			web.Offered{Field: "campaign", Values: web.Yes}); err != nil {
+			web.Offered{Field: "campaign", Values: web.Yes}, web.Offered{Field: "secondPasskey", Values: web.Yes}); err != nil {
 			return err
 		}
 		pw := &p.Password
@@ -442,6 +442,15 @@ func (s *Pages) handleAdminPolicyLegacy(w http.ResponseWriter, r *http.Request) 
 		}
 		if c.SnoozesAllowed, err = formInt(r, "snoozesAllowed", "number of snoozes"); err != nil {
 			return err
+		}
+		if _, sent := r.PostForm["unusedDays"]; sent { // a form without the reminder's fields keeps it
+			c.SecondPasskey.State = policy.StateDisabled
+			if r.PostFormValue("secondPasskey") == "yes" {
+				c.SecondPasskey.State = policy.StateEnabled
+			}
+			if c.SecondPasskey.UnusedDays, err = formInt(r, "unusedDays", "number of days"); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
