@@ -98,6 +98,12 @@ func TestBrowserBeforeThePhoneIsGone(t *testing.T) {
 	if !strings.Contains(ab.text("main"), "alice@example.com") {
 		t.Errorf("the filtered users list does not show Alice: %q", ab.text("main"))
 	}
+	ab.navigate(s.URL + "/admin/policy")
+	ab.waitPage("/admin/policy", "#second-passkey-state")
+	ab.click("#change-legacy > summary")
+	ab.waitVisible(`#policy-legacy input[name="unusedDays"]`)
+	ab.exec(`document.querySelector('#policy-legacy input[name="unusedDays"]').scrollIntoView()`)
+	atWidths(t, ab, "policy-second-passkey", nil)
 
 	// A fresh browser (a colleague's laptop, a new computer): a pass sign-in lands on My
 	// Security Info, which offers a passkey here; one click creates it.
@@ -148,6 +154,7 @@ func TestBrowserLostYourPhone(t *testing.T) {
 	b := startBrowser(t)
 	b.navigate(s.URL + "/signin")
 	b.waitVisible("#lost-phone")
+	atWidths(t, b, "signin-lost-phone", nil)
 	b.click("#lost-phone")
 	b.waitPage("/recover", "#recover-form")
 	atWidths(t, b, "recover-questions", nil)
