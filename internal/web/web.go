@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -34,6 +35,7 @@ type Web struct {
 	policies *policyadmin.Service
 	dir      *directory.Service
 	store    latchkey.Store
+	recovery *recovery.Service
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	// Issuer is the OpenID Connect issuer the applications page tells applications to use; set
@@ -46,7 +48,8 @@ type Web struct {
 
 // New returns the pages over base's sign-in service, policy administration and directory.
 func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Service) (*Web, error) {
-	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger}
+	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger,
+		recovery: recovery.New(dir)}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -83,6 +86,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/provisioning", s.ActorPage(s.handleAdminProvisioning))
 	m.HandleFunc("GET /admin/signins.csv", s.ActorPage(s.handleAdminSignInsCSV))
 	s.legacyRoutes(m)
+	s.idvRoutes(m)
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 
