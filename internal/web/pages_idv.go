@@ -42,18 +42,21 @@ func (s *Web) idvRedirectURI(r *http.Request) string {
 	return scheme + "://" + r.Host + idvCallbackPath
 }
 
-func (s *Web) renderRecoverVerify(w http.ResponseWriter, r *http.Request, username string, refusal *httpedge.ErrorBody, status int) {
+// renderRecoverVerify shows the page: the form, a refusal, or (next set) the page that moves on
+// to the provider by itself, since browsers apply form-action 'self' to a redirect that follows
+// the form.
+func (s *Web) renderRecoverVerify(w http.ResponseWriter, r *http.Request, username, next string, refusal *httpedge.ErrorBody, status int) {
 	on, provider, err := s.recovery.IDVEnabled(r.Context())
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	s.Render(w, r, "recover-verify", "Verify your identity", View{Error: refusal, Status: status,
-		Data: map[string]any{"Enabled": on, "Provider": provider, "Username": username}})
+		Data: map[string]any{"Enabled": on, "Provider": provider, "Username": username, "Next": next}})
 }
 
 func (s *Web) handleRecoverVerifyPage(w http.ResponseWriter, r *http.Request) {
-	s.renderRecoverVerify(w, r, r.URL.Query().Get("username"), nil, 0)
+	s.renderRecoverVerify(w, r, r.URL.Query().Get("username"), "", nil, 0)
 }
 
 func (s *Web) handleRecoverVerifyForm(w http.ResponseWriter, r *http.Request) {
@@ -61,10 +64,10 @@ func (s *Web) handleRecoverVerifyForm(w http.ResponseWriter, r *http.Request) {
 	to, err := s.recovery.BeginIDV(r.Context(), username, httpedge.ClientOf(r), s.idvRedirectURI(r))
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.renderRecoverVerify(w, r, username, &body, status)
+		s.renderRecoverVerify(w, r, username, "", &body, status)
 		return
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	s.renderRecoverVerify(w, r, username, to, nil, 0)
 }
 
 // handleRecoverVerifyCallback completes the verification; on a match the person is signed in
@@ -75,7 +78,7 @@ func (s *Web) handleRecoverVerifyCallback(w http.ResponseWriter, r *http.Request
 		httpedge.ClientOf(r), s.idvRedirectURI(r))
 	if err != nil {
 		status, body := s.PublicError(r, err)
-		s.renderRecoverVerify(w, r, "", &body, status)
+		s.renderRecoverVerify(w, r, "", "", &body, status)
 		return
 	}
 	httpedge.SetSessionCookie(w, si)
