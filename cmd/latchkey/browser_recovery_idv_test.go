@@ -48,7 +48,7 @@ func TestBrowserRecoveryIDV(t *testing.T) {
 	screenshots(t, b, "recover-verify")
 	b.typeInto("#idv-username", "ada@example.com")
 	b.click("#idv-submit")
-	b.waitPage("/my/security-info", "#wizard")
+	b.waitPage("/my/security-info", "#verified-notice")
 	screenshots(t, b, "recover-verify-wizard")
 	b.addPasskey()
 	if pks := s.passkeys(t, "ada@example.com"); len(pks) != 1 {

@@ -62,7 +62,7 @@ const (
 )
 
 // nextPath is the sentence that tells a refused person where to go instead.
-const nextPath = " Ask your manager for a pass on My Staff, or call your helpdesk."
+const nextPath = " Ask your manager for a temporary access pass, or call your helpdesk."
 
 func idvFailed(detail string, args ...any) *latchkey.Error {
 	return latchkey.Errorf(latchkey.EFORBIDDEN, CodeIDVFailed,
