@@ -110,6 +110,7 @@ func (s *Service) BeginIDV(ctx context.Context, name string, client signin.Clien
 		return "", latchkey.Errorf(latchkey.EINVALID, CodeIDVNoPerson, "Type your user name, like ada@example.com.", "user name %q", name)
 	}
 	if err := s.reserveIDV(ctx, name, client); err != nil {
+		s.recordIDVFailure(ctx, name, err, client)
 		return "", err
 	}
 	claims, scopes := s.claimsRequest(ctx, c, name)

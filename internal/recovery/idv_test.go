@@ -209,6 +209,21 @@ func TestIDVMismatchRefused(t *testing.T) {
 	if ap, err := e.svc.Store.FindAccessPassByUser(context.Background(), e.ada.ID); !latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		t.Fatalf("pass %+v, %v after refusals; want none", ap, err)
 	}
+	// The admin finds each refusal, with its reason, in Ada's sign-in log; never a claim's value.
+	evs, err := e.svc.Store.ListSignIns(context.Background(), e.ada.ID, 0)
+	if err != nil || len(evs) != len(cases)-1 {
+		t.Fatalf("%d sign-in events for ada, %v; want %d", len(evs), err, len(cases)-1)
+	}
+	var reasons []string
+	for _, ev := range evs {
+		if ev.Method != MethodIDV || ev.ErrorCode != CodeIDVNoMatch || strings.Contains(ev.Detail, "Byron") {
+			t.Fatalf("sign-in event %+v", ev)
+		}
+		reasons = append(reasons, ev.Detail)
+	}
+	if all := strings.Join(reasons, "\n"); !strings.Contains(all, "family_name does not match") || !strings.Contains(all, "trust framework") {
+		t.Fatalf("reasons:\n%s", all)
+	}
 }
 
 // TestIDVTokenChecks: an ID token from another issuer, with another nonce or signed by a key

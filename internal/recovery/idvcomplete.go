@@ -25,48 +25,76 @@ type IDVCallback struct {
 // directory (audited, the recovery mail queued in the same transaction) and signs the person in
 // with it. Refusals say what to do next and never which attribute failed; the log has the reason.
 func (s *Service) CompleteIDV(ctx context.Context, cb IDVCallback, client signin.Client, redirectURI string) (*signin.SignIn, error) {
+	si, name, err := s.completeIDV(ctx, cb, client, redirectURI)
+	if err != nil {
+		s.recordIDVFailure(ctx, name, err, client)
+	}
+	return si, err
+}
+
+// MethodIDV names identity verification in the sign-in log.
+const MethodIDV = "identityVerification"
+
+// recordIDVFailure puts a refused verification in the sign-in log, for the admin: the user name
+// typed, the code and the reason (which attribute or check, never a claim's value).
+func (s *Service) recordIDVFailure(ctx context.Context, name string, err error, c signin.Client) {
+	e := &latchkey.SignInEvent{Method: MethodIDV, Result: latchkey.SignInFailure, ErrorCode: latchkey.ErrorCode(err),
+		UPN: name, IP: c.IP, UserAgent: c.UserAgent, CorrelationID: c.CorrelationID, Platform: c.Platform, PlatformVersion: c.PlatformVersion}
+	if le, ok := err.(*latchkey.Error); ok {
+		e.Detail = le.Detail
+	}
+	if u, ferr := s.Store.FindUserByUPN(ctx, name); ferr == nil {
+		e.UserID, e.UPN = u.ID, u.UserPrincipalName
+	}
+	if rerr := s.Store.RecordSignIn(ctx, e); rerr != nil {
+		s.Signin.Logger.WarnContext(ctx, "record identity verification failure", "err", rerr)
+	}
+}
+
+func (s *Service) completeIDV(ctx context.Context, cb IDVCallback, client signin.Client, redirectURI string) (*signin.SignIn, string, error) {
 	ch, err := s.Store.TakeChallenge(ctx, cb.State, s.now())
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) || (err == nil && ch.Ceremony != CeremonyIDV) {
-		return nil, latchkey.Errorf(latchkey.EINVALID, CodeIDVFailed,
+		return nil, "", latchkey.Errorf(latchkey.EINVALID, CodeIDVFailed,
 			"This identity check has expired or was already used. Start again from the beginning.", "no pending verification for this state")
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var p pendingIDV
 	if err := json.Unmarshal(ch.Data, &p); err != nil {
-		return nil, idvFailed("decode pending verification: %v", err)
+		return nil, "", idvFailed("decode pending verification: %v", err)
 	}
 	if cb.Error != "" {
-		return nil, idvFailed("the provider answered %q", cb.Error)
+		return nil, p.Name, idvFailed("the provider answered %q", cb.Error)
 	}
 	c, err := s.idvConfig(ctx)
 	if err != nil {
-		return nil, err
+		return nil, p.Name, err
 	}
 	if !c.Enabled {
-		return nil, idvFailed("identity verification was turned off meanwhile")
+		return nil, p.Name, idvFailed("identity verification was turned off meanwhile")
 	}
 	vcs, err := s.exchange(ctx, c, p, cb.Code, redirectURI)
 	if err != nil {
-		return nil, err
+		return nil, p.Name, err
 	}
 	u, err := s.Store.FindUserByUPN(ctx, p.Name)
 	if latchkey.IsKind(err, latchkey.ENOTFOUND) || (err == nil && !u.Enabled) {
 		u, err = nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, p.Name, err
 	}
 	m := matchVerified(c, u, vcs)
 	if !m.ok {
 		s.Signin.Logger.WarnContext(ctx, "identity verification refused", "user", p.Name, "reason", m.reason,
 			"trustFramework", m.verified.TrustFramework, "assuranceLevel", m.verified.AssuranceLevel, "ip", client.IP)
-		return nil, latchkey.Errorf(latchkey.EFORBIDDEN, CodeIDVNoMatch,
+		return nil, p.Name, latchkey.Errorf(latchkey.EFORBIDDEN, CodeIDVNoMatch,
 			"The identity check could not confirm that you are the owner of this account, so we cannot let you in this way."+nextPath,
-			"%s", m.reason)
+			"%s (trust framework %q, assurance level %q)", m.reason, m.verified.TrustFramework, m.verified.AssuranceLevel)
 	}
-	return s.recoverVerified(ctx, c, u, m.verified, client)
+	si, err := s.recoverVerified(ctx, c, u, m.verified, client)
+	return si, p.Name, err
 }
 
 // exchange redeems the code and returns the verified claims the provider vouched for.
