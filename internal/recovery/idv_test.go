@@ -261,6 +261,20 @@ func TestIDVTokenChecks(t *testing.T) {
 	}
 	_, err = e.svc.CompleteIDV(ctx, cb, testClient, testRedirect)
 	wantCode(t, err, CodeIDVFailed)
+
+	// The person cancelled at the provider: it answers access_denied.
+	authURL, err = e.svc.BeginIDV(ctx, "ada@example.com", testClient, testRedirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(authURL)
+	le := wantCode(t, func() error {
+		_, err := e.svc.CompleteIDV(ctx, IDVCallback{State: u.Query().Get("state"), Error: "access_denied"}, testClient, testRedirect)
+		return err
+	}(), CodeIDVFailed)
+	if !strings.Contains(le.Detail, "access_denied") {
+		t.Fatalf("cancel refused for %q", le.Detail)
+	}
 }
 
 // TestIDVThrottled: verifications begun for one name, then from one address over many names,
@@ -319,10 +333,24 @@ func TestIDVConfigSecret(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("%d update events; want 2", len(evs))
 	}
-	person := latchkey.Actor{Kind: latchkey.ActorPerson, UserID: e.ada.ID, UPN: e.ada.UserPrincipalName}
-	err = e.svc.SetIDVConfig(ctx, person, pub)
-	if !latchkey.IsKind(err, latchkey.EFORBIDDEN) {
-		t.Fatalf("person without role: %v; want forbidden", err)
+	person := func(roles ...string) latchkey.Actor {
+		a := latchkey.Actor{Kind: latchkey.ActorPerson, UserID: e.ada.ID, UPN: e.ada.UserPrincipalName}
+		for _, r := range roles {
+			a.Roles = append(a.Roles, latchkey.RoleAssignment{UserID: e.ada.ID, Role: r})
+		}
+		return a
+	}
+	for _, r := range []string{"", latchkey.RoleAuthenticationAdmin, latchkey.RoleReportsReader} {
+		a := person()
+		if r != "" {
+			a = person(r)
+		}
+		if err := e.svc.SetIDVConfig(ctx, a, pub); !latchkey.IsKind(err, latchkey.EFORBIDDEN) {
+			t.Fatalf("role %q sets the provider: %v; want forbidden", r, err)
+		}
+	}
+	if err := e.svc.SetIDVConfig(ctx, person(latchkey.RoleAuthenticationPolicyAdmin), pub); err != nil {
+		t.Fatalf("authentication policy admin: %v", err)
 	}
 	bad := pub
 	bad.Issuer = "http://idv.example.com"
