@@ -96,4 +96,20 @@ func TestBrowserRecoveryIDV(t *testing.T) {
 	if err != nil || conf.Name != "Acme identity check" || conf.ClientSecret != idvtest.ClientSecret || !conf.Enabled {
 		t.Fatalf("settings after the admin's save: name %q, secret kept %v, enabled %v, %v", conf.Name, conf.ClientSecret == idvtest.ClientSecret, conf.Enabled, err)
 	}
+	// An issuer that is not https is refused in words; what was typed stays, nothing is stored.
+	a.exec(`document.querySelector('#idv-settings input[name=issuer]').value = 'http://idv.example.com'`)
+	a.click("#idv-save")
+	a.waitPage("/admin/recovery", "#page-error")
+	if code, msg := a.attr("#page-error", "data-code"), a.text("#page-error p"); code != "invalid_identity_verification" || !strings.Contains(msg, "https") {
+		t.Fatalf("refused save: %s %q", code, msg)
+	}
+	if v := eval[string](a, `document.querySelector('#idv-settings input[name=issuer]').value`); v != "http://idv.example.com" {
+		t.Fatalf("issuer field after the refusal %q", v)
+	}
+	if ph := a.attr("#idv-settings input[name=clientSecret]", "placeholder"); !strings.HasPrefix(ph, "Set.") {
+		t.Fatalf("secret placeholder after the refusal %q", ph)
+	}
+	if conf, _ := rec.IDVConfig(ctx, latchkey.CLIActor); conf.Issuer != idv.Issuer {
+		t.Fatalf("a refused save stored issuer %q", conf.Issuer)
+	}
 }

@@ -102,10 +102,11 @@ func (s *Web) adminRecovery(w http.ResponseWriter, r *http.Request, f *idvForm, 
 		s.errorPage(w, r, err)
 		return
 	}
+	pub, has := c.Public()
 	if f == nil {
-		pub, has := c.Public()
-		f = &idvForm{Config: pub, HasSecret: has}
+		f = &idvForm{Config: pub}
 	}
+	f.HasSecret = has // a refused save keeps the stored secret
 	matched := map[string]bool{}
 	for _, m := range f.Config.Match {
 		matched[m] = true
