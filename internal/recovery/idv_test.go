@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -191,6 +192,7 @@ func TestIDVMismatchRefused(t *testing.T) {
 		{"level not accepted", "ada@example.com", idvtest.Plain("eidas", "low", adaClaims)},
 		{"matched in plain shape", "ada@example.com", idvtest.Plain("eidas", "high", map[string]any{"given_name": "MATCHED", "family_name": "MATCHED", "employee_number": "MATCHED"})},
 		{"no verified claims", "ada@example.com", nil},
+		{"verified long ago", "ada@example.com", idvtest.PlainAt("eidas", "high", time.Now().Add(-2*IDVMaxAge), adaClaims)},
 		{"unknown account", "nobody@example.com", idvtest.Plain("eidas", "high", adaClaims)},
 	}
 	for _, c := range cases {
@@ -221,7 +223,8 @@ func TestIDVMismatchRefused(t *testing.T) {
 		}
 		reasons = append(reasons, ev.Detail)
 	}
-	if all := strings.Join(reasons, "\n"); !strings.Contains(all, "family_name does not match") || !strings.Contains(all, "trust framework") {
+	if all := strings.Join(reasons, "\n"); !strings.Contains(all, "family_name does not match") || !strings.Contains(all, "trust framework") ||
+		!strings.Contains(all, "not within the last hour") {
 		t.Fatalf("reasons:\n%s", all)
 	}
 }

@@ -85,7 +85,7 @@ func (s *Service) completeIDV(ctx context.Context, cb IDVCallback, client signin
 	if err != nil {
 		return nil, p.Name, err
 	}
-	m := matchVerified(c, u, vcs)
+	m := matchVerified(c, u, vcs, s.now())
 	if !m.ok {
 		s.Signin.Logger.WarnContext(ctx, "identity verification refused", "user", p.Name, "reason", m.reason,
 			"trustFramework", m.verified.TrustFramework, "assuranceLevel", m.verified.AssuranceLevel, "ip", client.IP)

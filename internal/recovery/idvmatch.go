@@ -2,8 +2,10 @@ package recovery
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -21,8 +23,14 @@ type Verified struct {
 	TrustFramework      string
 	AssuranceLevel      string
 	VerificationProcess string
-	Claims              map[string]string
+	// Time is when the verification completed (verification.time); zero when not given.
+	Time   time.Time
+	Claims map[string]string
 }
+
+// IDVMaxAge is how long before the callback a verification may have completed: an older one
+// (a result the provider had kept) is refused.
+const IDVMaxAge = time.Hour
 
 // claimOf maps a directory attribute to the verified claim that carries it. The employee
 // number has no registered claim; Latchkey reads "employee_number".
@@ -57,6 +65,7 @@ func parseVerifiedClaims(raw any) ([]Verified, error) {
 				TrustFramework      any `json:"trust_framework"`
 				AssuranceLevel      any `json:"assurance_level"`
 				VerificationProcess any `json:"verification_process"`
+				Time                any `json:"time"`
 			} `json:"verification"`
 			Claims map[string]any `json:"claims"`
 		}
@@ -65,6 +74,13 @@ func parseVerifiedClaims(raw any) ([]Verified, error) {
 		}
 		vc := Verified{TrustFramework: scalar(v.Verification.TrustFramework), AssuranceLevel: scalar(v.Verification.AssuranceLevel),
 			VerificationProcess: scalar(v.Verification.VerificationProcess), Claims: map[string]string{}}
+		if ts := scalar(v.Verification.Time); ts != "" {
+			t, err := time.Parse(time.RFC3339, ts)
+			if err != nil {
+				return nil, fmt.Errorf("verification time %q: %w", ts, err)
+			}
+			vc.Time = t
+		}
 		for k, c := range v.Claims {
 			vc.Claims[k] = scalar(c)
 		}
@@ -128,11 +144,11 @@ type matchOutcome struct {
 }
 
 // matchVerified applies the matching rule: some element of vcs has an accepted trust framework
-// and assurance level, and every configured attribute of the directory record is non-empty and
+// and assurance level, was completed within IDVMaxAge before now (when it says when), and every configured attribute of the directory record is non-empty and
 // equals its claim after Normalize (or, from a "bring your own IDV" provider, trust framework
 // IDV-DELEGATED with assurance level VERIFIED, the claim is "MATCHED"). The reason of a refusal names
 // the attribute or the verification, never a value.
-func matchVerified(c IDVConfig, u *latchkey.User, vcs []Verified) matchOutcome {
+func matchVerified(c IDVConfig, u *latchkey.User, vcs []Verified, now time.Time) matchOutcome {
 	if len(vcs) == 0 {
 		return matchOutcome{reason: "the provider returned no verified_claims"}
 	}
@@ -146,6 +162,10 @@ func matchVerified(c IDVConfig, u *latchkey.User, vcs []Verified) matchOutcome {
 		delegated := v.TrustFramework == DefaultIDVTrustFramework
 		if delegated && v.AssuranceLevel != "VERIFIED" {
 			out.reason = "the provider did not answer VERIFIED (" + v.AssuranceLevel + ")"
+			continue
+		}
+		if !v.Time.IsZero() && (v.Time.Before(now.Add(-IDVMaxAge)) || v.Time.After(now.Add(5*time.Minute))) {
+			out.reason = "the verification was completed at " + v.Time.UTC().Format(time.RFC3339) + ", not within the last hour"
 			continue
 		}
 		if u == nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -69,10 +70,15 @@ func (p *Provider) ClaimsParam() (string, map[string]string) {
 	return p.claimsParam, p.authorizeQuery
 }
 
-// Plain returns verified_claims in the plain Identity Assurance shape.
+// Plain returns verified_claims in the plain Identity Assurance shape, verified just now.
 func Plain(trustFramework, level string, claims map[string]any) map[string]any {
+	return PlainAt(trustFramework, level, time.Now(), claims)
+}
+
+// PlainAt is Plain for a verification completed at t.
+func PlainAt(trustFramework, level string, t time.Time, claims map[string]any) map[string]any {
 	return map[string]any{"verification": map[string]any{"trust_framework": trustFramework, "assurance_level": level,
-		"time": "2026-12-03T09:00:00Z", "verification_process": "test-process-1"}, "claims": claims}
+		"time": t.UTC().Format(time.RFC3339), "verification_process": "test-process-1"}, "claims": claims}
 }
 
 // Delegated returns verified_claims in the "bring your own IDV" shape: an array, trust framework
