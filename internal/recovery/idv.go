@@ -113,7 +113,7 @@ func (s *Service) BeginIDV(ctx context.Context, name string, client signin.Clien
 		s.recordIDVFailure(ctx, name, err, client)
 		return "", err
 	}
-	claims, scopes := s.claimsRequest(ctx, c, name)
+	claims, scopes := s.claimsRequest(c)
 	party, err := relyingParty(ctx, c, redirectURI, scopes)
 	if err != nil {
 		return "", idvFailed("discover the provider %s: %v", c.Issuer, err)
@@ -154,23 +154,21 @@ func (s *Service) reserveIDV(ctx context.Context, name string, client signin.Cli
 }
 
 // claimsRequest returns the claims parameter and scopes. For a "bring your own IDV" provider
-// (trust framework IDV-DELEGATED) it sends the directory's values for the provider to compare,
-// as that profile does (the admin's choice); otherwise it asks for the values.
-func (s *Service) claimsRequest(ctx context.Context, c IDVConfig, name string) (string, []string) {
+// (trust framework IDV-DELEGATED) it asks for that framework and level VERIFIED, essential, and
+// the identity_assurance scope. It never sends the directory's values: without pushed
+// authorization requests (which zitadel/oidc's client lacks) they would travel in the address
+// the browser is sent to, shown to whoever typed the user name; so the provider must return
+// the values it verified, and Latchkey compares them.
+func (s *Service) claimsRequest(c IDVConfig) (string, []string) {
 	names := map[string]any{}
-	delegated := len(c.TrustFrameworks) == 1 && c.TrustFrameworks[0] == DefaultIDVTrustFramework
-	u, err := s.Store.FindUserByUPN(ctx, name)
 	for _, attr := range c.Match {
-		names[claimOf[attr]] = nil
-		if delegated && err == nil {
-			names[claimOf[attr]] = map[string]any{"value": directoryValue(u, attr), "fuzzy": true}
-		}
+		names[claimOf[attr]] = map[string]any{"essential": true, "purpose": "Account recovery"}
 	}
-	verification := map[string]any{"trust_framework": nil, "assurance_level": nil}
+	verification := map[string]any{"trust_framework": nil, "assurance_level": nil, "time": nil}
 	scopes := []string{oidc.ScopeOpenID}
-	if delegated {
+	if len(c.TrustFrameworks) == 1 && c.TrustFrameworks[0] == DefaultIDVTrustFramework {
 		verification = map[string]any{"trust_framework": map[string]any{"value": DefaultIDVTrustFramework, "essential": true},
-			"assurance_level": map[string]any{"value": "VERIFIED", "essential": true}}
+			"assurance_level": map[string]any{"value": "VERIFIED", "essential": true}, "time": nil}
 		scopes = append(scopes, "identity_assurance")
 	}
 	vc := map[string]any{"verification": verification, "claims": names}

@@ -154,8 +154,9 @@ func TestIDVMatchRecovers(t *testing.T) {
 }
 
 // TestIDVUserinfoAndDelegated: claims from userinfo are read when the ID token has none, and
-// the "bring your own IDV" shape (array, IDV-DELEGATED, VERIFIED, MATCHED or wrapped values)
-// is accepted, with the directory's values sent in the claims request.
+// the "bring your own IDV" shape (an array, IDV-DELEGATED, VERIFIED, values wrapped as
+// {"value": ...}) is accepted. The claims request asks for the profile's framework and level
+// and never carries the directory's values (they would show in the browser's address).
 func TestIDVUserinfoAndDelegated(t *testing.T) {
 	e := newIDVEnv(t, nil)
 	e.idv.SetVerifiedClaims(idvtest.Plain("de_aml", "high", adaClaims), true)
@@ -165,17 +166,26 @@ func TestIDVUserinfoAndDelegated(t *testing.T) {
 	d := newIDVEnv(t, func(c *IDVConfig) {
 		c.TrustFrameworks, c.AssuranceLevels, c.Match = []string{DefaultIDVTrustFramework}, nil, []string{AttrGivenName, AttrFamilyName}
 	})
-	d.idv.SetVerifiedClaims(idvtest.Delegated("VERIFIED", map[string]string{"given_name": "MATCHED", "family_name": "Lovelace King"}), false)
+	d.idv.SetVerifiedClaims(idvtest.Delegated("VERIFIED", map[string]string{"given_name": "Zoe Ada", "family_name": "Lovelace King"}), false)
 	if _, err := d.verify(t, "ada@example.com"); err != nil {
 		t.Fatalf("verify delegated: %v", err)
 	}
 	claims, q := d.idv.ClaimsParam()
-	if !strings.Contains(claims, `"value":"Zoë-Ada"`) || !strings.Contains(claims, `"fuzzy":true`) || !strings.Contains(q["scope"], "identity_assurance") {
-		t.Fatalf("delegated claims request %s, scope %q; want the directory's values, fuzzy", claims, q["scope"])
+	if !strings.Contains(claims, `"value":"IDV-DELEGATED"`) || !strings.Contains(claims, `"value":"VERIFIED"`) ||
+		strings.Contains(claims, "Lovelace") || strings.Contains(claims, "Zo") || !strings.Contains(q["scope"], "identity_assurance") {
+		t.Fatalf("delegated claims request %s, scope %q; want the profile's framework and level and no directory value", claims, q["scope"])
 	}
-	d.idv.SetVerifiedClaims(idvtest.Delegated("FAILED", map[string]string{"given_name": "MATCHED", "family_name": "MATCHED"}), false)
-	_, err := d.verify(t, "ada@example.com")
-	wantCode(t, err, CodeIDVNoMatch)
+	for _, c := range []struct {
+		level  string
+		claims map[string]string
+	}{
+		{"FAILED", map[string]string{"given_name": "Zoe Ada", "family_name": "Lovelace King"}},
+		{"VERIFIED", map[string]string{"given_name": "MATCHED", "family_name": "MATCHED"}},
+	} {
+		d.idv.SetVerifiedClaims(idvtest.Delegated(c.level, c.claims), false)
+		_, err := d.verify(t, "ada@example.com")
+		wantCode(t, err, CodeIDVNoMatch)
+	}
 }
 
 // TestIDVMismatchRefused: a different person, a trust framework or level not accepted, an

@@ -17,8 +17,8 @@ import (
 
 // Verified is one verified_claims element as Latchkey reads it: the verification's trust
 // framework and assurance level and the claims the provider vouches for. A claim's value is
-// the string the provider returned; in the "bring your own IDV" profile it may be "MATCHED"
-// (the provider compared it with the value Latchkey sent) or a {"value": ...} wrapper.
+// the string the provider returned, read out of a {"value": ...} wrapper (the "bring your own
+// IDV" profile's response shape).
 type Verified struct {
 	TrustFramework      string
 	AssuranceLevel      string
@@ -39,10 +39,6 @@ var claimOf = map[string]string{
 	AttrFamilyName:     "family_name",
 	AttrEmployeeNumber: "employee_number",
 }
-
-// matchedValue is what a "bring your own IDV" provider returns in place of a value it checked
-// against the one it was sent.
-const matchedValue = "MATCHED"
 
 // parseVerifiedClaims reads the verified_claims claim: an object or an array of objects, each
 // with verification.{trust_framework, assurance_level} and claims.
@@ -145,8 +141,9 @@ type matchOutcome struct {
 
 // matchVerified applies the matching rule: some element of vcs has an accepted trust framework
 // and assurance level, was completed within IDVMaxAge before now (when it says when), and every configured attribute of the directory record is non-empty and
-// equals its claim after Normalize (or, from a "bring your own IDV" provider, trust framework
-// IDV-DELEGATED with assurance level VERIFIED, the claim is "MATCHED"). The reason of a refusal names
+// equals its claim after Normalize; from a "bring your own IDV" provider (trust framework
+// IDV-DELEGATED) the assurance level must be VERIFIED. A "MATCHED" in place of a value is not
+// accepted: Latchkey sends no values to compare with (see claimsRequest). The reason of a refusal names
 // the attribute or the verification, never a value.
 func matchVerified(c IDVConfig, u *latchkey.User, vcs []Verified, now time.Time) matchOutcome {
 	if len(vcs) == 0 {
@@ -178,7 +175,7 @@ func matchVerified(c IDVConfig, u *latchkey.User, vcs []Verified, now time.Time)
 			if want == "" {
 				return matchOutcome{reason: "the directory record has no " + attr, verified: v}
 			}
-			if !(delegated && got == matchedValue) && Normalize(got) != want {
+			if Normalize(got) != want {
 				return matchOutcome{reason: "the verified " + claimOf[attr] + " does not match the directory's " + attr, verified: v}
 			}
 		}
