@@ -70,7 +70,7 @@ func (l recoveryLetter) text() string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("Hello %s,", l.Person)
 	w("")
-	w("a one-time pass to get back into your %s account (%s) was issued %s.", l.Org, l.UPN, pathWords(l.Path))
+	w("A one-time pass to get back into your %s account (%s) was issued %s.", l.Org, l.UPN, pathWords(l.Path))
 	w("Such a pass lets someone sign in once, without a passkey, and add a new passkey to your account.")
 	w("")
 	w("  What:     a one-time pass to get back into the account")
@@ -92,6 +92,9 @@ func (l recoveryLetter) text() string {
 		told += fmt.Sprintf(" and to your manager, %s", l.Manager)
 	}
 	w("%s: %s.", told, strings.Join(l.To, ", "))
+	if l.Manager != "" {
+		w("%s: you receive it as %s's manager. If you did not expect it, make sure they know, and call IT with them.", l.Manager, l.Person)
+	}
 	w("Sent by Latchkey, the sign-in service of %s (%s).", l.Org, l.PublicURL)
 	return b.String()
 }
@@ -126,7 +129,7 @@ func (l passkeyLetter) text() string {
 	if !l.Added {
 		what = "removed from"
 	}
-	w("a passkey was %s your %s account (%s).", what, l.Org, l.UPN)
+	w("A passkey was %s your %s account (%s).", what, l.Org, l.UPN)
 	w("")
 	w("  Passkey:  %s", l.Name)
 	kind := l.Kind
