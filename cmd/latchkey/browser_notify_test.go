@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/directory"
+	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/recovery"
+	"github.com/latchkey/latchkey/internal/signin"
+)
+
+// TestBrowserPasskeyMails: a person who registers a passkey in Chromium is mailed at every
+// address on record, not their manager; an admin who removes it on the person's page mails
+// them again, naming the admin. The outbox rows hold neither the pass nor a credential.
+func TestBrowserPasskeyMails(t *testing.T) {
+	s, smtp := startServerWithMail(t)
+	ctx := context.Background()
+	boss := &latchkey.User{UserPrincipalName: "grace@example.com", DisplayName: "Grace Hopper", Mail: "grace@example.com", Enabled: true}
+	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, boss); err != nil {
+		t.Fatal(err)
+	}
+	ada := &latchkey.User{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", Mail: "ada@example.com",
+		PersonalMail: "ada.home@example.net", ManagerID: boss.ID, Enabled: true}
+	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, ada); err != nil {
+		t.Fatal(err)
+	}
+	pass, _, err := s.Directory.IssueAccessPass(ctx, latchkey.CLIActor, ada.ID, signin.IssueOptions{LifetimeMinutes: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := startBrowser(t)
+	person := b.newIsolatedTab()
+	person.signInWithTAP(s, ada.UserPrincipalName, pass)
+	person.addAuthenticator(deviceBound())
+	person.addPasskey()
+	pks := s.passkeys(t, ada.UserPrincipalName)
+	if len(pks) != 1 {
+		t.Fatalf("ada has %d passkeys; want 1", len(pks))
+	}
+	added := waitMail(t, smtp, "ada@example.com", passkeyAddedMailSubject)
+	if strings.Join(added.To, ",") != "ada@example.com,ada.home@example.net" || !added.TLS {
+		t.Errorf("the passkey-added mail goes to %v (TLS %v); want both of ada's addresses, not her manager's, over TLS", added.To, added.TLS)
+	}
+	for _, want := range []string{pks[0].Nickname, "passkey on one device", "By:       you", "contact IT at once"} {
+		if !strings.Contains(added.Text, want) {
+			t.Errorf("the passkey-added mail does not say %q:\n%s", want, added.Text)
+		}
+	}
+
+	admin := b.newIsolatedTab()
+	admin.signInWithTAP(s, directory.BootstrapUPN, s.Pass)
+	admin.navigate(s.URL + "/admin/users/" + ada.ID + "/passkeys/" + pks[0].ID + "/remove")
+	admin.waitPage("/admin/users/"+ada.ID+"/passkeys/"+pks[0].ID+"/remove", "#confirm-form")
+	admin.click(`#confirm-form input[name="confirm"]`)
+	admin.click("#confirm-submit")
+	admin.waitPage("/admin/users/"+ada.ID, "#methods-notice")
+	removed := waitMail(t, smtp, "ada.home@example.net", passkeyRemovedMailSubject)
+	if strings.Join(removed.To, ",") != "ada@example.com,ada.home@example.net" {
+		t.Errorf("the passkey-removed mail goes to %v; want both of ada's addresses", removed.To)
+	}
+	for _, want := range []string{pks[0].Nickname, "the administrator " + directory.BootstrapUPN} {
+		if !strings.Contains(removed.Text, want) {
+			t.Errorf("the passkey-removed mail does not say %q:\n%s", want, removed.Text)
+		}
+	}
+
+	items, err := s.Store.ListMail(ctx, latchkey.MailFilter{SubjectID: ada.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		for _, secret := range []string{pass, pks[0].ID, string(pks[0].CredentialID)} {
+			if strings.Contains(it.ParamsJSON(), secret) {
+				t.Errorf("outbox row %s (%s) holds a secret or credential: %s", it.ID, it.Kind, it.ParamsJSON())
+			}
+		}
+	}
+}
+
+// TestBrowserRecoveryMailHelper: waitRecoveryMail returns the recovery mail of a person once a
+// recovery pass is issued with Notify, as every recovery path does.
+func TestBrowserRecoveryMailHelper(t *testing.T) {
+	s, smtp := startServerWithMail(t)
+	ctx := context.Background()
+	ada := &latchkey.User{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", PersonalMail: "ada.home@example.net", Enabled: true}
+	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, ada); err != nil {
+		t.Fatal(err)
+	}
+	nctx := recovery.Notify(ctx, recovery.Notice{UserID: ada.ID, Path: recovery.PathKiosk, By: "you, on your laptop", At: s.Auth.Now()})
+	pass, _, err := s.Directory.IssueAccessPass(nctx, latchkey.CLIActor, ada.ID, signin.IssueOptions{Recovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := waitRecoveryMail(t, s, smtp, ada)
+	if len(m.To) != 1 || m.To[0] != "ada.home@example.net" || !strings.Contains(m.Text, "you, on your laptop") || strings.Contains(m.Text, pass) {
+		t.Errorf("recovery mail to %v:\n%s", m.To, m.Text)
+	}
+}
