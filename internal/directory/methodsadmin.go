@@ -45,7 +45,8 @@ func (s *Service) RemovePasskeyFor(ctx context.Context, a latchkey.Actor, userRe
 	if i < 0 {
 		return notFound
 	}
-	ctx = latchkey.Audit(ctx, a, "passkey.remove", "user", u.ID, u.UserPrincipalName, map[string]any{"passkeyId": passkeyID, "nickname": pks[i].Nickname})
+	ctx = latchkey.Audit(ctx, a, "passkey.remove", "user", u.ID, u.UserPrincipalName, map[string]any{"passkeyId": passkeyID,
+		"nickname": pks[i].Nickname, "kind": pks[i].Kind})
 	ctx = signin.PasskeyMail(ctx, signin.MailKindPasskeyRemoved, u.ID, pks[i], removerName(a), s.now())
 	if err := s.Store.DeletePasskey(ctx, u.ID, passkeyID); latchkey.IsKind(err, latchkey.ENOTFOUND) {
 		return notFound
