@@ -107,7 +107,7 @@ func (s *Service) letterBase(ctx context.Context, publicURL string, u *latchkey.
 	}
 	o := p.TemporaryAccessPass.Onboarding
 	l := letterBase{Org: o.OrganizationName, PublicURL: s.publicURL(publicURL), Person: u.DisplayName, UPN: u.UserPrincipalName,
-		Zone: o.Location(), ZoneName: o.TimeZone}
+		Zone: o.Location(), ZoneName: o.TimeZone, Helpdesk: o.HelpdeskContact}
 	if l.ZoneName == "" {
 		l.ZoneName = "UTC"
 	}

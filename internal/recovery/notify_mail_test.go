@@ -65,6 +65,7 @@ func newNotifyRig(t *testing.T) *notifyRig {
 		t.Fatal(err)
 	}
 	p.TemporaryAccessPass.Onboarding.TimeZone, p.TemporaryAccessPass.Onboarding.OrganizationName = "Europe/Berlin", "Example Ltd"
+	p.TemporaryAccessPass.Onboarding.HelpdeskContact = "call 020 7946 0000 or go to room 2.14"
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestRecoveryMailGoesToEveryAddressAndManager(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Ada Lovelace", "Example Ltd", "by your manager, on their My Staff page", "Grace Hopper (your manager)",
-		"Thursday 3 December 2026, 10:15 (Europe/Berlin time)", "contact IT at once", "at most\n15 minutes",
+		"Thursday 3 December 2026, 10:15 (Europe/Berlin time)", "contact IT at once: call 020 7946 0000 or go to room 2.14.", "at most\n15 minutes",
 		"never contains the pass", "and to your manager, Grace Hopper",
 	} {
 		if !strings.Contains(m.Subject+"\n"+m.Text, want) {

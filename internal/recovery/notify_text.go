@@ -40,12 +40,12 @@ func (l letterBase) when(t time.Time) string {
 	return fmt.Sprintf("%s (%s time)", t.In(l.Zone).Format("Monday 2 January 2006, 15:04"), l.ZoneName)
 }
 
-// helpdesk says how to reach IT, as the end of "contact IT at once ...".
+// helpdesk says how to reach IT, following "contact IT at once".
 func (l letterBase) helpdesk() string {
 	if l.Helpdesk != "" {
-		return l.Helpdesk
+		return ": " + strings.TrimSuffix(l.Helpdesk, ".")
 	}
-	return "by phone or in person, the way you usually reach your IT team (not by replying to this mail)"
+	return ", by phone or in person, the way you usually reach your IT team (not by replying to this mail)"
 }
 
 // recoveryLetter is the mail that tells a person (and their manager) that a recovery pass was
@@ -80,7 +80,7 @@ func (l recoveryLetter) text() string {
 	w("")
 	w("If this was you, or you asked for it, there is nothing more to do.")
 	w("")
-	w("If it was not you: contact IT at once, %s.", l.helpdesk())
+	w("If it was not you, contact IT at once%s.", l.helpdesk())
 	w("Someone may be trying to get into your account. The pass works only once and for at most")
 	w("15 minutes from the time above: call right away, so that IT can stop it, remove any passkey")
 	w("added with it and sign you out everywhere.")
@@ -144,10 +144,10 @@ func (l passkeyLetter) text() string {
 	w("%s/my/security-info.", l.PublicURL)
 	w("")
 	if l.Added {
-		w("If it was not you: contact IT at once, %s. Someone else may be able to sign in as you", l.helpdesk())
+		w("If it was not you, contact IT at once%s. Someone else may be able to sign in as you", l.helpdesk())
 		w("with that passkey until IT removes it.")
 	} else {
-		w("If it was not you: contact IT at once, %s. Someone may be changing your account.", l.helpdesk())
+		w("If it was not you, contact IT at once%s. Someone may be changing your account.", l.helpdesk())
 	}
 	w("")
 	w("Sent by Latchkey, the sign-in service of %s (%s). It goes to every address on record for you.", l.Org, l.PublicURL)
