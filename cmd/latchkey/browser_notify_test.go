@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/recovery"
@@ -97,5 +101,66 @@ func TestBrowserRecoveryMailHelper(t *testing.T) {
 	m := waitRecoveryMail(t, s, smtp, ada)
 	if len(m.To) != 1 || m.To[0] != "ada.home@example.net" || !strings.Contains(m.Text, "you, on your laptop") || strings.Contains(m.Text, pass) {
 		t.Errorf("recovery mail to %v:\n%s", m.To, m.Text)
+	}
+}
+
+// TestBrowserHelpdeskContactSetting: an admin gives on /admin/policy how people reach the
+// helpdesk; it is stored, the card shows it, and the next security notice says it. With
+// LATCHKEY_SCREENSHOT_DIR set, the card is saved at 1280 and 390 px.
+func TestBrowserHelpdeskContactSetting(t *testing.T) {
+	s, smtp := startServerWithMail(t)
+	ctx := context.Background()
+	b := startBrowser(t)
+	b.signInWithTAP(s, directory.BootstrapUPN, s.Pass)
+	b.navigate(s.URL + "/admin/policy")
+	b.waitVisible("#onboarding")
+	b.click("#change-onboarding summary")
+	b.waitVisible("#helpdesk-contact")
+	b.typeInto("#helpdesk-contact", "call 020 7946 0000 or go to room 2.14")
+	b.click("#policy-onboarding-submit")
+	b.waitVisible("#policy-notice")
+	if p, err := s.Auth.MethodsPolicy(ctx); err != nil || p.TemporaryAccessPass.Onboarding.HelpdeskContact != "call 020 7946 0000 or go to room 2.14" {
+		t.Fatalf("stored onboarding %+v, %v", p.TemporaryAccessPass.Onboarding, err)
+	}
+	if got := b.text("#onboarding-helpdesk"); got != "call 020 7946 0000 or go to room 2.14" {
+		t.Errorf("the card says %q", got)
+	}
+	for _, width := range []int64{1280, 390} {
+		b.step("set the window", func(ctx context.Context) error {
+			_, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900))
+			return err
+		})
+		b.exec(`document.querySelector("#change-onboarding").open = true`)
+		elementScreenshot(t, b, "#onboarding", "notify-helpdesk-setting-"+strconv.FormatInt(width, 10))
+	}
+
+	ada := &latchkey.User{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", Mail: "ada@example.com", Enabled: true}
+	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, ada); err != nil {
+		t.Fatal(err)
+	}
+	nctx := recovery.Notify(ctx, recovery.Notice{UserID: ada.ID, Path: recovery.PathHelpdesk, By: "Helpdesk: bob, approved by carol", At: s.Auth.Now()})
+	if _, _, err := s.Directory.IssueAccessPass(nctx, latchkey.CLIActor, ada.ID, signin.IssueOptions{Recovery: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m := waitRecoveryMail(t, s, smtp, ada); !strings.Contains(m.Text, "contact IT at once: call 020 7946 0000 or go to room 2.14.") {
+		t.Errorf("the recovery mail does not give the helpdesk:\n%s", m.Text)
+	}
+}
+
+// elementScreenshot saves the element sel as name.png in LATCHKEY_SCREENSHOT_DIR, when set.
+func elementScreenshot(t *testing.T, b *browser, sel, name string) {
+	t.Helper()
+	dir := os.Getenv("LATCHKEY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	var png []byte
+	b.step("screenshot "+sel, func(ctx context.Context) error {
+		var err error
+		png, err = chromedp.Run(ctx, chromedp.Screenshot(sel))
+		return err
+	})
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
