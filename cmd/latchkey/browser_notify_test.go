@@ -48,7 +48,7 @@ func TestBrowserPasskeyMails(t *testing.T) {
 	if strings.Join(added.To, ",") != "ada@example.com,ada.home@example.net" || !added.TLS {
 		t.Errorf("the passkey-added mail goes to %v (TLS %v); want both of ada's addresses, not her manager's, over TLS", added.To, added.TLS)
 	}
-	for _, want := range []string{pks[0].Nickname, "passkey on one device", "By:       you", "contact IT at once"} {
+	for _, want := range []string{pks[0].Nickname, "passkey on one device", "By:       you, or whoever signed in as you with a temporary access pass", "contact IT at once"} {
 		if !strings.Contains(added.Text, want) {
 			t.Errorf("the passkey-added mail does not say %q:\n%s", want, added.Text)
 		}

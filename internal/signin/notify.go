@@ -39,3 +39,15 @@ func PasskeyKindWords(pk *latchkey.Passkey) string {
 	}
 	return "passkey on one device"
 }
+
+// registrant says who registered a passkey in sess, as the person reads it in the mail: a pass
+// sign-in may not have been theirs.
+func registrant(sess *latchkey.Session) string {
+	switch {
+	case sess.AccessPassID != "":
+		return "you, or whoever signed in as you with a temporary access pass"
+	case sess.PasskeyID != "":
+		return "you, signed in with another passkey"
+	}
+	return "you"
+}
