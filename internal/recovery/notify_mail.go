@@ -44,8 +44,10 @@ func (s *Service) RecoveryComposer(publicURL string) mail.Composer {
 			if err != nil && !latchkey.IsKind(err, latchkey.ENOTFOUND) {
 				return nil, nil, fmt.Errorf("find manager: %w", err)
 			}
-			if m != nil && len(addresses(m.Mail)) > 0 && len(addresses(append(slices.Clone(to), m.Mail)...)) > len(to) {
-				to, l.Manager = append(to, m.Mail), m.DisplayName
+			if m != nil { // the manager's work address only, as for onboarding: never their personal one
+				if with := addresses(append(slices.Clone(to), m.Mail)...); len(with) > len(to) {
+					to, l.Manager = with, m.DisplayName
+				}
 			}
 		}
 		if len(to) == 0 {
