@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/latchkey/latchkey/internal/directory"
@@ -162,5 +163,52 @@ func elementScreenshot(t *testing.T, b *browser, sel, name string) {
 	})
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBrowserUndeliverableNotice: the recovery notice of a person with no address on record
+// fails at once, and the admin home lists it, naming the person and the notice, with what to
+// do. With LATCHKEY_SCREENSHOT_DIR set, the list is saved at 1280 and 390 px.
+func TestBrowserUndeliverableNotice(t *testing.T) {
+	s, _ := startServerWithMail(t)
+	ctx := context.Background()
+	lone := &latchkey.User{UserPrincipalName: "lone@example.com", DisplayName: "Lone Worker", Enabled: true}
+	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, lone); err != nil {
+		t.Fatal(err)
+	}
+	nctx := recovery.Notify(ctx, recovery.Notice{UserID: lone.ID, Path: recovery.PathManager, By: "Grace Hopper (your manager)", At: s.Auth.Now()})
+	if _, _, err := s.Directory.IssueAccessPass(nctx, latchkey.CLIActor, lone.ID, signin.IssueOptions{Recovery: true}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		items, err := s.Store.ListMail(ctx, latchkey.MailFilter{Kind: recovery.MailKindRecovery, SubjectID: lone.ID, State: latchkey.MailFailed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the notice that reaches nobody did not fail")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b := startBrowser(t)
+	b.signInWithTAP(s, directory.BootstrapUPN, s.Pass)
+	for _, width := range []int64{1280, 390} {
+		b.step("set the window", func(ctx context.Context) error {
+			_, err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900))
+			return err
+		})
+		b.navigate(s.URL + "/admin")
+		b.waitPage("/admin", "#mail-problems")
+		row := b.text(`#mail-problems tr[data-state="failed"]`)
+		for _, want := range []string{"Lone Worker", "Security notice: a pass to get back in was issued", "lone@example.com", "Tell them yourself"} {
+			if !strings.Contains(row, want) {
+				t.Errorf("%d px: the failed notice's row %q does not say %q", width, row, want)
+			}
+		}
+		elementScreenshot(t, b, "#mail-problems", "notify-undeliverable-"+strconv.FormatInt(width, 10))
 	}
 }
