@@ -99,7 +99,7 @@ func TestBrowserRecoveryMailHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := waitRecoveryMail(t, s, smtp, ada)
+	m := waitRecoveryMail(t, s.Store, smtp, ada)
 	if len(m.To) != 1 || m.To[0] != "ada.home@example.net" || !strings.Contains(m.Text, "you, on your laptop") || strings.Contains(m.Text, pass) {
 		t.Errorf("recovery mail to %v:\n%s", m.To, m.Text)
 	}
@@ -143,7 +143,7 @@ func TestBrowserHelpdeskContactSetting(t *testing.T) {
 	if _, _, err := s.Directory.IssueAccessPass(nctx, latchkey.CLIActor, ada.ID, signin.IssueOptions{Recovery: true}); err != nil {
 		t.Fatal(err)
 	}
-	if m := waitRecoveryMail(t, s, smtp, ada); !strings.Contains(m.Text, "contact IT at once: call 020 7946 0000 or go to room 2.14.") {
+	if m := waitRecoveryMail(t, s.Store, smtp, ada); !strings.Contains(m.Text, "contact IT at once: call 020 7946 0000 or go to room 2.14.") {
 		t.Errorf("the recovery mail does not give the helpdesk:\n%s", m.Text)
 	}
 }

@@ -77,8 +77,8 @@ func waitMail(t *testing.T, srv *mailtest.Server, addr, subject string) mailtest
 // waitRecoveryMail returns the recovery mail of the person u (the one message that goes to
 // each of their addresses and their manager), failing the test when none arrives within 15
 // seconds, or when the outbox's recovery item for u holds a parameter that is not one Notify
-// writes. u needs an address on record (Mail or PersonalMail).
-func waitRecoveryMail(t *testing.T, s *testServer, srv *mailtest.Server, u *latchkey.User) mailtest.Message {
+// writes. u needs an address on record (Mail or PersonalMail). store is the server's (s.Store).
+func waitRecoveryMail(t *testing.T, store latchkey.MailStore, srv *mailtest.Server, u *latchkey.User) mailtest.Message {
 	t.Helper()
 	addr := u.Mail
 	if addr == "" {
@@ -88,7 +88,7 @@ func waitRecoveryMail(t *testing.T, s *testServer, srv *mailtest.Server, u *latc
 		t.Fatalf("%s has no address to receive the recovery mail", u.UserPrincipalName)
 	}
 	m := waitMail(t, srv, addr, recoveryMailSubject+u.DisplayName)
-	items, err := s.Store.ListMail(context.Background(), latchkey.MailFilter{Kind: recovery.MailKindRecovery, SubjectID: u.ID})
+	items, err := store.ListMail(context.Background(), latchkey.MailFilter{Kind: recovery.MailKindRecovery, SubjectID: u.ID})
 	if err != nil || len(items) == 0 {
 		t.Fatalf("no recovery item for %s in the outbox: %v", u.UserPrincipalName, err)
 	}
