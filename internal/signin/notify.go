@@ -21,13 +21,13 @@ const (
 // credential id.
 func PasskeyMail(ctx context.Context, kind, userID string, pk *latchkey.Passkey, by string, at time.Time) context.Context {
 	return latchkey.QueueMail(ctx, latchkey.MailItem{Kind: kind, Key: kind + ":" + latchkey.NewID(), SubjectID: userID, NotBefore: at,
-		Params: map[string]string{"name": pk.Nickname, "kind": PasskeyKindWords(pk), "provider": pk.Provider, "by": by,
+		Params: map[string]string{"name": pk.Nickname, "kind": passkeyKindWords(pk), "provider": pk.Provider, "by": by,
 			"at": at.UTC().Format(time.RFC3339)}})
 }
 
-// PasskeyKindWords says in a few plain words what kind of authenticator pk is: "security key",
+// passkeyKindWords says in a few plain words what kind of authenticator pk is: "security key",
 // "synced passkey" or "passkey on one device".
-func PasskeyKindWords(pk *latchkey.Passkey) string {
+func passkeyKindWords(pk *latchkey.Passkey) string {
 	if pk.Kind == latchkey.KindSynced {
 		return "synced passkey (saved in a password manager)"
 	}
