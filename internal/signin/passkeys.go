@@ -36,7 +36,8 @@ func (s *Service) RemovePasskey(ctx context.Context, user *latchkey.User, id str
 			"This is your only passkey. If you remove it, you can't sign in again until IT gives you a temporary access pass. Confirm to remove it anyway.",
 			"removing the user's last passkey needs confirmation (confirmLast)")
 	}
-	ctx = latchkey.Audit(ctx, selfActor(user), "passkey.remove", "user", user.ID, user.UserPrincipalName, map[string]any{"passkeyId": id, "nickname": found.Nickname, "kind": found.Kind})
+	ctx = latchkey.Audit(ctx, selfActor(user), "passkey.remove", "user", user.ID, user.UserPrincipalName, map[string]any{
+		"passkeyId": id, "nickname": found.Nickname, "kind": found.Kind})
 	ctx = PasskeyMail(ctx, MailKindPasskeyRemoved, user.ID, found, "you", s.now())
 	if err := s.Store.DeletePasskey(ctx, user.ID, id); err != nil {
 		return passkeyNotFound(err)
