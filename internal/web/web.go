@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -33,6 +34,7 @@ type Web struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
+	recovery *recovery.Service // m4: the helpdesk pages (pages_helpdesk.go)
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
@@ -46,7 +48,8 @@ type Web struct {
 
 // New returns the pages over base's sign-in service, policy administration and directory.
 func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Service) (*Web, error) {
-	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger}
+	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger,
+		recovery: recovery.New(dir)}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -72,6 +75,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	s.roleRoutes(m)
 	s.methodRoutes(m)
 	s.lifecycleRoutes(m)
+	s.helpdeskRoutes(m) // m4: helpdesk requests with a second approver
 	m.HandleFunc("GET /admin/apps", s.ActorPage(s.handleAdminApps))
 	m.HandleFunc("POST /admin/apps", s.form(s.ActorPage(s.handleAdminCreateApp)))
 	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.ActorPage(s.handleAdminDeleteApp)))
