@@ -95,6 +95,18 @@ func (in *HelpdeskInput) validate() error {
 	return invalid("Choose how you checked who the person is.", fmt.Sprintf("unknown identity check %q", in.IdentityCheck))
 }
 
+// notForHelpdesk is the refusal of a helpdesk step to an actor who has no part in it: authz's
+// when it has one, and otherwise (Latchkey itself, the CLI) that helpdesk requests are made and
+// decided by people, on the admin pages.
+func notForHelpdesk(a latchkey.Actor, action authz.Action, userRef string) error {
+	if err := authz.Decide(a, action, authz.Target{Kind: authz.TargetUser, ID: userRef}); err != nil {
+		return err
+	}
+	return latchkey.Errorf(latchkey.EFORBIDDEN, authz.CodeNotAllowed,
+		"Helpdesk requests are made and approved by administrators on the admin pages.",
+		"%s is not a person; helpdesk requests need a requester and an approver who are people", a.Name())
+}
+
 // userTarget returns the user id names and their authz target.
 func (s *Service) userTarget(ctx context.Context, ref string) (*latchkey.User, authz.Target, error) {
 	u, err := s.Store.FindUserByID(ctx, ref)
@@ -119,7 +131,7 @@ func (s *Service) userTarget(ctx context.Context, ref string) (*latchkey.User, a
 // is authz's. The request waits an hour for a second administrator.
 func (s *Service) RequestHelpdeskPass(ctx context.Context, a latchkey.Actor, in HelpdeskInput) (*latchkey.HelpdeskRequest, error) {
 	if !authz.Can(a, authz.ActionIssueTAP) || a.Kind != latchkey.ActorPerson {
-		return nil, authz.Decide(a, authz.ActionIssueTAP, authz.Target{Kind: authz.TargetUser, ID: in.UserRef})
+		return nil, notForHelpdesk(a, authz.ActionIssueTAP, in.UserRef)
 	}
 	u, t, err := s.userTarget(ctx, in.UserRef)
 	if err != nil {
@@ -209,8 +221,8 @@ func stateError(r *latchkey.HelpdeskRequest, want latchkey.HelpdeskState) error 
 
 // decideApproval asks authz whether a may approve or reject r, about the person u.
 func (s *Service) decideApproval(ctx context.Context, a latchkey.Actor, r *latchkey.HelpdeskRequest) (*latchkey.User, error) {
-	if !authz.Can(a, authz.ActionApproveHelpdeskRequest) {
-		return nil, authz.Decide(a, authz.ActionApproveHelpdeskRequest, authz.Target{Kind: authz.TargetUser, ID: r.TargetID})
+	if !authz.Can(a, authz.ActionApproveHelpdeskRequest) || a.Kind != latchkey.ActorPerson {
+		return nil, notForHelpdesk(a, authz.ActionApproveHelpdeskRequest, r.TargetID)
 	}
 	u, t, err := s.userTarget(ctx, r.TargetID)
 	if err != nil {

@@ -42,7 +42,7 @@ func MayUseHelpdesk(a latchkey.Actor) bool {
 // expired on the way (each with its audit event).
 func (s *Service) HelpdeskRequests(ctx context.Context, a latchkey.Actor) ([]*HelpdeskItem, error) {
 	if !MayUseHelpdesk(a) {
-		return nil, authz.Decide(a, authz.ActionApproveHelpdeskRequest, authz.Target{Kind: authz.TargetUser, ID: "any"})
+		return nil, notForHelpdesk(a, authz.ActionApproveHelpdeskRequest, "any")
 	}
 	now := s.now()
 	reqs, err := s.Store.ListHelpdeskRequests(ctx, now.Add(-helpdeskListWindow))

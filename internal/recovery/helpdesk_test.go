@@ -119,6 +119,13 @@ func TestHelpdeskRefusals(t *testing.T) {
 		Reason: "x", Ticket: "1", IdentityCheck: latchkey.IdentityCheckCallback})
 	wantRefusal(t, "request by a policy admin", err, authz.CodeNotAllowed)
 
+	_, err = svc.RequestHelpdeskPass(ctx, latchkey.SystemActor, HelpdeskInput{UserRef: "ada@example.com",
+		Reason: "x", Ticket: "1", IdentityCheck: latchkey.IdentityCheckCallback})
+	wantRefusal(t, "request by Latchkey itself", err, authz.CodeNotAllowed)
+	if _, err := svc.HelpdeskRequests(ctx, latchkey.CLIActor); latchkey.ErrorCode(err) != authz.CodeNotAllowed {
+		t.Errorf("list for the CLI: %v; want %s", err, authz.CodeNotAllowed)
+	}
+
 	r := w.request(t, "ada")
 	wantRefusal(t, "approval by the helpdesk requester", svc.ApproveHelpdeskRequest(ctx, w.actor(t, "hal", true, 0), r.ID), authz.CodeNotAllowed)
 	// Self-approval: the requester promoted after asking still may not approve their request.
@@ -140,6 +147,7 @@ func TestHelpdeskRefusals(t *testing.T) {
 	}
 	wantRefusal(t, "self-approval", svc.ApproveHelpdeskRequest(ctx, w.actor(t, "pam", true, 0), own.ID), authz.CodeOwnRequest)
 	wantRefusal(t, "a helpdesk approver", svc.ApproveHelpdeskRequest(ctx, w.actor(t, "hank", true, 0), r.ID), authz.CodeNotAllowed)
+	wantRefusal(t, "approval by Latchkey itself", svc.ApproveHelpdeskRequest(ctx, latchkey.SystemActor, r.ID), authz.CodeNotAllowed)
 	wantRefusal(t, "stale sign-in", svc.ApproveHelpdeskRequest(ctx, w.actor(t, "pat", true, 6*time.Minute), r.ID),
 		authz.CodeFreshSignInRequired)
 	wantRefusal(t, "pass sign-in", svc.ApproveHelpdeskRequest(ctx, w.actor(t, "pat", false, 0), r.ID),
