@@ -55,11 +55,6 @@ type HelpdeskRequest struct {
 	PassID     string
 }
 
-// Open reports whether the request may still be approved or executed at now.
-func (r *HelpdeskRequest) Open(now time.Time) bool {
-	return (r.State == HelpdeskPending || r.State == HelpdeskApproved) && now.Before(r.ExpiresAt)
-}
-
 // HelpdeskStore keeps helpdesk requests. Changes are compare-and-set on the state, so that an
 // approval binds to the request as it stood, and of racing executions exactly one wins.
 type HelpdeskStore interface {
