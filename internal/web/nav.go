@@ -29,6 +29,7 @@ var adminPageLinks = []struct {
 	anyScope bool
 }{
 	{navLink{ID: "nav-users", Href: "/admin/users", Label: "Users"}, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}, true},
+	{navLink{ID: "nav-helpdesk", Href: "/admin/helpdesk", Label: "Helpdesk"}, authz.ActionIssueTAP, authz.Target{Kind: authz.TargetUser}, true},
 	{navLink{ID: "nav-roles", Href: "/admin/roles", Label: "Roles"}, authz.ActionManageRoles, authz.Target{Kind: authz.TargetRole}, false},
 	{navLink{ID: "nav-units", Href: "/admin/units", Label: "Units"}, authz.ActionManageUnits, authz.Target{Kind: authz.TargetUnit}, false},
 	{navLink{ID: "nav-policy", Href: "/admin/policy", Label: "Policy"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}, false},

@@ -34,8 +34,10 @@ type Web struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
-	store    latchkey.Store
+	// recovery runs identity verification and the helpdesk requests (pages_idv.go,
+	// pages_helpdesk.go).
 	recovery *recovery.Service
+	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	// Issuer is the OpenID Connect issuer the applications page tells applications to use; set
@@ -75,6 +77,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	s.roleRoutes(m)
 	s.methodRoutes(m)
 	s.lifecycleRoutes(m)
+	s.helpdeskRoutes(m) // helpdesk requests with a second approver
 	m.HandleFunc("GET /admin/apps", s.ActorPage(s.handleAdminApps))
 	m.HandleFunc("POST /admin/apps", s.form(s.ActorPage(s.handleAdminCreateApp)))
 	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.ActorPage(s.handleAdminDeleteApp)))
