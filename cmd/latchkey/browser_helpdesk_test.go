@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/recovery"
 )
@@ -19,7 +20,7 @@ import (
 // LATCHKEY_SCREENSHOT_DIR set, the request form, the list and the approval's confirmation are
 // saved at 390 and 1280 px.
 func TestBrowserHelpdeskSecondApprover(t *testing.T) {
-	s := startServer(t)
+	s, smtp := startServerWithMail(t)
 	ctx := context.Background()
 	people := map[string]*latchkey.User{}
 	passes := map[string]string{}
@@ -34,7 +35,11 @@ func TestBrowserHelpdeskSecondApprover(t *testing.T) {
 		}
 		people[strings.SplitN(p.upn, "@", 2)[0]], passes[p.upn] = u, pass
 	}
-	ada := people["ada"]
+	adaMail := "ada@mail.example.com"
+	ada, err := s.Directory.UpdateUser(ctx, latchkey.CLIActor, people["ada"].ID, directory.UserChanges{Mail: &adaMail})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The helpdesk admin asks for Ada's pass.
 	hb := startBrowser(t)
@@ -130,5 +135,9 @@ func TestBrowserHelpdeskSecondApprover(t *testing.T) {
 	}
 	if notice == nil || notice.Params["path"] != recovery.PathHelpdesk || notice.Params["by"] != "Helpdesk: Hal Helpdesk, approved by Pat Privileged" {
 		t.Errorf("recovery mail for Ada: %+v; want one by the helpdesk naming Hal and Pat", notice)
+	}
+	// Ada receives it over SMTP, naming the requester and the approver.
+	if m := waitRecoveryMail(t, s.Store, smtp, ada); !strings.Contains(m.Text, "Hal Helpdesk") || !strings.Contains(m.Text, "Pat Privileged") {
+		t.Errorf("the recovery mail does not name who:\n%s", m.Text)
 	}
 }
