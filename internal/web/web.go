@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -33,6 +34,7 @@ type Web struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
+	recovery *recovery.Service
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
@@ -46,7 +48,8 @@ type Web struct {
 
 // New returns the pages over base's sign-in service, policy administration and directory.
 func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Service) (*Web, error) {
-	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger}
+	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger,
+		recovery: recovery.New(dir)}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -64,6 +67,10 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /my/security-info", s.page(s.handleSecurityInfo))
 	m.HandleFunc("POST /my/security-info/passkeys/{id}/rename", s.form(s.page(s.handleRenameForm)))
 	m.HandleFunc("POST /my/security-info/passkeys/{id}/remove", s.form(s.page(s.handleRemoveForm)))
+	// Recovery (issue 13, m2): the kiosk and My Staff.
+	m.HandleFunc("POST /my/security-info/new-phone", s.form(s.page(s.handleKioskForm)))
+	m.HandleFunc("GET /my/staff", s.page(s.handleMyStaff))
+	m.HandleFunc("POST /my/staff/{id}/pass", s.form(s.page(s.handleMyStaffPass)))
 	m.HandleFunc("GET /admin", s.ActorPage(s.handleAdmin))
 	m.HandleFunc("GET /admin/users", s.ActorPage(s.handleAdminUsers))
 	m.HandleFunc("POST /admin/users", s.form(s.ActorPage(s.handleAdminCreateUser)))
