@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -12,7 +13,7 @@ func (s *Web) handleMyStaff(w http.ResponseWriter, r *http.Request) {
 	s.myStaff(w, r, nil, nil, "")
 }
 
-// myStaff renders My Staff with err's refusal, or with the pass just issued to issuedTo.
+// myStaff renders My Staff with err's refusal, or with the pass just issued.
 func (s *Web) myStaff(w http.ResponseWriter, r *http.Request, err error, issued *latchkey.AccessPass, pass string) {
 	a, aerr := s.Actor(r)
 	if aerr != nil {
@@ -25,6 +26,14 @@ func (s *Web) myStaff(w http.ResponseWriter, r *http.Request, err error, issued 
 		return
 	}
 	v := View{Data: map[string]any{"Staff": st, "Issued": issued, "Pass": pass}}
+	if issued != nil {
+		for _, rep := range st.Reports {
+			if rep.User.ID == issued.UserID {
+				v.Data["IssuedTo"] = rep.User
+				v.Data["Link"] = s.publicURL(r) + "/signin/tap?username=" + url.QueryEscape(rep.User.UserPrincipalName)
+			}
+		}
+	}
 	if err != nil {
 		status, body := s.PublicError(r, err)
 		v.Error, v.Status = &body, status
