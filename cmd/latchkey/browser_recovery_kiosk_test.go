@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
-	"github.com/latchkey/latchkey/internal/policy"
-	"github.com/latchkey/latchkey/internal/policyadmin"
 	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -112,12 +111,6 @@ func TestBrowserKiosk(t *testing.T) {
 func TestBrowserMyStaff(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
-	if _, err := policyadmin.New(s.Auth).ChangeMethodsPolicy(ctx, latchkey.CLIActor, 0, func(p *policy.MethodsPolicy) error {
-		p.TemporaryAccessPass.MyStaff = policy.MyStaff{State: policy.StateEnabled, LifetimeInMinutes: 10}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
 	grace := &latchkey.User{UserPrincipalName: "grace@example.com", DisplayName: "Grace Hopper", Enabled: true}
 	gracePass := createWithPass(t, s, grace)
 	alan := &latchkey.User{UserPrincipalName: "alan@example.com", DisplayName: "Alan Turing", ManagerID: grace.ID, Enabled: true}
@@ -130,7 +123,26 @@ func TestBrowserMyStaff(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := startBrowser(t)
+	// The admin turns My Staff on with the policy page's form.
+	admin := startBrowser(t)
+	admin.signInWithTAP(s, "admin", s.Pass)
+	admin.navigate(s.URL + "/admin/policy")
+	admin.waitVisible("#recovery-settings")
+	if got := admin.text("#mystaff-state"); !strings.HasPrefix(got, "off") {
+		t.Fatalf("My Staff before: %q; want off", got)
+	}
+	admin.click("#change-recovery summary")
+	admin.waitVisible("#policy-recovery")
+	admin.click(`#policy-recovery input[name="myStaffOn"]`)
+	admin.exec(`document.querySelector('#policy-recovery input[name="myStaffLifetime"]').value = "10"`)
+	admin.click("#policy-recovery-submit")
+	admin.waitVisible("#policy-notice")
+	if p, err := s.Auth.MethodsPolicy(ctx); err != nil || !p.TemporaryAccessPass.MyStaff.Enabled() || p.TemporaryAccessPass.MyStaff.LifetimeInMinutes != 10 {
+		t.Fatalf("stored My Staff %+v, %v", p.TemporaryAccessPass.MyStaff, err)
+	}
+	screenshots(t, admin, "policy-recovery")
+
+	b := admin.newIsolatedTab()
 	b.signInWithTAP(s, grace.UserPrincipalName, gracePass)
 	b.click("#nav-staff")
 	b.waitPage("/my/staff", "#reports")
@@ -147,7 +159,10 @@ func TestBrowserMyStaff(t *testing.T) {
 	pass := b.text("#staff-pass-value")
 	screenshots(t, b, "my-staff-issued")
 
-	ab := b.newIsolatedTab()
+	if got := b.text("#staff-pass"); !strings.Contains(got, "10 minutes") {
+		t.Errorf("the pass card says %q; want 10 minutes", got)
+	}
+	ab := admin.newIsolatedTab()
 	ab.addAuthenticator(deviceBound())
 	ab.signInWithTAP(s, alan.UserPrincipalName, pass)
 	ab.addPasskey()
