@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/recovery"
@@ -141,6 +146,8 @@ func TestBrowserMyStaff(t *testing.T) {
 		t.Fatalf("stored My Staff %+v, %v", p.TemporaryAccessPass.MyStaff, err)
 	}
 	screenshots(t, admin, "policy-recovery")
+	admin.click("#change-recovery summary")
+	elementShots(t, admin, "#recovery-settings", "policy-recovery-card")
 
 	b := admin.newIsolatedTab()
 	b.signInWithTAP(s, grace.UserPrincipalName, gracePass)
@@ -172,5 +179,29 @@ func TestBrowserMyStaff(t *testing.T) {
 	ev := wantRecoveryTrail(t, s, alan, recovery.AuditStaff, recovery.PathManager)
 	if ev.ActorID != grace.ID {
 		t.Fatalf("My Staff audit event by %s; want grace", ev.ActorID)
+	}
+}
+
+// elementShots saves the element sel at 390 and 1280 px wide as name-390.png and
+// name-1280.png in LATCHKEY_SCREENSHOT_DIR, when that is set; the window is left at 1280 px.
+func elementShots(t *testing.T, b *browser, sel, name string) {
+	t.Helper()
+	dir := os.Getenv("LATCHKEY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	for _, w := range []int64{390, 1280} {
+		var png []byte
+		b.step("screenshot of "+sel, func(ctx context.Context) error {
+			if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
+				return err
+			}
+			var err error
+			png, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+			return err
+		})
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+strconv.FormatInt(w, 10)+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
