@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
@@ -66,22 +65,13 @@ func (s *Service) HasReports(ctx context.Context, userID string) (bool, error) {
 	return len(r) > 0, err
 }
 
-// reportsOf returns the people whose manager is userID, by name.
+// reportsOf returns the people whose manager is userID, by UPN.
 func (s *Service) reportsOf(ctx context.Context, userID string) ([]*latchkey.User, error) {
-	all, err := s.Store.ListUsers(ctx)
+	reports, err := s.Store.ListDirectReports(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, fmt.Errorf("list direct reports: %w", err)
 	}
-	var out []*latchkey.User
-	for _, u := range all {
-		if u.ManagerID == userID && u.ID != userID {
-			out = append(out, u)
-		}
-	}
-	slices.SortFunc(out, func(x, y *latchkey.User) int {
-		return strings.Compare(strings.ToLower(x.DisplayName+x.UserPrincipalName), strings.ToLower(y.DisplayName+y.UserPrincipalName))
-	})
-	return out, nil
+	return reports, nil
 }
 
 // staffPolicy returns why the methods policy does not let managerID issue passes on My Staff
