@@ -47,8 +47,13 @@ type KioskOffer struct {
 // when every passkey profile that applies to them enforces attestation) within KioskMaxAge.
 // The returned error is a failure to decide; a refusal is in the offer.
 func (s *Service) Kiosk(ctx context.Context, a latchkey.Actor, sess *latchkey.Session) (*KioskOffer, error) {
-	if sess == nil || a.UserID == "" || sess.UserID != a.UserID {
-		return nil, authz.Decide(a, authz.ActionManageOwnSecurityInfo, authz.Target{Kind: authz.TargetUser, ID: sessUser(sess)})
+	if sess == nil || a.Kind != latchkey.ActorPerson || a.UserID == "" || sess.UserID != a.UserID {
+		if err := authz.Decide(a, authz.ActionManageOwnSecurityInfo, authz.Target{Kind: authz.TargetUser, ID: sessUser(sess)}); err != nil {
+			return nil, err
+		}
+		// Latchkey itself or a token has no laptop: the kiosk is a person's own.
+		return nil, latchkey.Errorf(latchkey.EFORBIDDEN, authz.CodeNotAllowed, "Only the person themself can get a pass for their new phone, signed in on their laptop.",
+			"the kiosk needs the person's own browser session; actor %s", a.Name())
 	}
 	if err := authz.Decide(a, authz.ActionManageOwnSecurityInfo, authz.Target{Kind: authz.TargetUser, ID: sess.UserID}); err != nil {
 		return nil, err

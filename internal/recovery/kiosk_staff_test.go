@@ -155,6 +155,9 @@ func TestKioskRefusals(t *testing.T) {
 	if _, _, err := r.svc.IssueKioskPass(ctx, actor(other, recent), sess); latchkey.ErrorKind(err) != latchkey.EFORBIDDEN {
 		t.Fatalf("another person's kiosk = %v; want forbidden", err)
 	}
+	if _, _, err := r.svc.IssueKioskPass(ctx, latchkey.SystemActor, sess); latchkey.ErrorKind(err) != latchkey.EFORBIDDEN {
+		t.Fatalf("the kiosk for Latchkey itself = %v; want forbidden", err)
+	}
 	if len(r.events(t, AuditKiosk, u.ID)) != 0 {
 		t.Fatal("a refused kiosk left an audit event")
 	}
