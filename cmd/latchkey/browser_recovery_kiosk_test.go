@@ -62,7 +62,7 @@ func TestBrowserKiosk(t *testing.T) {
 	pass := createWithPass(t, s, ada)
 
 	laptop := startBrowser(t)
-	laptop.addAuthenticator(deviceBound())
+	platform := laptop.addAuthenticator(deviceBound())
 	laptop.signInWithTAP(s, ada.UserPrincipalName, pass)
 	laptop.addPasskey()
 	laptop.waitVisible("#new-phone-refused")
@@ -74,7 +74,15 @@ func TestBrowserKiosk(t *testing.T) {
 	}
 	screenshots(t, laptop, "kiosk-refused")
 
+	// Keep the passkey but take the authenticator away while signing out: with it attached, the
+	// sign-in page's autofill request would sign in by itself before the button is clicked.
+	cred := laptop.credentials(platform)
+	if len(cred) != 1 {
+		t.Fatalf("the laptop's authenticator holds %d credentials, want 1", len(cred))
+	}
+	laptop.removeAuthenticator(platform)
 	laptop.signOut()
+	laptop.importCredential(laptop.addAuthenticator(deviceBound()), cred[0])
 	laptop.click("#passkey-signin")
 	laptop.waitPage("/my/security-info", "#signed-in-as")
 	laptop.waitVisible("#new-phone-start")
