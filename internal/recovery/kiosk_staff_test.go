@@ -74,7 +74,7 @@ func (r *rig) setPolicy(t *testing.T, change func(*policy.MethodsPolicy)) {
 	}
 }
 
-func wantCode(t *testing.T, err error, code string) {
+func wantRefusal(t *testing.T, err error, code string) {
 	t.Helper()
 	if got := latchkey.ErrorCode(err); got != code {
 		t.Fatalf("error = %v (code %q), want %q", err, got, code)
@@ -144,7 +144,7 @@ func TestKioskRefusals(t *testing.T) {
 	refused := func(sess *latchkey.Session, code string) {
 		t.Helper()
 		_, _, err := r.svc.IssueKioskPass(ctx, actor(u, sess.AuthenticatedAt), sess)
-		wantCode(t, err, code)
+		wantRefusal(t, err, code)
 	}
 	refused(&latchkey.Session{UserID: u.ID, Methods: []string{latchkey.MethodPasskey}, PasskeyID: synced.ID, AuthenticatedAt: recent}, CodeKioskSynced)
 	refused(&latchkey.Session{UserID: u.ID, Methods: []string{latchkey.MethodPasskey}, PasskeyID: bound.ID, AuthenticatedAt: r.now.Add(-6 * time.Minute)}, CodeKioskTooOld)
@@ -232,12 +232,12 @@ func TestStaffRefusals(t *testing.T) {
 	stranger := r.user(t, "eve@example.com", "")
 	// Off by default.
 	_, _, err := r.svc.IssueStaffPass(ctx, actor(m, r.now), rep.ID)
-	wantCode(t, err, CodeStaffOff)
+	wantRefusal(t, err, CodeStaffOff)
 	r.setPolicy(t, func(p *policy.MethodsPolicy) { p.TemporaryAccessPass.MyStaff.State = policy.StateEnabled })
 	_, _, err = r.svc.IssueStaffPass(ctx, actor(m, r.now), admin.ID)
-	wantCode(t, err, authz.CodePrivilegedTarget)
+	wantRefusal(t, err, authz.CodePrivilegedTarget)
 	_, _, err = r.svc.IssueStaffPass(ctx, actor(stranger, r.now), rep.ID)
-	wantCode(t, err, authz.CodeNotAllowed)
+	wantRefusal(t, err, authz.CodeNotAllowed)
 	// Only managers in a group.
 	g := &latchkey.Group{DisplayName: "Team leads"}
 	if err := r.svc.Store.CreateGroup(ctx, g); err != nil {
@@ -245,7 +245,7 @@ func TestStaffRefusals(t *testing.T) {
 	}
 	r.setPolicy(t, func(p *policy.MethodsPolicy) { p.TemporaryAccessPass.MyStaff.IncludeGroups = []string{g.ID} })
 	_, _, err = r.svc.IssueStaffPass(ctx, actor(m, r.now), rep.ID)
-	wantCode(t, err, CodeStaffOff)
+	wantRefusal(t, err, CodeStaffOff)
 	if err := r.svc.Store.AddGroupMember(ctx, g.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,8 @@ type Web struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
-	recovery *recovery.Service
 	store    latchkey.Store
+	recovery *recovery.Service
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	// Issuer is the OpenID Connect issuer the applications page tells applications to use; set
@@ -90,6 +90,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/provisioning", s.ActorPage(s.handleAdminProvisioning))
 	m.HandleFunc("GET /admin/signins.csv", s.ActorPage(s.handleAdminSignInsCSV))
 	s.legacyRoutes(m)
+	s.idvRoutes(m)
 	m.HandleFunc("/", s.handlePageNotFound)
 }
 
