@@ -359,6 +359,11 @@ func (s *store) ListClients(a0 context.Context) ([]*latchkey.Client, error) {
 	return s.Store.ListClients(a0)
 }
 
+func (s *store) ListDirectReports(a0 context.Context, a1 string) ([]*latchkey.User, error) {
+	defer s.observe("ListDirectReports", time.Now())
+	return s.Store.ListDirectReports(a0, a1)
+}
+
 func (s *store) ListGroupMembers(a0 context.Context, a1 string) ([]*latchkey.User, error) {
 	defer s.observe("ListGroupMembers", time.Now())
 	return s.Store.ListGroupMembers(a0, a1)

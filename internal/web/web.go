@@ -69,6 +69,10 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /my/security-info", s.page(s.handleSecurityInfo))
 	m.HandleFunc("POST /my/security-info/passkeys/{id}/rename", s.form(s.page(s.handleRenameForm)))
 	m.HandleFunc("POST /my/security-info/passkeys/{id}/remove", s.form(s.page(s.handleRemoveForm)))
+	// Recovery (issue 13, m2): the kiosk and My Staff.
+	m.HandleFunc("POST /my/security-info/new-phone", s.form(s.page(s.handleKioskForm)))
+	m.HandleFunc("GET /my/staff", s.page(s.handleMyStaff))
+	m.HandleFunc("POST /my/staff/{id}/pass", s.form(s.page(s.handleMyStaffPass)))
 	m.HandleFunc("GET /admin", s.ActorPage(s.handleAdmin))
 	m.HandleFunc("GET /admin/users", s.ActorPage(s.handleAdminUsers))
 	m.HandleFunc("POST /admin/users", s.form(s.ActorPage(s.handleAdminCreateUser)))
