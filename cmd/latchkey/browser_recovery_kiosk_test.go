@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/mailtest"
 	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/signin"
 )
@@ -31,10 +32,9 @@ func createWithPass(t *testing.T, s *testServer, u *latchkey.User) string {
 	return pass
 }
 
-// wantRecoveryTrail checks that one audit event of action names the person and that a recovery
-// mail of path is queued for them (the integrator switches this to the mail received over SMTP
-// once the "recovery" composer is merged).
-func wantRecoveryTrail(t *testing.T, s *testServer, u *latchkey.User, action, path string) *latchkey.AuditEvent {
+// wantRecoveryTrail checks that one audit event of action names the person, that one recovery
+// mail of path was queued for them, and that it reached their address over SMTP.
+func wantRecoveryTrail(t *testing.T, s *testServer, smtp *mailtest.Server, u *latchkey.User, action, path string) *latchkey.AuditEvent {
 	t.Helper()
 	ctx := context.Background()
 	evs, err := s.Store.ListAuditEvents(ctx, latchkey.AuditFilter{Action: action, Target: u.ID})
@@ -48,6 +48,7 @@ func wantRecoveryTrail(t *testing.T, s *testServer, u *latchkey.User, action, pa
 	if len(items) != 1 || items[0].Params["path"] != path {
 		t.Fatalf("recovery mails for %s: %+v; want one of path %s", u.UserPrincipalName, items, path)
 	}
+	waitRecoveryMail(t, s.Store, smtp, u) // received over SMTP
 	return evs[0]
 }
 
@@ -57,7 +58,7 @@ func wantRecoveryTrail(t *testing.T, s *testServer, u *latchkey.User, action, pa
 // browser context) signs in with that pass and registers its own passkey. Screenshots at 1280
 // and 390 px with LATCHKEY_SCREENSHOT_DIR set.
 func TestBrowserKiosk(t *testing.T) {
-	s := startServer(t)
+	s, smtp := startServerWithMail(t)
 	ada := &latchkey.User{UserPrincipalName: "ada@example.com", DisplayName: "Ada Lovelace", Mail: "ada@mail.example.com", Enabled: true}
 	pass := createWithPass(t, s, ada)
 
@@ -111,7 +112,7 @@ func TestBrowserKiosk(t *testing.T) {
 	if pks := s.passkeys(t, ada.UserPrincipalName); len(pks) != 2 {
 		t.Fatalf("ada has %d passkeys after the new phone; want 2", len(pks))
 	}
-	ev := wantRecoveryTrail(t, s, ada, recovery.AuditKiosk, recovery.PathKiosk)
+	ev := wantRecoveryTrail(t, s, smtp, ada, recovery.AuditKiosk, recovery.PathKiosk)
 	if ev.Summary["deviceBound"] != "claimed" || ev.ActorID != ada.ID {
 		t.Fatalf("kiosk audit event %+v; want by ada, device-bound claimed", ev)
 	}
@@ -122,11 +123,11 @@ func TestBrowserKiosk(t *testing.T) {
 // report signs in with it and registers a passkey. An administrator among the reports gets no
 // pass button.
 func TestBrowserMyStaff(t *testing.T) {
-	s := startServer(t)
+	s, smtp := startServerWithMail(t)
 	ctx := context.Background()
-	grace := &latchkey.User{UserPrincipalName: "grace@example.com", DisplayName: "Grace Hopper", Enabled: true}
+	grace := &latchkey.User{UserPrincipalName: "grace@example.com", DisplayName: "Grace Hopper", Mail: "grace@mail.example.com", Enabled: true}
 	gracePass := createWithPass(t, s, grace)
-	alan := &latchkey.User{UserPrincipalName: "alan@example.com", DisplayName: "Alan Turing", ManagerID: grace.ID, Enabled: true}
+	alan := &latchkey.User{UserPrincipalName: "alan@example.com", DisplayName: "Alan Turing", PersonalMail: "alan@home.example", ManagerID: grace.ID, Enabled: true}
 	if err := s.Directory.CreateUser(ctx, latchkey.CLIActor, alan); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestBrowserMyStaff(t *testing.T) {
 	if pks := s.passkeys(t, alan.UserPrincipalName); len(pks) != 1 {
 		t.Fatalf("alan has %d passkeys; want 1", len(pks))
 	}
-	ev := wantRecoveryTrail(t, s, alan, recovery.AuditStaff, recovery.PathManager)
+	ev := wantRecoveryTrail(t, s, smtp, alan, recovery.AuditStaff, recovery.PathManager)
 	if ev.ActorID != grace.ID {
 		t.Fatalf("My Staff audit event by %s; want grace", ev.ActorID)
 	}
