@@ -35,7 +35,7 @@ func TestBrowserAdminNavByRole(t *testing.T) {
 
 	ab := b.newIsolatedTab()
 	ab.signInWithTAP(s, directory.BootstrapUPN, s.Pass)
-	checkAdminNav(t, ab, s, "global-admin", []string{"nav-users", "nav-roles", "nav-units", "nav-policy", "nav-ca",
+	checkAdminNav(t, ab, s, "global-admin", []string{"nav-users", "nav-helpdesk", "nav-roles", "nav-units", "nav-policy", "nav-recovery", "nav-ca",
 		"nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit", "nav-provisioning"})
 
 	// A person with no role has no Admin link; typing /admin tells them where to go instead.

@@ -37,6 +37,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 		{"policy", "lint"}, {"policy", "whatif"},
 		{"app", "add"}, {"app", "list"}, {"app", "remove"}, {"keys", "list"}, {"keys", "rotate"},
 		{"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"mail", "test"}, {"loadtest"},
+		{"recovery", "idv", "set"}, {"recovery", "idv", "show"},
 	} {
 		name := strings.Join(cmd, " ")
 		var defined []string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/directory"
 	"github.com/latchkey/latchkey/internal/mail"
+	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/server"
 )
 
@@ -141,6 +142,9 @@ func (s *Serve) setUpMail(srv *server.Server) error {
 	}
 	s.Outbox = mail.NewOutbox(s.Store, opts)
 	s.Outbox.Register(directory.MailKindOnboarding, s.Directory.OnboardingComposer(s.PublicURL))
+	for kind, c := range recovery.New(s.Directory).Composers(s.PublicURL) { // recovery, passkeyAdded, passkeyRemoved
+		s.Outbox.Register(kind, c)
+	}
 	for kind, c := range s.Composers {
 		s.Outbox.Register(kind, c)
 	}

@@ -69,6 +69,8 @@ Usage:
   latchkey audit verify [--checkpoint FILE] [--json]
   latchkey audit checkpoint [--json]
   latchkey audit list [--actor A] [--action A] [--target T] [--since 2026-12-01] [--until 2026-12-02] [--json]
+  latchkey recovery idv set [--issuer URL] [--client-id ID] [--client-secret-file FILE] [--name N] [--match givenName,familyName,employeeNumber] [--trust-frameworks F,...] [--assurance-levels L,...] [--enable] [--disable] [--json]
+  latchkey recovery idv show [--json]
   latchkey mail test ADDRESS [--smtp URL] [--mail-from ADDR]
   latchkey loadtest --token TOKEN [--url URL ...] [--concurrency 32] [--duration 10s] [--users N] [--synced] [--baseline] [--server-pid PID ...] [--cpuprofile FILE] [--quiet] [--json]
 
@@ -118,6 +120,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout)
+	case "recovery":
+		err = runRecovery(ctx, args[1:], stdout)
 	case "mail":
 		err = runMail(ctx, args[1:], stdout)
 	case "loadtest":

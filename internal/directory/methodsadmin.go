@@ -2,11 +2,29 @@ package directory
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"slices"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/authz"
 	"github.com/latchkey/latchkey/internal/latchkey"
+	"github.com/latchkey/latchkey/internal/signin"
 )
+
+// removerName says who removed someone's passkey, as the person reads it in the mail: an
+// administrator's user name, an API token's name, or Latchkey's operator.
+func removerName(a latchkey.Actor) string {
+	switch {
+	case a.Kind == latchkey.ActorPerson:
+		return "the administrator " + a.UPN
+	case a.Kind == latchkey.ActorToken:
+		return "the automation " + a.TokenName + " (an API token)"
+	case a.CLI:
+		return "the operator of the Latchkey server"
+	}
+	return "Latchkey"
+}
 
 // RemovePasskeyFor removes the passkey passkeyID of the user userRef (id or UPN) on behalf of
 // the actor (ActionRemovePasskey), as when the phone it is on was stolen: the passkey can no
@@ -17,10 +35,21 @@ func (s *Service) RemovePasskeyFor(ctx context.Context, a latchkey.Actor, userRe
 	if err != nil {
 		return err
 	}
-	ctx = latchkey.Audit(ctx, a, "passkey.remove", "user", u.ID, u.UserPrincipalName, map[string]any{"passkeyId": passkeyID})
+	notFound := latchkey.Errorf(latchkey.ENOTFOUND, "passkey_not_found", "That passkey no longer exists. Reload the page.",
+		"user %s has no passkey with id %q", u.UserPrincipalName, passkeyID)
+	pks, err := s.Store.ListPasskeysByUser(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("list passkeys: %w", err)
+	}
+	i := slices.IndexFunc(pks, func(p *latchkey.Passkey) bool { return p.ID == passkeyID })
+	if i < 0 {
+		return notFound
+	}
+	ctx = latchkey.Audit(ctx, a, "passkey.remove", "user", u.ID, u.UserPrincipalName, map[string]any{"passkeyId": passkeyID,
+		"nickname": pks[i].Nickname, "kind": pks[i].Kind})
+	ctx = signin.PasskeyMail(ctx, signin.MailKindPasskeyRemoved, u.ID, pks[i], removerName(a), s.now())
 	if err := s.Store.DeletePasskey(ctx, u.ID, passkeyID); latchkey.IsKind(err, latchkey.ENOTFOUND) {
-		return latchkey.Errorf(latchkey.ENOTFOUND, "passkey_not_found", "That passkey no longer exists. Reload the page.",
-			"user %s has no passkey with id %q", u.UserPrincipalName, passkeyID)
+		return notFound
 	} else if err != nil {
 		return err
 	}
@@ -82,4 +111,12 @@ func (s *Service) logger() *slog.Logger {
 		return s.Signin.Logger
 	}
 	return slog.Default()
+}
+
+// now is the sign-in service's clock, or the wall clock without one.
+func (s *Service) now() time.Time {
+	if s.Signin != nil {
+		return s.Signin.Now().UTC()
+	}
+	return time.Now().UTC()
 }

@@ -128,6 +128,7 @@ type Store interface {
 	CountStore
 	ProvisioningStore
 	MailStore
+	HelpdeskStore
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 	// Heartbeat records, in one row per node, that node wrote at time at. The health check

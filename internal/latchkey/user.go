@@ -153,6 +153,9 @@ type UserStore interface {
 	FindUserByUPN(ctx context.Context, upn string) (*User, error)
 	// ListUsers returns users ordered by UPN.
 	ListUsers(ctx context.Context) ([]*User, error)
+	// ListDirectReports returns the users whose manager is managerID, ordered by UPN (none for
+	// an id that names nobody).
+	ListDirectReports(ctx context.Context, managerID string) ([]*User, error)
 	// UpdateUser loads the user, applies fn and stores the result in one transaction; ID and
 	// CreatedAt stay as they were, whatever fn does to them.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)

@@ -37,6 +37,17 @@ type Composer func(ctx context.Context, item *latchkey.MailItem) (msg *Message, 
 // ErrSkip is what a Composer returns for an item that no longer applies.
 var ErrSkip = errors.New("mail no longer applies")
 
+// Undeliverable is what a Composer returns for an item that applies but has nobody to go to
+// (no address on record). Unlike ErrSkip it stays visible: the outbox gives up on the item at
+// once, with Reason (a plain sentence for the admin, no secret) as its last error, so that the
+// admin home lists it among the failed mails. Retrying would not find an address.
+type Undeliverable struct {
+	Reason string
+}
+
+// Error returns the reason.
+func (e *Undeliverable) Error() string { return "mail undeliverable: " + e.Reason }
+
 // Sender sends one message from the address from.
 type Sender interface {
 	Send(ctx context.Context, from string, msg *Message) error
@@ -197,6 +208,12 @@ func (o *Outbox) deliver(ctx context.Context, it *latchkey.MailItem) error {
 	if errors.Is(err, ErrSkip) {
 		log.Info("mail no longer applies; cancelled")
 		return o.record(ctx, "cancel mail", o.store.MarkMailCancelled(ctx, it.ID, o.holder))
+	}
+	var nobody *Undeliverable
+	if errors.As(err, &nobody) {
+		o.opts.Metrics.Mail(metrics.MailFailed)
+		log.Warn("mail has nobody to go to; gave up", "reason", nobody.Reason)
+		return o.record(ctx, "mark mail failed", o.store.MarkMailFailed(ctx, it.ID, o.holder, nobody.Reason, o.opts.Now(), true))
 	}
 	if err != nil {
 		return o.fail(ctx, log, it, nil, "The mail could not be written.", err)

@@ -88,6 +88,9 @@ func (f *fixture) compose(_ context.Context, it *latchkey.MailItem) (*mail.Messa
 	if it.Params["skip"] == "yes" {
 		return nil, nil, mail.ErrSkip
 	}
+	if it.Params["to"] == "" {
+		return nil, nil, &mail.Undeliverable{Reason: "Nobody could be told: " + it.Params["name"] + " has no address."}
+	}
 	return &mail.Message{To: []string{it.Params["to"]}, Subject: "Welcome to Example, " + it.Params["name"],
 			Text: "Hello " + it.Params["name"] + ",\n\nyour pass is " + bodySecret + ". Sign in at https://id.example.com/signin/tap.\n"},
 		func(context.Context) error { f.undos++; return nil }, nil
@@ -272,6 +275,26 @@ func TestSkipCancels(t *testing.T) {
 	f.run(t)
 	if it := f.items(t)[0]; it.State != latchkey.MailCancelled || srv.Attempts() != 0 {
 		t.Errorf("after ErrSkip: state %s, %d attempts; want cancelled and none", it.State, srv.Attempts())
+	}
+}
+
+// TestUndeliverableFailsAtOnce: a composer's Undeliverable gives up on the item at once, with
+// its reason, so that the admin home lists it; nothing is sent and no retry waits.
+func TestUndeliverableFailsAtOnce(t *testing.T) {
+	srv := mailtest.Start(t)
+	f := newFixture(t, srv, mail.Options{})
+	f.queue(t, "k", map[string]string{"name": "Ada"})
+	f.run(t)
+	it := f.items(t)[0]
+	if it.State != latchkey.MailFailed || it.LastError != "Nobody could be told: Ada has no address." || srv.Attempts() != 0 {
+		t.Errorf("after Undeliverable: state %s, last error %q, %d attempts; want failed with the reason and none", it.State, it.LastError, srv.Attempts())
+	}
+	st, err := f.outbox.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Failed != 1 || len(st.Problems) != 1 || st.Problems[0].ID != it.ID {
+		t.Errorf("status %+v; want the item among the failed mails", st)
 	}
 }
 

@@ -114,6 +114,11 @@ func (s *store) CreateGroup(a0 context.Context, a1 *latchkey.Group) error {
 	return s.Store.CreateGroup(a0, a1)
 }
 
+func (s *store) CreateHelpdeskRequest(a0 context.Context, a1 *latchkey.HelpdeskRequest) error {
+	defer s.observe("CreateHelpdeskRequest", time.Now())
+	return s.Store.CreateHelpdeskRequest(a0, a1)
+}
+
 func (s *store) CreatePasskey(a0 context.Context, a1 *latchkey.Passkey) error {
 	defer s.observe("CreatePasskey", time.Now())
 	return s.Store.CreatePasskey(a0, a1)
@@ -259,6 +264,11 @@ func (s *store) FindGroupByName(a0 context.Context, a1 string) (*latchkey.Group,
 	return s.Store.FindGroupByName(a0, a1)
 }
 
+func (s *store) FindHelpdeskRequest(a0 context.Context, a1 string) (*latchkey.HelpdeskRequest, error) {
+	defer s.observe("FindHelpdeskRequest", time.Now())
+	return s.Store.FindHelpdeskRequest(a0, a1)
+}
+
 func (s *store) FindLegacyCredentials(a0 context.Context, a1 string) (*latchkey.LegacyCredentials, error) {
 	defer s.observe("FindLegacyCredentials", time.Now())
 	return s.Store.FindLegacyCredentials(a0, a1)
@@ -354,6 +364,11 @@ func (s *store) ListClients(a0 context.Context) ([]*latchkey.Client, error) {
 	return s.Store.ListClients(a0)
 }
 
+func (s *store) ListDirectReports(a0 context.Context, a1 string) ([]*latchkey.User, error) {
+	defer s.observe("ListDirectReports", time.Now())
+	return s.Store.ListDirectReports(a0, a1)
+}
+
 func (s *store) ListGroupMembers(a0 context.Context, a1 string) ([]*latchkey.User, error) {
 	defer s.observe("ListGroupMembers", time.Now())
 	return s.Store.ListGroupMembers(a0, a1)
@@ -362,6 +377,11 @@ func (s *store) ListGroupMembers(a0 context.Context, a1 string) ([]*latchkey.Use
 func (s *store) ListGroups(a0 context.Context) ([]*latchkey.Group, error) {
 	defer s.observe("ListGroups", time.Now())
 	return s.Store.ListGroups(a0)
+}
+
+func (s *store) ListHelpdeskRequests(a0 context.Context, a1 time.Time) ([]*latchkey.HelpdeskRequest, error) {
+	defer s.observe("ListHelpdeskRequests", time.Now())
+	return s.Store.ListHelpdeskRequests(a0, a1)
 }
 
 func (s *store) ListMail(a0 context.Context, a1 latchkey.MailFilter) ([]*latchkey.MailItem, error) {
@@ -572,6 +592,11 @@ func (s *store) TakeChallenge(a0 context.Context, a1 string, a2 time.Time) (*lat
 func (s *store) TouchAPIToken(a0 context.Context, a1 string, a2 time.Time) error {
 	defer s.observe("TouchAPIToken", time.Now())
 	return s.Store.TouchAPIToken(a0, a1, a2)
+}
+
+func (s *store) UpdateHelpdeskRequest(a0 context.Context, a1 *latchkey.HelpdeskRequest, a2 latchkey.HelpdeskState, a3 time.Time) error {
+	defer s.observe("UpdateHelpdeskRequest", time.Now())
+	return s.Store.UpdateHelpdeskRequest(a0, a1, a2, a3)
 }
 
 func (s *store) UpdateSetting(a0 context.Context, a1 string, a2 func([]uint8) ([]uint8, error)) ([]uint8, error) {

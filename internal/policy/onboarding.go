@@ -48,6 +48,10 @@ type Onboarding struct {
 	Recipient string `json:"recipient"`
 	// OrganizationName names the organisation in the mail; empty: the sign-in address's host.
 	OrganizationName string `json:"organizationName"`
+	// HelpdeskContact says how people reach the IT helpdesk ("call +44 20 7946 0000 or go to
+	// room 2.14"), in the mails that tell them of a recovery or a passkey change; empty: the
+	// mails say to reach IT the usual way.
+	HelpdeskContact string `json:"helpdeskContact,omitempty"`
 }
 
 // DefaultOnboarding is the onboarding of a fresh store: on, passes from 09:00 UTC for a working
@@ -69,6 +73,7 @@ func invalidOnboarding(format string, args ...any) *latchkey.Error {
 func (o *Onboarding) Validate() *latchkey.Error {
 	o.TimeOfDay, o.TimeZone = strings.TrimSpace(o.TimeOfDay), strings.TrimSpace(o.TimeZone)
 	o.OrganizationName = strings.TrimSpace(o.OrganizationName)
+	o.HelpdeskContact = strings.TrimSpace(o.HelpdeskContact)
 	if o.State != StateEnabled && o.State != StateDisabled {
 		return invalidOnboarding("the state must be enabled or disabled, not %q", o.State)
 	}
@@ -83,6 +88,11 @@ func (o *Onboarding) Validate() *latchkey.Error {
 	}
 	if len(o.OrganizationName) > latchkey.MaxNameLength {
 		return invalidOnboarding("the organisation's name is longer than %d characters", latchkey.MaxNameLength)
+	}
+	if o.HelpdeskContact != "" {
+		if err := latchkey.ValidateName("helpdesk contact", o.HelpdeskContact); err != nil {
+			return invalidOnboarding("write how to reach the helpdesk on one line of at most %d characters, without control characters", latchkey.MaxNameLength)
+		}
 	}
 	return nil
 }

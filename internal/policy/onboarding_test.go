@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,15 +96,17 @@ func TestOnboardingValidate(t *testing.T) {
 		t.Fatalf("default refused: %v", err)
 	}
 	for name, change := range map[string]func(*Onboarding){
-		"unknown zone":  func(o *Onboarding) { o.TimeZone = "Mars/Olympus" },
-		"empty zone":    func(o *Onboarding) { o.TimeZone = "" },
-		"local zone":    func(o *Onboarding) { o.TimeZone = "Local" },
-		"hour 25":       func(o *Onboarding) { o.TimeOfDay = "25:00" },
-		"no minutes":    func(o *Onboarding) { o.TimeOfDay = "9" },
-		"am/pm":         func(o *Onboarding) { o.TimeOfDay = "9am" },
-		"state":         func(o *Onboarding) { o.State = "on" },
-		"recipient":     func(o *Onboarding) { o.Recipient = "hr" },
-		"long org name": func(o *Onboarding) { o.OrganizationName = string(make([]byte, 300)) },
+		"unknown zone":              func(o *Onboarding) { o.TimeZone = "Mars/Olympus" },
+		"empty zone":                func(o *Onboarding) { o.TimeZone = "" },
+		"local zone":                func(o *Onboarding) { o.TimeZone = "Local" },
+		"hour 25":                   func(o *Onboarding) { o.TimeOfDay = "25:00" },
+		"no minutes":                func(o *Onboarding) { o.TimeOfDay = "9" },
+		"am/pm":                     func(o *Onboarding) { o.TimeOfDay = "9am" },
+		"state":                     func(o *Onboarding) { o.State = "on" },
+		"recipient":                 func(o *Onboarding) { o.Recipient = "hr" },
+		"long org name":             func(o *Onboarding) { o.OrganizationName = string(make([]byte, 300)) },
+		"two-line helpdesk contact": func(o *Onboarding) { o.HelpdeskContact = "call 0800\nor mail" },
+		"long helpdesk contact":     func(o *Onboarding) { o.HelpdeskContact = strings.Repeat("x", 300) },
 	} {
 		o := DefaultOnboarding()
 		change(&o)

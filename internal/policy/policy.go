@@ -171,6 +171,10 @@ type TAPMethod struct {
 	DefaultLength            int      `json:"defaultLength"`
 	// Onboarding mails new people their first pass (a Latchkey extension).
 	Onboarding Onboarding `json:"onboarding"`
+	// MyStaff lets managers issue recovery passes to their reports; Kiosk bounds the pass a
+	// person gets for a new phone (Latchkey extensions, internal/policy/mystaff.go).
+	MyStaff MyStaff `json:"myStaff"`
+	Kiosk   Kiosk   `json:"kiosk"`
 }
 
 // DefaultProfileID is the id of the profile in DefaultMethodsPolicy.
@@ -208,6 +212,8 @@ func DefaultMethodsPolicy() MethodsPolicy {
 			MaximumLifetimeInMinutes: 480,
 			DefaultLength:            8,
 			Onboarding:               DefaultOnboarding(),
+			MyStaff:                  MyStaff{State: StateDisabled, IncludeGroups: []string{}, LifetimeInMinutes: RecoveryMaxLifetime},
+			Kiosk:                    Kiosk{LifetimeInMinutes: RecoveryMaxLifetime},
 		},
 		Password: PasswordMethod{
 			State:          StateDisabled,
@@ -254,6 +260,12 @@ func (p *MethodsPolicy) Validate() error {
 		return err
 	}
 	if err := p.TemporaryAccessPass.Onboarding.Validate(); err != nil {
+		return err
+	}
+	if err := p.TemporaryAccessPass.MyStaff.Validate(); err != nil {
+		return err
+	}
+	if err := p.TemporaryAccessPass.Kiosk.Validate(); err != nil {
 		return err
 	}
 	if n := p.Password.MinimumLength; n < MinPasswordLength || n > MaxMinPasswordLength {

@@ -111,6 +111,15 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
 	return users, storeError(err, "list users")
 }
 
+// ListDirectReports returns the users whose manager is managerID, ordered by UPN.
+func (s *Store) ListDirectReports(ctx context.Context, managerID string) ([]*latchkey.User, error) {
+	if !latchkey.CanNameSomething(managerID) {
+		return nil, nil // text no id column holds names nobody
+	}
+	users, err := scanUsers(s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE manager_id = $1 ORDER BY upn_normalized`, managerID))
+	return users, storeError(err, "list direct reports")
+}
+
 // UpdateUser locks the user's row, applies fn and stores the result, in one transaction. An error
 // from fn is returned as it is and changes nothing; a UPN taken by another user is ErrConflict,
 // a manager that does not exist ErrNotFound. Roles changed by fn change the role assignments

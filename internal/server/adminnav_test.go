@@ -47,7 +47,7 @@ func adminNavIDs(t *testing.T, r *response) []string {
 	return ids
 }
 
-var allAdminLinks = []string{"nav-users", "nav-roles", "nav-units", "nav-policy", "nav-ca", "nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit", "nav-provisioning"}
+var allAdminLinks = []string{"nav-users", "nav-helpdesk", "nav-roles", "nav-units", "nav-policy", "nav-recovery", "nav-ca", "nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit", "nav-provisioning"}
 
 // TestAdminNavFollowsRoles: the admin navigation shows each viewer the pages their roles allow
 // and no other; /admin sends them to the first, and the Admin link shows only to whom has one.
@@ -62,8 +62,8 @@ func TestAdminNavFollowsRoles(t *testing.T) {
 	}{
 		{"global admin", admin, "/admin/signins", allAdminLinks},
 		{"reports reader", h.roleClient("reader@example.com", latchkey.RoleReportsReader), "/admin/signins", []string{"nav-users", "nav-signins", "nav-audit", "nav-provisioning"}},
-		{"policy admin", h.roleClient("policy@example.com", latchkey.RoleAuthenticationPolicyAdmin), "/admin/apps", []string{"nav-users", "nav-policy", "nav-ca", "nav-inspect"}},
-		{"helpdesk", h.roleClient("helpdesk@example.com", latchkey.RoleAuthenticationAdmin), "/admin/apps", []string{"nav-users"}},
+		{"policy admin", h.roleClient("policy@example.com", latchkey.RoleAuthenticationPolicyAdmin), "/admin/apps", []string{"nav-users", "nav-policy", "nav-recovery", "nav-ca", "nav-inspect"}},
+		{"helpdesk", h.roleClient("helpdesk@example.com", latchkey.RoleAuthenticationAdmin), "/admin/apps", []string{"nav-users", "nav-helpdesk"}},
 	} {
 		r := tc.c.get(tc.page)
 		if got := adminNavIDs(t, r); !slices.Equal(got, tc.want) {

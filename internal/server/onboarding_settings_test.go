@@ -61,7 +61,7 @@ func TestOnboardingSettingsPage(t *testing.T) {
 		}
 	}
 	form := url.Values{"onboardingOn": {"yes"}, "recipient": {"personalMail"}, "timeOfDay": {"10:15"}, "timeZone": {"Mars/Olympus"},
-		"onboardingLifetime": {"120"}}
+		"onboardingLifetime": {"120"}, "helpdeskContact": {" call 020 7946 0000 or go to room 2.14 "}}
 	r := admin.postForm("/admin/policy/onboarding", form)
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "is not a time zone") {
 		t.Fatalf("bad zone: %d %.600s", r.status, r.body)
@@ -72,11 +72,12 @@ func TestOnboardingSettingsPage(t *testing.T) {
 	}
 	o := h.storedPolicy().TemporaryAccessPass.Onboarding
 	if o.State != policy.StateEnabled || o.Recipient != policy.RecipientPersonalMail || o.TimeOfDay != "10:15" ||
-		o.TimeZone != "America/New_York" || o.LifetimeInMinutes != 120 {
+		o.TimeZone != "America/New_York" || o.LifetimeInMinutes != 120 || o.HelpdeskContact != "call 020 7946 0000 or go to room 2.14" {
 		t.Errorf("stored %+v", o)
 	}
 	body = string(admin.get("/admin/policy").body)
-	for _, want := range []string{"the person's personal address", "10:15 on the start date, time zone America/New_York", "2 hours"} {
+	for _, want := range []string{"the person's personal address", "10:15 on the start date, time zone America/New_York", "2 hours",
+		`<dd id="onboarding-helpdesk">call 020 7946 0000 or go to room 2.14</dd>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the policy page lacks %q after the change", want)
 		}

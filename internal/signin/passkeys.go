@@ -22,11 +22,13 @@ func (s *Service) RemovePasskey(ctx context.Context, user *latchkey.User, id str
 	if err != nil {
 		return err
 	}
-	found := false
+	var found *latchkey.Passkey
 	for _, p := range pks {
-		found = found || p.ID == id
+		if p.ID == id {
+			found = p
+		}
 	}
-	if !found {
+	if found == nil {
 		return passkeyNotFound(latchkey.ErrNotFound)
 	}
 	if len(pks) == 1 && !confirmLast {
@@ -34,7 +36,9 @@ func (s *Service) RemovePasskey(ctx context.Context, user *latchkey.User, id str
 			"This is your only passkey. If you remove it, you can't sign in again until IT gives you a temporary access pass. Confirm to remove it anyway.",
 			"removing the user's last passkey needs confirmation (confirmLast)")
 	}
-	ctx = latchkey.Audit(ctx, selfActor(user), "passkey.remove", "user", user.ID, user.UserPrincipalName, map[string]any{"passkeyId": id})
+	ctx = latchkey.Audit(ctx, selfActor(user), "passkey.remove", "user", user.ID, user.UserPrincipalName, map[string]any{
+		"passkeyId": id, "nickname": found.Nickname, "kind": found.Kind})
+	ctx = PasskeyMail(ctx, MailKindPasskeyRemoved, user.ID, found, "you", s.now())
 	if err := s.Store.DeletePasskey(ctx, user.ID, id); err != nil {
 		return passkeyNotFound(err)
 	}

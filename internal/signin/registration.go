@@ -131,7 +131,8 @@ func (s *Service) FinishRegistration(ctx context.Context, sess *latchkey.Session
 		return nil, v.Refusal
 	}
 	ctx = latchkey.Audit(ctx, selfActor(user), "passkey.register", "user", user.ID, user.UserPrincipalName, map[string]any{
-		"passkeyId": pk.ID, "nickname": pk.Nickname, "aaguid": pk.AAGUID, "provider": pk.Provider})
+		"passkeyId": pk.ID, "nickname": pk.Nickname, "aaguid": pk.AAGUID, "provider": pk.Provider, "kind": pk.Kind})
+	ctx = PasskeyMail(ctx, MailKindPasskeyAdded, user.ID, pk, registrant(sess), pk.CreatedAt)
 	if err := s.Store.CreatePasskey(ctx, pk); latchkey.IsKind(err, latchkey.ECONFLICT) {
 		return nil, latchkey.Errorf(latchkey.ECONFLICT, "passkey_already_registered",
 			"This passkey is already registered. You can use it to sign in.", "credential id already stored")

@@ -84,6 +84,11 @@ func (s *Store) ListUsers(ctx context.Context) ([]*latchkey.User, error) {
 	return list(ctx, s.r, "list users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY upn_norm`)
 }
 
+// ListDirectReports returns the users whose manager is managerID, ordered by UPN.
+func (s *Store) ListDirectReports(ctx context.Context, managerID string) ([]*latchkey.User, error) {
+	return list(ctx, s.r, "list direct reports", scanUser, `SELECT `+userColumns+` FROM users WHERE manager_id = ? ORDER BY upn_norm`, managerID)
+}
+
 // UpdateUser loads the user, applies fn and stores the result in one transaction. fn may not
 // change ID or CreatedAt. An error from fn is returned as it is, and nothing is written. Roles
 // changed by fn change the role assignments alike (see syncAssignments); a manager that does not

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ var roleTests = []test{
 	{"UpdateUser/RolesFollowAssignments", testUpdateUserRoles},
 	{"Manager/RoundTrip", testManagerRoundTrip},
 	{"Manager/Unknown", testManagerUnknown},
+	{"Manager/DirectReports", testDirectReports},
 	{"RoleStore/TextNoColumnHolds", testRoleLookUpsOfUnstorableText},
 }
 
@@ -368,4 +370,38 @@ func testRaceAssignManyRoles(t *testing.T, s latchkey.Store) {
 		}
 		checkRoles(t, s, u.UserPrincipalName+" after racing AssignRole of every role", u.ID, roles...)
 	}
+}
+
+// testDirectReports: ListDirectReports returns exactly the users whose manager is the one
+// named, by UPN, and follows a change of manager.
+func testDirectReports(t *testing.T, s latchkey.Store) {
+	ctx := context.Background()
+	boss := mustCreateUser(t, s, "boss@example.com")
+	other := mustCreateUser(t, s, "other@example.com")
+	for _, upn := range []string{"zed@example.com", "amy@example.com"} {
+		u := &latchkey.User{UserPrincipalName: upn, Enabled: true, ManagerID: boss.ID}
+		must(t, "CreateUser", s.CreateUser(ctx, u))
+	}
+	mustCreateUser(t, s, "loner@example.com")
+	reports, err := s.ListDirectReports(ctx, boss.ID)
+	must(t, "ListDirectReports", err)
+	if len(reports) != 2 || reports[0].UserPrincipalName != "amy@example.com" || reports[1].UserPrincipalName != "zed@example.com" {
+		t.Fatalf("reports of boss = %v; want amy, zed", upns(reports))
+	}
+	_, err = s.UpdateUser(ctx, reports[0].ID, func(u *latchkey.User) error { u.ManagerID = other.ID; return nil })
+	must(t, "UpdateUser", err)
+	if reports, err = s.ListDirectReports(ctx, boss.ID); err != nil || len(reports) != 1 {
+		t.Fatalf("reports of boss after a move = %v, %v; want zed", upns(reports), err)
+	}
+	if reports, err = s.ListDirectReports(ctx, "no-such-id\x00"); err != nil || len(reports) != 0 {
+		t.Fatalf("reports of nobody = %v, %v", upns(reports), err)
+	}
+}
+
+func upns(us []*latchkey.User) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.UserPrincipalName
+	}
+	return out
 }

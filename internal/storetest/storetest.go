@@ -54,6 +54,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests = append(tests, scimTests...)
 	tests = append(tests, provisioningTests...)
 	tests = append(tests, mailTests...)
+	tests = append(tests, helpdeskTests...)
 	runAll(t, tests, newStore)
 }
 
@@ -63,7 +64,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) latchkey.Store) {
 	tests := append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], legacyConcurrencyTests...)
 	tests = append(append(append(tests, roleConcurrencyTests...), settingConcurrencyTests...), lifecycleConcurrencyTests...)
-	runAll(t, append(tests, mailConcurrencyTests...), newStore)
+	runAll(t, append(append(tests, mailConcurrencyTests...), helpdeskConcurrencyTests...), newStore)
 }
 
 func runAll(t *testing.T, tests []test, newStore func(t *testing.T) latchkey.Store) {

@@ -152,6 +152,12 @@ func mailKindWords(kind string) string {
 	switch kind {
 	case "onboarding":
 		return "Onboarding mail (first pass)"
+	case "recovery":
+		return "Security notice: a pass to get back in was issued"
+	case "passkeyAdded":
+		return "Security notice: a passkey was added"
+	case "passkeyRemoved":
+		return "Security notice: a passkey was removed"
 	case "":
 		return "Mail"
 	}

@@ -29,9 +29,11 @@ var adminPageLinks = []struct {
 	anyScope bool
 }{
 	{navLink{ID: "nav-users", Href: "/admin/users", Label: "Users"}, authz.ActionReadUsers, authz.Target{Kind: authz.TargetUser}, true},
+	{navLink{ID: "nav-helpdesk", Href: "/admin/helpdesk", Label: "Helpdesk"}, authz.ActionIssueTAP, authz.Target{Kind: authz.TargetUser}, true},
 	{navLink{ID: "nav-roles", Href: "/admin/roles", Label: "Roles"}, authz.ActionManageRoles, authz.Target{Kind: authz.TargetRole}, false},
 	{navLink{ID: "nav-units", Href: "/admin/units", Label: "Units"}, authz.ActionManageUnits, authz.Target{Kind: authz.TargetUnit}, false},
 	{navLink{ID: "nav-policy", Href: "/admin/policy", Label: "Policy"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}, false},
+	{navLink{ID: "nav-recovery", Href: "/admin/recovery", Label: "Recovery"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}, false},
 	{navLink{ID: "nav-ca", Href: "/admin/ca", Label: "Conditional access"}, authz.ActionReadConditionalAccess, authz.Target{Kind: authz.TargetPolicy}, false},
 	{navLink{ID: "nav-inspect", Href: "/admin/inspect", Label: "Inspect"}, authz.ActionReadMethodsPolicy, authz.Target{Kind: authz.TargetPolicy}, false},
 	{navLink{ID: "nav-apps", Href: "/admin/apps", Label: "Apps"}, authz.ActionManageApplications, authz.Target{Kind: authz.TargetApplication}, false},

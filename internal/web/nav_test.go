@@ -14,7 +14,7 @@ func TestAdminNav(t *testing.T) {
 		return latchkey.Actor{Kind: latchkey.ActorPerson, UserID: "u1", UPN: "u1@example.com", Roles: asgs}
 	}
 	global := func(role string) latchkey.RoleAssignment { return latchkey.RoleAssignment{UserID: "u1", Role: role} }
-	all := []string{"nav-users", "nav-roles", "nav-units", "nav-policy", "nav-ca", "nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit", "nav-provisioning"}
+	all := []string{"nav-users", "nav-helpdesk", "nav-roles", "nav-units", "nav-policy", "nav-recovery", "nav-ca", "nav-inspect", "nav-apps", "nav-signins", "nav-tokens", "nav-audit", "nav-provisioning"}
 	for _, tc := range []struct {
 		name string
 		a    latchkey.Actor
@@ -24,15 +24,15 @@ func TestAdminNav(t *testing.T) {
 		{"signed out", latchkey.Actor{}, nil},
 		{"global admin", person(global(latchkey.RoleGlobalAdmin)), all},
 		{"reports reader", person(global(latchkey.RoleReportsReader)), []string{"nav-users", "nav-signins", "nav-audit", "nav-provisioning"}},
-		{"policy admin", person(global(latchkey.RoleAuthenticationPolicyAdmin)), []string{"nav-users", "nav-policy", "nav-ca", "nav-inspect"}},
-		{"helpdesk", person(global(latchkey.RoleAuthenticationAdmin)), []string{"nav-users"}},
-		{"privileged helpdesk", person(global(latchkey.RolePrivilegedAuthenticationAdmin)), []string{"nav-users"}},
+		{"policy admin", person(global(latchkey.RoleAuthenticationPolicyAdmin)), []string{"nav-users", "nav-policy", "nav-recovery", "nav-ca", "nav-inspect"}},
+		{"helpdesk", person(global(latchkey.RoleAuthenticationAdmin)), []string{"nav-users", "nav-helpdesk"}},
+		{"privileged helpdesk", person(global(latchkey.RolePrivilegedAuthenticationAdmin)), []string{"nav-users", "nav-helpdesk"}},
 		// A role scoped to a unit covers no tenant-wide page; the users page lists the unit's
 		// members.
 		{"unit-scoped reports reader", person(latchkey.RoleAssignment{UserID: "u1", Role: latchkey.RoleReportsReader, UnitID: "unit1"}), []string{"nav-users"}},
-		{"unit-scoped helpdesk", person(latchkey.RoleAssignment{UserID: "u1", Role: latchkey.RoleAuthenticationAdmin, UnitID: "unit1"}), []string{"nav-users"}},
+		{"unit-scoped helpdesk", person(latchkey.RoleAssignment{UserID: "u1", Role: latchkey.RoleAuthenticationAdmin, UnitID: "unit1"}), []string{"nav-users", "nav-helpdesk"}},
 		{"two roles", person(global(latchkey.RoleReportsReader), global(latchkey.RoleAuthenticationPolicyAdmin)),
-			[]string{"nav-users", "nav-policy", "nav-ca", "nav-inspect", "nav-signins", "nav-audit", "nav-provisioning"}},
+			[]string{"nav-users", "nav-policy", "nav-recovery", "nav-ca", "nav-inspect", "nav-signins", "nav-audit", "nav-provisioning"}},
 	} {
 		var got []string
 		for _, l := range adminNav(tc.a, "/admin/signins") {

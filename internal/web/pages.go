@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/device"
 	"github.com/latchkey/latchkey/internal/httpedge"
+	"github.com/latchkey/latchkey/internal/recovery"
 
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
@@ -96,6 +97,8 @@ type View struct {
 	// page is one of them, which shows them as a second row of the navigation.
 	Admin   []navLink
 	InAdmin bool
+	// Staff reports whether the viewer manages anyone (the "My staff" link).
+	Staff bool
 }
 
 // Render writes page name with data; the CSRF token is always present for forms.
@@ -111,6 +114,7 @@ func (s *Web) Render(w http.ResponseWriter, r *http.Request, name, title string,
 		v.Session, v.User = httpedge.CurrentUser(r)
 	}
 	v.Admin = s.viewerNav(r, v.Session, v.User)
+	v.Staff = s.hasReports(r, v.User)
 	v.InAdmin = r.URL.Path == "/admin" || strings.HasPrefix(r.URL.Path, "/admin/")
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -230,6 +234,11 @@ func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *http
 		s.errorPage(w, r, err)
 		return
 	}
+	wizard := sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0
+	var kiosk *recovery.KioskOffer
+	if !wizard {
+		kiosk = s.kioskOffer(r)
+	}
 	offer, err := s.offerHere(r, sess, user)
 	if err != nil {
 		s.errorPage(w, r, err)
@@ -242,12 +251,13 @@ func (s *Web) securityInfo(w http.ResponseWriter, r *http.Request, refusal *http
 	}
 	sp := pol.RegistrationCampaign.SecondPasskey
 	s.Render(w, r, "security-info", "My security info", View{Error: refusal, Status: status, Data: map[string]any{
+		"Kiosk":        kiosk,
 		"OfferHere":    offer && len(pks) > 0,
 		"SecondReason": sp.Reason(pks, s.auth.Now()),
 		"UnusedDays":   sp.UnusedDays,
 		"Legacy":       legacy,
 		"Passkeys":     pks,
-		"Wizard":       sess.HasMethod(latchkey.MethodTAP) && len(pks) == 0,
+		"Wizard":       wizard,
 		"TAPSession":   sess.HasMethod(latchkey.MethodTAP),
 		"Notice":       r.URL.Query().Get("notice"),
 	}})

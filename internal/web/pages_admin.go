@@ -139,13 +139,15 @@ func (s *Web) adminUser(w http.ResponseWriter, r *http.Request, refusal *httpedg
 	if t, err := s.dir.UserTarget(ctx, u); err != nil {
 		s.errorPage(w, r, err)
 		return
-	} else if authz.Decide(a, authz.ActionIssueTAP, t) == nil {
+	} else if err := authz.Decide(a, authz.ActionIssueTAP, t); err == nil {
 		policy, err := s.auth.TAPPolicy(ctx)
 		if err != nil {
 			s.errorPage(w, r, err)
 			return
 		}
 		data["Policy"] = policy
+	} else if latchkey.ErrorCode(err) == authz.CodeApprovalRequired {
+		data["NeedsApproval"] = true // m4: a helpdesk request instead
 	}
 	if st, err := s.dir.OnboardingState(ctx, a, u.ID); err != nil {
 		s.errorPage(w, r, err)

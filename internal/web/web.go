@@ -18,6 +18,7 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/policyadmin"
+	"github.com/latchkey/latchkey/internal/recovery"
 	"github.com/latchkey/latchkey/internal/signin"
 )
 
@@ -33,6 +34,9 @@ type Web struct {
 	auth     *signin.Service
 	policies *policyadmin.Service
 	dir      *directory.Service
+	// recovery runs identity verification and the helpdesk requests (pages_idv.go,
+	// pages_helpdesk.go).
+	recovery *recovery.Service
 	store    latchkey.Store
 	logger   *slog.Logger
 	pages    map[string]*template.Template
@@ -46,7 +50,8 @@ type Web struct {
 
 // New returns the pages over base's sign-in service, policy administration and directory.
 func New(base *httpedge.Base, policies *policyadmin.Service, dir *directory.Service) (*Web, error) {
-	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger}
+	s := &Web{Base: base, auth: base.Auth, policies: policies, dir: dir, store: base.Auth.Store, logger: base.Logger,
+		recovery: recovery.New(dir)}
 	if err := s.loadTemplates(); err != nil {
 		return nil, err
 	}
@@ -64,6 +69,10 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /my/security-info", s.page(s.handleSecurityInfo))
 	m.HandleFunc("POST /my/security-info/passkeys/{id}/rename", s.form(s.page(s.handleRenameForm)))
 	m.HandleFunc("POST /my/security-info/passkeys/{id}/remove", s.form(s.page(s.handleRemoveForm)))
+	// Recovery (issue 13, m2): the kiosk and My Staff.
+	m.HandleFunc("POST /my/security-info/new-phone", s.form(s.page(s.handleKioskForm)))
+	m.HandleFunc("GET /my/staff", s.page(s.handleMyStaff))
+	m.HandleFunc("POST /my/staff/{id}/pass", s.form(s.page(s.handleMyStaffPass)))
 	m.HandleFunc("GET /admin", s.ActorPage(s.handleAdmin))
 	m.HandleFunc("GET /admin/users", s.ActorPage(s.handleAdminUsers))
 	m.HandleFunc("POST /admin/users", s.form(s.ActorPage(s.handleAdminCreateUser)))
@@ -72,6 +81,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	s.roleRoutes(m)
 	s.methodRoutes(m)
 	s.lifecycleRoutes(m)
+	s.helpdeskRoutes(m) // helpdesk requests with a second approver
 	m.HandleFunc("GET /admin/apps", s.ActorPage(s.handleAdminApps))
 	m.HandleFunc("POST /admin/apps", s.form(s.ActorPage(s.handleAdminCreateApp)))
 	m.HandleFunc("POST /admin/apps/{id}/delete", s.form(s.ActorPage(s.handleAdminDeleteApp)))
@@ -83,6 +93,7 @@ func (s *Web) Mount(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/provisioning", s.ActorPage(s.handleAdminProvisioning))
 	m.HandleFunc("GET /admin/signins.csv", s.ActorPage(s.handleAdminSignInsCSV))
 	s.legacyRoutes(m)
+	s.idvRoutes(m)
 	s.recoverRoutes(m) // issue 13 items 1 and 7 (m1): /recover, the offer to create a passkey here
 	m.HandleFunc("/", s.handlePageNotFound)
 }

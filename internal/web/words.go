@@ -24,7 +24,7 @@ func methodWords(m string) string {
 	if w, ok := map[string]string{
 		latchkey.MethodPasskey: "passkey", latchkey.MethodTAP: "temporary access pass", latchkey.MethodPassword: "password",
 		latchkey.MethodTOTP: "authenticator app code", "password+totp": "password and authenticator app",
-		"passkeyRegistration": "passkey registration", policy.MethodFederated: "another organisation's sign-in",
+		"passkeyRegistration": "passkey registration", "identityVerification": "identity verification (recovery)", policy.MethodFederated: "another organisation's sign-in",
 	}[m]; ok {
 		return w
 	}
@@ -34,6 +34,7 @@ func methodWords(m string) string {
 // failureWords says briefly why a sign-in failed, from its error code.
 func failureWords(code string) string {
 	if w, ok := map[string]string{
+		"identity_not_matched": "identity check did not match the record", "identity_verification_failed": "identity check did not complete",
 		"tap_invalid": "wrong user name or pass", "tap_expired": "pass expired", "tap_used": "pass already used",
 		"tap_not_yet_valid": "pass not valid yet", "tap_locked": "pass locked after wrong tries",
 		"tap_disabled_by_policy": "passes turned off", "account_disabled": "account turned off",

@@ -221,6 +221,9 @@ func (s *Pages) adminPolicy(w http.ResponseWriter, r *http.Request, a latchkey.A
 		"CanChange":       authz.Can(a, authz.ActionWriteMethodsPolicy),
 		"Zones":           onboardingZones,
 		"OnboardingLife":  policy.MinutesWords(p.TemporaryAccessPass.Onboarding.LifetimeInMinutes),
+		"RecoveryMax":     policy.RecoveryMaxLifetime,
+		"MyStaffGroups":   idNames(p.TemporaryAccessPass.MyStaff.IncludeGroups, nameOf),
+		"MyStaffGroupIDs": idSet(f.TemporaryAccessPass.MyStaff.IncludeGroups),
 	}})
 }
 

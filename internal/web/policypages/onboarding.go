@@ -30,6 +30,7 @@ func (s *Pages) handleAdminPolicyOnboarding(w http.ResponseWriter, r *http.Reque
 		o.TimeZone = strings.TrimSpace(r.PostFormValue("timeZone"))
 		o.Recipient = r.PostFormValue("recipient")
 		o.OrganizationName = strings.TrimSpace(r.PostFormValue("organizationName"))
+		o.HelpdeskContact = strings.TrimSpace(r.PostFormValue("helpdeskContact"))
 		var err error
 		if o.LifetimeInMinutes, err = formInt(r, "onboardingLifetime", "lifetime of a new person's pass"); err != nil {
 			return err

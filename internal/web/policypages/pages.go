@@ -55,4 +55,5 @@ func (s *Pages) Mount(m *http.ServeMux) {
 	m.HandleFunc("POST /admin/inspect", s.Form(s.ActorPage(s.handleAdminInspect)))
 	m.HandleFunc("POST /admin/policy/legacy", s.Form(s.ActorPage(s.handleAdminPolicyLegacy)))
 	m.HandleFunc("POST /admin/policy/onboarding", s.Form(s.ActorPage(s.handleAdminPolicyOnboarding)))
+	m.HandleFunc("POST /admin/policy/recovery", s.Form(s.ActorPage(s.handleAdminPolicyRecovery)))
 }
