@@ -58,7 +58,7 @@ type Metrics struct {
 	// interrupted (the policy result without its reportOnly prefix), else Other.
 	conditionalAccess *prometheus.CounterVec
 	// storeDuration times store methods. store: the backend name given to Store (sqlite,
-	// postgres); op: a method name of latchkey.Store (a fixed list, see store_gen.go).
+	// postgres); op: a method name of latchkey.Store (a fixed list, see store_gen_*.go).
 	storeDuration *prometheus.HistogramVec
 	// httpRequests and httpDuration measure HTTP requests. handler: the mux pattern that
 	// matched (a fixed list, see internal/server routes) or "unmatched"; method: the standard

@@ -177,16 +177,24 @@ func TestStoreWrapperPassesEverythingOn(t *testing.T) {
 }
 
 func TestStoreWrapperIsCurrent(t *testing.T) {
-	want, err := storegen.Source()
+	want, err := storegen.Sources("../latchkey")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("store_gen.go")
+	have, err := filepath.Glob(storegen.Prefix + "*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("store_gen.go is stale: latchkey.Store changed; run go generate ./internal/metrics")
+	for _, name := range have {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s is left over: latchkey.Store changed; run go generate ./internal/metrics", name)
+		}
+	}
+	for name, src := range want {
+		got, err := os.ReadFile(name)
+		if err != nil || !bytes.Equal(got, src) {
+			t.Errorf("%s is missing or stale: latchkey.Store changed; run go generate ./internal/metrics", name)
+		}
 	}
 }
 

@@ -1,13 +1,19 @@
 // Package storegen writes the source of the metrics store wrapper: one method for each method
-// of latchkey.Store that times the call and passes it on. Reflection over the interface keeps
-// the wrapper complete as the store grows; `go generate ./internal/metrics` rewrites it, and a
-// test in internal/metrics fails while the checked-in file is stale.
+// of latchkey.Store that times the call and passes it on, in one file per concern: the methods
+// declared in internal/latchkey/user.go go to store_gen_user.go, and so on. Reflection over the
+// interface keeps the wrapper complete as the store grows; `go generate ./internal/metrics`
+// rewrites it, and a test in internal/metrics fails while a checked-in file is stale.
 package storegen
 
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -15,13 +21,83 @@ import (
 	"github.com/latchkey/latchkey/internal/latchkey"
 )
 
-// Source returns the formatted Go source of store_gen.go.
-func Source() ([]byte, error) {
+// Prefix starts the name of every file Sources writes.
+const Prefix = "store_gen_"
+
+// Sources returns the formatted Go source of each wrapper file by its name, reading the
+// declarations of internal/latchkey from latchkeyDir to group the methods by the file that
+// declares them.
+func Sources(latchkeyDir string) (map[string][]byte, error) {
+	declared, err := declaringFiles(latchkeyDir)
+	if err != nil {
+		return nil, err
+	}
 	t := reflect.TypeFor[latchkey.Store]()
-	imports := map[string]string{"time": "time"}
-	var body bytes.Buffer
+	groups := map[string][]reflect.Method{}
 	for i := range t.NumMethod() {
 		m := t.Method(i)
+		file, ok := declared[m.Name]
+		if !ok {
+			return nil, fmt.Errorf("storegen: no interface in %s declares %s", latchkeyDir, m.Name)
+		}
+		groups[file] = append(groups[file], m)
+	}
+	out := map[string][]byte{}
+	for file, methods := range groups {
+		src, err := source(methods)
+		if err != nil {
+			return nil, err
+		}
+		out[Prefix+strings.TrimSuffix(file, ".go")+".go"] = src
+	}
+	return out, nil
+}
+
+// declaringFiles maps each method of an interface declared in dir's non-test files to the base
+// name of its file (the first file, in name order, when two interfaces declare it).
+func declaringFiles(dir string) (map[string]string, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := map[string]string{}
+	fset := token.NewFileSet()
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		f, err := parser.ParseFile(fset, name, src, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			it, ok := n.(*ast.InterfaceType)
+			if !ok {
+				return true
+			}
+			for _, field := range it.Methods.List {
+				for _, id := range field.Names {
+					if _, seen := out[id.Name]; !seen {
+						out[id.Name] = filepath.Base(name)
+					}
+				}
+			}
+			return false
+		})
+	}
+	return out, nil
+}
+
+// source returns the formatted Go source of one wrapper file holding methods.
+func source(methods []reflect.Method) ([]byte, error) {
+	imports := map[string]string{"time": "time"}
+	var body bytes.Buffer
+	for _, m := range methods {
 		ft := m.Type
 		var params, args, results []string
 		for j := range ft.NumIn() {

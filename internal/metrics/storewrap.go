@@ -8,9 +8,12 @@ import (
 
 //go:generate go run ./internal/storegen/cmd
 
-// store is a latchkey.Store that times every method of the store it wraps (store_gen.go has
-// one method for each). The embedded Store passes on a method added to the interface since the
-// wrapper was generated, untimed, until `go generate` runs again.
+// store is a latchkey.Store that times every method of the store it wraps (the generated
+// store_gen_*.go files have one method for each, grouped by the internal/latchkey file that
+// declares it). The embedded Store passes on a method added to the interface since the wrapper
+// was generated, untimed, until `go generate` runs again. The go:generate line lives in this
+// file, named to sort after store_gen_*.go, so that go generate has passed those files before
+// the generator removes one the store no longer needs.
 type store struct {
 	latchkey.Store
 	m       *Metrics
