@@ -9,12 +9,7 @@ import (
 // (add and remove only those that changed), never by writing the whole group back, so that two
 // clients changing different members at once both win. The answer is 204, as Entra expects.
 func (s *SCIM) handlePatchGroup(w http.ResponseWriter, r *http.Request) {
-	a, body, err := s.actorAndBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	g, err := s.group(r.Context(), a, r.PathValue("id"))
+	a, g, body, err := s.groupRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -56,22 +56,10 @@ func usesMembers(f *filter) bool {
 }
 
 func (s *SCIM) handleListGroups(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Actor(r)
+	a, start, count, f, err := s.listRequest(r, groupType)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	start, count, err := page(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var f *filter
-	if q := r.URL.Query().Get("filter"); q != "" {
-		if f, err = parseFilter(groupType, q); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 	}
 	groups, err := s.dir.ListGroups(r.Context(), a)
 	if err != nil {
@@ -119,6 +107,17 @@ func (s *SCIM) groupDocFor(r *http.Request, a latchkey.Actor, g *latchkey.Group)
 		members = []*latchkey.User{}
 	}
 	return groupDoc(r, g, members), nil
+}
+
+// groupRequest reads what a PUT or PATCH of a group starts with: the actor, the group the path
+// names and the request's body.
+func (s *SCIM) groupRequest(w http.ResponseWriter, r *http.Request) (latchkey.Actor, *latchkey.Group, map[string]any, error) {
+	a, body, err := s.actorAndBody(w, r)
+	if err != nil {
+		return a, nil, nil, err
+	}
+	g, err := s.group(r.Context(), a, r.PathValue("id"))
+	return a, g, body, err
 }
 
 // group returns the group whose id is id (a name does not name a SCIM resource).
@@ -219,12 +218,7 @@ func (s *SCIM) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *SCIM) handlePutGroup(w http.ResponseWriter, r *http.Request) {
-	a, body, err := s.actorAndBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	g, err := s.group(r.Context(), a, r.PathValue("id"))
+	a, g, body, err := s.groupRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

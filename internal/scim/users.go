@@ -8,22 +8,10 @@ import (
 )
 
 func (s *SCIM) handleListUsers(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Actor(r)
+	a, start, count, f, err := s.listRequest(r, userType)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	start, count, err := page(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var f *filter
-	if q := r.URL.Query().Get("filter"); q != "" {
-		if f, err = parseFilter(userType, q); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 	}
 	users, err := s.candidates(r.Context(), a, f)
 	if err != nil {
@@ -116,6 +104,32 @@ func (s *SCIM) actorAndBody(w http.ResponseWriter, r *http.Request) (latchkey.Ac
 	return a, body, err
 }
 
+// listRequest reads what every list request starts with: the actor, the page (startIndex,
+// count) and the filter on typ, if any.
+func (s *SCIM) listRequest(r *http.Request, typ *resourceType) (a latchkey.Actor, start, count int, f *filter, err error) {
+	if a, err = s.Actor(r); err != nil {
+		return
+	}
+	if start, count, err = page(r); err != nil {
+		return
+	}
+	if q := r.URL.Query().Get("filter"); q != "" {
+		f, err = parseFilter(typ, q)
+	}
+	return
+}
+
+// userRequest reads what a PUT or PATCH of a user starts with: the actor, the user the path
+// names and the request's body.
+func (s *SCIM) userRequest(w http.ResponseWriter, r *http.Request) (latchkey.Actor, *latchkey.User, map[string]any, error) {
+	a, body, err := s.actorAndBody(w, r)
+	if err != nil {
+		return a, nil, nil, err
+	}
+	u, err := s.user(r.Context(), a, r.PathValue("id"))
+	return a, u, body, err
+}
+
 // user returns the user whose id is id (a userName does not name a SCIM resource).
 func (s *SCIM) user(ctx context.Context, a latchkey.Actor, id string) (*latchkey.User, error) {
 	u, err := s.dir.FindUser(ctx, a, id)
@@ -140,12 +154,7 @@ func (s *SCIM) handleGetUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *SCIM) handlePutUser(w http.ResponseWriter, r *http.Request) {
-	a, body, err := s.actorAndBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u, err := s.user(r.Context(), a, r.PathValue("id"))
+	a, u, body, err := s.userRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -165,12 +174,7 @@ func (s *SCIM) handlePutUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *SCIM) handlePatchUser(w http.ResponseWriter, r *http.Request) {
-	a, body, err := s.actorAndBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u, err := s.user(r.Context(), a, r.PathValue("id"))
+	a, u, body, err := s.userRequest(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
