@@ -74,6 +74,12 @@ func (s *Service) Kiosk(ctx context.Context, a latchkey.Actor, sess *latchkey.Se
 	return o, nil
 }
 
+// kioskRule admits KioskPerHour kiosk passes and no more until an hour after the last one.
+var kioskRule = latchkey.AttemptRule{Free: KioskPerHour, Limit: KioskPerHour, Drain: time.Hour}
+
+// kioskKey is the throttle counter of user's kiosk passes.
+func kioskKey(userID string) string { return "kiosk:" + userID }
+
 func sessUser(sess *latchkey.Session) string {
 	if sess == nil {
 		return ""
@@ -150,11 +156,21 @@ func (s *Service) IssueKioskPass(ctx context.Context, a latchkey.Actor, sess *la
 	if o.Refusal != nil {
 		return "", nil, o.Refusal
 	}
+	now := s.now()
+	// The count above reads the audit log; this reservation makes the limit hold when requests
+	// arrive at once, which all read the same count before any is written.
+	if _, ok, err := s.Store.ReserveAttempt(ctx, kioskKey(a.UserID), now, kioskRule); err != nil {
+		return "", nil, fmt.Errorf("reserve kiosk pass: %w", err)
+	} else if !ok {
+		e := latchkey.Errorf(latchkey.ETOOMANYREQUEST, CodeKioskThrottled, "You have asked for several passes in the last hour. Wait an hour, or ask IT for help.",
+			"%d kiosk passes reserved in the last hour (at most %d)", KioskPerHour, KioskPerHour)
+		e.RetryAfter = time.Hour
+		return "", nil, e
+	}
 	deviceBound := "claimed"
 	if o.Attested {
 		deviceBound = "attested"
 	}
-	now := s.now()
 	ctx = latchkey.Audit(ctx, a, AuditKiosk, "user", a.UserID, a.UPN, map[string]any{
 		"path": PathKiosk, "passkeyId": sess.PasskeyID, "deviceBound": deviceBound, "lifetimeInMinutes": o.LifetimeMinutes,
 		"signedInAt": sess.AuthenticatedAt.UTC().Format(time.RFC3339)})

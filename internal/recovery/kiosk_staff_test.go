@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,6 +129,43 @@ func TestKioskIssuesAfterDeviceBoundSignIn(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no recovery mail queued for %s among %d items", u.ID, len(items))
+	}
+}
+
+// TestKioskBurstIsLimited: twenty requests from one laptop at once read the same count of
+// earlier passes; still only KioskPerHour passes are issued and the rest are refused with
+// kiosk_throttled.
+func TestKioskBurstIsLimited(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	u := r.user(t, "ada@example.com", "")
+	bound := r.passkey(t, u, false)
+	recent := r.now.Add(-time.Minute)
+	sess := &latchkey.Session{UserID: u.ID, Methods: []string{latchkey.MethodPasskey}, PasskeyID: bound.ID, AuthenticatedAt: recent}
+	errs := make(chan error, 20)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_, _, err := r.svc.IssueKioskPass(ctx, actor(u, recent), sess)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	issued := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			issued++
+		case latchkey.ErrorCode(err) != CodeKioskThrottled:
+			t.Errorf("unexpected refusal: %v", err)
+		}
+	}
+	if issued != KioskPerHour {
+		t.Errorf("%d kiosk passes issued by a burst of 20; want %d", issued, KioskPerHour)
+	}
+	if n := len(r.events(t, AuditKiosk, u.ID)); n != KioskPerHour {
+		t.Errorf("%d kiosk audit events; want %d", n, KioskPerHour)
 	}
 }
 
